@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# firehose: the developer's front door.
+#
+#   make deps      install everything (Debian 12, apt-get)
+#   make           kmod/firehose.ko (against KDIR) and userspace/fhctl
+#   make lint      checkpatch --strict and sparse over kmod/
+#   make check     build, KUnit on the debug kernel, selftests on both kernels
+#   make demo      boot the VM with firehose serving and show it working
+#   make bench     side-by-side benchmarks (not part of check)
+#   make check-harness  prove that check goes red on a failing test, KASAN, a hang
+
+VMDIR   := tests/vm
+KDIR    ?= $(shell $(VMDIR)/kernel.sh stock-kdir 2>/dev/null)
+BUILD   := build
+CC      ?= cc
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude
+KSRC     = $(shell $(VMDIR)/kernel.sh src)
+DEBUG_KDIR = $(shell $(VMDIR)/kernel.sh debug)
+
+SELFTEST_SRCS := $(wildcard tests/selftests/*_test.c)
+SELFTESTS     := $(patsubst tests/selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
+SELFTEST_LIB  := tests/selftests/fh_util.c
+KMOD_SRCS     := $(wildcard kmod/*.c kmod/*.h) include/uapi/firehose.h
+
+.PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
+	debug-modules selftests clean
+
+all: module fhctl
+
+deps:
+	tests/deps.sh
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers: run 'make deps' or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+fhctl: userspace/fhctl
+
+userspace/fhctl: userspace/fhctl.c include/uapi/firehose.h
+	$(CC) $(USER_CFLAGS) -o $@ userspace/fhctl.c $(shell pkg-config --cflags --libs libmnl)
+
+# kselftest_harness.h comes from the linux-source tarball, never from the repo.
+$(BUILD)/kselftest/kselftest_harness.h:
+	@mkdir -p $(@D)
+	cp $(KSRC)/tools/testing/selftests/kselftest_harness.h $(KSRC)/tools/testing/selftests/kselftest.h $(@D)/
+
+$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/fh_util.h \
+		$(BUILD)/kselftest/kselftest_harness.h include/uapi/firehose.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -I$(BUILD)/kselftest -Itests/selftests \
+		-o $@ $< $(SELFTEST_LIB) -pthread $(shell pkg-config --libs libmnl)
+
+selftests: $(SELFTESTS)
+
+debug-kernel:
+	$(VMDIR)/kernel.sh debug >/dev/null
+
+# The same sources built against the debug kernel, with the KUnit module, in a
+# mirror tree so the stock build in kmod/ is left alone.
+debug-modules: debug-kernel
+	@mkdir -p $(BUILD)/debug
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		Kbuild kmod include tests $(BUILD)/debug/
+	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(BUILD)/debug FH_KUNIT=m modules
+
+lint: debug-kernel
+	@$(VMDIR)/lint.sh $(KSRC) $(KDIR)
+
+# FH_KERNELS=stock skips the debug kernel (and its build) while developing.
+check: all selftests $(if $(filter stock,$(FH_KERNELS)),,debug-modules)
+	tests/check.sh
+
+demo: all
+	tests/demo.sh
+
+check-harness: all selftests debug-modules
+	tests/check-harness.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf $(BUILD) userspace/fhctl

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * firehose generic netlink ABI, version 1.
+ *
+ * Family name FH_GENL_NAME, version FH_GENL_VERSION. Every request is strictly
+ * validated: unknown attributes, wrong types and out-of-range values are
+ * rejected with EINVAL and an extended-ack message naming the problem, and a
+ * rejected request changes nothing. Commands that change state need
+ * CAP_NET_ADMIN in the initial user namespace (EPERM otherwise): settings
+ * are module-wide, and a listener is a kernel socket a container must not
+ * be able to open on its own.
+ *
+ * Listeners are per network namespace: a command sees and changes only the
+ * listeners of the namespace of the socket it was sent on. Statistics and
+ * settings are global to the module.
+ *
+ * Integers are host byte order except FH_A_ADDR, which holds the address in
+ * network byte order (4 bytes for AF_INET, 16 for AF_INET6). 64-bit counters
+ * are padded with FH_A_PAD.
+ *
+ * FH_CMD_LISTENER_ADD (admin)
+ *	Request: FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR, FH_A_PORT (all required),
+ *	FH_A_CPUS (optional cpulist such as "0-3,6"; default all workers).
+ *	Opens one SO_REUSEPORT listening socket per selected CPU, each owned by
+ *	that CPU's worker. Errors: EINVAL (unknown protocol, bad address or
+ *	cpulist, CPU without a worker), EEXIST (a firehose listener already has
+ *	this address and port), EADDRINUSE (another socket holds the port),
+ *	EADDRNOTAVAIL (address not local), EPROTONOSUPPORT (protocol not built).
+ *
+ * FH_CMD_LISTENER_DEL (admin)
+ *	Request: FH_A_FAMILY, FH_A_ADDR, FH_A_PORT. Closes the listening
+ *	sockets; connections already accepted finish normally. ENOENT when no
+ *	listener has that address.
+ *
+ * FH_CMD_LISTENER_GET (dump)
+ *	Reply: one message per listener with FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR,
+ *	FH_A_PORT, FH_A_CPUS, FH_A_LISTENER_ACCEPTED, FH_A_LISTENER_ACTIVE,
+ *	always all of them.
+ *
+ * FH_CMD_STATS_GET
+ *	Reply: FH_A_STATS (nest of every FH_STAT_* counter but FH_STAT_CPU:
+ *	module totals) followed by one FH_A_STATS_CPU nest per worker, each
+ *	with FH_STAT_CPU first, then every counter.
+ *
+ * FH_CMD_SETTINGS_GET
+ *	Reply: FH_A_MAX_CONNS, FH_A_IDLE_TIMEOUT_MS, FH_A_SEND_TIMEOUT_MS,
+ *	always all three.
+ *
+ * FH_CMD_SETTINGS_SET (admin)
+ *	Request: any of the three settings attributes (at least one). Limits:
+ *	max connections 1..FH_MAX_CONNS_LIMIT, timeouts
+ *	FH_TIMEOUT_MIN_MS..FH_TIMEOUT_MAX_MS; a timeout of 0 disables it.
+ *	Values apply at once to all workers; lowering max connections closes
+ *	nothing, it refuses new connections until the count falls below.
+ */
+#ifndef _UAPI_LINUX_FIREHOSE_H
+#define _UAPI_LINUX_FIREHOSE_H
+
+#define FH_GENL_NAME		"firehose"
+#define FH_GENL_VERSION		1
+
+#define FH_PROTO_NAME_MAX	16
+#define FH_CPULIST_MAX		256
+#define FH_MAX_CONNS_LIMIT	10000000
+#define FH_TIMEOUT_MIN_MS	100
+#define FH_TIMEOUT_MAX_MS	(24U * 3600 * 1000)
+
+enum fh_cmd {
+	FH_CMD_UNSPEC,
+	FH_CMD_LISTENER_ADD,
+	FH_CMD_LISTENER_DEL,
+	FH_CMD_LISTENER_GET,
+	FH_CMD_STATS_GET,
+	FH_CMD_SETTINGS_GET,
+	FH_CMD_SETTINGS_SET,
+
+	__FH_CMD_MAX,
+	FH_CMD_MAX = __FH_CMD_MAX - 1
+};
+
+enum fh_attr {
+	FH_A_UNSPEC,
+	FH_A_PAD,
+	FH_A_PROTO,		/* string: "echo" */
+	FH_A_FAMILY,		/* u16: AF_INET or AF_INET6 */
+	FH_A_ADDR,		/* binary: 4 or 16 bytes, network order */
+	FH_A_PORT,		/* u16: 1..65535 */
+	FH_A_CPUS,		/* string: cpulist */
+	FH_A_LISTENER_ACCEPTED,	/* u64: connections accepted */
+	FH_A_LISTENER_ACTIVE,	/* u64: connections open now */
+	FH_A_STATS,		/* nest: FH_STAT_* totals */
+	FH_A_STATS_CPU,		/* nest: FH_STAT_* of one worker */
+	FH_A_MAX_CONNS,		/* u32 */
+	FH_A_IDLE_TIMEOUT_MS,	/* u32, 0 = off */
+	FH_A_SEND_TIMEOUT_MS,	/* u32, 0 = off */
+
+	__FH_A_MAX,
+	FH_A_MAX = __FH_A_MAX - 1
+};
+
+/* Counters inside FH_A_STATS and FH_A_STATS_CPU; all u64 except FH_STAT_CPU. */
+enum fh_stat {
+	FH_STAT_UNSPEC,
+	FH_STAT_PAD,
+	FH_STAT_CPU,		/* u32: the worker's CPU */
+	FH_STAT_ACCEPTED,	/* connections accepted */
+	FH_STAT_ACTIVE,		/* connections open now */
+	FH_STAT_CLOSED,		/* connections closed */
+	FH_STAT_REFUSED,	/* closed at once: over max connections */
+	FH_STAT_REQUESTS,	/* protocol requests handled */
+	FH_STAT_BYTES_IN,	/* payload bytes received */
+	FH_STAT_BYTES_OUT,	/* payload bytes sent */
+	FH_STAT_ZEROCOPY_BYTES,	/* bytes sent by page reference (sendpage) */
+	FH_STAT_COPIED_BYTES,	/* bytes sent by copy */
+	FH_STAT_WAKEUPS,	/* worker woken from sleep */
+	FH_STAT_BATCHES,	/* ready-list batches taken */
+	FH_STAT_LOOKASIDE_HITS,	/* objects served by the per-CPU lookaside list */
+	FH_STAT_SLAB_ALLOCS,	/* objects that had to come from the slab */
+	FH_STAT_SWEEP_FREES,	/* idle objects the sweeper returned to the slab */
+	FH_STAT_TIMEOUTS,	/* connections closed by idle or send timeout */
+	FH_STAT_ERRORS,		/* connections ended by a socket error or reset */
+
+	__FH_STAT_MAX,
+	FH_STAT_MAX = __FH_STAT_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_FIREHOSE_H */

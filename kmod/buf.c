@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Buffer chains. Received data arrives as skb clones (tcp_read_sock frees the
+ * original after the actor returns); outgoing data leaves by page reference
+ * through kernel_sendpage, so payload bytes are never copied by firehose.
+ * Only the skb's linear area, which is slab memory and must never reach
+ * sendpage, goes out by copy; it is counted apart.
+ */
+#include <linux/mm.h>
+#include <linux/highmem.h>
+
+#include "buf.h"
+
+static int fh_chain_append(struct fh_chain *ch, struct fh_pool *segs,
+			   u8 kind, void *ref, u32 off, u32 len)
+{
+	struct fh_seg *seg = fh_pool_alloc(segs, GFP_KERNEL);
+
+	if (!seg)
+		return -ENOMEM;
+	seg->next = NULL;
+	seg->kind = kind;
+	if (kind == FH_SEG_PAGE)
+		seg->page = ref;
+	else
+		seg->skb = ref;
+	seg->off = off;
+	seg->len = len;
+	*ch->tail = seg;
+	ch->tail = &seg->next;
+	ch->len += len;
+	return 0;
+}
+
+/* Takes its own reference on @page. */
+int fh_chain_append_page(struct fh_chain *ch, struct fh_pool *segs,
+			 struct page *page, u32 off, u32 len)
+{
+	int ret = fh_chain_append(ch, segs, FH_SEG_PAGE, page, off, len);
+
+	if (!ret)
+		get_page(page);
+	return ret;
+}
+
+/* Takes over the caller's reference on @skb, also on failure. */
+int fh_chain_append_skb(struct fh_chain *ch, struct fh_pool *segs,
+			struct sk_buff *skb, u32 off, u32 len)
+{
+	int ret = fh_chain_append(ch, segs, FH_SEG_SKB, skb, off, len);
+
+	if (ret)
+		kfree_skb(skb);
+	return ret;
+}
+
+void fh_chain_splice(struct fh_chain *dst, struct fh_chain *src)
+{
+	if (!src->head)
+		return;
+	*dst->tail = src->head;
+	dst->tail = src->tail;
+	dst->len += src->len;
+	fh_chain_init(src);
+}
+
+static void fh_seg_release(struct fh_pool *segs, struct fh_seg *seg)
+{
+	if (seg->kind == FH_SEG_PAGE)
+		put_page(seg->page);
+	else
+		consume_skb(seg->skb);
+	fh_pool_free(segs, seg);
+}
+
+void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n)
+{
+	struct fh_seg *seg;
+
+	while (n && ch->head) {
+		seg = ch->head;
+		if (n < seg->len) {
+			seg->off += n;
+			seg->len -= n;
+			ch->len -= n;
+			return;
+		}
+		n -= seg->len;
+		ch->len -= seg->len;
+		ch->head = seg->next;
+		fh_seg_release(segs, seg);
+	}
+	if (!ch->head)
+		ch->tail = &ch->head;
+}
+
+/* Copies up to @n bytes from the head without consuming them. */
+size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n)
+{
+	const struct fh_seg *seg;
+	size_t done = 0, take;
+
+	for (seg = ch->head; seg && done < n; seg = seg->next) {
+		take = min_t(size_t, n - done, seg->len);
+		if (seg->kind == FH_SEG_PAGE)
+			memcpy_from_page(dst + done, seg->page, seg->off, take);
+		else if (skb_copy_bits(seg->skb, seg->off, dst + done, take))
+			break;
+		done += take;
+	}
+	return done;
+}
+
+void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs)
+{
+	fh_chain_consume(ch, segs, ch->len);
+}
+
+/*
+ * Send one contiguous run. Page-backed data goes by reference; anything else
+ * (an skb's linear area is slab memory) is copied by kernel_sendmsg.
+ */
+static int fh_send_run(struct socket *sock, struct page *page, void *addr,
+		       u32 off, u32 len, bool more, struct fh_send_stats *st)
+{
+	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
+	struct msghdr msg = { .msg_flags = flags };
+	struct kvec iov;
+	int ret;
+
+	if (page && sendpage_ok(page)) {
+		ret = kernel_sendpage(sock, page, off, len, flags);
+		if (ret > 0)
+			st->zerocopy += ret;
+		return ret;
+	}
+	if (page) {
+		/* Not sendpage-safe: map it for a copying send. */
+		iov.iov_base = kmap_local_page(page) + off;
+		iov.iov_len = len;
+		ret = kernel_sendmsg(sock, &msg, &iov, 1, len);
+		kunmap_local(iov.iov_base);
+	} else {
+		iov.iov_base = addr + off;
+		iov.iov_len = len;
+		ret = kernel_sendmsg(sock, &msg, &iov, 1, len);
+	}
+	if (ret > 0)
+		st->copied += ret;
+	return ret;
+}
+
+/*
+ * Walk the skb's data areas covering [off, off + len) and send them.
+ * Returns bytes sent (possibly short) or a negative error if nothing went.
+ */
+static int fh_send_skb(struct socket *sock, struct sk_buff *skb, u32 off,
+		       u32 len, bool more, struct fh_send_stats *st)
+{
+	u32 start = 0, end, take, sent = 0;
+	struct sk_buff *frag_iter;
+	int i, ret;
+
+	end = skb_headlen(skb);
+	if (off < end) {
+		take = min(end - off, len);
+		ret = fh_send_run(sock, NULL, skb->data, off, take,
+				  more || take < len, st);
+		if (ret <= 0)
+			return ret;
+		sent += ret;
+		if (ret < take)
+			return sent;
+	}
+	start = end;
+
+	for (i = 0; i < skb_shinfo(skb)->nr_frags && sent < len; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+		u32 fsize = skb_frag_size(frag), pos;
+
+		end = start + fsize;
+		pos = off + sent;
+		if (pos < end) {
+			take = min(end - pos, len - sent);
+			ret = fh_send_run(sock, skb_frag_page(frag), NULL,
+					  skb_frag_off(frag) + (pos - start), take,
+					  more || sent + take < len, st);
+			if (ret <= 0)
+				return sent ? sent : ret;
+			sent += ret;
+			if (ret < take)
+				return sent;
+		}
+		start = end;
+	}
+
+	skb_walk_frags(skb, frag_iter) {
+		u32 pos;
+
+		if (sent >= len)
+			break;
+		end = start + frag_iter->len;
+		pos = off + sent;
+		if (pos < end) {
+			take = min(end - pos, len - sent);
+			ret = fh_send_skb(sock, frag_iter, pos - start, take,
+					  more || sent + take < len, st);
+			if (ret <= 0)
+				return sent ? sent : ret;
+			sent += ret;
+			if (ret < take)
+				return sent;
+		}
+		start = end;
+	}
+	return sent;
+}
+
+/*
+ * Send from the head of the chain until it is empty or the socket is full,
+ * consuming what went out. Returns 0 when everything went, -EAGAIN when the
+ * socket filled (resume on write space), another negative error otherwise.
+ */
+int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
+		  struct socket *sock, struct fh_send_stats *st)
+{
+	struct fh_seg *seg;
+	bool more;
+	int ret;
+
+	while ((seg = ch->head)) {
+		more = seg->next != NULL;
+		if (seg->kind == FH_SEG_PAGE)
+			ret = fh_send_run(sock, seg->page, NULL, seg->off,
+					  seg->len, more, st);
+		else
+			ret = fh_send_skb(sock, seg->skb, seg->off, seg->len,
+					  more, st);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return -EAGAIN;
+		fh_chain_consume(ch, segs, ret);
+		if (ch->head == seg)
+			return -EAGAIN;	/* short send: the socket is full */
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FH_BUF_H
+#define _FH_BUF_H
+
+#include <linux/skbuff.h>
+#include <linux/net.h>
+
+#include "pool.h"
+
+/*
+ * Buffer chains: the data plane's currency. A segment refers to bytes held
+ * elsewhere (a page, or a cloned skb) and holds one reference on it; a chain
+ * is a singly linked list of segments. Only the easy operations exist: append
+ * at the tail, consume from the head, copy a prefix out, send. Data is never
+ * split or merged in the middle, so it is never copied to be moved.
+ */
+enum fh_seg_kind {
+	FH_SEG_PAGE,
+	FH_SEG_SKB,
+};
+
+struct fh_seg {
+	struct fh_seg *next;	/* first: the pool links free segments here */
+	union {
+		struct page *page;
+		struct sk_buff *skb;
+	};
+	u32 off;
+	u32 len;
+	u8 kind;
+};
+
+struct fh_chain {
+	struct fh_seg *head;
+	struct fh_seg **tail;
+	size_t len;
+};
+
+struct fh_send_stats {
+	u64 zerocopy;	/* bytes handed to the stack by page reference */
+	u64 copied;	/* bytes the stack had to copy (slab-backed data) */
+};
+
+static inline void fh_chain_init(struct fh_chain *ch)
+{
+	ch->head = NULL;
+	ch->tail = &ch->head;
+	ch->len = 0;
+}
+
+static inline bool fh_chain_empty(const struct fh_chain *ch)
+{
+	return !ch->head;
+}
+
+int fh_chain_append_page(struct fh_chain *ch, struct fh_pool *segs,
+			 struct page *page, u32 off, u32 len);
+int fh_chain_append_skb(struct fh_chain *ch, struct fh_pool *segs,
+			struct sk_buff *skb, u32 off, u32 len);
+void fh_chain_splice(struct fh_chain *dst, struct fh_chain *src);
+void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n);
+size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n);
+void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs);
+int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
+		  struct socket *sock, struct fh_send_stats *st);
+
+#endif /* _FH_BUF_H */

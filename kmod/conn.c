@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Connections: socket callbacks, the receive/process/send cycle, timeouts.
+ *
+ * The callbacks run in softirq on whatever CPU the packet landed on. They do
+ * no work: they mark the connection queued (one atomic bit) and push it on
+ * its owner's ready list. Everything else happens in the owner's thread.
+ */
+#include <linux/tcp.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "conn.h"
+#include "listener.h"
+#include "proto.h"
+#include "worker.h"
+
+/* Processing rounds before a busy connection yields to the others. */
+#define FH_CONN_ROUNDS		8
+#define FH_CONN_DEFAULT_HELD	(256 * 1024)
+
+static void fh_conn_queue(struct fh_conn *c)
+{
+	if (!test_and_set_bit(FH_EV_QUEUED, &c->ev.flags)) {
+		refcount_inc(&c->ref);
+		fh_worker_queue(c->w, &c->ev);
+	}
+}
+
+/* data_ready, write_space and state_change alike: tell the owner. */
+static void fh_conn_sk_event(struct sock *sk)
+{
+	struct fh_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (likely(c))
+		fh_conn_queue(c);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void fh_conn_touch(struct fh_conn *c)
+{
+	c->last_active = jiffies;
+	list_move_tail(&c->lru, &c->w->conns);
+}
+
+int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
+		   struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct fh_conn *c;
+	int ret;
+
+	c = fh_pool_alloc(&w->conn_pool, GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
+	c->ev.type = FH_EV_CONN;
+	refcount_set(&c->ref, 1);
+	c->w = w;
+	c->sock = sock;
+	c->ls = ls;
+	c->proto = ls->l->proto;
+	fh_chain_init(&c->in);
+	fh_chain_init(&c->out);
+	kref_get(&ls->l->ref);
+
+	if (c->proto->on_accept) {
+		ret = c->proto->on_accept(c);
+		if (ret) {
+			fh_listener_put(ls->l);
+			fh_pool_free(&w->conn_pool, c);
+			return ret;
+		}
+	}
+
+	tcp_sock_set_nodelay(sk);
+	list_add_tail(&c->lru, &w->conns);
+	c->last_active = jiffies;
+	w->stats.accepted++;
+	w->stats.active++;
+	ls->accepted++;
+	ls->active++;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	c->saved_data_ready = sk->sk_data_ready;
+	c->saved_write_space = sk->sk_write_space;
+	c->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = c;
+	sk->sk_data_ready = fh_conn_sk_event;
+	sk->sk_write_space = fh_conn_sk_event;
+	sk->sk_state_change = fh_conn_sk_event;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	/* Data that came with the handshake raised no callback of ours. */
+	fh_conn_queue(c);
+	return 0;
+}
+
+void fh_conn_put(struct fh_conn *c)
+{
+	struct fh_listener *l;
+
+	if (!refcount_dec_and_test(&c->ref))
+		return;
+	l = c->ls->l;
+	fh_pool_free(&c->w->conn_pool, c);
+	fh_listener_put(l);
+}
+
+static void fh_conn_close(struct fh_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+	struct fh_worker *w = c->w;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	list_del(&c->lru);
+
+	/* After this no callback can see c; the queued event keeps its ref. */
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = c->saved_data_ready;
+	sk->sk_write_space = c->saved_write_space;
+	sk->sk_state_change = c->saved_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	if (c->proto->on_close)
+		c->proto->on_close(c);
+	fh_chain_purge(&c->in, &w->seg_pool);
+	fh_chain_purge(&c->out, &w->seg_pool);
+	sock_release(c->sock);
+	c->sock = NULL;
+
+	w->stats.active--;
+	w->stats.closed++;
+	c->ls->active--;
+	atomic_dec(&fh_nr_conns);
+	fh_conn_put(c);
+}
+
+static int fh_recv_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			 unsigned int offset, size_t len)
+{
+	struct fh_conn *c = desc->arg.data;
+	struct sk_buff *clone;
+	size_t take = min(len, desc->count);
+
+	if (!take)
+		return 0;
+	/* tcp_read_sock frees skb on return whatever its refcount: clone. */
+	clone = skb_clone(skb, GFP_KERNEL);
+	if (!clone || fh_chain_append_skb(&c->in, &c->w->seg_pool, clone,
+					  offset, take)) {
+		desc->error = -ENOMEM;
+		return 0;
+	}
+	desc->count -= take;
+	return take;
+}
+
+/* Read only what the protocol can hold: the rest waits in the socket. */
+static int fh_conn_read(struct fh_conn *c)
+{
+	size_t held = c->in.len + c->out.len, max = c->proto->max_held;
+	struct sock *sk = c->sock->sk;
+	read_descriptor_t desc;
+	int n;
+
+	if (!max)
+		max = FH_CONN_DEFAULT_HELD;
+	if (held >= max)
+		return 0;
+	desc.arg.data = c;
+	desc.count = max - held;
+	desc.error = 0;
+	desc.written = 0;
+	lock_sock(sk);
+	n = tcp_read_sock(sk, &desc, fh_recv_actor);
+	release_sock(sk);
+	if (desc.error)
+		return desc.error;
+	if (n > 0) {
+		c->w->stats.bytes_in += n;
+		fh_conn_touch(c);
+	}
+	return n;
+}
+
+static int fh_conn_flush(struct fh_conn *c)
+{
+	struct fh_send_stats st = { };
+	struct fh_worker *w = c->w;
+	int ret;
+
+	if (fh_chain_empty(&c->out))
+		return 0;
+	ret = fh_chain_send(&c->out, &w->seg_pool, c->sock, &st);
+	if (st.zerocopy + st.copied) {
+		w->stats.zerocopy += st.zerocopy;
+		w->stats.copied += st.copied;
+		w->stats.bytes_out += st.zerocopy + st.copied;
+		fh_conn_touch(c);
+	}
+	if (!ret && c->proto->on_writable)
+		ret = c->proto->on_writable(c);
+	return ret;
+}
+
+/* One turn for a connection: send what is pending, read, process, send. */
+void fh_conn_process(struct fh_conn *c)
+{
+	struct sock *sk;
+	int round, ret, n;
+
+	if (c->closed)
+		return;
+	sk = c->sock->sk;
+
+	for (round = 0; round < FH_CONN_ROUNDS; round++) {
+		ret = fh_conn_flush(c);
+		if (ret == -EAGAIN)
+			break;		/* write_space brings us back */
+		if (ret)
+			goto error;
+		if (c->rd_eof)
+			break;
+		n = fh_conn_read(c);
+		if (n < 0) {
+			ret = n;
+			goto error;
+		}
+		if (n > 0) {
+			ret = c->proto->on_data(c);
+			if (ret)
+				goto error;
+			c->w->stats.requests++;
+		}
+		if (!n) {
+			if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+			    skb_queue_empty_lockless(&sk->sk_receive_queue))
+				c->rd_eof = true;
+			else
+				break;
+		}
+	}
+
+	if (READ_ONCE(sk->sk_err) || sk->sk_state == TCP_CLOSE) {
+		c->w->stats.errors++;
+		fh_conn_close(c);
+		return;
+	}
+	/* The peer is done and has everything we owed it. */
+	if (c->rd_eof && fh_chain_empty(&c->out)) {
+		fh_conn_close(c);
+		return;
+	}
+	if (round == FH_CONN_ROUNDS)
+		fh_conn_queue(c);
+	return;
+
+error:
+	c->w->stats.errors++;
+	fh_conn_close(c);
+}
+
+void fh_conn_close_all(struct fh_worker *w, struct net *net)
+{
+	struct fh_conn *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, &w->conns, lru)
+		if (!net || net_eq(sock_net(c->sock->sk), net))
+			fh_conn_close(c);
+}
+
+/*
+ * Close connections idle, or stalled sending, past their timeout. The list
+ * is in order of last activity, so the walk stops at the first connection
+ * younger than the shorter timeout. Returns when to look again (0: never).
+ */
+unsigned long fh_conn_expire(struct fh_worker *w)
+{
+	unsigned long idle = msecs_to_jiffies(READ_ONCE(fh_settings.idle_timeout_ms));
+	unsigned long send = msecs_to_jiffies(READ_ONCE(fh_settings.send_timeout_ms));
+	unsigned long now = jiffies, shortest, limit, due, next = 0;
+	struct fh_conn *c, *tmp;
+
+	if (!idle && !send)
+		return 0;
+	shortest = !idle ? send : !send ? idle : min(idle, send);
+
+	list_for_each_entry_safe(c, tmp, &w->conns, lru) {
+		if (time_before(now, c->last_active + shortest)) {
+			due = c->last_active + shortest;
+			return next && time_before(next, due) ? next : due;
+		}
+		limit = fh_chain_empty(&c->out) ? idle : send;
+		if (!limit)
+			continue;
+		due = c->last_active + limit;
+		if (!time_before(now, due)) {
+			w->stats.timeouts++;
+			fh_conn_close(c);
+		} else if (!next || time_before(due, next)) {
+			next = due;
+		}
+	}
+	return next;
+}

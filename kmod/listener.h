@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FH_LISTENER_H
+#define _FH_LISTENER_H
+
+#include <linux/cpumask.h>
+#include <linux/kref.h>
+#include <linux/socket.h>
+
+#include "fh.h"
+
+struct fh_worker;
+struct fh_listener;
+struct fh_proto;
+struct netlink_ext_ack;
+struct sk_buff;
+struct netlink_callback;
+
+/* One listening socket of a listener, owned by one CPU's worker. */
+struct fh_lsock {
+	struct fh_event ev;
+	struct fh_listener *l;
+	struct fh_worker *w;
+	struct socket *sock;
+	void (*saved_data_ready)(struct sock *sk);
+	u64 accepted;		/* written by the owner only */
+	u64 active;
+};
+
+struct fh_listener {
+	struct list_head node;		/* in the namespace's list */
+	struct kref ref;
+	struct net *net;
+	const struct fh_proto *proto;
+	struct sockaddr_storage addr;
+	int addrlen;
+	struct cpumask cpus;
+	unsigned int nr_lsocks;
+	struct fh_lsock lsocks[];
+};
+
+struct fh_listen_req {
+	const struct fh_proto *proto;
+	u16 family;
+	u16 port;
+	u8 addr[16];
+	struct cpumask cpus;
+};
+
+int fh_listener_add(struct net *net, const struct fh_listen_req *req,
+		    struct netlink_ext_ack *extack);
+int fh_listener_del(struct net *net, const struct fh_listen_req *req,
+		    struct netlink_ext_ack *extack);
+int fh_listener_dump(struct sk_buff *skb, struct netlink_callback *cb);
+void fh_lsock_accept(struct fh_lsock *ls);
+void fh_listener_put(struct fh_listener *l);
+
+int fh_listeners_init(void);
+void fh_listeners_exit(void);
+
+#endif /* _FH_LISTENER_H */

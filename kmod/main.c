@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * firehose: an in-kernel request server.
+ *
+ * Init goes from the bottom of the stack up (memory and workers before the
+ * sockets that feed them, the control plane last) and unwinds with gotos;
+ * exit tears down in exactly the reverse order.
+ */
+#include <linux/module.h>
+#include <linux/netdevice.h>
+
+#include "fh.h"
+#include "listener.h"
+#include "netlink.h"
+#include "stats.h"
+#include "worker.h"
+
+struct fh_settings fh_settings = {
+	.max_conns = 100000,
+	.idle_timeout_ms = 60 * 1000,
+	.send_timeout_ms = 30 * 1000,
+};
+
+atomic_t fh_nr_conns = ATOMIC_INIT(0);
+
+static int __init fh_init(void)
+{
+	int ret;
+
+	ret = fh_workers_init();
+	if (ret)
+		goto err_workers;
+	ret = fh_stats_init();
+	if (ret)
+		goto err_stats;
+	ret = fh_listeners_init();
+	if (ret)
+		goto err_listeners;
+	ret = fh_netlink_init();
+	if (ret)
+		goto err_netlink;
+	pr_info("firehose: loaded, %u workers\n", num_online_cpus());
+	return 0;
+
+err_netlink:
+	fh_listeners_exit();
+err_listeners:
+	fh_stats_exit();
+err_stats:
+	fh_workers_exit();
+err_workers:
+	return ret;
+}
+
+static void __exit fh_exit(void)
+{
+	fh_netlink_exit();
+	fh_listeners_exit();	/* closes every listener and connection */
+	/* Callbacks that saw our sockets before they were restored finish. */
+	synchronize_net();
+	fh_stats_exit();
+	fh_workers_exit();
+	pr_info("firehose: unloaded\n");
+}
+
+module_init(fh_init);
+module_exit(fh_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("firehose: in-kernel request server");
+MODULE_AUTHOR("firehose developers");

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink family "firehose": a thin adapter that validates requests
+ * and calls into listener, stats and settings code. include/uapi/firehose.h
+ * documents every command.
+ */
+#include <linux/cpumask.h>
+#include <linux/in.h>
+#include <linux/socket.h>
+#include <net/genetlink.h>
+#include <uapi/firehose.h>
+
+#include "fh.h"
+#include "listener.h"
+#include "netlink.h"
+#include "proto.h"
+#include "stats.h"
+#include "worker.h"
+
+static const struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] = {
+	[FH_A_PROTO] = { .type = NLA_NUL_STRING, .len = FH_PROTO_NAME_MAX - 1 },
+	[FH_A_FAMILY] = { .type = NLA_U16 },
+	[FH_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
+	[FH_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[FH_A_CPUS] = { .type = NLA_NUL_STRING, .len = FH_CPULIST_MAX - 1 },
+};
+
+static const struct nla_policy fh_listener_del_policy[FH_A_MAX + 1] = {
+	[FH_A_FAMILY] = { .type = NLA_U16 },
+	[FH_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
+	[FH_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static struct netlink_range_validation fh_max_conns_range = {
+	.min = 1,
+	.max = FH_MAX_CONNS_LIMIT,
+};
+
+static struct netlink_range_validation fh_timeout_range = {
+	.min = 0,
+	.max = FH_TIMEOUT_MAX_MS,
+};
+
+static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
+	[FH_A_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
+	[FH_A_IDLE_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
+	[FH_A_SEND_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
+};
+
+/* Requests without attributes: strict validation rejects any attribute. */
+static const struct nla_policy fh_empty_policy[FH_A_MAX + 1] = { };
+
+/* Extack messages must be literals, hence a macro. */
+#define fh_require(info, attr, msg) ({					\
+	int __ret = 0;							\
+	if (!(info)->attrs[attr]) {					\
+		NL_SET_ERR_ATTR_MISS((info)->extack, NULL, attr);	\
+		NL_SET_ERR_MSG((info)->extack, msg);			\
+		__ret = -EINVAL;					\
+	}								\
+	__ret;								\
+})
+
+static int fh_parse_addr(struct genl_info *info, struct fh_listen_req *req)
+{
+	const struct nlattr *a;
+	int ret;
+
+	ret = fh_require(info, FH_A_FAMILY, "missing address family") ?:
+	      fh_require(info, FH_A_ADDR, "missing address") ?:
+	      fh_require(info, FH_A_PORT, "missing port");
+	if (ret)
+		return ret;
+	req->family = nla_get_u16(info->attrs[FH_A_FAMILY]);
+	req->port = nla_get_u16(info->attrs[FH_A_PORT]);
+	a = info->attrs[FH_A_ADDR];
+	if (req->family != AF_INET && req->family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FH_A_FAMILY],
+				    "address family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	if (nla_len(a) != (req->family == AF_INET ? 4 : 16)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "address length does not match its family");
+		return -EINVAL;
+	}
+	memcpy(req->addr, nla_data(a), nla_len(a));
+	return 0;
+}
+
+static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_listen_req req = { };
+	unsigned int cpu;
+	bool known;
+	int ret;
+
+	ret = fh_require(info, FH_A_PROTO, "missing protocol") ?:
+	      fh_parse_addr(info, &req);
+	if (ret)
+		return ret;
+	req.proto = fh_proto_find(nla_data(info->attrs[FH_A_PROTO]), &known);
+	if (!req.proto && known) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FH_A_PROTO],
+				    "protocol not available in this build");
+		return -EPROTONOSUPPORT;
+	}
+	if (!req.proto) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FH_A_PROTO],
+				    "unknown protocol");
+		return -EINVAL;
+	}
+
+	cpumask_clear(&req.cpus);
+	if (info->attrs[FH_A_CPUS]) {
+		if (cpulist_parse(nla_data(info->attrs[FH_A_CPUS]), &req.cpus) ||
+		    cpumask_empty(&req.cpus)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FH_A_CPUS],
+					    "bad cpulist");
+			return -EINVAL;
+		}
+		for_each_cpu(cpu, &req.cpus) {
+			if (!fh_worker_of(cpu)) {
+				NL_SET_ERR_MSG_ATTR(info->extack,
+						    info->attrs[FH_A_CPUS],
+						    "a listed CPU has no firehose worker");
+				return -EINVAL;
+			}
+		}
+	} else {
+		for_each_possible_cpu(cpu)
+			if (fh_worker_of(cpu))
+				cpumask_set_cpu(cpu, &req.cpus);
+	}
+	return fh_listener_add(genl_info_net(info), &req, info->extack);
+}
+
+static int fh_nl_listener_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_listen_req req = { };
+	int ret;
+
+	ret = fh_parse_addr(info, &req);
+	if (ret)
+		return ret;
+	return fh_listener_del(genl_info_net(info), &req, info->extack);
+}
+
+static int fh_put_stats(struct sk_buff *msg, int attr, int cpu,
+			const struct fh_stats_snap *s)
+{
+	struct nlattr *nest = nla_nest_start(msg, attr);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (cpu >= 0 && nla_put_u32(msg, FH_STAT_CPU, cpu))
+		goto cancel;
+	for (i = FH_STAT_ACCEPTED; i < __FH_STAT_MAX; i++)
+		if (nla_put_u64_64bit(msg, i, s->v[i], FH_STAT_PAD))
+			goto cancel;
+	nla_nest_end(msg, nest);
+	return 0;
+cancel:
+	nla_nest_cancel(msg, nest);
+	return -EMSGSIZE;
+}
+
+static int fh_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_stats_snap s;
+	struct sk_buff *msg;
+	unsigned int cpu;
+	void *hdr;
+
+	/* Room for the totals and every worker, each nest under 256 bytes. */
+	msg = genlmsg_new((num_possible_cpus() + 1) * 256, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &fh_genl_family, 0, FH_CMD_STATS_GET);
+	if (!hdr)
+		goto nospace;
+	fh_stats_snap_total(&s);
+	if (fh_put_stats(msg, FH_A_STATS, -1, &s))
+		goto nospace;
+	for_each_possible_cpu(cpu) {
+		if (!fh_worker_of(cpu))
+			continue;
+		fh_stats_snap_cpu(cpu, &s);
+		if (fh_put_stats(msg, FH_A_STATS_CPU, cpu, &s))
+			goto nospace;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+nospace:
+	nlmsg_free(msg);
+	NL_SET_ERR_MSG(info->extack, "statistics do not fit in a message");
+	return -EMSGSIZE;
+}
+
+static int fh_nl_settings_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &fh_genl_family, 0,
+				FH_CMD_SETTINGS_GET);
+	if (!hdr ||
+	    nla_put_u32(msg, FH_A_MAX_CONNS, READ_ONCE(fh_settings.max_conns)) ||
+	    nla_put_u32(msg, FH_A_IDLE_TIMEOUT_MS,
+			READ_ONCE(fh_settings.idle_timeout_ms)) ||
+	    nla_put_u32(msg, FH_A_SEND_TIMEOUT_MS,
+			READ_ONCE(fh_settings.send_timeout_ms))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int fh_check_timeout(struct genl_info *info, int attr)
+{
+	u32 v;
+
+	if (!info->attrs[attr])
+		return 0;
+	v = nla_get_u32(info->attrs[attr]);
+	if (v && v < FH_TIMEOUT_MIN_MS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[attr],
+				    "timeout below the minimum of 100 ms");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void fh_wake_workers(void)
+{
+	unsigned int cpu;
+
+	/* Timeouts changed: let sleeping workers recompute their deadline. */
+	for_each_possible_cpu(cpu)
+		if (fh_worker_of(cpu))
+			wake_up_process(fh_worker_of(cpu)->task);
+}
+
+static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	int ret;
+
+	if (!a[FH_A_MAX_CONNS] && !a[FH_A_IDLE_TIMEOUT_MS] &&
+	    !a[FH_A_SEND_TIMEOUT_MS]) {
+		NL_SET_ERR_MSG(info->extack, "no setting given");
+		return -EINVAL;
+	}
+	ret = fh_check_timeout(info, FH_A_IDLE_TIMEOUT_MS) ?:
+	      fh_check_timeout(info, FH_A_SEND_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	if (a[FH_A_MAX_CONNS])
+		WRITE_ONCE(fh_settings.max_conns, nla_get_u32(a[FH_A_MAX_CONNS]));
+	if (a[FH_A_IDLE_TIMEOUT_MS])
+		WRITE_ONCE(fh_settings.idle_timeout_ms,
+			   nla_get_u32(a[FH_A_IDLE_TIMEOUT_MS]));
+	if (a[FH_A_SEND_TIMEOUT_MS])
+		WRITE_ONCE(fh_settings.send_timeout_ms,
+			   nla_get_u32(a[FH_A_SEND_TIMEOUT_MS]));
+	fh_wake_workers();
+	return 0;
+}
+
+static const struct genl_ops fh_genl_ops[] = {
+	{
+		.cmd = FH_CMD_LISTENER_ADD,
+		.doit = fh_nl_listener_add,
+		.policy = fh_listener_add_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FH_CMD_LISTENER_DEL,
+		.doit = fh_nl_listener_del,
+		.policy = fh_listener_del_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FH_CMD_LISTENER_GET,
+		.dumpit = fh_listener_dump,
+		.policy = fh_empty_policy,
+		.maxattr = FH_A_MAX,
+	},
+	{
+		.cmd = FH_CMD_STATS_GET,
+		.doit = fh_nl_stats_get,
+		.policy = fh_empty_policy,
+		.maxattr = FH_A_MAX,
+	},
+	{
+		.cmd = FH_CMD_SETTINGS_GET,
+		.doit = fh_nl_settings_get,
+		.policy = fh_empty_policy,
+		.maxattr = FH_A_MAX,
+	},
+	{
+		.cmd = FH_CMD_SETTINGS_SET,
+		.doit = fh_nl_settings_set,
+		.policy = fh_settings_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+struct genl_family fh_genl_family __ro_after_init = {
+	.name = FH_GENL_NAME,
+	.version = FH_GENL_VERSION,
+	.maxattr = FH_A_MAX,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = fh_genl_ops,
+	.n_ops = ARRAY_SIZE(fh_genl_ops),
+	.resv_start_op = FH_CMD_SETTINGS_SET + 1,
+};
+
+int fh_netlink_init(void)
+{
+	return genl_register_family(&fh_genl_family);
+}
+
+void fh_netlink_exit(void)
+{
+	genl_unregister_family(&fh_genl_family);
+}

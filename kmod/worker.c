@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU workers. Each is a kthread bound to its CPU that accepts, reads,
+ * runs the protocol and writes for the connections it owns. Socket callbacks
+ * only push events on its lock-free ready list; the worker takes the whole
+ * list at once, so a busy worker drains many events per wakeup and an idle
+ * one sleeps until the next push onto an empty list.
+ */
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/kthread.h>
+#include <linux/slab.h>
+
+#include "conn.h"
+#include "listener.h"
+#include "worker.h"
+
+#define FH_SWEEP_PERIOD		(5 * HZ)
+#define FH_POOL_MAX_CONNS	4096
+#define FH_POOL_MAX_SEGS	16384
+
+struct kmem_cache *fh_conn_cache;
+struct kmem_cache *fh_seg_cache;
+static struct fh_worker **fh_workers;
+
+struct fh_call {
+	struct fh_event ev;
+	void (*fn)(struct fh_worker *w, void *arg);
+	void *arg;
+	struct completion done;
+};
+
+struct fh_worker *fh_worker_of(unsigned int cpu)
+{
+	return fh_workers && cpu < nr_cpu_ids ? fh_workers[cpu] : NULL;
+}
+
+/*
+ * Run @fn in @w's thread and wait for it: the control plane's only way to
+ * touch what a worker owns, so workers never need a lock against it.
+ */
+void fh_worker_call(struct fh_worker *w,
+		    void (*fn)(struct fh_worker *w, void *arg), void *arg)
+{
+	struct fh_call call = {
+		.ev.type = FH_EV_CALL,
+		.fn = fn,
+		.arg = arg,
+	};
+
+	init_completion(&call.done);
+	fh_worker_queue(w, &call.ev);
+	wait_for_completion(&call.done);
+}
+
+static void fh_close_net_fn(struct fh_worker *w, void *net)
+{
+	fh_conn_close_all(w, net);
+}
+
+void fh_workers_close_net(struct net *net)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (fh_worker_of(cpu))
+			fh_worker_call(fh_workers[cpu], fh_close_net_fn, net);
+}
+
+static void fh_worker_dispatch(struct fh_worker *w, struct llist_node *batch)
+{
+	struct fh_event *ev, *next;
+	struct fh_call *call;
+
+	llist_for_each_entry_safe(ev, next, batch, node) {
+		switch (ev->type) {
+		case FH_EV_CONN: {
+			struct fh_conn *c = container_of(ev, struct fh_conn, ev);
+
+			/* Cleared first: an event during processing queues again. */
+			clear_bit(FH_EV_QUEUED, &ev->flags);
+			fh_conn_process(c);
+			fh_conn_put(c);
+			break;
+		}
+		case FH_EV_LSOCK: {
+			struct fh_lsock *ls = container_of(ev, struct fh_lsock, ev);
+			struct fh_listener *l = ls->l;
+
+			clear_bit(FH_EV_QUEUED, &ev->flags);
+			fh_lsock_accept(ls);
+			fh_listener_put(l);
+			break;
+		}
+		case FH_EV_CALL:
+			call = container_of(ev, struct fh_call, ev);
+			call->fn(w, call->arg);
+			complete(&call->done);
+			break;
+		}
+	}
+}
+
+/* Jiffies until the next timeout or sweep is due. */
+static long fh_worker_sleep_for(struct fh_worker *w)
+{
+	unsigned long now = jiffies, deadline = fh_conn_expire(w);
+
+	if (fh_pool_cached(&w->conn_pool) || fh_pool_cached(&w->seg_pool)) {
+		if (time_after_eq(now, w->next_sweep)) {
+			fh_pool_sweep(&w->conn_pool);
+			fh_pool_sweep(&w->seg_pool);
+			w->next_sweep = now + FH_SWEEP_PERIOD;
+		}
+		if (!deadline || time_before(w->next_sweep, deadline))
+			deadline = w->next_sweep;
+	} else {
+		/* Nothing cached: start a full period from the next free. */
+		w->next_sweep = now + FH_SWEEP_PERIOD;
+	}
+	if (!deadline)
+		return MAX_SCHEDULE_TIMEOUT;
+	return time_after(deadline, now) ? deadline - now : 1;
+}
+
+static int fh_worker_fn(void *arg)
+{
+	struct fh_worker *w = arg;
+	struct llist_node *batch;
+	long timeout;
+
+	while (!kthread_should_stop()) {
+		timeout = fh_worker_sleep_for(w);
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (llist_empty(&w->ready) && !kthread_should_stop()) {
+			schedule_timeout(timeout);
+			if (!llist_empty(&w->ready))
+				w->stats.wakeups++;
+		}
+		__set_current_state(TASK_RUNNING);
+
+		batch = llist_del_all(&w->ready);
+		if (batch) {
+			w->stats.batches++;
+			fh_worker_dispatch(w, llist_reverse_order(batch));
+		}
+		cond_resched();
+	}
+
+	/*
+	 * Stopping: the control plane is gone and every listener closed, so
+	 * nothing new arrives but events already queued and open connections.
+	 */
+	fh_conn_close_all(w, NULL);
+	batch = llist_del_all(&w->ready);
+	if (batch)
+		fh_worker_dispatch(w, llist_reverse_order(batch));
+	fh_pool_drain(&w->conn_pool);
+	fh_pool_drain(&w->seg_pool);
+	return 0;
+}
+
+static void fh_workers_stop(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct fh_worker *w = fh_worker_of(cpu);
+
+		if (!w)
+			continue;
+		kthread_stop(w->task);
+		fh_workers[cpu] = NULL;
+		kfree(w);
+	}
+}
+
+int fh_workers_init(void)
+{
+	struct task_struct *task;
+	struct fh_worker *w;
+	unsigned int cpu;
+	int ret = -ENOMEM;
+
+	fh_conn_cache = KMEM_CACHE(fh_conn, SLAB_HWCACHE_ALIGN);
+	fh_seg_cache = KMEM_CACHE(fh_seg, 0);
+	fh_workers = kcalloc(nr_cpu_ids, sizeof(*fh_workers), GFP_KERNEL);
+	if (!fh_conn_cache || !fh_seg_cache || !fh_workers)
+		goto err;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		w = kzalloc_node(sizeof(*w), GFP_KERNEL, cpu_to_node(cpu));
+		if (!w) {
+			ret = -ENOMEM;
+			goto err_unlock;
+		}
+		w->cpu = cpu;
+		init_llist_head(&w->ready);
+		INIT_LIST_HEAD(&w->conns);
+		fh_pool_init(&w->conn_pool, fh_conn_cache, FH_POOL_MAX_CONNS,
+			     &w->stats.conn_pool);
+		fh_pool_init(&w->seg_pool, fh_seg_cache, FH_POOL_MAX_SEGS,
+			     &w->stats.seg_pool);
+		task = kthread_create_on_cpu(fh_worker_fn, w, cpu, "firehose/%u");
+		if (IS_ERR(task)) {
+			ret = PTR_ERR(task);
+			kfree(w);
+			goto err_unlock;
+		}
+		w->task = task;
+		fh_workers[cpu] = w;
+		wake_up_process(task);
+	}
+	cpus_read_unlock();
+	return 0;
+
+err_unlock:
+	cpus_read_unlock();
+	fh_workers_stop();
+err:
+	kfree(fh_workers);
+	fh_workers = NULL;
+	kmem_cache_destroy(fh_seg_cache);
+	kmem_cache_destroy(fh_conn_cache);
+	return ret;
+}
+
+void fh_workers_exit(void)
+{
+	fh_workers_stop();
+	kfree(fh_workers);
+	fh_workers = NULL;
+	kmem_cache_destroy(fh_seg_cache);
+	kmem_cache_destroy(fh_conn_cache);
+}

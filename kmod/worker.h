@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FH_WORKER_H
+#define _FH_WORKER_H
+
+#include <linux/cache.h>
+#include <linux/list.h>
+#include <linux/sched.h>
+
+#include "fh.h"
+#include "pool.h"
+#include "stats.h"
+
+struct net;
+
+/*
+ * One per CPU: the only thread that runs requests for the connections it
+ * owns. Everything below the ready list is touched by this thread alone.
+ */
+struct fh_worker {
+	/* Written by softirq on any CPU: kept apart from the worker's data. */
+	struct llist_head ready ____cacheline_aligned_in_smp;
+
+	struct task_struct *task ____cacheline_aligned_in_smp;
+	unsigned int cpu;
+	struct list_head conns;		/* least recently active first */
+	struct fh_pool conn_pool;
+	struct fh_pool seg_pool;
+	unsigned long next_sweep;
+	struct fh_stats stats;
+};
+
+struct fh_worker *fh_worker_of(unsigned int cpu);
+
+static inline void fh_worker_queue(struct fh_worker *w, struct fh_event *ev)
+{
+	/* Only the push onto an empty list can find the worker asleep. */
+	if (llist_add(&ev->node, &w->ready))
+		wake_up_process(w->task);
+}
+
+void fh_worker_call(struct fh_worker *w,
+		    void (*fn)(struct fh_worker *w, void *arg), void *arg);
+void fh_workers_close_net(struct net *net);
+
+extern struct kmem_cache *fh_conn_cache;
+extern struct kmem_cache *fh_seg_cache;
+
+int fh_workers_init(void);
+void fh_workers_exit(void);
+
+#endif /* _FH_WORKER_H */

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything firehose needs to build, test and benchmark (Debian 12).
+# Idempotent: when every package is present it only says so.
+set -euo pipefail
+
+pkgs=(
+	# build the module against Debian's stock kernel, and boot that kernel in the VM
+	linux-headers-amd64 linux-image-amd64
+	# the debug kernel, checkpatch.pl and kselftest_harness.h come from here
+	linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils dwarves rsync kmod
+	build-essential pkg-config
+	# the test VM
+	qemu-system-x86 busybox-static cpio
+	# fhctl and lint
+	libmnl-dev sparse
+	# clients, peers and charts for tests and benchmarks
+	gnuplot-nox curl wrk nginx-light memcached libmemcached-tools linux-perf iproute2
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing ${missing[*]}; run 'make deps' as root" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# Services must not start on the build host: nginx and memcached run only in the VM.
+policy=/usr/sbin/policy-rc.d
+[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; }
+apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+
+# The stock kernel's headers must match its image, or the module won't load in the VM.
+rel=$("$(dirname "$0")/vm/kernel.sh" stock-release)
+[ -d "/usr/src/linux-headers-$rel" ] || { echo "deps: headers for $rel missing" >&2; exit 1; }
+echo "deps: done (guest kernel $rel)"

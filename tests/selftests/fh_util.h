@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the firehose selftests (run inside the test VM). */
+#ifndef FH_UTIL_H
+#define FH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FH_MODULE_DEFAULT "/fh/mod/firehose.ko"
+
+/* Run a shell command; its stdout+stderr go to out. Returns the exit status. */
+int fh_run(char *out, size_t outlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* fh_run("fhctl ...") that must succeed; returns 0 or the failing status. */
+int fh_fhctl_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int fh_module_load(void);
+int fh_module_unload(void);
+bool fh_module_loaded(void);
+
+/* A counter from /proc/net/firehose/stats (totals); -1 if absent. */
+long long fh_stat(const char *name);
+/* Poll until fh_stat(name) satisfies cmp against value or timeout_ms passes. */
+bool fh_wait_stat(const char *name, long long at_least, int timeout_ms);
+
+/* Blocking TCP connect to addr:port (IPv4 or IPv6 literal), -1 on failure. */
+int fh_connect(const char *addr, int port);
+int fh_set_nonblock(int fd);
+int fh_set_timeout(int fd, int ms);
+
+/* Send all of buf while reading back the echo into out (same length). */
+int fh_echo_exchange(int fd, const void *buf, size_t len, void *out, int timeout_ms);
+/* Read until EOF or timeout: returns bytes read, -1 on timeout or error. */
+long fh_read_to_eof(int fd, void *out, size_t cap, int timeout_ms);
+/* True when the peer closed (EOF or reset) within timeout_ms. */
+bool fh_wait_closed(int fd, int timeout_ms);
+
+/* Deterministic pseudo-random bytes. */
+void fh_fill_random(void *buf, size_t len, uint64_t seed);
+
+/* A port no other test in this run uses: base + pid-derived offset. */
+int fh_test_port(int base);
+long long fh_now_ms(void);
+
+#endif /* FH_UTIL_H */

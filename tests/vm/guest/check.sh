@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of 'make check'. $1 is the kernel flavour (stock or debug).
+# On the debug kernel it also runs the KUnit module, and ends by failing the
+# run on any kernel report (KASAN, lockdep, BUG, WARN, oops) or kmemleak leak.
+. /fh/lib.sh
+kernel=${1:-stock}
+[ $# -gt 0 ] && shift
+# Optional: run only these selftest programs (names without path).
+only="$*"
+
+kml=/sys/kernel/debug/kmemleak
+if [ "$kernel" = debug ]; then
+	# Only leaks and reports from here on count, not boot-time ones.
+	[ -w $kml ] && echo clear >$kml
+	dmesg -c >/dev/null
+fi
+
+if [ "$kernel" = debug ] && { [ -z "$only" ] || echo " $only " | grep -q ' kunit '; }; then
+	if insmod /fh/mod/firehose_kunit.ko; then
+		report "PASS debug/kunit: module loads"
+	else
+		report "FAIL debug/kunit: module does not load"
+	fi
+	for suite in $(cat /fh/kunit-suites); do
+		res=/sys/kernel/debug/kunit/$suite/results
+		if [ ! -r "$res" ]; then
+			report "FAIL debug/kunit/$suite: suite missing"
+			continue
+		fi
+		cat "$res"
+		# Cases sit one level in; deeper lines are parameters of a case.
+		awk -v pre="debug/kunit/$suite/" '
+			/^    ok [0-9]+ / { sub(/^    ok [0-9]+ (- )?/, ""); print "PASS " pre $0; n++ }
+			/^    not ok [0-9]+ / { sub(/^    not ok [0-9]+ (- )?/, ""); print "FAIL " pre $0; n++ }
+			END { exit n == 0 }' "$res" >>"$FH_REPORT" ||
+			report "FAIL debug/kunit/$suite: no test results (crashed?)"
+	done
+	rmmod firehose_kunit 2>/dev/null
+fi
+
+for prog in /fh/selftests/*_test; do
+	[ -x "$prog" ] || continue
+	[ -z "$only" ] || echo " $only " | grep -q " $(basename "$prog") " || continue
+	fh_load || { report "FAIL $kernel/$(basename "$prog"): insmod failed"; continue; }
+	FH_KERNEL=$kernel run_selftest "$kernel" "$prog"
+	fh_unload || report "FAIL $kernel/$(basename "$prog"): rmmod failed afterwards"
+done
+
+if [ "$kernel" = debug ]; then
+	if [ -w "$kml" ]; then
+		# An object must stay unreferenced across scans to be reported.
+		sleep 6
+		echo scan >$kml
+		echo scan >$kml
+		if [ -s $kml ]; then
+			cat $kml
+			report "FAIL debug/kmemleak: $(grep -c '^unreferenced object' $kml) leaked objects"
+		else
+			report "PASS debug/kmemleak: no leaks"
+		fi
+	else
+		report "FAIL debug/kmemleak: $kml not available"
+	fi
+	bad=$(dmesg | grep -E 'BUG:|WARNING:|KASAN|UBSAN|circular locking|inconsistent lock|lock held when returning|Oops|general protection|refcount_t:|list_add corruption|list_del corruption' | head -n 3)
+	if [ -n "$bad" ]; then
+		report "FAIL debug/dmesg: kernel report: $(echo "$bad" | head -n1)"
+		dmesg
+	else
+		report "PASS debug/dmesg: no KASAN, lockdep, BUG, WARN or oops report"
+	fi
+fi
+exit 0

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the guest scripts. Results go to the report channel as lines
+# "PASS name", "FAIL name: why" or "SKIP name", one per test.
+
+FH_MOD=/fh/mod/firehose.ko
+export FH_MOD
+
+report() {
+	echo "$*" >>"${FH_REPORT:-/dev/null}"
+}
+
+fh_load() {
+	grep -q '^firehose ' /proc/modules || insmod "$FH_MOD"
+}
+
+fh_unload() {
+	if grep -q '^firehose ' /proc/modules; then
+		rmmod firehose
+	fi
+}
+
+# run_selftest KERNEL PROG: run one kselftest-harness program, turn its TAP
+# into report lines; a program that dies without saying why still fails.
+run_selftest() {
+	kernel=$1
+	prog=$2
+	name=$(basename "$prog")
+	log=/tmp/$name.tap
+	echo "=== $kernel: $name"
+	timeout "${FH_SELFTEST_TIMEOUT:-900}" "$prog" >"$log" 2>&1
+	st=$?
+	cat "$log"
+	awk -v pre="$kernel/$name/" '
+		/^ok [0-9]+ .*# SKIP/ { sub(/^ok [0-9]+ /, ""); sub(/ *# SKIP.*/, ""); print "SKIP " pre $0; next }
+		/^ok [0-9]+ / { sub(/^ok [0-9]+ /, ""); print "PASS " pre $0; n++; next }
+		/^not ok [0-9]+ / { sub(/^not ok [0-9]+ /, ""); print "FAIL " pre $0; f++; next }
+		END { exit (n + f) == 0 }' "$log" >>"$FH_REPORT"
+	empty=$?
+	if [ "$empty" = 1 ]; then
+		report "FAIL $kernel/$name: no results (exit status $st)"
+	elif [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
+		report "FAIL $kernel/$name: exit status $st with no failing test"
+	fi
+}

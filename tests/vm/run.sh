@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a test VM (qemu, TCG) on an initramfs and run one guest script.
+#
+#   run.sh --initrd FILE --run SCRIPT [--kernel stock|debug] [--args A,B]
+#          [--cpus N] [--mem MiB] [--timeout SECONDS] [--out DIR] [--show-console]
+#
+# The console (ttyS0) goes to DIR/console.log; the guest's report channel
+# (ttyS1) goes to DIR/report. The verdict is the "FH-STATUS n" line the guest's
+# init writes last on the report channel, never text from the console.
+# Exit status: the guest script's, or 124 when the guest hung past the
+# timeout, or 125 when it died (panic) without reporting. The console is only
+# read to name the cause.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+kernel=stock
+initrd=
+run=
+args=
+cpus=${VM_CPUS:-2}
+mem=${VM_MEM:-2048}
+timeout=${VM_TIMEOUT:-600}
+out=
+show=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
+	--run) run=$2; shift 2 ;;
+	--args) args=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--show-console) show=1; shift ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ -f "$initrd" ] || { echo "run.sh: --initrd FILE required" >&2; exit 2; }
+[ -n "$run" ] || { echo "run.sh: --run SCRIPT required" >&2; exit 2; }
+[ -n "$out" ] || out=$(mktemp -d)
+mkdir -p "$out"
+
+append="console=ttyS0 panic=-1 oops=panic fh.run=$run"
+[ -n "$args" ] && append="$append fh.args=$args"
+case "$kernel" in
+stock)
+	image=$("$here/kernel.sh" stock-image)
+	append="$append quiet loglevel=4" ;;
+debug)
+	image=$("$here/kernel.sh" debug-dir)/arch/x86/boot/bzImage
+	[ -f "$image" ] || { echo "run.sh: no debug kernel yet: run tests/vm/kernel.sh debug" >&2; exit 2; }
+	# Any warning is a failure; lockdep and KASAN reports end the run.
+	append="$append panic_on_warn=1 kasan.fault=panic loglevel=4" ;;
+*) echo "run.sh: --kernel stock|debug" >&2; exit 2 ;;
+esac
+
+console=$out/console.log
+report=$out/report
+: >"$console"
+: >"$report"
+tailpid=
+if [ "$show" = 1 ]; then
+	tail -n +1 -f "$console" &
+	tailpid=$!
+fi
+
+set +e
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" \
+	-kernel "$image" -initrd "$initrd" -append "$append" \
+	-display none -monitor none -nic none -no-reboot \
+	-serial "file:$console" -serial "file:$report" </dev/null
+qstatus=$?
+set -e
+[ -n "$tailpid" ] && { sleep 0.5; kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null || true; }
+
+cause() {
+	local pat
+	for pat in 'KASAN' 'possible circular locking' 'inconsistent lock state' \
+		'BUG: sleeping function' 'BUG:' 'UBSAN' 'WARNING:' 'Oops' \
+		'soft lockup' 'hung_task' 'Kernel panic'; do
+		if grep -q "$pat" "$console"; then
+			grep -m1 "$pat" "$console" | sed 's/^\[[^]]*\] //'
+			return
+		fi
+	done
+	echo "no report on the console"
+}
+
+status=$(tr -d '\r' <"$report" | sed -n 's/^FH-STATUS \([0-9]*\)$/\1/p' | tail -n1)
+if [ "$qstatus" = 124 ] || [ "$qstatus" = 137 ]; then
+	echo "run.sh: VERDICT hung: guest killed after ${timeout}s ($run, $kernel kernel; $(cause)); console: $console" >&2
+	exit 124
+fi
+if [ -z "$status" ]; then
+	echo "run.sh: VERDICT crashed: guest ended without a status ($run, $kernel kernel): $(cause); console: $console" >&2
+	exit 125
+fi
+exit "$status"
