@@ -64,7 +64,7 @@ debug-modules: debug-kernel
 		Kbuild kmod include tests $(BUILD)/debug/
 	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(BUILD)/debug FH_KUNIT=m modules
 
-lint: debug-kernel
+lint:
 	@$(VMDIR)/lint.sh $(KSRC) $(KDIR)
 
 # FH_KERNELS=stock skips the debug kernel (and its build) while developing.

@@ -229,7 +229,7 @@ int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
 	int ret;
 
 	while ((seg = ch->head)) {
-		more = seg->next != NULL;
+		more = !!seg->next;
 		if (seg->kind == FH_SEG_PAGE)
 			ret = fh_send_run(sock, seg->page, NULL, seg->off,
 					  seg->len, more, st);

@@ -52,10 +52,10 @@ static const struct nla_policy fh_empty_policy[FH_A_MAX + 1] = { };
 
 /* Extack messages must be literals, hence a macro. */
 #define fh_require(info, attr, msg) ({					\
+	struct genl_info *__fhi = (info);				\
 	int __ret = 0;							\
-	if (!(info)->attrs[attr]) {					\
-		NL_SET_ERR_ATTR_MISS((info)->extack, NULL, attr);	\
-		NL_SET_ERR_MSG((info)->extack, msg);			\
+	if (GENL_REQ_ATTR_CHECK(__fhi, attr)) {			\
+		GENL_SET_ERR_MSG(__fhi, msg);				\
 		__ret = -EINVAL;					\
 	}								\
 	__ret;								\

@@ -140,7 +140,7 @@ static void fh_chain_splice_moves_every_segment(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fh_chain_empty(&src));
 	KUNIT_EXPECT_EQ(test, src.len, (size_t)0);
 	KUNIT_EXPECT_EQ(test, t->ch.len, (size_t)60);
-	KUNIT_EXPECT_EQ(test, (*t->ch.tail == NULL), true);
+	KUNIT_EXPECT_NULL(test, *t->ch.tail);
 	KUNIT_EXPECT_EQ(test, t->ch.head->next->next->off, 30U);
 }
 

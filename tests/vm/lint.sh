@@ -11,7 +11,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 status=0
 
-files=(kmod/*.c kmod/*.h include/uapi/firehose.h tests/kunit/*.c)
+files=()
+for f in kmod/*.c kmod/*.h include/uapi/firehose.h tests/kunit/*.c; do
+	case $f in *.mod.c) ;; *) files+=("$f") ;; esac
+done
 if ! "$ksrc/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES -f "${files[@]}" >build/checkpatch.log 2>&1; then
 	grep -v '^total:\|^$' build/checkpatch.log
@@ -22,11 +25,15 @@ else
 fi
 
 command -v sparse >/dev/null || { echo "lint: sparse missing: run 'make deps'" >&2; exit 1; }
-make -s -C "$kdir" M="$top" C=2 modules >build/sparse.log 2>&1
-if grep -E 'warning:|error:' build/sparse.log; then
+make -C "$kdir" M="$top" C=2 modules >build/sparse.log 2>&1
+checked=$(grep -c '^  CHECK' build/sparse.log)
+if [ "$checked" = 0 ]; then
+	echo "lint: sparse checked no file (see build/sparse.log)" >&2
+	status=1
+elif grep -E 'warning:|error:' build/sparse.log; then
 	echo "lint: sparse found problems" >&2
 	status=1
 else
-	echo "lint: sparse: clean"
+	echo "lint: sparse: clean ($checked files)"
 fi
 exit $status

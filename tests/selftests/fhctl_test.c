@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fhctl, the command line: listeners are added, listed and removed; settings
+ * are set and shown; statistics come as lines, a per-CPU table, JSON or a
+ * bounded watch. Every error is one "fhctl: " line on stderr with a non-zero
+ * exit (1 at run time, 2 for a bad command line) and changes nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "fh_util.h"
+#include "kselftest_harness.h"
+
+#define NOBODY		65534
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+#define DEFAULT_SETTINGS_JSON \
+	"{\"max_connections\":100000,\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000}\n"
+
+/* Which of fhctl's output streams the caller wants to see. */
+#define BOTH		""
+#define STDOUT_ONLY	"2>/dev/null"
+#define STDERR_ONLY	"2>&1 >/dev/null"
+
+static int fhctl_v(char *out, size_t len, const char *streams, const char *fmt,
+		   va_list ap)
+{
+	char cmd[512];
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	return fh_run(out, len, "{ fhctl %s %s; }", cmd, streams);
+}
+
+/* Runs fhctl; out gets its stdout only. Returns the exit status. */
+static int __attribute__((format(printf, 3, 4)))
+fhctl_out(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fhctl_v(out, len, STDOUT_ONLY, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Runs fhctl; err gets its stderr only. Returns the exit status. */
+static int __attribute__((format(printf, 3, 4)))
+fhctl_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fhctl_v(err, len, STDERR_ONLY, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Runs fhctl quietly, for cleanup that may legitimately fail. */
+static int __attribute__((format(printf, 1, 2))) fhctl_quiet(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fhctl_v(NULL, 0, BOTH, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static int count_substr(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while ((s = strstr(s, needle))) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/* Lines of s that start with prefix. */
+static int count_lines_starting(const char *s, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	int n = 0;
+
+	while (*s) {
+		if (!strncmp(s, prefix, plen))
+			n++;
+		s = strchr(s, '\n');
+		if (!s)
+			break;
+		s++;
+	}
+	return n;
+}
+
+/* Listeners `fhctl listener list -j` reports, or -1 when it fails. */
+static int listener_count(void)
+{
+	char out[8192];
+
+	if (fhctl_out(out, sizeof(out), "listener list -j"))
+		return -1;
+	return count_substr(out, "\"address\":");
+}
+
+/* `fhctl show settings -j` into out; -1 when it fails. */
+static int settings_json(char *out, size_t len)
+{
+	return fhctl_out(out, len, "show settings -j") ? -1 : 0;
+}
+
+/*
+ * The value of "field" in the object of `listener list -j` whose address is
+ * address (string values without their quotes). False if there is none.
+ */
+static bool listener_json_field(const char *json, const char *address,
+				const char *field, char *val, size_t vlen)
+{
+	const char *p, *obj, *end, *f, *q;
+	char key[128];
+	size_t n;
+
+	snprintf(key, sizeof(key), "\"address\":\"%s\"", address);
+	p = strstr(json, key);
+	if (!p)
+		return false;
+	for (obj = p; obj > json && *obj != '{'; obj--)
+		;
+	end = strchr(p, '}');
+	snprintf(key, sizeof(key), "\"%s\":", field);
+	f = strstr(obj, key);
+	if (!end || !f || f > end)
+		return false;
+	f += strlen(key);
+	if (*f == '"')
+		q = strchr(++f, '"');
+	else
+		q = f + strcspn(f, ",}");
+	if (!q || q > end)
+		return false;
+	n = (size_t)(q - f) < vlen - 1 ? (size_t)(q - f) : vlen - 1;
+	memcpy(val, f, n);
+	val[n] = '\0';
+	return true;
+}
+
+/* Braces, brackets and quotes nest properly: the shape of one JSON value. */
+static bool json_balanced(const char *s)
+{
+	char stack[64];
+	int depth = 0;
+	bool str = false;
+
+	for (; *s; s++) {
+		if (str) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				str = false;
+		} else if (*s == '"') {
+			str = true;
+		} else if (*s == '{' || *s == '[') {
+			if (depth == (int)sizeof(stack))
+				return false;
+			stack[depth++] = *s == '{' ? '}' : ']';
+		} else if (*s == '}' || *s == ']') {
+			if (!depth || stack[--depth] != *s)
+				return false;
+		}
+	}
+	return !str && !depth;
+}
+
+/* err is exactly one line, "fhctl: ...", that mentions needle. */
+static void expect_error_line(struct __test_metadata *_metadata, const char *err,
+			      const char *needle)
+{
+	size_t n = strlen(err);
+
+	EXPECT_EQ(0, strncmp(err, "fhctl: ", 7)) TH_LOG("stderr: %s", err);
+	EXPECT_TRUE(n && err[n - 1] == '\n' && strchr(err, '\n') == err + n - 1)
+		TH_LOG("not exactly one line on stderr: '%s'", err);
+	EXPECT_NE(NULL, strstr(err, needle)) TH_LOG("no '%s' in: %s", needle, err);
+}
+
+/*
+ * Runs fhctl with argv as uid/gid 65534 without supplementary groups;
+ * stderr into err. Returns the exit status, or -1.
+ */
+static int fhctl_as_nobody(char *err, size_t len, char *const argv[])
+{
+	long long end = fh_now_ms() + 10000;
+	size_t got = 0;
+	int pfd[2], st;
+	pid_t pid;
+
+	err[0] = '\0';
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+		    dup2(pfd[1], STDERR_FILENO) < 0)
+			_exit(126);
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY) ||
+		    getuid() != NOBODY || geteuid() != NOBODY)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int left = (int)(end - fh_now_ms());
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, left) <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		n = read(pfd[0], err + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += n;
+		err[got] = '\0';
+		if (got == len - 1)
+			break;
+	}
+	close(pfd[0]);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+FIXTURE(fhctl) {
+	int port;
+	char addr4[64];		/* 127.0.0.1:port */
+	char addr6[64];		/* [::1]:port */
+};
+
+FIXTURE_SETUP(fhctl)
+{
+	ASSERT_EQ(0, fh_module_load());
+	self->port = fh_test_port(20000);
+	snprintf(self->addr4, sizeof(self->addr4), "127.0.0.1:%d", self->port);
+	snprintf(self->addr6, sizeof(self->addr6), "[::1]:%d", self->port);
+	/* Each test starts from no listener at all. */
+	ASSERT_EQ(0, listener_count());
+}
+
+FIXTURE_TEARDOWN(fhctl)
+{
+	if (!fh_module_loaded())
+		fh_module_load();
+	/* Whichever of these the test added; the others fail harmlessly. */
+	fhctl_quiet("listener del %s", self->addr4);
+	fhctl_quiet("listener del %s", self->addr6);
+	fh_fhctl_ok("set max-connections 100000 idle-timeout 60s send-timeout 30s");
+}
+
+/* ---- listener add / list / del ---------------------------------------- */
+
+TEST_F(fhctl, listener_add_is_listed_by_address_in_json)
+{
+	char out[8192], val[64];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list -j"));
+	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_EQ(1, count_substr(out, "\"address\":")) TH_LOG("%s", out);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "proto", val, sizeof(val)))
+		TH_LOG("no listener %s in: %s", self->addr4, out);
+	EXPECT_STREQ("echo", val);
+}
+
+TEST_F(fhctl, listener_list_prints_a_header_and_one_row_per_listener)
+{
+	char out[8192], proto[32], addr[80];
+	const char *row;
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list"));
+	EXPECT_EQ(0, strncmp(out, "PROTO", 5)) TH_LOG("%s", out);
+	row = strchr(out, '\n');
+	ASSERT_NE(NULL, row) TH_LOG("%s", out);
+	row++;
+	ASSERT_EQ(2, sscanf(row, "%31s %79s", proto, addr)) TH_LOG("%s", out);
+	EXPECT_STREQ("echo", proto);
+	EXPECT_STREQ(self->addr4, addr);
+	/* Header plus one row, nothing else. */
+	EXPECT_EQ(2, count_substr(out, "\n")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, listener_add_ipv6_serves_echo_over_ipv6)
+{
+	char in[1000], out[sizeof(in)], list[8192];
+	int fd;
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr6));
+	ASSERT_EQ(0, fhctl_out(list, sizeof(list), "listener list -j"));
+	EXPECT_NE(NULL, strstr(list, self->addr6)) TH_LOG("%s", list);
+	fh_fill_random(in, sizeof(in), 6);
+	fd = fh_connect("::1", self->port);
+	ASSERT_LE(0, fd) TH_LOG("connect [::1]:%d: %s", self->port, strerror(errno));
+	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), out, 10000));
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	close(fd);
+}
+
+TEST_F(fhctl, listener_add_with_cpus_0_is_listed_with_cpus_0)
+{
+	char out[8192], proto[32], addr[80], cpus[300];
+	const char *row;
+	bool found = false;
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s --cpus 0", self->addr4));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list"));
+	for (row = strchr(out, '\n'); row && row[1]; row = strchr(row, '\n')) {
+		row++;
+		if (sscanf(row, "%31s %79s %299s", proto, addr, cpus) == 3 &&
+		    !strcmp(addr, self->addr4)) {
+			found = true;
+			EXPECT_STREQ("0", cpus) TH_LOG("%s", out);
+		}
+	}
+	EXPECT_TRUE(found) TH_LOG("no %s in: %s", self->addr4, out);
+}
+
+TEST_F(fhctl, listener_add_without_cpus_uses_every_cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	char out[8192], val[300], want[32];
+
+	ASSERT_LT(0, n);
+	if (n == 1)
+		snprintf(want, sizeof(want), "0");
+	else
+		snprintf(want, sizeof(want), "0-%ld", n - 1);
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list -j"));
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "cpus", val, sizeof(val)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ(want, val);
+}
+
+TEST_F(fhctl, listener_add_with_cpus_99_fails_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add echo %s --cpus 99",
+					  self->addr4));
+	expect_error_line(_metadata, err, "Invalid argument");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_unknown_protocol_fails_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add gopher %s",
+					  self->addr4));
+	expect_error_line(_metadata, err, "unknown protocol");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_bad_address_is_a_usage_error)
+{
+	static const char *const bad[] = {
+		"127.0.0.1", "127.0.0.256:7000", "localhost:7000", "::1:7000",
+		"[::1]7000", "[::1:7000", "127.0.0.1:0", "127.0.0.1:65536",
+		"127.0.0.1:-5", "",
+	};
+	char err[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "listener add echo '%s'",
+						bad[i])) TH_LOG("address '%s'", bad[i]);
+		expect_error_line(_metadata, err, "bad ");
+	}
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_on_a_port_in_use_fails_and_adds_nothing)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(self->port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	char err[1024];
+	int fd;
+
+	/* A plain userspace listener, without SO_REUSEPORT. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(fd, 8));
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add echo %s",
+					  self->addr4));
+	expect_error_line(_metadata, err, "Address already in use");
+	EXPECT_EQ(0, listener_count());
+	close(fd);
+}
+
+TEST_F(fhctl, listener_add_twice_fails_with_eexist_and_keeps_one_listener)
+{
+	char err[1024];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add echo %s",
+					  self->addr4));
+	expect_error_line(_metadata, err, "File exists");
+	EXPECT_EQ(1, listener_count());
+}
+
+TEST_F(fhctl, listener_del_of_an_unknown_address_fails_with_enoent)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener del %s", self->addr4));
+	expect_error_line(_metadata, err, "No such file or directory");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_del_stops_new_connections_and_unlists_it)
+{
+	int fd;
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	fd = fh_connect("127.0.0.1", self->port);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, fh_fhctl_ok("listener del %s", self->addr4));
+	EXPECT_EQ(0, listener_count());
+	fd = fh_connect("127.0.0.1", self->port);
+	EXPECT_EQ(-1, fd) TH_LOG("connected after listener del");
+	if (fd >= 0)
+		close(fd);
+}
+
+/* ---- privileges and module presence ----------------------------------- */
+
+TEST_F(fhctl, unprivileged_listener_add_fails_with_operation_not_permitted)
+{
+	char *argv[] = { "fhctl", "listener", "add", "echo", self->addr4, NULL };
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_as_nobody(err, sizeof(err), argv));
+	expect_error_line(_metadata, err, "Operation not permitted");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, unprivileged_set_fails_and_changes_nothing)
+{
+	char *argv[] = { "fhctl", "set", "max-connections", "5", NULL };
+	char before[512], after[512], err[1024];
+
+	ASSERT_EQ(0, settings_json(before, sizeof(before)));
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_as_nobody(err, sizeof(err), argv));
+	expect_error_line(_metadata, err, "Operation not permitted");
+	ASSERT_EQ(0, settings_json(after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+}
+
+TEST_F(fhctl, unprivileged_show_settings_succeeds)
+{
+	char *argv[] = { "fhctl", "show", "settings", NULL };
+	char err[1024];
+
+	EXPECT_EQ(0, fhctl_as_nobody(err, sizeof(err), argv));
+	EXPECT_STREQ("", err);
+}
+
+TEST_F(fhctl, any_command_without_the_module_says_not_loaded)
+{
+	char err[1024];
+
+	ASSERT_EQ(0, fh_module_unload());
+	ASSERT_FALSE(fh_module_loaded());
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener list"));
+	expect_error_line(_metadata, err, "not loaded");
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "show settings"));
+	expect_error_line(_metadata, err, "not loaded");
+	ASSERT_EQ(0, fh_module_load());
+}
+
+/* ---- settings ---------------------------------------------------------- */
+
+TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
+{
+	char out[512];
+
+	ASSERT_EQ(0, fh_module_unload());
+	ASSERT_EQ(0, fh_module_load());
+	ASSERT_EQ(0, settings_json(out, sizeof(out)));
+	EXPECT_STREQ(DEFAULT_SETTINGS_JSON, out);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
+	EXPECT_STREQ("max-connections 100000\nidle-timeout 60s\nsend-timeout 30s\n", out);
+}
+
+TEST_F(fhctl, set_max_connections_shows_in_show_settings)
+{
+	char out[512];
+
+	ASSERT_EQ(0, fh_fhctl_ok("set max-connections 1234"));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
+	EXPECT_NE(NULL, strstr(out, "max-connections 1234\n")) TH_LOG("%s", out);
+	ASSERT_EQ(0, settings_json(out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"max_connections\":1234")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, set_idle_timeout_shows_in_show_settings)
+{
+	char out[512];
+
+	ASSERT_EQ(0, fh_fhctl_ok("set idle-timeout 30s"));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
+	EXPECT_NE(NULL, strstr(out, "idle-timeout 30s\n")) TH_LOG("%s", out);
+	ASSERT_EQ(0, settings_json(out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"idle_timeout_ms\":30000")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, set_send_timeout_shows_in_show_settings)
+{
+	char out[512];
+
+	ASSERT_EQ(0, fh_fhctl_ok("set send-timeout 10s"));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
+	EXPECT_NE(NULL, strstr(out, "send-timeout 10s\n")) TH_LOG("%s", out);
+	ASSERT_EQ(0, settings_json(out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "\"send_timeout_ms\":10000")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, set_with_one_bad_value_fails_and_changes_no_setting)
+{
+	char before[512], after[512], err[1024];
+
+	ASSERT_EQ(0, settings_json(before, sizeof(before)));
+	/* The first setting is fine, the second below the 100 ms minimum. */
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err),
+					"set max-connections 5 idle-timeout 50ms"));
+	expect_error_line(_metadata, err, "idle-timeout");
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "set max-connections 0"));
+	expect_error_line(_metadata, err, "max-connections");
+	ASSERT_EQ(0, settings_json(after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+}
+
+/* ---- stats ------------------------------------------------------------- */
+
+TEST_F(fhctl, stats_json_has_total_and_one_entry_per_cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	char out[16384];
+
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats -j"));
+	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_EQ(0, strncmp(out, "{\"total\":{", 10)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, ",\"cpus\":[")) TH_LOG("%s", out);
+	EXPECT_EQ(n, count_substr(out, "{\"cpu\":")) TH_LOG("%s", out);
+	/* Every counter appears in the total and in each CPU's entry. */
+	EXPECT_EQ(n + 1, count_substr(out, "\"accepted\":")) TH_LOG("%s", out);
+	EXPECT_EQ(n + 1, count_substr(out, "\"errors\":")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, stats_per_cpu_prints_one_row_per_cpu_and_a_total)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN), cpu;
+	char out[16384], prefix[32];
+
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats --per-cpu"));
+	EXPECT_EQ(0, strncmp(out, "cpu ", 4)) TH_LOG("%s", out);
+	for (cpu = 0; cpu < n; cpu++) {
+		snprintf(prefix, sizeof(prefix), "%ld ", cpu);
+		EXPECT_EQ(1, count_lines_starting(out, prefix)) TH_LOG("cpu %ld: %s", cpu, out);
+	}
+	EXPECT_EQ(1, count_lines_starting(out, "total ")) TH_LOG("%s", out);
+	/* Header, a row per CPU, the total. */
+	EXPECT_EQ(n + 2, count_substr(out, "\n")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, stats_counts_an_accepted_connection)
+{
+	char out[4096], in[10] = "0123456789", back[sizeof(in)];
+	long long before = -1, after = -1;
+	const char *p;
+	int fd;
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats"));
+	p = strstr(out, "accepted ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(1, sscanf(p, "accepted %lld", &before));
+	fd = fh_connect("127.0.0.1", self->port);
+	ASSERT_LE(0, fd);
+	/* The answer proves the connection was accepted. */
+	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), back, 10000));
+	close(fd);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats"));
+	p = strstr(out, "accepted ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", out);
+	ASSERT_EQ(1, sscanf(p, "accepted %lld", &after));
+	EXPECT_EQ(before + 1, after);
+}
+
+TEST_F(fhctl, stats_watch_count_2_prints_two_samples_and_exits)
+{
+	long long start = fh_now_ms(), took;
+	char out[16384];
+	int st;
+
+	/* One-second samples: two take about 2 s; timeout only guards a hang. */
+	st = fh_run(out, sizeof(out), "timeout 15 fhctl stats --watch --count 2 2>/dev/null");
+	took = fh_now_ms() - start;
+	EXPECT_EQ(0, st) TH_LOG("%s", out);
+	EXPECT_GT(10000, took);
+	EXPECT_EQ(2, count_lines_starting(out, "accepted ")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, stats_watch_json_count_2_prints_two_json_lines)
+{
+	char out[16384];
+	const char *nl;
+
+	ASSERT_EQ(0, fh_run(out, sizeof(out),
+			    "timeout 15 fhctl stats -j --watch --count 2 2>/dev/null"));
+	EXPECT_EQ(2, count_lines_starting(out, "{\"total\":{")) TH_LOG("%s", out);
+	EXPECT_EQ(2, count_substr(out, "\n")) TH_LOG("%s", out);
+	nl = strchr(out, '\n');
+	ASSERT_NE(NULL, nl);
+	EXPECT_TRUE(json_balanced(nl + 1)) TH_LOG("%s", out);
+}
+
+TEST_HARNESS_MAIN

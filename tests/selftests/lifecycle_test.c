@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module lifecycle: rmmod is safe at any moment, also with a thousand busy
+ * connections, and load/serve/unload cycles leave nothing behind.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fh_util.h"
+#include "kselftest_harness.h"
+
+#define ADDR "127.0.0.1"
+#define NCONN 1000
+
+/*
+ * Child: keep NCONN connections busy echoing until every one of them has
+ * been closed by the server. Exit status: 0 when all were closed, else 1.
+ */
+static int busy_clients(int port, int ready_fd)
+{
+	static struct pollfd pfd[NCONN];
+	static char closed[NCONN];
+	long long end;
+	char buf[4096];
+	int i, nclosed = 0;
+
+	memset(buf, 'l', sizeof(buf));
+	for (i = 0; i < NCONN; i++) {
+		pfd[i].fd = fh_connect(ADDR, port);
+		if (pfd[i].fd < 0)
+			return 2;
+		fh_set_nonblock(pfd[i].fd);
+		pfd[i].events = POLLIN | POLLOUT;
+	}
+	if (write(ready_fd, "r", 1) != 1)
+		return 3;
+	end = fh_now_ms() + 120000;
+	while (nclosed < NCONN && fh_now_ms() < end) {
+		if (poll(pfd, NCONN, 1000) < 0)
+			return 4;
+		for (i = 0; i < NCONN; i++) {
+			ssize_t n;
+
+			if (closed[i] || !pfd[i].revents)
+				continue;
+			if (pfd[i].revents & POLLOUT)
+				send(pfd[i].fd, buf, 512, MSG_NOSIGNAL);
+			n = recv(pfd[i].fd, buf, sizeof(buf), 0);
+			if (n == 0 || (n < 0 && errno != EAGAIN) ||
+			    (pfd[i].revents & (POLLHUP | POLLERR))) {
+				closed[i] = 1;
+				pfd[i].events = 0;
+				nclosed++;
+			}
+		}
+	}
+	return nclosed == NCONN ? 0 : 1;
+}
+
+TEST(rmmod_under_load_closes_every_connection_quickly)
+{
+	int port = fh_test_port(11000), pipefd[2], status;
+	long long start, took;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, fh_module_load());
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo " ADDR ":%d", port));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(busy_clients(port, pipefd[1]));
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	ASSERT_TRUE(fh_wait_stat("active", NCONN, 60000));
+	usleep(500000);		/* traffic flowing on all of them */
+
+	start = fh_now_ms();
+	ASSERT_EQ(0, fh_module_unload());
+	took = fh_now_ms() - start;
+	TH_LOG("rmmod with %d busy connections took %lld ms", NCONN, took);
+	EXPECT_LT(took, 20000);
+	EXPECT_FALSE(fh_module_loaded());
+
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("clients saw not every connection closed");
+	ASSERT_EQ(0, fh_module_load());
+}
+
+TEST(fifty_load_serve_unload_cycles)
+{
+	int port = fh_test_port(11000) + 1, i, j, fd[10];
+	char in[1024], out[1024];
+
+	fh_fill_random(in, sizeof(in), 50);
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, fh_module_load()) TH_LOG("cycle %d: insmod", i);
+		ASSERT_EQ(0, fh_fhctl_ok("listener add echo " ADDR ":%d", port));
+		for (j = 0; j < 10; j++) {
+			fd[j] = fh_connect(ADDR, port);
+			ASSERT_LE(0, fd[j]) TH_LOG("cycle %d: connect %d", i, j);
+			ASSERT_EQ(0, fh_echo_exchange(fd[j], in, sizeof(in), out, 10000));
+			ASSERT_EQ(0, memcmp(in, out, sizeof(in)));
+		}
+		/* Unload with the connections still open. */
+		ASSERT_EQ(0, fh_module_unload()) TH_LOG("cycle %d: rmmod", i);
+		for (j = 0; j < 10; j++) {
+			EXPECT_TRUE(fh_wait_closed(fd[j], 5000));
+			close(fd[j]);
+		}
+	}
+	ASSERT_EQ(0, fh_module_load());
+}
+
+TEST(rmmod_with_listeners_but_no_connections)
+{
+	int port = fh_test_port(11000) + 2;
+
+	ASSERT_EQ(0, fh_module_load());
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo " ADDR ":%d", port));
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo [::1]:%d", port));
+	ASSERT_EQ(0, fh_module_unload());
+	/* The port is free again: nothing of ours still holds it. */
+	ASSERT_EQ(0, fh_module_load());
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo " ADDR ":%d", port));
+	ASSERT_EQ(0, fh_fhctl_ok("listener del " ADDR ":%d", port));
+}
+
+TEST(deleted_listener_lets_its_connections_finish)
+{
+	int port = fh_test_port(11000) + 3, fd;
+	char in[100], out[100];
+
+	fh_fill_random(in, sizeof(in), 9);
+	ASSERT_EQ(0, fh_module_load());
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo " ADDR ":%d", port));
+	fd = fh_connect(ADDR, port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fh_fhctl_ok("listener del " ADDR ":%d", port));
+	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), out, 10000));
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	close(fd);
+	EXPECT_GT(0, fh_connect(ADDR, port));
+}
+
+TEST_HARNESS_MAIN
