@@ -24,7 +24,7 @@ SELFTEST_LIB  := tests/selftests/fh_util.c
 KMOD_SRCS     := $(wildcard kmod/*.c kmod/*.h) include/uapi/firehose.h
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
-	debug-modules selftests clean
+	debug-modules selftests bench-tools clean
 
 all: module fhctl
 
@@ -45,13 +45,21 @@ $(BUILD)/kselftest/kselftest_harness.h:
 	@mkdir -p $(@D)
 	cp $(KSRC)/tools/testing/selftests/kselftest_harness.h $(KSRC)/tools/testing/selftests/kselftest.h $(@D)/
 
-$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/fh_util.h \
+$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/fh_util.h tests/selftests/fh_harness.h \
 		$(BUILD)/kselftest/kselftest_harness.h include/uapi/firehose.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -I$(BUILD)/kselftest -Itests/selftests \
 		-o $@ $< $(SELFTEST_LIB) -pthread $(shell pkg-config --libs libmnl)
 
 selftests: $(SELFTESTS)
+
+BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -pthread
+
+bench-tools: $(BENCH_TOOLS)
 
 debug-kernel:
 	$(VMDIR)/kernel.sh debug >/dev/null
@@ -68,10 +76,10 @@ lint:
 	@$(VMDIR)/lint.sh $(KSRC) $(KDIR)
 
 # FH_KERNELS=stock skips the debug kernel (and its build) while developing.
-check: all selftests $(if $(filter stock,$(FH_KERNELS)),,debug-modules)
+check: all selftests bench-tools $(if $(filter stock,$(FH_KERNELS)),,debug-modules)
 	tests/check.sh
 
-demo: all
+demo: all bench-tools
 	tests/demo.sh
 
 check-harness: all selftests debug-modules

@@ -3,9 +3,11 @@
  * firehose generic netlink ABI, version 1.
  *
  * Family name FH_GENL_NAME, version FH_GENL_VERSION. Every request is strictly
- * validated: unknown attributes, wrong types and out-of-range values are
- * rejected with EINVAL and an extended-ack message naming the problem, and a
- * rejected request changes nothing. Commands that change state need
+ * validated: unknown attributes, wrong types or lengths and missing
+ * attributes are rejected with EINVAL, values outside an attribute's range
+ * (port 0, max connections 0, a timeout above FH_TIMEOUT_MAX_MS) with ERANGE,
+ * always with an extended-ack message naming the problem; a rejected request
+ * changes nothing. Commands that change state need
  * CAP_NET_ADMIN in the initial user namespace (EPERM otherwise): settings
  * are module-wide, and a listener is a kernel socket a container must not
  * be able to open on its own.

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "fh_util.h"
-#include "kselftest_harness.h"
+#include "fh_harness.h"
 
 #define ADDR "127.0.0.1"
 

@@ -23,7 +23,7 @@
 #include <linux/netlink.h>
 
 #include "fh_util.h"
-#include "kselftest_harness.h"
+#include "fh_harness.h"
 #include "uapi/firehose.h"
 
 #define NOBODY		65534
@@ -483,11 +483,13 @@ FIXTURE_TEARDOWN(nl)
 
 /*
  * Send a request that must be refused with want and an extack message
- * (pointing at bad when given), and check that nothing changed: still no
- * listener, settings as before.
+ * (pointing at the attribute bad, or naming the attribute type missing, when
+ * given), and check that nothing changed: still no listener, settings as
+ * before.
  */
 static void expect_refused(struct __test_metadata *_metadata, FIXTURE_DATA(nl) *self,
-			   struct nlmsghdr *nlh, int want, const struct nlattr *bad)
+			   struct nlmsghdr *nlh, int want, const struct nlattr *bad,
+			   int missing)
 {
 	uint32_t bad_off = bad ? offset_of(nlh, bad) : 0;
 	struct settings now;
@@ -501,6 +503,11 @@ static void expect_refused(struct __test_metadata *_metadata, FIXTURE_DATA(nl) *
 		EXPECT_TRUE(self->nl.has_offs) TH_LOG("extack names no attribute");
 		if (self->nl.has_offs)
 			EXPECT_EQ(bad_off, self->nl.offs);
+	}
+	if (missing) {
+		EXPECT_TRUE(self->nl.has_miss) TH_LOG("extack names no missing attribute");
+		if (self->nl.has_miss)
+			EXPECT_EQ((uint32_t)missing, self->nl.miss_type);
 	}
 	EXPECT_EQ(0, listener_count(&self->nl));
 	ASSERT_EQ(0, get_settings(&self->nl, &now));
@@ -522,7 +529,7 @@ TEST_F(nl, listener_add_port_of_one_byte_is_einval)
 	put_u16(nlh, FH_A_FAMILY, AF_INET);
 	put_attr(nlh, FH_A_ADDR, sizeof(lo), &lo);
 	bad = put_attr(nlh, FH_A_PORT, sizeof(port), &port);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_inet_address_of_five_bytes_is_einval)
@@ -535,7 +542,7 @@ TEST_F(nl, listener_add_inet_address_of_five_bytes_is_einval)
 	put_u16(nlh, FH_A_FAMILY, AF_INET);
 	bad = put_attr(nlh, FH_A_ADDR, sizeof(addr), addr);
 	put_u16(nlh, FH_A_PORT, self->port);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_family_af_unix_is_einval)
@@ -548,10 +555,10 @@ TEST_F(nl, listener_add_family_af_unix_is_einval)
 	bad = put_u16(nlh, FH_A_FAMILY, AF_UNIX);
 	put_attr(nlh, FH_A_ADDR, sizeof(lo), &lo);
 	put_u16(nlh, FH_A_PORT, self->port);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
-TEST_F(nl, listener_add_port_0_is_einval)
+TEST_F(nl, listener_add_port_0_is_erange)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	struct in_addr lo = { .s_addr = htonl(INADDR_LOOPBACK) };
@@ -561,7 +568,7 @@ TEST_F(nl, listener_add_port_0_is_einval)
 	put_u16(nlh, FH_A_FAMILY, AF_INET);
 	put_attr(nlh, FH_A_ADDR, sizeof(lo), &lo);
 	bad = put_u16(nlh, FH_A_PORT, 0);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, ERANGE, bad, 0);
 }
 
 TEST_F(nl, listener_add_attribute_above_fh_a_max_is_einval)
@@ -572,7 +579,7 @@ TEST_F(nl, listener_add_attribute_above_fh_a_max_is_einval)
 	put_str(nlh, FH_A_PROTO, "echo");
 	put_loopback4(nlh, self->port);
 	bad = put_u32(nlh, FH_A_MAX + 1, 1);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_protocol_without_nul_is_einval)
@@ -582,7 +589,7 @@ TEST_F(nl, listener_add_protocol_without_nul_is_einval)
 
 	bad = put_attr(nlh, FH_A_PROTO, 4, "echo");
 	put_loopback4(nlh, self->port);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_without_protocol_is_einval_naming_it_missing)
@@ -590,9 +597,7 @@ TEST_F(nl, listener_add_without_protocol_is_einval_naming_it_missing)
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 
 	put_loopback4(nlh, self->port);
-	expect_refused(_metadata, self, nlh, EINVAL, NULL);
-	EXPECT_TRUE(self->nl.has_miss);
-	EXPECT_EQ((uint32_t)FH_A_PROTO, self->nl.miss_type);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_A_PROTO);
 }
 
 TEST_F(nl, listener_add_cpulist_banana_is_einval)
@@ -603,7 +608,7 @@ TEST_F(nl, listener_add_cpulist_banana_is_einval)
 	put_str(nlh, FH_A_PROTO, "echo");
 	put_loopback4(nlh, self->port);
 	bad = put_str(nlh, FH_A_CPUS, "banana");
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_unknown_protocol_gopher_is_einval)
@@ -613,7 +618,7 @@ TEST_F(nl, listener_add_unknown_protocol_gopher_is_einval)
 
 	bad = put_str(nlh, FH_A_PROTO, "gopher");
 	put_loopback4(nlh, self->port);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_known_but_unbuilt_protocol_http_is_eprotonosupport)
@@ -623,19 +628,19 @@ TEST_F(nl, listener_add_known_but_unbuilt_protocol_http_is_eprotonosupport)
 
 	bad = put_str(nlh, FH_A_PROTO, "http");
 	put_loopback4(nlh, self->port);
-	expect_refused(_metadata, self, nlh, EPROTONOSUPPORT, bad);
+	expect_refused(_metadata, self, nlh, EPROTONOSUPPORT, bad, 0);
 }
 
 /* ---- malformed SETTINGS_SET, STATS_GET, commands ------------------------ */
 
-TEST_F(nl, settings_set_max_connections_0_is_einval)
+TEST_F(nl, settings_set_max_connections_0_is_erange)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
 	const struct nlattr *bad;
 
 	put_u32(nlh, FH_A_IDLE_TIMEOUT_MS, 5000);
 	bad = put_u32(nlh, FH_A_MAX_CONNS, 0);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, ERANGE, bad, 0);
 }
 
 TEST_F(nl, settings_set_idle_timeout_of_50_ms_is_einval)
@@ -645,14 +650,14 @@ TEST_F(nl, settings_set_idle_timeout_of_50_ms_is_einval)
 
 	put_u32(nlh, FH_A_MAX_CONNS, 1234);
 	bad = put_u32(nlh, FH_A_IDLE_TIMEOUT_MS, 50);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, settings_set_without_any_setting_is_einval)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
 
-	expect_refused(_metadata, self, nlh, EINVAL, NULL);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, 0);
 }
 
 TEST_F(nl, stats_get_with_a_stray_attribute_is_einval)
@@ -661,7 +666,7 @@ TEST_F(nl, stats_get_with_a_stray_attribute_is_einval)
 	const struct nlattr *bad;
 
 	bad = put_u16(nlh, FH_A_PORT, self->port);
-	expect_refused(_metadata, self, nlh, EINVAL, bad);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, unknown_command_is_eopnotsupp)

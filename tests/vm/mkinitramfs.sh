@@ -25,6 +25,8 @@ done
 [ -n "$out" ] || { echo "mkinitramfs.sh: -o OUT required" >&2; exit 2; }
 
 root=$(mktemp -d)
+# mktemp makes it 0700: the guest's unprivileged tests must reach /.
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,root,var/log,var/run,var/tmp,usr/bin,usr/sbin,lib64,fh}
 busybox=$(command -v busybox) || { echo "mkinitramfs.sh: busybox missing: run 'make deps'" >&2; exit 1; }

@@ -43,9 +43,9 @@ fi
 for prog in /fh/selftests/*_test; do
 	[ -x "$prog" ] || continue
 	[ -z "$only" ] || echo " $only " | grep -q " $(basename "$prog") " || continue
-	fh_load || { report "FAIL $kernel/$(basename "$prog"): insmod failed"; continue; }
+	fh_mod_load || { report "FAIL $kernel/$(basename "$prog"): insmod failed"; continue; }
 	FH_KERNEL=$kernel run_selftest "$kernel" "$prog"
-	fh_unload || report "FAIL $kernel/$(basename "$prog"): rmmod failed afterwards"
+	fh_mod_unload || report "FAIL $kernel/$(basename "$prog"): rmmod failed afterwards"
 done
 
 if [ "$kernel" = debug ]; then

@@ -9,11 +9,11 @@ report() {
 	echo "$*" >>"${FH_REPORT:-/dev/null}"
 }
 
-fh_load() {
+fh_mod_load() {
 	grep -q '^firehose ' /proc/modules || insmod "$FH_MOD"
 }
 
-fh_unload() {
+fh_mod_unload() {
 	if grep -q '^firehose ' /proc/modules; then
 		rmmod firehose
 	fi

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fh_load: echo load generator. N connections, each keeping DEPTH messages of
+ * SIZE bytes in flight, for a bounded time; every byte that comes back is
+ * checked against what was sent, and each message's round trip is timed.
+ *
+ *   fh_load -a ADDR -p PORT [-c CONNS] [-s SIZE] [-d DEPTH] [-t SECONDS]
+ *           [-C CPULIST] [-b SOURCE_ADDRS]
+ *
+ * Prints one line of key=value pairs (msgs_per_s, p50_us, p99_us, ...).
+ * Exit status: 0 on success, 1 on a verification error or failed connect.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_DEPTH	256
+#define HIST_SUB	64	/* sub-buckets per power of two */
+#define HIST_BUCKETS	(40 * HIST_SUB)
+
+struct conn {
+	int fd;
+	uint64_t sent;		/* stream bytes sent */
+	uint64_t recvd;		/* stream bytes received and verified */
+	uint64_t queued;	/* stream bytes the generator owes (msgs * size) */
+	uint64_t stamp[MAX_DEPTH];
+	int want_out;
+};
+
+static struct {
+	const char *addr;
+	int port;
+	int conns;
+	size_t size;
+	int depth;
+	double seconds;
+	const char *cpus;
+	const char *sources;
+} opt = { "127.0.0.1", 7777, 32, 64, 1, 5.0, NULL, NULL };
+
+static uint64_t hist[HIST_BUCKETS];
+static uint64_t nlat;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The byte at stream offset o of connection i: cheap, position-dependent. */
+static inline uint8_t pattern(int i, uint64_t o)
+{
+	return (uint8_t)(o * 131 + (o >> 9) * 7 + (uint64_t)i * 29);
+}
+
+/* Log-linear histogram: exact below 12.8 us, then 64 steps per doubling. */
+static int hist_index(uint64_t ns)
+{
+	uint64_t v = ns / 100;	/* 0.1 us units */
+	int shift = 0, idx;
+
+	if (v < 2 * HIST_SUB)
+		return (int)v;
+	while ((v >> shift) >= 2 * HIST_SUB)
+		shift++;
+	idx = (shift + 1) * HIST_SUB + (int)((v >> shift) - HIST_SUB);
+	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
+}
+
+static double hist_value_us(int idx)
+{
+	int shift, sub;
+
+	if (idx < 2 * HIST_SUB)
+		return idx / 10.0;
+	shift = idx / HIST_SUB - 1;
+	sub = idx % HIST_SUB + HIST_SUB;
+	return ((double)sub * (double)(1ULL << shift)) / 10.0;
+}
+
+static double percentile(double p)
+{
+	uint64_t want = (uint64_t)(p * nlat), seen = 0;
+	int i;
+
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if (seen > want)
+			return hist_value_us(i);
+	}
+	return 0;
+}
+
+static void die(const char *msg)
+{
+	fprintf(stderr, "fh_load: %s: %s\n", msg, strerror(errno));
+	exit(1);
+}
+
+static int parse_cpus(const char *s, cpu_set_t *set)
+{
+	char *end;
+	long a, b;
+
+	CPU_ZERO(set);
+	while (*s) {
+		a = strtol(s, &end, 10);
+		if (end == s || a < 0 || a >= CPU_SETSIZE)
+			return -1;
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a || b >= CPU_SETSIZE)
+				return -1;
+		}
+		for (; a <= b; a++)
+			CPU_SET(a, set);
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return 0;
+}
+
+static int open_conn(int i)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(opt.port) };
+	int fd, one = 1;
+
+	if (inet_pton(AF_INET, opt.addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "fh_load: bad address %s\n", opt.addr);
+		exit(2);
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (opt.sources) {
+		/* Many source addresses: more than 64K client ports. */
+		char buf[256], *tok, *save;
+		int n = 0, pick;
+		struct sockaddr_in src = { .sin_family = AF_INET };
+
+		snprintf(buf, sizeof(buf), "%s", opt.sources);
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			n++;
+		pick = i % n;
+		snprintf(buf, sizeof(buf), "%s", opt.sources);
+		tok = strtok_r(buf, ",", &save);
+		while (pick--)
+			tok = strtok_r(NULL, ",", &save);
+		if (inet_pton(AF_INET, tok, &src.sin_addr) != 1) {
+			fprintf(stderr, "fh_load: bad source %s\n", tok);
+			exit(2);
+		}
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)))
+			die("bind source");
+	}
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		die("connect");
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+static int do_send(struct conn *c, int i, uint8_t *buf, size_t cap)
+{
+	while (c->sent < c->queued) {
+		size_t n = c->queued - c->sent, k;
+		ssize_t w;
+
+		if (n > cap)
+			n = cap;
+		for (k = 0; k < n; k++)
+			buf[k] = pattern(i, c->sent + k);
+		w = send(c->fd, buf, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN)
+				return 1;
+			return -1;
+		}
+		c->sent += w;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t start, end, t, msgs = 0;
+	struct epoll_event ev, *evs;
+	struct conn *conns;
+	cpu_set_t set;
+	uint8_t *buf;
+	size_t cap;
+	int ep, i, ch;
+
+	while ((ch = getopt(argc, argv, "a:p:c:s:d:t:C:b:")) != -1) {
+		switch (ch) {
+		case 'a': opt.addr = optarg; break;
+		case 'p': opt.port = atoi(optarg); break;
+		case 'c': opt.conns = atoi(optarg); break;
+		case 's': opt.size = strtoul(optarg, NULL, 10); break;
+		case 'd': opt.depth = atoi(optarg); break;
+		case 't': opt.seconds = atof(optarg); break;
+		case 'C': opt.cpus = optarg; break;
+		case 'b': opt.sources = optarg; break;
+		default:
+			fprintf(stderr, "usage: fh_load -a ADDR -p PORT [-c CONNS] [-s SIZE] [-d DEPTH] [-t SECONDS] [-C CPUS] [-b SRC,SRC]\n");
+			return 2;
+		}
+	}
+	if (opt.conns < 1 || opt.size < 1 || opt.depth < 1 || opt.depth > MAX_DEPTH ||
+	    opt.seconds <= 0 || opt.seconds > 3600 || opt.port < 1 || opt.port > 65535) {
+		fprintf(stderr, "fh_load: bad arguments (conns>=1, size>=1, 1<=depth<=%d, 0<seconds<=3600)\n",
+			MAX_DEPTH);
+		return 2;
+	}
+	if (opt.cpus) {
+		if (parse_cpus(opt.cpus, &set)) {
+			fprintf(stderr, "fh_load: bad cpu list %s\n", opt.cpus);
+			return 2;
+		}
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("sched_setaffinity");
+	}
+	{
+		struct rlimit rl = { opt.conns + 64, opt.conns + 64 };
+
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	cap = 65536;
+	buf = malloc(cap);
+	conns = calloc(opt.conns, sizeof(*conns));
+	evs = calloc(opt.conns, sizeof(*evs));
+	ep = epoll_create1(0);
+	if (!buf || !conns || !evs || ep < 0)
+		die("setup");
+
+	for (i = 0; i < opt.conns; i++) {
+		conns[i].fd = open_conn(i);
+		ev.events = EPOLLIN;
+		ev.data.u32 = i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev))
+			die("epoll_ctl");
+	}
+
+	start = now_ns();
+	end = start + (uint64_t)(opt.seconds * 1e9);
+	for (i = 0; i < opt.conns; i++) {
+		struct conn *c = &conns[i];
+		int d;
+
+		for (d = 0; d < opt.depth; d++)
+			c->stamp[d] = start;
+		c->queued = opt.size * opt.depth;
+		if (do_send(c, i, buf, cap) == 1) {
+			ev.events = EPOLLIN | EPOLLOUT;
+			ev.data.u32 = i;
+			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+			c->want_out = 1;
+		}
+	}
+
+	while ((t = now_ns()) < end) {
+		int n = epoll_wait(ep, evs, opt.conns, 100);
+
+		if (n < 0 && errno != EINTR)
+			die("epoll_wait");
+		for (int k = 0; k < n; k++) {
+			struct conn *c = &conns[evs[k].data.u32];
+			int ci = (int)evs[k].data.u32, r;
+
+			if (evs[k].events & EPOLLIN) {
+				ssize_t got = recv(c->fd, buf, cap, 0);
+
+				if (got <= 0) {
+					if (got < 0 && errno == EAGAIN)
+						goto out;
+					fprintf(stderr, "fh_load: connection %d closed by server after %llu bytes\n",
+						ci, (unsigned long long)c->recvd);
+					return 1;
+				}
+				t = now_ns();
+				for (ssize_t b = 0; b < got; b++) {
+					if (buf[b] != pattern(ci, c->recvd + b)) {
+						fprintf(stderr, "fh_load: connection %d: wrong byte at offset %llu\n",
+							ci, (unsigned long long)(c->recvd + b));
+						return 1;
+					}
+				}
+				{
+					uint64_t before = c->recvd / opt.size;
+					uint64_t after = (c->recvd + got) / opt.size;
+
+					c->recvd += got;
+					for (uint64_t m = before; m < after; m++) {
+						uint64_t lat = t - c->stamp[m % opt.depth];
+
+						hist[hist_index(lat)]++;
+						nlat++;
+						msgs++;
+						/* Refill: this slot carries the next message. */
+						c->stamp[m % opt.depth] = t;
+						c->queued += opt.size;
+					}
+				}
+			}
+out:
+			r = do_send(c, ci, buf, cap);
+			if (r < 0) {
+				fprintf(stderr, "fh_load: send: %s\n", strerror(errno));
+				return 1;
+			}
+			if ((r == 1) != c->want_out) {
+				c->want_out = r == 1;
+				ev.events = EPOLLIN | (c->want_out ? EPOLLOUT : 0);
+				ev.data.u32 = ci;
+				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+			}
+		}
+	}
+	t = now_ns();
+	{
+		double secs = (t - start) / 1e9;
+
+		printf("conns=%d size=%zu depth=%d seconds=%.2f msgs=%llu msgs_per_s=%.0f "
+		       "mbytes_per_s=%.2f p50_us=%.1f p99_us=%.1f verified=yes\n",
+		       opt.conns, opt.size, opt.depth, secs, (unsigned long long)msgs,
+		       msgs / secs, msgs * opt.size / secs / 1e6, percentile(0.50),
+		       percentile(0.99));
+	}
+	for (i = 0; i < opt.conns; i++)
+		close(conns[i].fd);
+	return 0;
+}
