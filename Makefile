@@ -24,7 +24,7 @@ SELFTEST_LIB  := tests/selftests/fh_util.c
 KMOD_SRCS     := $(wildcard kmod/*.c kmod/*.h) include/uapi/firehose.h
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
-	debug-modules selftests bench-tools clean
+	debug-modules faulty-modules selftests bench-tools clean
 
 all: module fhctl
 
@@ -68,7 +68,7 @@ debug-kernel:
 # mirror tree so the stock build in kmod/ is left alone.
 debug-modules: debug-kernel
 	@mkdir -p $(BUILD)/debug
-	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
 		Kbuild kmod include tests $(BUILD)/debug/
 	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(BUILD)/debug FH_KUNIT=m modules
 
@@ -82,7 +82,13 @@ check: all selftests bench-tools $(if $(filter stock,$(FH_KERNELS)),,debug-modul
 demo: all bench-tools
 	tests/demo.sh
 
-check-harness: all selftests debug-modules
+# Deliberately faulty KUnit modules, built only for check-harness.
+faulty-modules: debug-kernel
+	@mkdir -p $(BUILD)/faulty
+	rsync -a --include='*.c' --include=Kbuild --exclude='*' tests/vm/faulty/ $(BUILD)/faulty/
+	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(BUILD)/faulty modules
+
+check-harness: all selftests bench-tools debug-modules faulty-modules
 	tests/check-harness.sh
 
 clean:

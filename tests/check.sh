@@ -15,7 +15,7 @@ mkdir -p "$out"
 # Host programs the selftests drive inside the guest.
 guest_bins=(ip curl)
 
-suites=$(sed -n 's/^[[:space:]]*\.name = "\(fh_[a-z0-9_]*\)".*/\1/p' tests/kunit/*_test.c)
+suites=${FH_KUNIT_SUITES:-$(sed -n 's/^[[:space:]]*\.name = "\(fh_[a-z0-9_]*\)".*/\1/p' tests/kunit/*_test.c)}
 printf '%s\n' $suites >"$out/kunit-suites"
 
 pack() { # pack NAME MODDIR [extra mkinitramfs args]
@@ -51,7 +51,7 @@ boot() { # boot KERNEL TIMEOUT: run the guest check script, keep its report
 : >"$out/results"
 pack stock kmod || { echo "check: packing the stock guest failed"; echo "0 passed, 1 failed"; exit 1; }
 [ "${FH_KERNELS:-debug}" = stock ] ||
-pack debug build/debug/kmod --file build/debug/tests/kunit/firehose_kunit.ko:/fh/mod/firehose_kunit.ko ||
+pack debug build/debug/kmod --file "${FH_KUNIT_KO:-build/debug/tests/kunit/firehose_kunit.ko}:/fh/mod/firehose_kunit.ko" ||
 	{ echo "check: packing the debug guest failed"; echo "0 passed, 1 failed"; exit 1; }
 # FH_KERNELS and FH_SELFTESTS narrow a run while developing, e.g.
 # FH_KERNELS=stock FH_SELFTESTS="echo_test" make check
