@@ -53,7 +53,7 @@ $(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/fh_uti
 
 selftests: $(SELFTESTS)
 
-BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo
+BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/fh_idle
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
@@ -87,6 +87,9 @@ faulty-modules: debug-kernel
 	@mkdir -p $(BUILD)/faulty
 	rsync -a --include='*.c' --include=Kbuild --exclude='*' tests/vm/faulty/ $(BUILD)/faulty/
 	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(BUILD)/faulty modules
+
+bench: all bench-tools
+	bench/run.sh
 
 check-harness: all selftests bench-tools debug-modules faulty-modules
 	tests/check-harness.sh

@@ -9,6 +9,8 @@
 #include <linux/mm.h>
 #include <linux/highmem.h>
 
+#include <net/sock.h>
+
 #include "buf.h"
 
 static int fh_chain_append(struct fh_chain *ch, struct fh_pool *segs,
@@ -117,10 +119,10 @@ void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs)
 }
 
 /*
- * Send one contiguous run. Page-backed data goes by reference; anything else
- * (an skb's linear area is slab memory) is copied by kernel_sendmsg.
+ * Send one contiguous run, socket locked. Page-backed data goes by reference;
+ * anything else (an skb's linear area is slab memory) is copied.
  */
-static int fh_send_run(struct socket *sock, struct page *page, void *addr,
+static int fh_send_run(struct sock *sk, struct page *page, void *addr,
 		       u32 off, u32 len, bool more, struct fh_send_stats *st)
 {
 	int flags = MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0);
@@ -129,7 +131,7 @@ static int fh_send_run(struct socket *sock, struct page *page, void *addr,
 	int ret;
 
 	if (page && sendpage_ok(page)) {
-		ret = kernel_sendpage(sock, page, off, len, flags);
+		ret = kernel_sendpage_locked(sk, page, off, len, flags);
 		if (ret > 0)
 			st->zerocopy += ret;
 		return ret;
@@ -138,12 +140,12 @@ static int fh_send_run(struct socket *sock, struct page *page, void *addr,
 		/* Not sendpage-safe: map it for a copying send. */
 		iov.iov_base = kmap_local_page(page) + off;
 		iov.iov_len = len;
-		ret = kernel_sendmsg(sock, &msg, &iov, 1, len);
+		ret = kernel_sendmsg_locked(sk, &msg, &iov, 1, len);
 		kunmap_local(iov.iov_base);
 	} else {
 		iov.iov_base = addr + off;
 		iov.iov_len = len;
-		ret = kernel_sendmsg(sock, &msg, &iov, 1, len);
+		ret = kernel_sendmsg_locked(sk, &msg, &iov, 1, len);
 	}
 	if (ret > 0)
 		st->copied += ret;
@@ -154,7 +156,7 @@ static int fh_send_run(struct socket *sock, struct page *page, void *addr,
  * Walk the skb's data areas covering [off, off + len) and send them.
  * Returns bytes sent (possibly short) or a negative error if nothing went.
  */
-static int fh_send_skb(struct socket *sock, struct sk_buff *skb, u32 off,
+static int fh_send_skb(struct sock *sk, struct sk_buff *skb, u32 off,
 		       u32 len, bool more, struct fh_send_stats *st)
 {
 	u32 start = 0, end, take, sent = 0;
@@ -164,7 +166,7 @@ static int fh_send_skb(struct socket *sock, struct sk_buff *skb, u32 off,
 	end = skb_headlen(skb);
 	if (off < end) {
 		take = min(end - off, len);
-		ret = fh_send_run(sock, NULL, skb->data, off, take,
+		ret = fh_send_run(sk, NULL, skb->data, off, take,
 				  more || take < len, st);
 		if (ret <= 0)
 			return ret;
@@ -182,7 +184,7 @@ static int fh_send_skb(struct socket *sock, struct sk_buff *skb, u32 off,
 		pos = off + sent;
 		if (pos < end) {
 			take = min(end - pos, len - sent);
-			ret = fh_send_run(sock, skb_frag_page(frag), NULL,
+			ret = fh_send_run(sk, skb_frag_page(frag), NULL,
 					  skb_frag_off(frag) + (pos - start), take,
 					  more || sent + take < len, st);
 			if (ret <= 0)
@@ -203,7 +205,7 @@ static int fh_send_skb(struct socket *sock, struct sk_buff *skb, u32 off,
 		pos = off + sent;
 		if (pos < end) {
 			take = min(end - pos, len - sent);
-			ret = fh_send_skb(sock, frag_iter, pos - start, take,
+			ret = fh_send_skb(sk, frag_iter, pos - start, take,
 					  more || sent + take < len, st);
 			if (ret <= 0)
 				return sent ? sent : ret;
@@ -218,31 +220,39 @@ static int fh_send_skb(struct socket *sock, struct sk_buff *skb, u32 off,
 
 /*
  * Send from the head of the chain until it is empty or the socket is full,
- * consuming what went out. Returns 0 when everything went, -EAGAIN when the
- * socket filled (resume on write space), another negative error otherwise.
+ * consuming what went out. The socket lock is taken once for the whole
+ * chain, not once per segment. Returns 0 when everything went, -EAGAIN when
+ * the socket filled (resume on write space), another negative error
+ * otherwise.
  */
 int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
 		  struct socket *sock, struct fh_send_stats *st)
 {
+	struct sock *sk = sock->sk;
 	struct fh_seg *seg;
+	int ret = 0;
 	bool more;
-	int ret;
 
+	lock_sock(sk);
 	while ((seg = ch->head)) {
 		more = !!seg->next;
 		if (seg->kind == FH_SEG_PAGE)
-			ret = fh_send_run(sock, seg->page, NULL, seg->off,
+			ret = fh_send_run(sk, seg->page, NULL, seg->off,
 					  seg->len, more, st);
 		else
-			ret = fh_send_skb(sock, seg->skb, seg->off, seg->len,
+			ret = fh_send_skb(sk, seg->skb, seg->off, seg->len,
 					  more, st);
-		if (ret < 0)
-			return ret;
-		if (ret == 0)
-			return -EAGAIN;
+		if (ret <= 0) {
+			ret = ret ?: -EAGAIN;
+			break;
+		}
 		fh_chain_consume(ch, segs, ret);
-		if (ch->head == seg)
-			return -EAGAIN;	/* short send: the socket is full */
+		if (ch->head == seg) {
+			ret = -EAGAIN;	/* short send: the socket is full */
+			break;
+		}
+		ret = 0;
 	}
-	return 0;
+	release_sock(sk);
+	return ret;
 }

@@ -171,7 +171,8 @@ static int fh_conn_read(struct fh_conn *c)
 
 	if (!max)
 		max = FH_CONN_DEFAULT_HELD;
-	if (held >= max)
+	/* Nothing queued: skip the socket lock (a backlog drains into data_ready). */
+	if (held >= max || skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return 0;
 	desc.arg.data = c;
 	desc.count = max - held;

@@ -23,7 +23,9 @@ pack() { # pack NAME MODDIR [extra mkinitramfs args]
 	shift 2
 	local args=(-o "$out/$name.cpio.gz" --dir "$vm/guest:/fh" --dir build/selftests:/fh/selftests
 		--file "$moddir/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl
-		--file "$out/kunit-suites:/fh/kunit-suites")
+		--file "$out/kunit-suites:/fh/kunit-suites"
+		--file build/bench/fh_load:/fh/bin/fh_load --file build/bench/epoll_echo:/fh/bin/epoll_echo
+		--file build/bench/fh_idle:/fh/bin/fh_idle)
 	for b in "${guest_bins[@]}"; do args+=(--bin "$b"); done
 	"$vm/mkinitramfs.sh" "${args[@]}" "$@"
 }

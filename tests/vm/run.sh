@@ -5,6 +5,7 @@
 #
 #   run.sh --initrd FILE --run SCRIPT [--kernel stock|debug] [--args A,B]
 #          [--cpus N] [--mem MiB] [--timeout SECONDS] [--out DIR] [--show-console]
+#          [--append KERNEL-ARGS]
 #
 # The console (ttyS0) goes to DIR/console.log; the guest's report channel
 # (ttyS1) goes to DIR/report. The verdict is the "FH-STATUS n" line the guest's
@@ -24,6 +25,7 @@ mem=${VM_MEM:-2048}
 timeout=${VM_TIMEOUT:-600}
 out=
 show=0
+extra=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--show-console) show=1; shift ;;
+	--append) extra=$2; shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -45,6 +48,7 @@ mkdir -p "$out"
 
 append="console=ttyS0 panic=-1 oops=panic fh.run=$run"
 [ -n "$args" ] && append="$append fh.args=$args"
+[ -n "$extra" ] && append="$append $extra"
 case "$kernel" in
 stock)
 	image=$("$here/kernel.sh" stock-image)

@@ -48,6 +48,29 @@ for prog in /fh/selftests/*_test; do
 	fh_mod_unload || report "FAIL $kernel/$(basename "$prog"): rmmod failed afterwards"
 done
 
+# Smoke test of the benchmark tools, a second each: make bench relies on them.
+smoke() { # smoke NAME COMMAND...
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		report "PASS $kernel/bench/$name"
+	else
+		report "FAIL $kernel/bench/$name: $(echo "$out" | tail -n1)"
+	fi
+	echo "$name: $out"
+}
+if [ "$kernel" = stock ] && { [ -z "$only" ] || echo " $only " | grep -q ' bench '; }; then
+	fh_mod_load && fhctl listener add echo 127.0.0.1:7900
+	smoke fh_load_verifies_firehose_echo fh_load -a 127.0.0.1 -p 7900 -c 4 -s 64 -d 4 -t 1
+	smoke fh_idle_holds_connections_to_firehose fh_idle -a 127.0.0.1 -p 7900 -n 200 \
+		-b 127.0.0.2,127.0.0.3 -t 1
+	epoll_echo -p 7901 -a 127.0.0.1 -t 5 &
+	sleep 1
+	smoke epoll_echo_serves_fh_load fh_load -a 127.0.0.1 -p 7901 -c 4 -s 4096 -d 2 -t 1
+	wait
+	fh_mod_unload
+fi
+
 if [ "$kernel" = debug ]; then
 	if [ -w "$kml" ]; then
 		# An object must stay unreferenced across scans to be reported.

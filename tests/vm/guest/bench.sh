@@ -1,0 +1,103 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of 'make bench'. Servers run on the first half of the CPUs, the
+# client on the rest; every server sees the same client, rows and duration.
+# Results go to the report channel as lines the host turns into tables:
+#   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%>
+#   SCALE <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_idle_conn>
+#   PROFILE <dso_or_symbol> <percent>
+. /fh/lib.sh
+secs=${1:-5}
+ncpu=$(grep -c '^processor' /proc/cpuinfo)
+half=$((ncpu / 2))
+[ "$half" -ge 1 ] || half=1
+scpus="0-$((half - 1))"
+ccpus="$half-$((ncpu - 1))"
+[ "$ncpu" -ge 2 ] || ccpus=0
+FH_PORT=7777
+EP_PORT=7778
+echo "bench: $ncpu CPUs: servers on $scpus, client on $ccpus, ${secs}s per run"
+
+# Busy and total jiffies of the server CPUs, from /proc/stat.
+server_jiffies() {
+	awk -v lo=0 -v hi=$((half - 1)) '
+		/^cpu[0-9]/ { n = substr($1, 4) + 0
+			if (n >= lo && n <= hi) { busy += $2 + $3 + $4 + $7 + $8 + $9; all += $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 } }
+		END { print busy, all }' /proc/stat
+}
+
+# run_row ROW SERVER PORT CONNS SIZE DEPTH
+run_row() {
+	set -- "$@" $(server_jiffies)
+	out=$(fh_load -a 127.0.0.1 -p "$3" -c "$4" -s "$5" -d "$6" -t "$secs" -C "$ccpus") || {
+		echo "bench: $1 $2 failed"; return 1; }
+	echo "$1 $2: $out"
+	set -- "$@" $(server_jiffies)
+	msgs=$(echo "$out" | sed -n 's/.* msgs=\([0-9]*\).*/\1/p')
+	rate=$(echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
+	p50=$(echo "$out" | sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p')
+	p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
+	# USER_HZ is 100: a jiffy of /proc/stat is 10 ms.
+	cpu=$(awk -v b="$((${9} - ${7}))" -v m="$msgs" 'BEGIN { printf "%.2f", m ? b * 10000 / m : 0 }')
+	util=$(awk -v b="$((${9} - ${7}))" -v a="$((${10} - ${8}))" 'BEGIN { printf "%.0f", a ? 100 * b / a : 0 }')
+	report "ROW $1 $2 $rate $p50 $p99 $cpu $util"
+}
+
+ROWS="64B_d1_c32:32:64:1 64B_d16_c32:32:64:16 4KiB_d1_c32:32:4096:1 64KiB_d1_c32:32:65536:1 64B_d1_c1000:1000:64:1"
+
+insmod "$FH_MOD" || exit 1
+fhctl set idle-timeout off || exit 1
+fhctl listener add echo 127.0.0.1:$FH_PORT --cpus "$scpus" || exit 1
+epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
+ep_pid=$!
+sleep 1
+
+for r in $ROWS; do
+	IFS=: read -r name c s d <<EOF2
+$r
+EOF2
+	run_row "$name" firehose $FH_PORT "$c" "$s" "$d"
+	run_row "$name" epoll $EP_PORT "$c" "$s" "$d"
+done
+kill $ep_pid
+
+# Profile: where the server CPUs spend firehose's 64-byte run.
+perf record -q -e cpu-clock -C "$scpus" -o /tmp/perf.data -- \
+	fh_load -a 127.0.0.1 -p $FH_PORT -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus" >/dev/null 2>&1
+perf report -i /tmp/perf.data --stdio --sort dso 2>/dev/null | grep '%' | grep -v '^#' |
+	awk '{ gsub("%", "", $1); print "PROFILE dso:" $2 " " $1 }' | head -n 8 >>"$FH_REPORT"
+perf report -i /tmp/perf.data --stdio --sort sym 2>/dev/null | grep '%' | grep -v '^#' |
+	awk '{ gsub("%", "", $1); print "PROFILE sym:" $NF " " $1 }' | head -n 25 >>"$FH_REPORT"
+perf report -i /tmp/perf.data --stdio --sort dso,sym 2>/dev/null | grep '\[firehose\]' | head -n 15
+
+# Scale: the same 64-byte test while an idle crowd is held.
+sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+for n in 0 10000 100000; do
+	if [ "$n" -gt 0 ]; then
+		rm -f /tmp/idle.ready
+		fh_idle -a 127.0.0.1 -p $FH_PORT -n "$n" -b 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 \
+			-t 3600 -r /tmp/idle.ready &
+		idle_pid=$!
+		i=0
+		while [ ! -e /tmp/idle.ready ] && [ $i -lt 1200 ] && kill -0 $idle_pid 2>/dev/null; do
+			sleep 1; i=$((i + 1))
+		done
+		[ -e /tmp/idle.ready ] || { echo "bench: could not open $n idle connections"; kill $idle_pid; continue; }
+	fi
+	active=$(awk '$1=="active"{print $2}' /proc/net/firehose/stats)
+	conn_bytes=$(awk '$1=="fh_conn"{print $2 * $4}' /proc/slabinfo)
+	seg_bytes=$(awk '$1=="fh_seg"{print $2 * $4}' /proc/slabinfo)
+	out=$(fh_load -a 127.0.0.1 -p $FH_PORT -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus") || echo "bench: scale run failed"
+	echo "scale $n idle (active $active, fh_conn slab ${conn_bytes}B, fh_seg slab ${seg_bytes}B): $out"
+	rate=$(echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
+	p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
+	per=$(awk -v a="$active" -v c="$conn_bytes" -v s="$seg_bytes" 'BEGIN { printf "%.0f", a ? (c + s) / a : 0 }')
+	report "SCALE $n $rate $p99 $per"
+	[ "$n" -gt 0 ] && { kill $idle_pid; wait $idle_pid 2>/dev/null; }
+	sleep 2
+done
+
+fhctl stats
+rmmod firehose || exit 1
+exit 0
