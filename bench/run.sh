@@ -7,14 +7,18 @@
 # profile of the server CPUs. Writes bench/results/bench.txt, bench.csv and
 # PNG charts. Absolute numbers under emulation mean little; ratios do.
 #
-#   VM_CPUS (default 2)  BENCH_SECONDS (default 5)  VM_MEM (MiB, default 6144)
+#   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 3)
+#   VM_MEM (MiB, default 6144)
+# Each row runs BENCH_REPS times, the servers interleaved; the table shows
+# the median run of each.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 res=bench/results
 out=build/bench/vm
 mkdir -p "$res" "$out"
-secs=${BENCH_SECONDS:-5}
+secs=${BENCH_SECONDS:-4}
+reps=${BENCH_REPS:-3}
 
 tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
 	--file kmod/firehose.ko:/fh/mod/firehose.ko --file userspace/fhctl:/fh/bin/fhctl \
@@ -23,34 +27,58 @@ tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
 
 echo "bench: booting the VM ($(tests/vm/kernel.sh stock-release), ${VM_CPUS:-2} CPUs); progress:"
 # slab_nomerge: firehose's caches must show in /proc/slabinfo under their names.
+# The TSC, not the emulated HPET: under TCG every HPET read is a costly exit
+# that would dominate both servers' profiles (real hardware reads the TSC).
 tests/vm/run.sh --kernel stock --initrd build/bench/bench.cpio.gz --run bench.sh \
-	--args "$secs" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
-	--append slab_nomerge --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|[0-9A-Za-z_]+ (firehose|epoll):)' || true
+	--args "$secs,$reps" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
+	--append "slab_nomerge ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|[0-9A-Za-z_]+ (firehose|epoll):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
 
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 kernel=$(tests/vm/kernel.sh stock-release)
 tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
-	-v cpus="${VM_CPUS:-2}" -v secs="$secs" '
-	$1 == "ROW" { key = $2; rows[key] = 1; if (!(key in order)) order[key] = ++n
-		rate[key, $3] = $4; p50[key, $3] = $5; p99[key, $3] = $6; cpu[key, $3] = $7; util[key, $3] = $8 }
+	-v cpus="${VM_CPUS:-2}" -v secs="$secs" -v reps="$reps" '
+	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n
+		k = key SUBSEP $3; runs[k]++
+		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
+		cpu[k, runs[k]] = $7; util[k, runs[k]] = $8; ccpu[k, runs[k]] = $9 }
 	$1 == "SCALE" { sc[++ns] = $0 }
 	$1 == "PROFILE" { prof[++np] = $2 " " $3 }
+	# The run with the median rate stands for the row.
+	function median(k,    i, j, best, idx, cnt, lo) {
+		cnt = runs[k]
+		for (i = 1; i <= cnt; i++) {
+			lo = 0
+			for (j = 1; j <= cnt; j++)
+				if (rate[k, j] < rate[k, i] || (rate[k, j] == rate[k, i] && j < i))
+					lo++
+			if (lo == int((cnt - 1) / 2))
+				return i
+		}
+		return 1
+	}
 	END {
-		printf "firehose bench, %s, guest kernel %s, %d vCPUs (qemu TCG), %ss per run\n", when, kernel, cpus, secs
+		printf "firehose bench, %s, guest kernel %s, %d vCPUs (qemu TCG), %ss per run, median of %s\n", when, kernel, cpus, secs, reps
 		printf "servers pinned to the first half of the CPUs, the client (fh_load) to the rest\n\n"
-		printf "%-14s %12s %12s %7s %10s %10s %9s %9s %9s %9s\n", "row", "firehose/s", "epoll/s", "ratio",
-			"fh_p99us", "ep_p99us", "fh_us/msg", "ep_us/msg", "fh_cpu%", "ep_cpu%"
-		print "row,firehose_msgs_per_s,epoll_msgs_per_s,ratio,firehose_p50_us,epoll_p50_us,firehose_p99_us,epoll_p99_us,firehose_cpu_us_per_msg,epoll_cpu_us_per_msg" > csv
+		printf "ratio: firehose/epoll messages per second. eff: the same per second of server CPU\n"
+		printf "(epoll us/msg over firehose us/msg), the figure the client cannot cap.\n"
+		printf "us/msg: server CPU time per message; cli: client CPU time per message; cpu%%: server CPU busy\n\n"
+		printf "%-14s %11s %11s %6s %6s %9s %9s %8s %8s %7s %7s %6s %6s\n", "row", "firehose/s", "epoll/s",
+			"ratio", "eff", "fh_p99us", "ep_p99us", "fh_us", "ep_us", "fh_cli", "ep_cli", "fh_cpu", "ep_cpu"
+		print "row,firehose_msgs_per_s,epoll_msgs_per_s,ratio,efficiency_ratio,firehose_p50_us,epoll_p50_us,firehose_p99_us,epoll_p99_us,firehose_cpu_us_per_msg,epoll_cpu_us_per_msg,firehose_client_us_per_msg,epoll_client_us_per_msg" > csv
 		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
-			f = rate[k, "firehose"]; e = rate[k, "epoll"]
+			F = k SUBSEP "firehose"; E = k SUBSEP "epoll"
+			mf = median(F); me = median(E)
+			f = rate[F, mf]; e = rate[E, me]
 			r = e > 0 ? f / e : 0
-			printf "%-14s %12d %12d %6.2fx %10.1f %10.1f %9.2f %9.2f %9d %9d\n", k, f, e, r,
-				p99[k, "firehose"], p99[k, "epoll"], cpu[k, "firehose"], cpu[k, "epoll"],
-				util[k, "firehose"], util[k, "epoll"]
-			printf "%s,%d,%d,%.3f,%s,%s,%s,%s,%s,%s\n", k, f, e, r, p50[k, "firehose"], p50[k, "epoll"],
-				p99[k, "firehose"], p99[k, "epoll"], cpu[k, "firehose"], cpu[k, "epoll"] >> csv
+			x = cpu[F, mf] > 0 ? cpu[E, me] / cpu[F, mf] : 0
+			printf "%-14s %11d %11d %5.2fx %5.2fx %9.1f %9.1f %8.2f %8.2f %7.2f %7.2f %5d%% %5d%%\n", k, f, e, r, x,
+				p99[F, mf], p99[E, me], cpu[F, mf], cpu[E, me],
+				ccpu[F, mf], ccpu[E, me], util[F, mf], util[E, me]
+			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s\n", k, f, e, r, x, p50[F, mf],
+				p50[E, me], p99[F, mf], p99[E, me], cpu[F, mf], cpu[E, me],
+				ccpu[F, mf], ccpu[E, me] >> csv
 		}
 		printf "\nscale: firehose 64 B, depth 1, 32 connections, beside an idle crowd\n"
 		printf "%-12s %12s %10s %8s %22s\n", "idle_conns", "msgs/s", "p99_us", "vs_none", "fh_bytes/idle_conn"
@@ -83,7 +111,7 @@ set output "$res/cpu_per_msg.png"
 set title "server CPU time per message (lower is better)"
 set ylabel "microseconds of server CPU per message"
 set logscale y
-plot "build/bench/plot.dat" using 9:xtic(1) title "firehose", "" using 10 title "epoll reference"
+plot "build/bench/plot.dat" using 10:xtic(1) title "firehose", "" using 11 title "epoll reference"
 EOF
 	echo "bench: charts in $res/throughput.png and $res/cpu_per_msg.png"
 fi

@@ -39,10 +39,21 @@ static void fh_conn_sk_event(struct sock *sk)
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
+/* Progress was made: the end of this turn refreshes the connection's place. */
 static void fh_conn_touch(struct fh_conn *c)
 {
+	c->progressed = true;
+}
+
+/* Once per turn: the newest at the tail of the list its state belongs to. */
+static void fh_conn_requeue_lru(struct fh_conn *c)
+{
+	if (!c->progressed)
+		return;
+	c->progressed = false;
 	c->last_active = jiffies;
-	list_move_tail(&c->lru, &c->w->conns);
+	list_move_tail(&c->lru, fh_chain_empty(&c->out) ? &c->w->quiet :
+							   &c->w->sending);
 }
 
 int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
@@ -76,7 +87,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	}
 
 	tcp_sock_set_nodelay(sk);
-	list_add_tail(&c->lru, &w->conns);
+	list_add_tail(&c->lru, &w->quiet);
 	c->last_active = jiffies;
 	w->stats.accepted++;
 	w->stats.active++;
@@ -258,6 +269,7 @@ void fh_conn_process(struct fh_conn *c)
 		fh_conn_close(c);
 		return;
 	}
+	fh_conn_requeue_lru(c);
 	if (round == FH_CONN_ROUNDS)
 		fh_conn_queue(c);
 	return;
@@ -267,46 +279,54 @@ error:
 	fh_conn_close(c);
 }
 
-void fh_conn_close_all(struct fh_worker *w, struct net *net)
+static void fh_conn_close_list(struct list_head *list, struct net *net)
 {
 	struct fh_conn *c, *tmp;
 
-	list_for_each_entry_safe(c, tmp, &w->conns, lru)
+	list_for_each_entry_safe(c, tmp, list, lru)
 		if (!net || net_eq(sock_net(c->sock->sk), net))
 			fh_conn_close(c);
 }
 
+void fh_conn_close_all(struct fh_worker *w, struct net *net)
+{
+	fh_conn_close_list(&w->quiet, net);
+	fh_conn_close_list(&w->sending, net);
+}
+
 /*
- * Close connections idle, or stalled sending, past their timeout. The list
- * is in order of last activity, so the walk stops at the first connection
- * younger than the shorter timeout. Returns when to look again (0: never).
+ * Close the connections of @list idle past @timeout (in jiffies, 0: off).
+ * The list is in order of last activity, so the walk ends at the first one
+ * not yet due. Returns when that one will be due (0: never).
  */
+static unsigned long fh_conn_expire_list(struct fh_worker *w,
+					 struct list_head *list,
+					 unsigned long timeout)
+{
+	unsigned long now = jiffies;
+	struct fh_conn *c, *tmp;
+
+	if (!timeout)
+		return 0;
+	list_for_each_entry_safe(c, tmp, list, lru) {
+		if (time_before(now, c->last_active + timeout))
+			return c->last_active + timeout;
+		w->stats.timeouts++;
+		fh_conn_close(c);
+	}
+	return 0;
+}
+
+/* Apply both timeouts; returns when to look again (0: never). */
 unsigned long fh_conn_expire(struct fh_worker *w)
 {
 	unsigned long idle = msecs_to_jiffies(READ_ONCE(fh_settings.idle_timeout_ms));
 	unsigned long send = msecs_to_jiffies(READ_ONCE(fh_settings.send_timeout_ms));
-	unsigned long now = jiffies, shortest, limit, due, next = 0;
-	struct fh_conn *c, *tmp;
+	unsigned long a, b;
 
-	if (!idle && !send)
-		return 0;
-	shortest = !idle ? send : !send ? idle : min(idle, send);
-
-	list_for_each_entry_safe(c, tmp, &w->conns, lru) {
-		if (time_before(now, c->last_active + shortest)) {
-			due = c->last_active + shortest;
-			return next && time_before(next, due) ? next : due;
-		}
-		limit = fh_chain_empty(&c->out) ? idle : send;
-		if (!limit)
-			continue;
-		due = c->last_active + limit;
-		if (!time_before(now, due)) {
-			w->stats.timeouts++;
-			fh_conn_close(c);
-		} else if (!next || time_before(due, next)) {
-			next = due;
-		}
-	}
-	return next;
+	a = fh_conn_expire_list(w, &w->quiet, idle);
+	b = fh_conn_expire_list(w, &w->sending, send);
+	if (!a || !b)
+		return a ?: b;
+	return time_before(a, b) ? a : b;
 }

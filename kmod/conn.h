@@ -25,7 +25,7 @@ struct fh_conn {
 	struct socket *sock;
 	struct fh_lsock *ls;
 	const struct fh_proto *proto;
-	struct list_head lru;
+	struct list_head lru;		/* in the owner's quiet or sending list */
 	unsigned long last_active;
 	struct fh_chain in;
 	struct fh_chain out;
@@ -34,6 +34,7 @@ struct fh_conn {
 	void (*saved_state_change)(struct sock *sk);
 	bool closed;
 	bool rd_eof;
+	bool progressed;	/* bytes moved this turn */
 	void *proto_data;
 };
 

@@ -131,6 +131,8 @@ static int fh_worker_fn(void *arg)
 
 	while (!kthread_should_stop()) {
 		timeout = fh_worker_sleep_for(w);
+		WRITE_ONCE(w->sleeping, true);
+		/* A full barrier: a producer that missed "sleeping" is seen here. */
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (llist_empty(&w->ready) && !kthread_should_stop()) {
 			schedule_timeout(timeout);
@@ -138,6 +140,7 @@ static int fh_worker_fn(void *arg)
 				w->stats.wakeups++;
 		}
 		__set_current_state(TASK_RUNNING);
+		WRITE_ONCE(w->sleeping, false);
 
 		batch = llist_del_all(&w->ready);
 		if (batch) {
@@ -197,7 +200,8 @@ int fh_workers_init(void)
 		}
 		w->cpu = cpu;
 		init_llist_head(&w->ready);
-		INIT_LIST_HEAD(&w->conns);
+		INIT_LIST_HEAD(&w->quiet);
+		INIT_LIST_HEAD(&w->sending);
 		fh_pool_init(&w->conn_pool, fh_conn_cache, FH_POOL_MAX_CONNS,
 			     &w->stats.conn_pool);
 		fh_pool_init(&w->seg_pool, fh_seg_cache, FH_POOL_MAX_SEGS,

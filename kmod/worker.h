@@ -19,10 +19,19 @@ struct net;
 struct fh_worker {
 	/* Written by softirq on any CPU: kept apart from the worker's data. */
 	struct llist_head ready ____cacheline_aligned_in_smp;
+	/* Set by the worker just before it sleeps; producers read it. */
+	bool sleeping;
 
 	struct task_struct *task ____cacheline_aligned_in_smp;
 	unsigned int cpu;
-	struct list_head conns;		/* least recently active first */
+	/*
+	 * Open connections in two lists, each least recently active first:
+	 * those with nothing left to send (the idle timeout applies) and those
+	 * waiting to send (the send timeout applies). Expiry looks only at the
+	 * heads, so an idle crowd costs nothing until it is due.
+	 */
+	struct list_head quiet;
+	struct list_head sending;
 	struct fh_pool conn_pool;
 	struct fh_pool seg_pool;
 	unsigned long next_sweep;
@@ -33,8 +42,14 @@ struct fh_worker *fh_worker_of(unsigned int cpu);
 
 static inline void fh_worker_queue(struct fh_worker *w, struct fh_event *ev)
 {
-	/* Only the push onto an empty list can find the worker asleep. */
-	if (llist_add(&ev->node, &w->ready))
+	/*
+	 * Only the push onto an empty list can find the worker asleep, and
+	 * a running worker is not disturbed: try_to_wake_up on it would take
+	 * its pi_lock from this CPU for nothing. llist_add is a full barrier,
+	 * pairing with the worker's store of sleeping before its last look
+	 * at the list (fh_worker_fn).
+	 */
+	if (llist_add(&ev->node, &w->ready) && READ_ONCE(w->sleeping))
 		wake_up_process(w->task);
 }
 

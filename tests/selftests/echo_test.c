@@ -207,6 +207,36 @@ TEST_F(echo, active_connection_outlives_idle_timeout)
 	close(fd);
 }
 
+TEST_F(echo, send_timeout_closes_a_reader_that_stopped_reading)
+{
+	long long timeouts = fh_stat("timeouts"), end;
+	static char buf[65536];
+	size_t sent = 0;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, fh_fhctl_ok("set send-timeout 1s"));
+	fd = fh_connect(ADDR, self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fh_set_nonblock(fd));
+	/* Write, never read: the echo backs up until the server cannot send. */
+	end = fh_now_ms() + 10000;
+	while (fh_now_ms() < end) {
+		n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN)
+			break;		/* the server already gave up on us */
+		usleep(100000);
+	}
+	TH_LOG("wrote %zu bytes before the server stalled", sent);
+	EXPECT_TRUE(fh_wait_stat("timeouts", timeouts + 1, 15000));
+	close(fd);
+	fh_fhctl_ok("set send-timeout 30s");
+}
+
 TEST_F(echo, max_connections_refuses_the_excess)
 {
 	long long refused = fh_stat("refused");

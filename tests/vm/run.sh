@@ -57,7 +57,8 @@ debug)
 	image=$("$here/kernel.sh" debug-dir)/arch/x86/boot/bzImage
 	[ -f "$image" ] || { echo "run.sh: no debug kernel yet: run tests/vm/kernel.sh debug" >&2; exit 2; }
 	# Any warning is a failure; lockdep and KASAN reports end the run.
-	append="$append panic_on_warn=1 kasan.fault=panic loglevel=4" ;;
+	# slab_nomerge: tests inject failures into firehose's own caches only.
+	append="$append panic_on_warn=1 kasan.fault=panic slab_nomerge loglevel=4" ;;
 *) echo "run.sh: --kernel stock|debug" >&2; exit 2 ;;
 esac
 

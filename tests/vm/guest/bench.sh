@@ -4,11 +4,12 @@
 # Guest side of 'make bench'. Servers run on the first half of the CPUs, the
 # client on the rest; every server sees the same client, rows and duration.
 # Results go to the report channel as lines the host turns into tables:
-#   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%>
+#   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%> <client_cpu_us_per_msg>
 #   SCALE <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_idle_conn>
 #   PROFILE <dso_or_symbol> <percent>
 . /fh/lib.sh
-secs=${1:-5}
+secs=${1:-4}
+reps=${2:-3}
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 half=$((ncpu / 2))
 [ "$half" -ge 1 ] || half=1
@@ -17,48 +18,54 @@ ccpus="$half-$((ncpu - 1))"
 [ "$ncpu" -ge 2 ] || ccpus=0
 FH_PORT=7777
 EP_PORT=7778
-echo "bench: $ncpu CPUs: servers on $scpus, client on $ccpus, ${secs}s per run"
+echo "bench: $ncpu CPUs: servers on $scpus, client on $ccpus, ${secs}s per run, $reps repetitions"
 
-# Busy and total jiffies of the server CPUs, from /proc/stat.
-server_jiffies() {
-	awk -v lo=0 -v hi=$((half - 1)) '
-		/^cpu[0-9]/ { n = substr($1, 4) + 0
-			if (n >= lo && n <= hi) { busy += $2 + $3 + $4 + $7 + $8 + $9; all += $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 } }
-		END { print busy, all }' /proc/stat
+# Busy jiffies of the server CPUs, total jiffies of the server CPUs, and busy
+# jiffies of the client CPUs, from /proc/stat.
+jiffies() {
+	awk -v half="$half" '
+		/^cpu[0-9]/ { n = substr($1, 4) + 0; b = $2 + $3 + $4 + $7 + $8 + $9
+			if (n < half) { sb += b; sa += b + $5 + $6 } else { cb += b } }
+		END { print sb, sa, cb }' /proc/stat
 }
 
 # run_row ROW SERVER PORT CONNS SIZE DEPTH
 run_row() {
-	set -- "$@" $(server_jiffies)
+	set -- "$@" $(jiffies)
 	out=$(fh_load -a 127.0.0.1 -p "$3" -c "$4" -s "$5" -d "$6" -t "$secs" -C "$ccpus") || {
 		echo "bench: $1 $2 failed"; return 1; }
 	echo "$1 $2: $out"
-	set -- "$@" $(server_jiffies)
+	set -- "$@" $(jiffies)
 	msgs=$(echo "$out" | sed -n 's/.* msgs=\([0-9]*\).*/\1/p')
 	rate=$(echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
 	p50=$(echo "$out" | sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p')
 	p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
 	# USER_HZ is 100: a jiffy of /proc/stat is 10 ms.
-	cpu=$(awk -v b="$((${9} - ${7}))" -v m="$msgs" 'BEGIN { printf "%.2f", m ? b * 10000 / m : 0 }')
-	util=$(awk -v b="$((${9} - ${7}))" -v a="$((${10} - ${8}))" 'BEGIN { printf "%.0f", a ? 100 * b / a : 0 }')
-	report "ROW $1 $2 $rate $p50 $p99 $cpu $util"
+	report "ROW $1 $2 $rate $p50 $p99 $(awk -v sb="$((${10} - ${7}))" -v sa="$((${11} - ${8}))" \
+		-v cb="$((${12} - ${9}))" -v m="$msgs" 'BEGIN {
+		printf "%.2f %.0f %.2f", m ? sb * 10000 / m : 0, sa ? 100 * sb / sa : 0, m ? cb * 10000 / m : 0 }')"
 }
 
 ROWS="64B_d1_c32:32:64:1 64B_d16_c32:32:64:16 4KiB_d1_c32:32:4096:1 64KiB_d1_c32:32:65536:1 64B_d1_c1000:1000:64:1"
 
 insmod "$FH_MOD" || exit 1
-fhctl set idle-timeout off || exit 1
+fhctl set idle-timeout off max-connections 1000000 || exit 1
 fhctl listener add echo 127.0.0.1:$FH_PORT --cpus "$scpus" || exit 1
 epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
 ep_pid=$!
 sleep 1
 
-for r in $ROWS; do
-	IFS=: read -r name c s d <<EOF2
+# Repetitions interleave the servers, so drift under emulation hits both alike.
+rep=1
+while [ $rep -le "$reps" ]; do
+	for r in $ROWS; do
+		IFS=: read -r name c s d <<EOF2
 $r
 EOF2
-	run_row "$name" firehose $FH_PORT "$c" "$s" "$d"
-	run_row "$name" epoll $EP_PORT "$c" "$s" "$d"
+		run_row "$name" firehose $FH_PORT "$c" "$s" "$d"
+		run_row "$name" epoll $EP_PORT "$c" "$s" "$d"
+	done
+	rep=$((rep + 1))
 done
 kill $ep_pid
 

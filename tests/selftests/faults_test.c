@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation failures (failslab, debug kernel only): a connection that
+ * cannot get memory is closed, nothing else breaks, nothing leaks (the
+ * debug run's kmemleak scan and dmesg check judge the last two).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fh_util.h"
+#include "fh_harness.h"
+
+#define ADDR "127.0.0.1"
+#define FAILSLAB "/sys/kernel/debug/failslab"
+
+static int put(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* The caches the request path allocates from. */
+static const char *const caches[] = { "fh_conn", "fh_seg", "skbuff_head_cache" };
+
+static int failslab(bool on)
+{
+	char path[128];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sizeof(caches) / sizeof(caches[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/failslab", caches[i]);
+		ret |= put(path, on ? "1" : "0");
+	}
+	ret |= put(FAILSLAB "/probability", on ? "20" : "0");
+	return ret;
+}
+
+FIXTURE(faults) {
+	int port;
+	char addr[64];
+};
+
+FIXTURE_SETUP(faults)
+{
+	/* The test itself reports the skip: setup cannot end a test here. */
+	if (access(FAILSLAB, F_OK))
+		return;
+	ASSERT_EQ(0, fh_module_load());
+	self->port = fh_test_port(13000);
+	snprintf(self->addr, sizeof(self->addr), ADDR ":%d", self->port);
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr));
+	ASSERT_EQ(0, put(FAILSLAB "/cache-filter", "Y"));
+	ASSERT_EQ(0, put(FAILSLAB "/interval", "1"));
+	ASSERT_EQ(0, put(FAILSLAB "/times", "-1"));
+	ASSERT_EQ(0, put(FAILSLAB "/verbose", "0"));
+	ASSERT_EQ(0, put(FAILSLAB "/ignore-gfp-wait", "N"));
+}
+
+FIXTURE_TEARDOWN(faults)
+{
+	if (access(FAILSLAB, F_OK))
+		return;
+	failslab(false);
+	fh_fhctl_ok("listener del %s", self->addr);
+}
+
+TEST_F_TIMEOUT(faults, allocation_failures_close_connections_and_nothing_else, 600)
+{
+	char in[8192], out[sizeof(in)];
+	int i, fd, ok = 0, failed = 0;
+	long long end;
+
+	if (access(FAILSLAB, F_OK))
+		SKIP(return, "this kernel has no failslab (the debug kernel has)");
+	fh_fill_random(in, sizeof(in), 13);
+	ASSERT_EQ(0, failslab(true));
+	for (i = 0; i < 100; i++) {
+		fd = fh_connect(ADDR, self->port);
+		if (fd < 0) {
+			failed++;
+			continue;
+		}
+		if (!fh_echo_exchange(fd, in, sizeof(in), out, 5000) &&
+		    !memcmp(in, out, sizeof(in)))
+			ok++;
+		else
+			failed++;
+		close(fd);
+	}
+	ASSERT_EQ(0, failslab(false));
+	TH_LOG("under failslab: %d exchanges whole, %d cut short", ok, failed);
+	/* A connection either echoed exactly or was closed: never corrupted. */
+	EXPECT_EQ(100, ok + failed);
+
+	/* With memory back, the server serves as before and holds nothing. */
+	fd = fh_connect(ADDR, self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), out, 10000));
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	close(fd);
+	end = fh_now_ms() + 10000;
+	while (fh_stat("active") != 0 && fh_now_ms() < end)
+		usleep(50000);
+	EXPECT_EQ(0, fh_stat("active"));
+}
+
+TEST_HARNESS_MAIN
