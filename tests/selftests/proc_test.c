@@ -174,6 +174,7 @@ TEST_F(proc, echo_payload_goes_back_by_page_reference)
 	long long zc = fh_stat("zerocopy_bytes"), copied = fh_stat("copied_bytes");
 	size_t len = 256 * 1024;
 	char *msg = malloc(len), *back = malloc(len);
+	long long dzc, dcopied;
 	int fd;
 
 	ASSERT_NE(NULL, msg);
@@ -183,9 +184,15 @@ TEST_F(proc, echo_payload_goes_back_by_page_reference)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, fh_echo_exchange(fd, msg, len, back, 30000));
 	close(fd);
-	/* Loopback TCP keeps payload in page frags: none of it is copied. */
-	EXPECT_LE(zc + (long long)len, fh_stat("zerocopy_bytes"));
-	EXPECT_EQ(copied, fh_stat("copied_bytes"));
+	dzc = fh_stat("zerocopy_bytes") - zc;
+	dcopied = fh_stat("copied_bytes") - copied;
+	/*
+	 * Loopback TCP keeps payload in page frags, which go back by
+	 * reference. Only what the stack itself collapsed into an skb's
+	 * linear area under receive-queue pressure must be copied.
+	 */
+	EXPECT_EQ((long long)len, dzc + dcopied);
+	EXPECT_LE((long long)len * 9 / 10, dzc) TH_LOG("%lld of %zu bytes copied", dcopied, len);
 	free(msg);
 	free(back);
 }

@@ -57,8 +57,10 @@ debug)
 	image=$("$here/kernel.sh" debug-dir)/arch/x86/boot/bzImage
 	[ -f "$image" ] || { echo "run.sh: no debug kernel yet: run tests/vm/kernel.sh debug" >&2; exit 2; }
 	# Any warning is a failure; lockdep and KASAN reports end the run.
-	# slab_nomerge: tests inject failures into firehose's own caches only.
-	append="$append panic_on_warn=1 kasan.fault=panic slab_nomerge loglevel=4" ;;
+	# failslab may hit the request path's caches only (flag A, set at boot:
+	# 6.1 has no runtime switch); nothing fails until a test sets a rate.
+	append="$append panic_on_warn=1 kasan.fault=panic loglevel=4"
+	append="$append slub_debug=A,fh_conn,fh_seg,skbuff_head_cache" ;;
 *) echo "run.sh: --kernel stock|debug" >&2; exit 2 ;;
 esac
 

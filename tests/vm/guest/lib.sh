@@ -30,8 +30,10 @@ run_selftest() {
 	timeout "${FH_SELFTEST_TIMEOUT:-900}" "$prog" >"$log" 2>&1
 	st=$?
 	cat "$log"
+	# A skipped test's TAP line has no name: take it from its RUN line.
 	awk -v pre="$kernel/$name/" '
-		/^ok [0-9]+ .*# SKIP/ { sub(/^ok [0-9]+ /, ""); sub(/ *# SKIP.*/, ""); print "SKIP " pre $0; next }
+		/^#  RUN / { run = $3 }
+		/^ok [0-9]+ .*# SKIP/ { sub(/.*# SKIP */, ""); print "SKIP " pre run ": " $0; n++; next }
 		/^ok [0-9]+ / { sub(/^ok [0-9]+ /, ""); print "PASS " pre $0; n++; next }
 		/^not ok [0-9]+ / { sub(/^not ok [0-9]+ /, ""); print "FAIL " pre $0; f++; next }
 		END { exit (n + f) == 0 }' "$log" >>"$FH_REPORT"
