@@ -863,26 +863,8 @@ static int cmd_listener_list(int argc, char **argv)
 /* ------------------------------------------------------------------------ */
 /* stats                                                                     */
 
-/* Stable output names: scripts depend on them, never rename. */
-static const char *const stat_names[FH_STAT_MAX + 1] = {
-	[FH_STAT_CPU] = "cpu",
-	[FH_STAT_ACCEPTED] = "accepted",
-	[FH_STAT_ACTIVE] = "active",
-	[FH_STAT_CLOSED] = "closed",
-	[FH_STAT_REFUSED] = "refused",
-	[FH_STAT_REQUESTS] = "requests",
-	[FH_STAT_BYTES_IN] = "bytes_in",
-	[FH_STAT_BYTES_OUT] = "bytes_out",
-	[FH_STAT_ZEROCOPY_BYTES] = "zerocopy_bytes",
-	[FH_STAT_COPIED_BYTES] = "copied_bytes",
-	[FH_STAT_WAKEUPS] = "wakeups",
-	[FH_STAT_BATCHES] = "batches",
-	[FH_STAT_LOOKASIDE_HITS] = "lookaside_hits",
-	[FH_STAT_SLAB_ALLOCS] = "slab_allocs",
-	[FH_STAT_SWEEP_FREES] = "sweep_frees",
-	[FH_STAT_TIMEOUTS] = "timeouts",
-	[FH_STAT_ERRORS] = "errors",
-};
+/* Stable output names, shared with /proc/net/firehose/stats. */
+static const char *const stat_names[FH_STAT_MAX + 1] = FH_STAT_NAMES_INIT;
 
 /* A counter added to the ABI needs a name above before fhctl builds again. */
 _Static_assert(FH_STAT_MAX == FH_STAT_ERRORS, "name every FH_STAT_* counter in stat_names");

@@ -126,4 +126,29 @@ enum fh_stat {
 	FH_STAT_MAX = __FH_STAT_MAX - 1
 };
 
+/*
+ * The counters' names, as /proc/net/firehose/stats and fhctl print them:
+ * stable, scripts depend on them. An initializer for a const char *[]
+ * indexed by enum fh_stat.
+ */
+#define FH_STAT_NAMES_INIT {					\
+	[FH_STAT_CPU] = "cpu",					\
+	[FH_STAT_ACCEPTED] = "accepted",			\
+	[FH_STAT_ACTIVE] = "active",				\
+	[FH_STAT_CLOSED] = "closed",				\
+	[FH_STAT_REFUSED] = "refused",				\
+	[FH_STAT_REQUESTS] = "requests",			\
+	[FH_STAT_BYTES_IN] = "bytes_in",			\
+	[FH_STAT_BYTES_OUT] = "bytes_out",			\
+	[FH_STAT_ZEROCOPY_BYTES] = "zerocopy_bytes",		\
+	[FH_STAT_COPIED_BYTES] = "copied_bytes",		\
+	[FH_STAT_WAKEUPS] = "wakeups",				\
+	[FH_STAT_BATCHES] = "batches",				\
+	[FH_STAT_LOOKASIDE_HITS] = "lookaside_hits",		\
+	[FH_STAT_SLAB_ALLOCS] = "slab_allocs",			\
+	[FH_STAT_SWEEP_FREES] = "sweep_frees",			\
+	[FH_STAT_TIMEOUTS] = "timeouts",			\
+	[FH_STAT_ERRORS] = "errors",				\
+}
+
 #endif /* _UAPI_LINUX_FIREHOSE_H */

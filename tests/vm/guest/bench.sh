@@ -5,7 +5,7 @@
 # client on the rest; every server sees the same client, rows and duration.
 # Results go to the report channel as lines the host turns into tables:
 #   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%> <client_cpu_us_per_msg>
-#   SCALE <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_idle_conn>
+#   SCALE <server> <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_conn>
 #   PROFILE <dso_or_symbol> <percent>
 . /fh/lib.sh
 secs=${1:-4}
@@ -72,38 +72,51 @@ kill $ep_pid
 # Profile: where the server CPUs spend firehose's 64-byte run.
 perf record -q -e cpu-clock -C "$scpus" -o /tmp/perf.data -- \
 	fh_load -a 127.0.0.1 -p $FH_PORT -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus" >/dev/null 2>&1
-perf report -i /tmp/perf.data --stdio --sort dso 2>/dev/null | grep '%' | grep -v '^#' |
-	awk '{ gsub("%", "", $1); print "PROFILE dso:" $2 " " $1 }' | head -n 8 >>"$FH_REPORT"
-perf report -i /tmp/perf.data --stdio --sort sym 2>/dev/null | grep '%' | grep -v '^#' |
-	awk '{ gsub("%", "", $1); print "PROFILE sym:" $NF " " $1 }' | head -n 25 >>"$FH_REPORT"
-perf report -i /tmp/perf.data --stdio --sort dso,sym 2>/dev/null | grep '\[firehose\]' | head -n 15
+perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null | grep '%' | grep -v '^#' >/tmp/perf.sym
+awk '{ gsub("%", "", $1) }
+	$NF ~ /^fh_/ { fh += $1 }
+	$NF ~ /safe_halt|default_idle|acpi_idle|cpu_idle|poll_idle/ { idle += $1 }
+	END { printf "PROFILE share:firehose_functions_of_busy %.2f\n", idle < 100 ? 100 * fh / (100 - idle) : 0
+	      printf "PROFILE share:idle %.2f\n", idle }' /tmp/perf.sym >>"$FH_REPORT"
+awk '{ gsub("%", "", $1); print "PROFILE sym:" $NF " " $1 }' /tmp/perf.sym | head -n 20 >>"$FH_REPORT"
+grep ' fh_' /tmp/perf.sym | head -n 12
 
-# Scale: the same 64-byte test while an idle crowd is held.
+# Scale: each server's 64-byte test while it also holds an idle crowd.
 sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-for n in 0 10000 100000; do
-	if [ "$n" -gt 0 ]; then
-		rm -f /tmp/idle.ready
-		fh_idle -a 127.0.0.1 -p $FH_PORT -n "$n" -b 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 \
-			-t 3600 -r /tmp/idle.ready &
-		idle_pid=$!
-		i=0
-		while [ ! -e /tmp/idle.ready ] && [ $i -lt 1200 ] && kill -0 $idle_pid 2>/dev/null; do
-			sleep 1; i=$((i + 1))
-		done
-		[ -e /tmp/idle.ready ] || { echo "bench: could not open $n idle connections"; kill $idle_pid; continue; }
-	fi
-	active=$(awk '$1=="active"{print $2}' /proc/net/firehose/stats)
-	conn_bytes=$(awk '$1=="fh_conn"{print $2 * $4}' /proc/slabinfo)
-	seg_bytes=$(awk '$1=="fh_seg"{print $2 * $4}' /proc/slabinfo)
-	out=$(fh_load -a 127.0.0.1 -p $FH_PORT -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus") || echo "bench: scale run failed"
-	echo "scale $n idle (active $active, fh_conn slab ${conn_bytes}B, fh_seg slab ${seg_bytes}B): $out"
-	rate=$(echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
-	p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
-	per=$(awk -v a="$active" -v c="$conn_bytes" -v s="$seg_bytes" 'BEGIN { printf "%.0f", a ? (c + s) / a : 0 }')
-	report "SCALE $n $rate $p99 $per"
-	[ "$n" -gt 0 ] && { kill $idle_pid; wait $idle_pid 2>/dev/null; }
-	sleep 2
+epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
+ep_pid=$!
+sleep 1
+for server in firehose epoll; do
+	port=$FH_PORT
+	[ $server = epoll ] && port=$EP_PORT
+	for n in 0 10000 100000; do
+		if [ "$n" -gt 0 ]; then
+			rm -f /tmp/idle.ready
+			fh_idle -a 127.0.0.1 -p $port -n "$n" -b 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 \
+				-t 3600 -r /tmp/idle.ready &
+			idle_pid=$!
+			i=0
+			while [ ! -e /tmp/idle.ready ] && [ $i -lt 1200 ] && kill -0 $idle_pid 2>/dev/null; do
+				sleep 1; i=$((i + 1))
+			done
+			[ -e /tmp/idle.ready ] || { echo "bench: could not open $n idle connections"; kill $idle_pid; continue; }
+		fi
+		active=$(awk '$1=="active"{print $2}' /proc/net/firehose/stats)
+		conn_bytes=$(awk '$1=="fh_conn"{print $3 * $4}' /proc/slabinfo)
+		seg_bytes=$(awk '$1=="fh_seg"{print $3 * $4}' /proc/slabinfo)
+		out=$(fh_load -a 127.0.0.1 -p $port -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus") || echo "bench: scale run failed"
+		echo "scale $server $n idle (firehose active $active, fh_conn slab ${conn_bytes}B, fh_seg slab ${seg_bytes}B): $out"
+		rate=$(echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
+		p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
+		per=0
+		[ $server = firehose ] && per=$(awk -v a="$active" -v c="$conn_bytes" -v s="$seg_bytes" \
+			'BEGIN { printf "%.0f", a > 32 ? (c + s) / a : 0 }')
+		report "SCALE $server $n $rate $p99 $per"
+		[ "$n" -gt 0 ] && { kill $idle_pid; wait $idle_pid 2>/dev/null; }
+		sleep 2
+	done
 done
+kill $ep_pid
 
 fhctl stats
 rmmod firehose || exit 1
