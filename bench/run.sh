@@ -87,8 +87,10 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 		for (i = 1; i <= ns; i++) {
 			split(sc[i], a, " ")
 			if (a[3] == 0) base[a[2]] = a[4]
-			printf "%-10s %-10d %12d %10.1f %7.1f%% %20s\n", a[2], a[3], a[4], a[5],
-				base[a[2]] ? 100 * a[4] / base[a[2]] : 0, a[2] == "firehose" && a[3] > 0 ? a[6] : "-"
+			# Parenthesized: a bare > among printf arguments redirects.
+			pct = base[a[2]] ? 100 * a[4] / base[a[2]] : 0
+			per = (a[2] == "firehose" && a[3] > 0) ? a[6] : "-"
+			printf "%-10s %-10d %12d %10.1f %7.1f%% %20s\n", a[2], a[3], a[4], a[5], pct, per
 		}
 		printf "\nprofile: server CPUs during firehose 64 B, depth 1, 32 connections (perf, cpu-clock)\n"
 		for (i = 1; i <= np; i++) { split(prof[i], a, " "); printf "  %6.2f%%  %s\n", a[2], a[1] }

@@ -92,8 +92,8 @@ for server in firehose epoll; do
 	for n in 0 10000 100000; do
 		if [ "$n" -gt 0 ]; then
 			rm -f /tmp/idle.ready
-			fh_idle -a 127.0.0.1 -p $port -n "$n" -b 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 \
-				-t 3600 -r /tmp/idle.ready &
+			taskset -c "$ccpus" fh_idle -a 127.0.0.1 -p $port -n "$n" \
+				-b 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 -t 3600 -r /tmp/idle.ready &
 			idle_pid=$!
 			i=0
 			while [ ! -e /tmp/idle.ready ] && [ $i -lt 1200 ] && kill -0 $idle_pid 2>/dev/null; do
@@ -110,7 +110,7 @@ for server in firehose epoll; do
 		p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
 		per=0
 		[ $server = firehose ] && per=$(awk -v a="$active" -v c="$conn_bytes" -v s="$seg_bytes" \
-			'BEGIN { printf "%.0f", a > 32 ? (c + s) / a : 0 }')
+			'BEGIN { printf "%.0f", (a > 32 ? (c + s) / a : 0) }')
 		report "SCALE $server $n $rate $p99 $per"
 		[ "$n" -gt 0 ] && { kill $idle_pid; wait $idle_pid 2>/dev/null; }
 		sleep 2
