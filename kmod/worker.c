@@ -9,6 +9,8 @@
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/kthread.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 
 #include "conn.h"
@@ -16,6 +18,16 @@
 #include "worker.h"
 
 #define FH_SWEEP_PERIOD		(5 * HZ)
+
+/*
+ * Under load the next event is usually microseconds away: a worker that did
+ * work within the last millisecond waits for it on the CPU, up to poll_us,
+ * instead of paying a sleep, and its producer an IPI and a wakeup. An idle
+ * worker sleeps at once. 0 turns polling off.
+ */
+static unsigned int fh_poll_us = 50;
+module_param_named(poll_us, fh_poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us, "microseconds a busy worker polls its ready list before sleeping (0: never)");
 #define FH_POOL_MAX_CONNS	4096
 #define FH_POOL_MAX_SEGS	16384
 
@@ -123,6 +135,22 @@ static long fh_worker_sleep_for(struct fh_worker *w)
 	return time_after(deadline, now) ? deadline - now : 1;
 }
 
+static void fh_worker_poll(struct fh_worker *w)
+{
+	unsigned int us = READ_ONCE(fh_poll_us);
+	u64 now, until;
+
+	if (!us || !llist_empty(&w->ready))
+		return;
+	now = local_clock();
+	if (now - w->last_work > NSEC_PER_MSEC)
+		return;
+	until = now + (u64)us * NSEC_PER_USEC;
+	while (llist_empty(&w->ready) && !need_resched() &&
+	       !kthread_should_stop() && local_clock() < until)
+		cpu_relax();
+}
+
 static int fh_worker_fn(void *arg)
 {
 	struct fh_worker *w = arg;
@@ -131,6 +159,7 @@ static int fh_worker_fn(void *arg)
 
 	while (!kthread_should_stop()) {
 		timeout = fh_worker_sleep_for(w);
+		fh_worker_poll(w);
 		WRITE_ONCE(w->sleeping, true);
 		/* A full barrier: a producer that missed "sleeping" is seen here. */
 		set_current_state(TASK_INTERRUPTIBLE);
@@ -146,6 +175,7 @@ static int fh_worker_fn(void *arg)
 		if (batch) {
 			w->stats.batches++;
 			fh_worker_dispatch(w, llist_reverse_order(batch));
+			w->last_work = local_clock();
 		}
 		cond_resched();
 	}

@@ -35,6 +35,7 @@ struct fh_worker {
 	struct fh_pool conn_pool;
 	struct fh_pool seg_pool;
 	unsigned long next_sweep;
+	u64 last_work;			/* local_clock() of the last batch */
 	struct fh_stats stats;
 };
 
