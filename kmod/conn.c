@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "proto.h"
+#include "trace.h"
 #include "worker.h"
 
 /* Processing rounds before a busy connection yields to the others. */
@@ -104,6 +105,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	sk->sk_state_change = fh_conn_sk_event;
 	write_unlock_bh(&sk->sk_callback_lock);
 
+	trace_fh_accept(sk);
 	/* Data that came with the handshake raised no callback of ours. */
 	fh_conn_queue(c);
 	return 0;
@@ -120,7 +122,7 @@ void fh_conn_put(struct fh_conn *c)
 	fh_listener_put(l);
 }
 
-static void fh_conn_close(struct fh_conn *c)
+static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 {
 	struct sock *sk = c->sock->sk;
 	struct fh_worker *w = c->w;
@@ -129,6 +131,7 @@ static void fh_conn_close(struct fh_conn *c)
 		return;
 	c->closed = true;
 	list_del(&c->lru);
+	trace_fh_close(sk, why);
 
 	/* After this no callback can see c; the queued event keeps its ref. */
 	write_lock_bh(&sk->sk_callback_lock);
@@ -245,10 +248,13 @@ void fh_conn_process(struct fh_conn *c)
 			goto error;
 		}
 		if (n > 0) {
+			size_t in = c->in.len;
+
 			ret = c->proto->on_data(c);
 			if (ret)
 				goto error;
 			c->w->stats.requests++;
+			trace_fh_request(sk, in, c->out.len);
 		}
 		if (!n) {
 			if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
@@ -261,12 +267,12 @@ void fh_conn_process(struct fh_conn *c)
 
 	if (READ_ONCE(sk->sk_err) || sk->sk_state == TCP_CLOSE) {
 		c->w->stats.errors++;
-		fh_conn_close(c);
+		fh_conn_close(c, FH_CLOSE_ERROR);
 		return;
 	}
 	/* The peer is done and has everything we owed it. */
 	if (c->rd_eof && fh_chain_empty(&c->out)) {
-		fh_conn_close(c);
+		fh_conn_close(c, FH_CLOSE_EOF);
 		return;
 	}
 	fh_conn_requeue_lru(c);
@@ -276,7 +282,7 @@ void fh_conn_process(struct fh_conn *c)
 
 error:
 	c->w->stats.errors++;
-	fh_conn_close(c);
+	fh_conn_close(c, FH_CLOSE_ERROR);
 }
 
 static void fh_conn_close_list(struct list_head *list, struct net *net)
@@ -285,7 +291,7 @@ static void fh_conn_close_list(struct list_head *list, struct net *net)
 
 	list_for_each_entry_safe(c, tmp, list, lru)
 		if (!net || net_eq(sock_net(c->sock->sk), net))
-			fh_conn_close(c);
+			fh_conn_close(c, FH_CLOSE_SHUTDOWN);
 }
 
 void fh_conn_close_all(struct fh_worker *w, struct net *net)
@@ -312,7 +318,7 @@ static unsigned long fh_conn_expire_list(struct fh_worker *w,
 		if (time_before(now, c->last_active + timeout))
 			return c->last_active + timeout;
 		w->stats.timeouts++;
-		fh_conn_close(c);
+		fh_conn_close(c, FH_CLOSE_TIMEOUT);
 	}
 	return 0;
 }

@@ -37,4 +37,12 @@ struct fh_event {
 	u8 type;
 };
 
+/* Why a connection closed, for the fh_close tracepoint. */
+enum fh_close_reason {
+	FH_CLOSE_EOF,		/* the peer finished and got all it was owed */
+	FH_CLOSE_ERROR,		/* reset, socket error, or no memory */
+	FH_CLOSE_TIMEOUT,	/* idle or send timeout */
+	FH_CLOSE_SHUTDOWN,	/* unload, or its namespace went away */
+};
+
 #endif /* _FH_H */

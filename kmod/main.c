@@ -15,6 +15,9 @@
 #include "stats.h"
 #include "worker.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 struct fh_settings fh_settings = {
 	.max_conns = 100000,
 	.idle_timeout_ms = 60 * 1000,

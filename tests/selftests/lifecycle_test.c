@@ -174,4 +174,37 @@ TEST_F(lifecycle, deleted_listener_lets_its_connections_finish)
 	EXPECT_GT(0, fh_connect(ADDR, port));
 }
 
+static void echo_once(struct __test_metadata *_metadata, int port)
+{
+	char in[512], out[512];
+	int fd;
+
+	fh_fill_random(in, sizeof(in), port);
+	fd = fh_connect(ADDR, port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), out, 10000));
+	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+	close(fd);
+}
+
+TEST_F(lifecycle, serves_with_polling_off_and_after_turning_it_on)
+{
+	const char *mod = getenv("FH_MOD");
+	int port = self->port + 4;
+	char out[64];
+
+	ASSERT_EQ(0, fh_module_unload());
+	ASSERT_EQ(0, fh_run(out, sizeof(out), "insmod %s poll_us=0",
+			    mod ? mod : FH_MODULE_DEFAULT));
+	ASSERT_EQ(0, fh_run(out, sizeof(out), "cat /sys/module/firehose/parameters/poll_us"));
+	EXPECT_EQ(0, strcmp(out, "0\n"));
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo " ADDR ":%d", port));
+	echo_once(_metadata, port);
+	ASSERT_EQ(0, fh_run(out, sizeof(out),
+			    "echo 200 > /sys/module/firehose/parameters/poll_us"));
+	echo_once(_metadata, port);
+	ASSERT_EQ(0, fh_module_unload());
+	ASSERT_EQ(0, fh_module_load());
+}
+
 TEST_HARNESS_MAIN
