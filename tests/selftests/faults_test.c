@@ -19,17 +19,6 @@
 #define ADDR "127.0.0.1"
 #define FAILSLAB "/sys/kernel/debug/failslab"
 
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /*
  * The request path's caches carry the failslab flag from boot (run.sh puts
  * slub_debug=A,fh_conn,fh_seg,skbuff_head_cache on the debug kernel's
@@ -54,7 +43,7 @@ static bool cache_flagged(const char *cache)
 
 static int failslab(bool on)
 {
-	return put(FAILSLAB "/probability", on ? "20" : "0");
+	return fh_write_file(FAILSLAB "/probability", on ? "20" : "0");
 }
 
 FIXTURE(faults) {
@@ -71,11 +60,11 @@ FIXTURE_SETUP(faults)
 	self->port = fh_test_port(13000);
 	snprintf(self->addr, sizeof(self->addr), ADDR ":%d", self->port);
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr));
-	ASSERT_EQ(0, put(FAILSLAB "/cache-filter", "Y"));
-	ASSERT_EQ(0, put(FAILSLAB "/interval", "1"));
-	ASSERT_EQ(0, put(FAILSLAB "/times", "-1"));
-	ASSERT_EQ(0, put(FAILSLAB "/verbose", "0"));
-	ASSERT_EQ(0, put(FAILSLAB "/ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, fh_write_file(FAILSLAB "/cache-filter", "Y"));
+	ASSERT_EQ(0, fh_write_file(FAILSLAB "/interval", "1"));
+	ASSERT_EQ(0, fh_write_file(FAILSLAB "/times", "-1"));
+	ASSERT_EQ(0, fh_write_file(FAILSLAB "/verbose", "0"));
+	ASSERT_EQ(0, fh_write_file(FAILSLAB "/ignore-gfp-wait", "N"));
 }
 
 FIXTURE_TEARDOWN(faults)

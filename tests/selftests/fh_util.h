@@ -36,6 +36,11 @@ long fh_read_to_eof(int fd, void *out, size_t cap, int timeout_ms);
 /* True when the peer closed (EOF or reset) within timeout_ms. */
 bool fh_wait_closed(int fd, int timeout_ms);
 
+/* Read a whole (small) file into buf, NUL-terminated: bytes read, 0 on error. */
+size_t fh_read_file(const char *path, char *buf, size_t cap);
+/* Write val to a sysfs/debugfs/tracefs file (truncating): 0 or -1. */
+int fh_write_file(const char *path, const char *val);
+
 /* Deterministic pseudo-random bytes. */
 void fh_fill_random(void *buf, size_t len, uint64_t seed);
 

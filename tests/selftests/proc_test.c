@@ -25,21 +25,6 @@ static const char *const counters[] = {
 	"lookaside_hits", "slab_allocs", "sweep_frees", "timeouts", "errors",
 };
 
-static size_t slurp(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY);
-	size_t got = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	while (got + 1 < cap && (n = read(fd, buf + got, cap - got - 1)) > 0)
-		got += n;
-	buf[got] = '\0';
-	close(fd);
-	return got;
-}
-
 /* A run of 16 hex digits starting ffff is what a leaked pointer looks like. */
 static bool has_kernel_address(const char *s)
 {
@@ -81,7 +66,7 @@ TEST_F(proc, stats_names_every_counter_once)
 	size_t i, n = sizeof(counters) / sizeof(counters[0]);
 	int seen[sizeof(counters) / sizeof(counters[0])] = { 0 };
 
-	ASSERT_LT(0U, slurp("/proc/net/firehose/stats", buf, sizeof(buf)));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/stats", buf, sizeof(buf)));
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		for (i = 0; i < n; i++)
 			if (!strncmp(line, counters[i], strlen(counters[i])) &&
@@ -97,7 +82,7 @@ TEST_F(proc, stats_has_one_row_per_online_cpu)
 	char buf[16384], *line, *save;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN), rows = 0, header = 0;
 
-	ASSERT_LT(0U, slurp("/proc/net/firehose/stats", buf, sizeof(buf)));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/stats", buf, sizeof(buf)));
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "cpu ", 4))
 			header++;
@@ -112,7 +97,7 @@ TEST_F(proc, listeners_shows_the_added_listener)
 {
 	char buf[8192], want[128];
 
-	ASSERT_LT(0U, slurp("/proc/net/firehose/listeners", buf, sizeof(buf)));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/listeners", buf, sizeof(buf)));
 	snprintf(want, sizeof(want), "echo %s ", self->addr);
 	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("listeners: %s", buf);
 }
@@ -122,7 +107,7 @@ TEST_F(proc, listeners_forgets_a_deleted_listener)
 	char buf[8192];
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener del %s", self->addr));
-	ASSERT_LT(0U, slurp("/proc/net/firehose/listeners", buf, sizeof(buf)));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/listeners", buf, sizeof(buf)));
 	EXPECT_EQ(NULL, strstr(buf, self->addr));
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr));
 }
@@ -131,9 +116,9 @@ TEST_F(proc, files_show_no_kernel_addresses)
 {
 	char buf[16384];
 
-	ASSERT_LT(0U, slurp("/proc/net/firehose/stats", buf, sizeof(buf)));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/stats", buf, sizeof(buf)));
 	EXPECT_FALSE(has_kernel_address(buf));
-	ASSERT_LT(0U, slurp("/proc/net/firehose/listeners", buf, sizeof(buf)));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/listeners", buf, sizeof(buf)));
 	EXPECT_FALSE(has_kernel_address(buf));
 }
 
@@ -230,7 +215,7 @@ TEST_F(proc, listener_in_another_namespace_is_invisible_here)
 		if (fh_run(out, sizeof(out), "fhctl listener add echo %.*s",
 			   (int)strlen(other) - 1, other))
 			_exit(3);
-		slurp("/proc/net/firehose/listeners", buf, sizeof(buf));
+		fh_read_file("/proc/net/firehose/listeners", buf, sizeof(buf));
 		if (!strstr(buf, other) || strstr(buf, self->addr))
 			_exit(4);
 		if (write(to_parent[1], "a", 1) != 1)
@@ -241,7 +226,7 @@ TEST_F(proc, listener_in_another_namespace_is_invisible_here)
 		_exit(0);
 	}
 	ASSERT_EQ(1, read(to_parent[0], &c, 1));
-	ASSERT_LT(0U, slurp("/proc/net/firehose/listeners", buf, sizeof(buf)));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/listeners", buf, sizeof(buf)));
 	EXPECT_EQ(NULL, strstr(buf, other));
 	ASSERT_EQ(1, write(to_child[1], "b", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

@@ -17,32 +17,6 @@
 #define ADDR "127.0.0.1"
 #define TRACEFS "/sys/kernel/tracing"
 
-static int put(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static size_t slurp(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY);
-	size_t got = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	while (got + 1 < cap && (n = read(fd, buf + got, cap - got - 1)) > 0)
-		got += n;
-	buf[got] = '\0';
-	close(fd);
-	return got;
-}
-
 FIXTURE(trace) {
 	int port;
 	char addr[64];
@@ -57,13 +31,13 @@ FIXTURE_SETUP(trace)
 	self->port = fh_test_port(14000);
 	snprintf(self->addr, sizeof(self->addr), ADDR ":%d", self->port);
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr));
-	ASSERT_EQ(0, put(TRACEFS "/trace", ""));
-	ASSERT_EQ(0, put(TRACEFS "/events/firehose/enable", "1"));
+	ASSERT_EQ(0, fh_write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, fh_write_file(TRACEFS "/events/firehose/enable", "1"));
 }
 
 FIXTURE_TEARDOWN(trace)
 {
-	put(TRACEFS "/events/firehose/enable", "0");
+	fh_write_file(TRACEFS "/events/firehose/enable", "0");
 	fh_fhctl_ok("listener del %s", self->addr);
 }
 
@@ -80,8 +54,8 @@ TEST_F(trace, echo_connection_traces_accept_request_and_close_reason)
 	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
 	EXPECT_TRUE(fh_wait_closed(fd, 10000));
 	close(fd);
-	ASSERT_EQ(0, put(TRACEFS "/events/firehose/enable", "0"));
-	ASSERT_LT(0U, slurp(TRACEFS "/trace", buf, sizeof(buf)));
+	ASSERT_EQ(0, fh_write_file(TRACEFS "/events/firehose/enable", "0"));
+	ASSERT_LT(0U, fh_read_file(TRACEFS "/trace", buf, sizeof(buf)));
 
 	snprintf(want, sizeof(want), "fh_accept: lport=%d peer=127.0.0.1:", self->port);
 	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("trace: %s", buf);
@@ -104,8 +78,8 @@ TEST_F(trace, idle_timeout_close_is_traced_as_timeout)
 	EXPECT_TRUE(fh_wait_closed(fd, 10000));
 	close(fd);
 	fh_fhctl_ok("set idle-timeout 60s");
-	ASSERT_EQ(0, put(TRACEFS "/events/firehose/enable", "0"));
-	ASSERT_LT(0U, slurp(TRACEFS "/trace", buf, sizeof(buf)));
+	ASSERT_EQ(0, fh_write_file(TRACEFS "/events/firehose/enable", "0"));
+	ASSERT_LT(0U, fh_read_file(TRACEFS "/trace", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "reason=timeout")) TH_LOG("trace: %s", buf);
 }
 
