@@ -198,6 +198,60 @@ static int do_send(struct conn *c, int i, uint8_t *buf, size_t cap)
 	return 0;
 }
 
+/*
+ * End as a polite client: send nothing new, half-close, and read (and check)
+ * what is still in flight until the server's EOF. Closing with unread
+ * replies would reset every connection and count as errors on the server.
+ */
+static int wind_down(struct conn *conns, int ep, struct epoll_event *evs,
+		     uint8_t *buf, size_t cap)
+{
+	uint64_t deadline = now_ns() + 5000000000ULL;
+	int i, open = opt.conns;
+
+	for (i = 0; i < opt.conns; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+
+		conns[i].queued = conns[i].sent;
+		epoll_ctl(ep, EPOLL_CTL_MOD, conns[i].fd, &ev);
+		shutdown(conns[i].fd, SHUT_WR);
+	}
+	while (open > 0 && now_ns() < deadline) {
+		int n = epoll_wait(ep, evs, opt.conns, 100);
+
+		for (int k = 0; k < n; k++) {
+			int ci = (int)evs[k].data.u32;
+			struct conn *c = &conns[ci];
+			ssize_t got = recv(c->fd, buf, cap, 0);
+
+			if (got < 0 && errno == EAGAIN)
+				continue;
+			if (got > 0) {
+				for (ssize_t b = 0; b < got; b++) {
+					if (buf[b] != pattern(ci, c->recvd + b)) {
+						fprintf(stderr, "fh_load: connection %d: wrong byte at offset %llu\n",
+							ci, (unsigned long long)(c->recvd + b));
+						return 1;
+					}
+				}
+				c->recvd += got;
+				continue;
+			}
+			/* EOF (or an error): this one is done. */
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			close(c->fd);
+			c->fd = -1;
+			open--;
+		}
+	}
+	for (i = 0; i < opt.conns; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	if (open)
+		fprintf(stderr, "fh_load: %d connections not closed by the server after half-close\n", open);
+	return open ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t start, end, t, msgs = 0;
@@ -344,7 +398,5 @@ out:
 		       msgs / secs, msgs * opt.size / secs / 1e6, percentile(0.50),
 		       percentile(0.99));
 	}
-	for (i = 0; i < opt.conns; i++)
-		close(conns[i].fd);
-	return 0;
+	return wind_down(conns, ep, evs, buf, cap);
 }
