@@ -21,7 +21,6 @@ DEBUG_KDIR = $(shell $(VMDIR)/kernel.sh debug)
 SELFTEST_SRCS := $(wildcard tests/selftests/*_test.c)
 SELFTESTS     := $(patsubst tests/selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
 SELFTEST_LIB  := tests/selftests/fh_util.c
-KMOD_SRCS     := $(wildcard kmod/*.c kmod/*.h) include/uapi/firehose.h
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
 	debug-modules faulty-modules selftests bench-tools clean
