@@ -35,7 +35,6 @@ struct fh_conn {
 	bool closed;
 	bool rd_eof;
 	bool progressed;	/* bytes moved this turn */
-	void *proto_data;
 };
 
 int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,

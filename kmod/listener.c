@@ -354,14 +354,9 @@ static int fh_listeners_show(struct seq_file *m, void *v)
 	mutex_lock(&fh_cfg_mutex);
 	list_for_each_entry(l, &ln->listeners, node) {
 		fh_listener_counts(l, &accepted, &active);
-		if (l->addr.ss_family == AF_INET)
-			seq_printf(m, "%s %pISpc", l->proto->name, &l->addr);
-		else
-			seq_printf(m, "%s [%pI6c]:%u", l->proto->name,
-				   &((struct sockaddr_in6 *)&l->addr)->sin6_addr,
-				   ntohs(((struct sockaddr_in6 *)&l->addr)->sin6_port));
-		seq_printf(m, " %*pbl %llu %llu\n", cpumask_pr_args(&l->cpus),
-			   accepted, active);
+		/* %pISpc brackets IPv6: "[::1]:8080", as fhctl prints it. */
+		seq_printf(m, "%s %pISpc %*pbl %llu %llu\n", l->proto->name,
+			   &l->addr, cpumask_pr_args(&l->cpus), accepted, active);
 	}
 	mutex_unlock(&fh_cfg_mutex);
 	return 0;

@@ -22,11 +22,6 @@ struct fh_stats_net {
 
 static const char * const fh_stat_names[__FH_STAT_MAX] = FH_STAT_NAMES_INIT;
 
-const char *fh_stat_name(unsigned int i)
-{
-	return i < __FH_STAT_MAX ? fh_stat_names[i] : NULL;
-}
-
 void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 {
 	const struct fh_worker *w = fh_worker_of(cpu);

@@ -40,7 +40,6 @@ struct fh_stats_snap {
 
 void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s);
 void fh_stats_snap_total(struct fh_stats_snap *s);
-const char *fh_stat_name(unsigned int i);
 
 struct proc_dir_entry *fh_stats_net_dir(struct net *net);
 
