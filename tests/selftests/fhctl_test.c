@@ -521,37 +521,35 @@ TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
 	EXPECT_STREQ("max-connections 100000\nidle-timeout 60s\nsend-timeout 30s\n", out);
 }
 
-TEST_F(fhctl, set_max_connections_shows_in_show_settings)
+/* After "fhctl set CMD", show settings has HUMAN and its JSON has JSON. */
+static void expect_setting_shown(struct __test_metadata *_metadata,
+				 const char *cmd, const char *human, const char *json)
 {
 	char out[512];
 
-	ASSERT_EQ(0, fh_fhctl_ok("set max-connections 1234"));
+	ASSERT_EQ(0, fh_fhctl_ok("set %s", cmd));
 	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
-	EXPECT_NE(NULL, strstr(out, "max-connections 1234\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, human)) TH_LOG("%s", out);
 	ASSERT_EQ(0, settings_json(out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "\"max_connections\":1234")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, json)) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, set_max_connections_shows_in_show_settings)
+{
+	expect_setting_shown(_metadata, "max-connections 1234",
+			     "max-connections 1234\n", "\"max_connections\":1234");
 }
 
 TEST_F(fhctl, set_idle_timeout_shows_in_show_settings)
 {
-	char out[512];
-
-	ASSERT_EQ(0, fh_fhctl_ok("set idle-timeout 30s"));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
-	EXPECT_NE(NULL, strstr(out, "idle-timeout 30s\n")) TH_LOG("%s", out);
-	ASSERT_EQ(0, settings_json(out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "\"idle_timeout_ms\":30000")) TH_LOG("%s", out);
+	expect_setting_shown(_metadata, "idle-timeout 30s",
+			     "idle-timeout 30s\n", "\"idle_timeout_ms\":30000");
 }
 
 TEST_F(fhctl, set_send_timeout_shows_in_show_settings)
 {
-	char out[512];
-
-	ASSERT_EQ(0, fh_fhctl_ok("set send-timeout 10s"));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
-	EXPECT_NE(NULL, strstr(out, "send-timeout 10s\n")) TH_LOG("%s", out);
-	ASSERT_EQ(0, settings_json(out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "\"send_timeout_ms\":10000")) TH_LOG("%s", out);
+	expect_setting_shown(_metadata, "send-timeout 10s",
+			     "send-timeout 10s\n", "\"send_timeout_ms\":10000");
 }
 
 TEST_F(fhctl, set_with_one_bad_value_fails_and_changes_no_setting)

@@ -102,6 +102,17 @@ TEST_F(proc, listeners_shows_the_added_listener)
 	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("listeners: %s", buf);
 }
 
+TEST_F(proc, listeners_shows_ipv6_in_brackets)
+{
+	char buf[8192], want[128];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo [::1]:%d", self->port + 2));
+	ASSERT_LT(0U, fh_read_file("/proc/net/firehose/listeners", buf, sizeof(buf)));
+	ASSERT_EQ(0, fh_fhctl_ok("listener del [::1]:%d", self->port + 2));
+	snprintf(want, sizeof(want), "echo [::1]:%d ", self->port + 2);
+	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("listeners: %s", buf);
+}
+
 TEST_F(proc, listeners_forgets_a_deleted_listener)
 {
 	char buf[8192];
