@@ -5,7 +5,11 @@
  * checked against what was sent, and each message's round trip is timed.
  *
  *   fh_load -a ADDR -p PORT [-c CONNS] [-s SIZE] [-d DEPTH] [-t SECONDS]
- *           [-C CPULIST] [-b SOURCE_ADDRS]
+ *           [-C CPULIST] [-T THREADS] [-b SOURCE_ADDRS]
+ *
+ * THREADS event loops (default: one per CPU of CPULIST, else one) share the
+ * connections, each pinned to its own CPU of the list, so the client can be
+ * given more CPUs than the server and not be the bottleneck.
  *
  * Prints one line of key=value pairs (msgs_per_s, p50_us, p99_us, ...).
  * Exit status: 0 on success, 1 on a verification error or failed connect.
@@ -15,6 +19,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,7 +53,20 @@ static struct {
 	double seconds;
 	const char *cpus;
 	const char *sources;
-} opt = { "127.0.0.1", 7777, 32, 64, 1, 5.0, NULL, NULL };
+	int threads;
+} opt = { "127.0.0.1", 7777, 32, 64, 1, 5.0, NULL, NULL, 0 };
+
+/* One event loop: its slice of the connections and its own histogram. */
+struct loop {
+	pthread_t tid;
+	int cpu;		/* -1: not pinned */
+	int first, n;		/* connections [first, first + n) */
+	struct conn *conns;
+	uint64_t start, end;
+	uint64_t hist[HIST_BUCKETS];
+	uint64_t msgs;
+	int rc;
+};
 
 static uint64_t hist[HIST_BUCKETS];
 static uint64_t nlat;
@@ -198,42 +216,50 @@ static int do_send(struct conn *c, int i, uint8_t *buf, size_t cap)
 	return 0;
 }
 
+/* Bytes of connection ci that came back: all must match what was sent. */
+static int verify(int ci, const struct conn *c, const uint8_t *buf, ssize_t got)
+{
+	for (ssize_t b = 0; b < got; b++) {
+		if (buf[b] != pattern(ci, c->recvd + b)) {
+			fprintf(stderr, "fh_load: connection %d: wrong byte at offset %llu\n",
+				ci, (unsigned long long)(c->recvd + b));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * End as a polite client: send nothing new, half-close, and read (and check)
  * what is still in flight until the server's EOF. Closing with unread
  * replies would reset every connection and count as errors on the server.
  */
-static int wind_down(struct conn *conns, int ep, struct epoll_event *evs,
+static int wind_down(struct loop *l, int ep, struct epoll_event *evs,
 		     uint8_t *buf, size_t cap)
 {
 	uint64_t deadline = now_ns() + 5000000000ULL;
-	int i, open = opt.conns;
+	int i, open = l->n;
 
-	for (i = 0; i < opt.conns; i++) {
+	for (i = l->first; i < l->first + l->n; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 
-		conns[i].queued = conns[i].sent;
-		epoll_ctl(ep, EPOLL_CTL_MOD, conns[i].fd, &ev);
-		shutdown(conns[i].fd, SHUT_WR);
+		l->conns[i].queued = l->conns[i].sent;
+		epoll_ctl(ep, EPOLL_CTL_MOD, l->conns[i].fd, &ev);
+		shutdown(l->conns[i].fd, SHUT_WR);
 	}
 	while (open > 0 && now_ns() < deadline) {
-		int n = epoll_wait(ep, evs, opt.conns, 100);
+		int n = epoll_wait(ep, evs, l->n, 100);
 
 		for (int k = 0; k < n; k++) {
 			int ci = (int)evs[k].data.u32;
-			struct conn *c = &conns[ci];
+			struct conn *c = &l->conns[ci];
 			ssize_t got = recv(c->fd, buf, cap, 0);
 
 			if (got < 0 && errno == EAGAIN)
 				continue;
 			if (got > 0) {
-				for (ssize_t b = 0; b < got; b++) {
-					if (buf[b] != pattern(ci, c->recvd + b)) {
-						fprintf(stderr, "fh_load: connection %d: wrong byte at offset %llu\n",
-							ci, (unsigned long long)(c->recvd + b));
-						return 1;
-					}
-				}
+				if (verify(ci, c, buf, got))
+					return 1;
 				c->recvd += got;
 				continue;
 			}
@@ -244,83 +270,68 @@ static int wind_down(struct conn *conns, int ep, struct epoll_event *evs,
 			open--;
 		}
 	}
-	for (i = 0; i < opt.conns; i++)
-		if (conns[i].fd >= 0)
-			close(conns[i].fd);
+	for (i = l->first; i < l->first + l->n; i++)
+		if (l->conns[i].fd >= 0)
+			close(l->conns[i].fd);
 	if (open)
 		fprintf(stderr, "fh_load: %d connections not closed by the server after half-close\n", open);
 	return open ? 1 : 0;
 }
 
-int main(int argc, char **argv)
+/* Account for got verified bytes on c: time and refill each whole message. */
+static void complete(struct loop *l, struct conn *c, ssize_t got, uint64_t t)
 {
-	uint64_t start, end, t, msgs = 0;
+	uint64_t before = c->recvd / opt.size;
+	uint64_t after = (c->recvd + got) / opt.size;
+
+	c->recvd += got;
+	for (uint64_t m = before; m < after; m++) {
+		l->hist[hist_index(t - c->stamp[m % opt.depth])]++;
+		l->msgs++;
+		/* Refill: this slot carries the next message. */
+		c->stamp[m % opt.depth] = t;
+		c->queued += opt.size;
+	}
+}
+
+static int run_loop(struct loop *l)
+{
 	struct epoll_event ev, *evs;
-	struct conn *conns;
-	cpu_set_t set;
+	size_t cap = 65536;
 	uint8_t *buf;
-	size_t cap;
-	int ep, i, ch;
+	uint64_t t;
+	int ep, i;
 
-	while ((ch = getopt(argc, argv, "a:p:c:s:d:t:C:b:")) != -1) {
-		switch (ch) {
-		case 'a': opt.addr = optarg; break;
-		case 'p': opt.port = atoi(optarg); break;
-		case 'c': opt.conns = atoi(optarg); break;
-		case 's': opt.size = strtoul(optarg, NULL, 10); break;
-		case 'd': opt.depth = atoi(optarg); break;
-		case 't': opt.seconds = atof(optarg); break;
-		case 'C': opt.cpus = optarg; break;
-		case 'b': opt.sources = optarg; break;
-		default:
-			fprintf(stderr, "usage: fh_load -a ADDR -p PORT [-c CONNS] [-s SIZE] [-d DEPTH] [-t SECONDS] [-C CPUS] [-b SRC,SRC]\n");
-			return 2;
+	if (l->cpu >= 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(l->cpu, &one);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one)) {
+			fprintf(stderr, "fh_load: cannot pin a thread to CPU %d\n", l->cpu);
+			return 1;
 		}
 	}
-	if (opt.conns < 1 || opt.size < 1 || opt.depth < 1 || opt.depth > MAX_DEPTH ||
-	    opt.seconds <= 0 || opt.seconds > 3600 || opt.port < 1 || opt.port > 65535) {
-		fprintf(stderr, "fh_load: bad arguments (conns>=1, size>=1, 1<=depth<=%d, 0<seconds<=3600)\n",
-			MAX_DEPTH);
-		return 2;
-	}
-	if (opt.cpus) {
-		if (parse_cpus(opt.cpus, &set)) {
-			fprintf(stderr, "fh_load: bad cpu list %s\n", opt.cpus);
-			return 2;
-		}
-		if (sched_setaffinity(0, sizeof(set), &set))
-			die("sched_setaffinity");
-	}
-	{
-		struct rlimit rl = { opt.conns + 64, opt.conns + 64 };
-
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-
-	cap = 65536;
 	buf = malloc(cap);
-	conns = calloc(opt.conns, sizeof(*conns));
-	evs = calloc(opt.conns, sizeof(*evs));
+	evs = calloc(l->n, sizeof(*evs));
 	ep = epoll_create1(0);
-	if (!buf || !conns || !evs || ep < 0)
-		die("setup");
-
-	for (i = 0; i < opt.conns; i++) {
-		conns[i].fd = open_conn(i);
+	if (!buf || !evs || ep < 0) {
+		fprintf(stderr, "fh_load: out of memory or epoll_create1 failed\n");
+		return 1;
+	}
+	for (i = l->first; i < l->first + l->n; i++) {
 		ev.events = EPOLLIN;
 		ev.data.u32 = i;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev))
-			die("epoll_ctl");
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, l->conns[i].fd, &ev)) {
+			fprintf(stderr, "fh_load: epoll_ctl: %s\n", strerror(errno));
+			return 1;
+		}
 	}
+	for (i = l->first; i < l->first + l->n; i++) {
+		struct conn *c = &l->conns[i];
 
-	start = now_ns();
-	end = start + (uint64_t)(opt.seconds * 1e9);
-	for (i = 0; i < opt.conns; i++) {
-		struct conn *c = &conns[i];
-		int d;
-
-		for (d = 0; d < opt.depth; d++)
-			c->stamp[d] = start;
+		for (int d = 0; d < opt.depth; d++)
+			c->stamp[d] = l->start;
 		c->queued = opt.size * opt.depth;
 		if (do_send(c, i, buf, cap) == 1) {
 			ev.events = EPOLLIN | EPOLLOUT;
@@ -330,51 +341,30 @@ int main(int argc, char **argv)
 		}
 	}
 
-	while ((t = now_ns()) < end) {
-		int n = epoll_wait(ep, evs, opt.conns, 100);
+	while ((t = now_ns()) < l->end) {
+		int n = epoll_wait(ep, evs, l->n, 100);
 
-		if (n < 0 && errno != EINTR)
-			die("epoll_wait");
+		if (n < 0 && errno != EINTR) {
+			fprintf(stderr, "fh_load: epoll_wait: %s\n", strerror(errno));
+			return 1;
+		}
 		for (int k = 0; k < n; k++) {
-			struct conn *c = &conns[evs[k].data.u32];
 			int ci = (int)evs[k].data.u32, r;
+			struct conn *c = &l->conns[ci];
 
 			if (evs[k].events & EPOLLIN) {
 				ssize_t got = recv(c->fd, buf, cap, 0);
 
-				if (got <= 0) {
-					if (got < 0 && errno == EAGAIN)
-						goto out;
+				if (got > 0) {
+					if (verify(ci, c, buf, got))
+						return 1;
+					complete(l, c, got, now_ns());
+				} else if (got == 0 || errno != EAGAIN) {
 					fprintf(stderr, "fh_load: connection %d closed by server after %llu bytes\n",
 						ci, (unsigned long long)c->recvd);
 					return 1;
 				}
-				t = now_ns();
-				for (ssize_t b = 0; b < got; b++) {
-					if (buf[b] != pattern(ci, c->recvd + b)) {
-						fprintf(stderr, "fh_load: connection %d: wrong byte at offset %llu\n",
-							ci, (unsigned long long)(c->recvd + b));
-						return 1;
-					}
-				}
-				{
-					uint64_t before = c->recvd / opt.size;
-					uint64_t after = (c->recvd + got) / opt.size;
-
-					c->recvd += got;
-					for (uint64_t m = before; m < after; m++) {
-						uint64_t lat = t - c->stamp[m % opt.depth];
-
-						hist[hist_index(lat)]++;
-						nlat++;
-						msgs++;
-						/* Refill: this slot carries the next message. */
-						c->stamp[m % opt.depth] = t;
-						c->queued += opt.size;
-					}
-				}
 			}
-out:
 			r = do_send(c, ci, buf, cap);
 			if (r < 0) {
 				fprintf(stderr, "fh_load: send: %s\n", strerror(errno));
@@ -388,15 +378,112 @@ out:
 			}
 		}
 	}
-	t = now_ns();
+	return wind_down(l, ep, evs, buf, cap);
+}
+
+static void *loop_thread(void *arg)
+{
+	struct loop *l = arg;
+
+	l->rc = run_loop(l);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int cpu_list[CPU_SETSIZE], ncpus = 0, i, ch, rc = 0;
+	struct loop *loops;
+	struct conn *conns;
+	uint64_t start, t, msgs = 0;
+	cpu_set_t set;
+
+	while ((ch = getopt(argc, argv, "a:p:c:s:d:t:C:T:b:")) != -1) {
+		switch (ch) {
+		case 'a': opt.addr = optarg; break;
+		case 'p': opt.port = atoi(optarg); break;
+		case 'c': opt.conns = atoi(optarg); break;
+		case 's': opt.size = strtoul(optarg, NULL, 10); break;
+		case 'd': opt.depth = atoi(optarg); break;
+		case 't': opt.seconds = atof(optarg); break;
+		case 'C': opt.cpus = optarg; break;
+		case 'T': opt.threads = atoi(optarg); break;
+		case 'b': opt.sources = optarg; break;
+		default:
+			fprintf(stderr, "usage: fh_load -a ADDR -p PORT [-c CONNS] [-s SIZE] [-d DEPTH] [-t SECONDS] [-C CPUS] [-T THREADS] [-b SRC,SRC]\n");
+			return 2;
+		}
+	}
+	if (opt.conns < 1 || opt.size < 1 || opt.depth < 1 || opt.depth > MAX_DEPTH ||
+	    opt.seconds <= 0 || opt.seconds > 3600 || opt.port < 1 || opt.port > 65535 ||
+	    opt.threads < 0 || opt.threads > opt.conns) {
+		fprintf(stderr, "fh_load: bad arguments (conns>=1, size>=1, 1<=depth<=%d, 0<seconds<=3600, 0<=threads<=conns)\n",
+			MAX_DEPTH);
+		return 2;
+	}
+	if (opt.cpus) {
+		if (parse_cpus(opt.cpus, &set)) {
+			fprintf(stderr, "fh_load: bad cpu list %s\n", opt.cpus);
+			return 2;
+		}
+		for (i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				cpu_list[ncpus++] = i;
+		/* Connections are opened from the client's CPUs too. */
+		if (sched_setaffinity(0, sizeof(set), &set))
+			die("sched_setaffinity");
+	}
+	if (!opt.threads)
+		opt.threads = ncpus ? ncpus : 1;
+	if (opt.threads > opt.conns)
+		opt.threads = opt.conns;
+	{
+		struct rlimit rl = { opt.conns + 64, opt.conns + 64 };
+
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	conns = calloc(opt.conns, sizeof(*conns));
+	loops = calloc(opt.threads, sizeof(*loops));
+	if (!conns || !loops)
+		die("setup");
+	for (i = 0; i < opt.conns; i++)
+		conns[i].fd = open_conn(i);
+
+	start = now_ns();
+	for (i = 0; i < opt.threads; i++) {
+		struct loop *l = &loops[i];
+
+		l->cpu = ncpus ? cpu_list[i % ncpus] : -1;
+		l->first = (int)((long)opt.conns * i / opt.threads);
+		l->n = (int)((long)opt.conns * (i + 1) / opt.threads) - l->first;
+		l->conns = conns;
+		l->start = start;
+		l->end = start + (uint64_t)(opt.seconds * 1e9);
+		if (pthread_create(&l->tid, NULL, loop_thread, l)) {
+			fprintf(stderr, "fh_load: cannot start thread %d\n", i);
+			return 1;
+		}
+	}
+	/* The run ends at l->end in every loop; wind-down is not measured. */
+	for (i = 0; i < opt.threads; i++)
+		pthread_join(loops[i].tid, NULL);
+	t = loops[0].end;
+	for (i = 0; i < opt.threads; i++) {
+		rc |= loops[i].rc;
+		msgs += loops[i].msgs;
+		for (int b = 0; b < HIST_BUCKETS; b++)
+			hist[b] += loops[i].hist[b];
+	}
+	for (int b = 0; b < HIST_BUCKETS; b++)
+		nlat += hist[b];
 	{
 		double secs = (t - start) / 1e9;
 
-		printf("conns=%d size=%zu depth=%d seconds=%.2f msgs=%llu msgs_per_s=%.0f "
-		       "mbytes_per_s=%.2f p50_us=%.1f p99_us=%.1f verified=yes\n",
-		       opt.conns, opt.size, opt.depth, secs, (unsigned long long)msgs,
+		printf("conns=%d size=%zu depth=%d threads=%d seconds=%.2f msgs=%llu msgs_per_s=%.0f "
+		       "mbytes_per_s=%.2f p50_us=%.1f p99_us=%.1f verified=%s\n",
+		       opt.conns, opt.size, opt.depth, opt.threads, secs, (unsigned long long)msgs,
 		       msgs / secs, msgs * opt.size / secs / 1e6, percentile(0.50),
-		       percentile(0.99));
+		       percentile(0.99), rc ? "no" : "yes");
 	}
-	return wind_down(conns, ep, evs, buf, cap);
+	return rc ? 1 : 0;
 }

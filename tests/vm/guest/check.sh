@@ -62,6 +62,7 @@ smoke() { # smoke NAME COMMAND...
 if [ "$kernel" = stock ] && { [ -z "$only" ] || echo " $only " | grep -q ' bench '; }; then
 	fh_mod_load && fhctl listener add echo 127.0.0.1:7900
 	smoke fh_load_verifies_firehose_echo fh_load -a 127.0.0.1 -p 7900 -c 4 -s 64 -d 4 -t 1
+	smoke fh_load_threads_share_the_connections fh_load -a 127.0.0.1 -p 7900 -c 5 -s 100 -d 3 -t 1 -T 2
 	smoke fh_idle_holds_connections_to_firehose fh_idle -a 127.0.0.1 -p 7900 -n 200 \
 		-b 127.0.0.2,127.0.0.3 -t 1
 	epoll_echo -p 7901 -a 127.0.0.1 -t 5 &
