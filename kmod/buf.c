@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Buffer chains. Received data arrives as skb clones (tcp_read_sock frees the
- * original after the actor returns); outgoing data leaves by page reference
- * through kernel_sendpage, so payload bytes are never copied by firehose.
- * Only the skb's linear area, which is slab memory and must never reach
+ * Buffer chains. Received data is kept by reference to the pages of the
+ * skb's fragments where it lies there (TCP senders put payload in page
+ * fragments), else as an skb clone (tcp_read_sock frees the original after
+ * the actor returns). Outgoing data leaves by page reference through
+ * kernel_sendpage, so payload bytes are never copied by firehose. Only data
+ * in an skb's linear area, which is slab memory and must never reach
  * sendpage, goes out by copy; it is counted apart.
  */
 #include <linux/mm.h>
@@ -56,6 +58,42 @@ int fh_chain_append_skb(struct fh_chain *ch, struct fh_pool *segs,
 	return ret;
 }
 
+/*
+ * Appends [off, off + len) of @skb by reference to the pages of its
+ * fragments: a page reference and a pooled segment per fragment, no
+ * allocation. -EAGAIN, with the chain untouched, when any of the bytes lie
+ * elsewhere (the linear area, a frag list) or the pages are a zerocopy
+ * sender's, which must not be kept past its completion; the caller then
+ * keeps a clone of the skb instead.
+ */
+int fh_chain_append_frags(struct fh_chain *ch, struct fh_pool *segs,
+			  struct sk_buff *skb, u32 off, u32 len)
+{
+	u32 start = skb_headlen(skb), end, take;
+	int i, ret;
+
+	if (off < start || skb_has_frag_list(skb) || skb_zcopy(skb) ||
+	    off + len > skb->len)
+		return -EAGAIN;
+	for (i = 0; i < skb_shinfo(skb)->nr_frags && len; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+		end = start + skb_frag_size(frag);
+		if (off < end) {
+			take = min(end - off, len);
+			ret = fh_chain_append_page(ch, segs, skb_frag_page(frag),
+						   skb_frag_off(frag) + off - start,
+						   take);
+			if (ret)
+				return ret;
+			off += take;
+			len -= take;
+		}
+		start = end;
+	}
+	return 0;
+}
+
 void fh_chain_splice(struct fh_chain *dst, struct fh_chain *src)
 {
 	if (!src->head)
@@ -96,6 +134,23 @@ void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n)
 		ch->tail = &ch->head;
 }
 
+/* A fragment's page may be compound, its offset past the first page. */
+static void fh_copy_from_pages(void *dst, struct page *page, u32 off, size_t len)
+{
+	size_t take;
+
+	page = nth_page(page, off >> PAGE_SHIFT);
+	off &= ~PAGE_MASK;
+	while (len) {
+		take = min_t(size_t, len, PAGE_SIZE - off);
+		memcpy_from_page(dst, page, off, take);
+		dst += take;
+		len -= take;
+		page = nth_page(page, 1);
+		off = 0;
+	}
+}
+
 /* Copies up to @n bytes from the head without consuming them. */
 size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n)
 {
@@ -105,7 +160,7 @@ size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n)
 	for (seg = ch->head; seg && done < n; seg = seg->next) {
 		take = min_t(size_t, n - done, seg->len);
 		if (seg->kind == FH_SEG_PAGE)
-			memcpy_from_page(dst + done, seg->page, seg->off, take);
+			fh_copy_from_pages(dst + done, seg->page, seg->off, take);
 		else if (skb_copy_bits(seg->skb, seg->off, dst + done, take))
 			break;
 		done += take;
@@ -220,20 +275,20 @@ static int fh_send_skb(struct sock *sk, struct sk_buff *skb, u32 off,
 
 /*
  * Send from the head of the chain until it is empty or the socket is full,
- * consuming what went out. The socket lock is taken once for the whole
- * chain, not once per segment. Returns 0 when everything went, -EAGAIN when
- * the socket filled (resume on write space), another negative error
- * otherwise.
+ * consuming what went out. The caller holds the socket lock (lock_sock), so
+ * a connection's turn reads and answers under one lock hold. Returns 0 when
+ * everything went, -EAGAIN when the socket filled (resume on write space),
+ * another negative error otherwise.
  */
 int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
 		  struct socket *sock, struct fh_send_stats *st)
 {
 	struct sock *sk = sock->sk;
 	struct fh_seg *seg;
-	int ret = 0;
 	bool more;
+	int ret;
 
-	lock_sock(sk);
+	sock_owned_by_me(sk);
 	while ((seg = ch->head)) {
 		more = !!seg->next;
 		if (seg->kind == FH_SEG_PAGE)
@@ -242,17 +297,11 @@ int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
 		else
 			ret = fh_send_skb(sk, seg->skb, seg->off, seg->len,
 					  more, st);
-		if (ret <= 0) {
-			ret = ret ?: -EAGAIN;
-			break;
-		}
+		if (ret <= 0)
+			return ret ?: -EAGAIN;
 		fh_chain_consume(ch, segs, ret);
-		if (ch->head == seg) {
-			ret = -EAGAIN;	/* short send: the socket is full */
-			break;
-		}
-		ret = 0;
+		if (ch->head == seg)
+			return -EAGAIN;	/* short send: the socket is full */
 	}
-	release_sock(sk);
-	return ret;
+	return 0;
 }

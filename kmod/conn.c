@@ -159,23 +159,36 @@ static int fh_recv_actor(read_descriptor_t *desc, struct sk_buff *skb,
 			 unsigned int offset, size_t len)
 {
 	struct fh_conn *c = desc->arg.data;
+	struct fh_pool *segs = &c->w->seg_pool;
 	struct sk_buff *clone;
 	size_t take = min(len, desc->count);
+	int ret;
 
 	if (!take)
 		return 0;
-	/* tcp_read_sock frees skb on return whatever its refcount: clone. */
-	clone = skb_clone(skb, GFP_KERNEL);
-	if (!clone || fh_chain_append_skb(&c->in, &c->w->seg_pool, clone,
-					  offset, take)) {
-		desc->error = -ENOMEM;
+	/*
+	 * Payload in page fragments is kept by page reference: no skb to
+	 * allocate. Anything else is kept as a clone, since tcp_read_sock
+	 * frees skb on return whatever its refcount.
+	 */
+	ret = fh_chain_append_frags(&c->in, segs, skb, offset, take);
+	if (ret == -EAGAIN) {
+		clone = skb_clone(skb, GFP_KERNEL);
+		ret = clone ? fh_chain_append_skb(&c->in, segs, clone, offset,
+						  take) : -ENOMEM;
+	}
+	if (ret) {
+		desc->error = ret;
 		return 0;
 	}
 	desc->count -= take;
 	return take;
 }
 
-/* Read only what the protocol can hold: the rest waits in the socket. */
+/*
+ * Read only what the protocol can hold: the rest waits in the socket.
+ * Called with the socket locked.
+ */
 static int fh_conn_read(struct fh_conn *c)
 {
 	size_t held = c->in.len + c->out.len, max = c->proto->max_held;
@@ -185,16 +198,13 @@ static int fh_conn_read(struct fh_conn *c)
 
 	if (!max)
 		max = FH_CONN_DEFAULT_HELD;
-	/* Nothing queued: skip the socket lock (a backlog drains into data_ready). */
 	if (held >= max || skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return 0;
 	desc.arg.data = c;
 	desc.count = max - held;
 	desc.error = 0;
 	desc.written = 0;
-	lock_sock(sk);
 	n = tcp_read_sock(sk, &desc, fh_recv_actor);
-	release_sock(sk);
 	if (desc.error)
 		return desc.error;
 	if (n > 0) {
@@ -204,6 +214,7 @@ static int fh_conn_read(struct fh_conn *c)
 	return n;
 }
 
+/* Called with the socket locked. */
 static int fh_conn_flush(struct fh_conn *c)
 {
 	struct fh_send_stats st = { };
@@ -224,44 +235,70 @@ static int fh_conn_flush(struct fh_conn *c)
 	return ret;
 }
 
-/* One turn for a connection: send what is pending, read, process, send. */
-void fh_conn_process(struct fh_conn *c)
+/*
+ * The rounds of one turn, under one hold of the socket lock: send what is
+ * pending, read, process, send. One hold, not one to read and one to send,
+ * halves the window in which softirq delivery to this socket has to queue
+ * behind us. Packets that arrive meanwhile wait in the backlog; release_sock
+ * processes them and their data_ready queues the connection again.
+ */
+static int fh_conn_rounds(struct fh_conn *c, bool *again)
 {
-	struct sock *sk;
+	struct sock *sk = c->sock->sk;
 	int round, ret, n;
-
-	if (c->closed)
-		return;
-	sk = c->sock->sk;
 
 	for (round = 0; round < FH_CONN_ROUNDS; round++) {
 		ret = fh_conn_flush(c);
 		if (ret == -EAGAIN)
-			break;		/* write_space brings us back */
+			return 0;	/* write_space brings us back */
 		if (ret)
-			goto error;
+			return ret;
 		if (c->rd_eof)
-			break;
+			return 0;
 		n = fh_conn_read(c);
-		if (n < 0) {
-			ret = n;
-			goto error;
-		}
+		if (n < 0)
+			return n;
 		if (n > 0) {
 			size_t in = c->in.len;
 
 			ret = c->proto->on_data(c);
 			if (ret)
-				goto error;
+				return ret;
 			c->w->stats.requests++;
 			trace_fh_request(sk, in, c->out.len);
+			continue;
 		}
-		if (!n) {
-			if ((READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
-			    skb_queue_empty_lockless(&sk->sk_receive_queue))
-				c->rd_eof = true;
-			else
-				break;
+		if (!(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+		    !skb_queue_empty_lockless(&sk->sk_receive_queue))
+			return 0;
+		c->rd_eof = true;
+	}
+	*again = true;
+	return 0;
+}
+
+/* One turn for a connection. */
+void fh_conn_process(struct fh_conn *c)
+{
+	bool again = false;
+	struct sock *sk;
+	int ret;
+
+	if (c->closed)
+		return;
+	sk = c->sock->sk;
+
+	/* A wakeup with nothing to send or read costs no lock. */
+	if (!fh_chain_empty(&c->out) || c->rd_eof ||
+	    !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)) {
+		lock_sock(sk);
+		ret = fh_conn_rounds(c, &again);
+		release_sock(sk);
+		if (ret) {
+			c->w->stats.errors++;
+			fh_conn_close(c, FH_CLOSE_ERROR);
+			return;
 		}
 	}
 
@@ -276,13 +313,8 @@ void fh_conn_process(struct fh_conn *c)
 		return;
 	}
 	fh_conn_requeue_lru(c);
-	if (round == FH_CONN_ROUNDS)
+	if (again)
 		fh_conn_queue(c);
-	return;
-
-error:
-	c->w->stats.errors++;
-	fh_conn_close(c, FH_CLOSE_ERROR);
 }
 
 static void fh_conn_close_list(struct list_head *list, struct net *net)

@@ -65,6 +65,70 @@ static void fh_chain_append_page_takes_a_reference(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fh_chain_empty(&t->ch));
 }
 
+/* Payload in two fragments of t->page, none in the linear area, as TCP sends. */
+static struct sk_buff *fh_test_frag_skb(struct kunit *test, struct page *page)
+{
+	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	get_page(page);
+	skb_fill_page_desc(skb, 0, page, 0, 100);
+	get_page(page);
+	skb_fill_page_desc(skb, 1, page, 200, 50);
+	skb->len = 150;
+	skb->data_len = 150;
+	return skb;
+}
+
+static void fh_chain_append_frags_references_the_fragment_pages(struct kunit *test)
+{
+	struct fh_buf_test *t = test->priv;
+	struct sk_buff *skb = fh_test_frag_skb(test, t->page);
+	int before = page_count(t->page);
+
+	KUNIT_ASSERT_EQ(test, fh_chain_append_frags(&t->ch, &t->segs, skb, 90, 60), 0);
+	KUNIT_EXPECT_EQ(test, page_count(t->page), before + 2);
+	KUNIT_EXPECT_EQ(test, t->ch.len, (size_t)60);
+	KUNIT_EXPECT_EQ(test, t->ch.head->kind, (u8)FH_SEG_PAGE);
+	KUNIT_EXPECT_EQ(test, t->ch.head->off, 90U);
+	KUNIT_EXPECT_EQ(test, t->ch.head->len, 10U);
+	KUNIT_EXPECT_EQ(test, t->ch.head->next->off, 200U);
+	KUNIT_EXPECT_EQ(test, t->ch.head->next->len, 50U);
+	/* The data outlives the skb, as it must once tcp_read_sock frees it. */
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, page_count(t->page), before);
+	fh_chain_purge(&t->ch, &t->segs);
+	KUNIT_EXPECT_EQ(test, page_count(t->page), before - 2);
+}
+
+static void fh_chain_append_frags_leaves_linear_data_to_the_caller(struct kunit *test)
+{
+	struct fh_buf_test *t = test->priv;
+	struct sk_buff *skb = fh_test_skb(test, 's', 40);
+
+	KUNIT_EXPECT_EQ(test, fh_chain_append_frags(&t->ch, &t->segs, skb, 0, 40), -EAGAIN);
+	KUNIT_EXPECT_TRUE(test, fh_chain_empty(&t->ch));
+	KUNIT_EXPECT_EQ(test, t->stats.slab, 0ULL);
+	kfree_skb(skb);
+}
+
+static void fh_chain_copy_prefix_reads_past_the_first_page_of_a_compound_page(struct kunit *test)
+{
+	struct fh_buf_test *t = test->priv;
+	struct page *pages = alloc_pages(GFP_KERNEL | __GFP_COMP, 1);
+	char out[12];
+
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	memset(page_address(pages), 'a', PAGE_SIZE);
+	memset(page_address(pages) + PAGE_SIZE, 'b', PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, fh_chain_append_page(&t->ch, &t->segs, pages,
+						   PAGE_SIZE - 4, 12), 0);
+	KUNIT_EXPECT_EQ(test, fh_chain_copy_prefix(&t->ch, out, sizeof(out)), sizeof(out));
+	KUNIT_EXPECT_EQ(test, memcmp(out, "aaaabbbbbbbb", sizeof(out)), 0);
+	fh_chain_purge(&t->ch, &t->segs);
+	__free_pages(pages, 1);
+}
+
 static void fh_chain_consume_partial_segment_advances_offset(struct kunit *test)
 {
 	struct fh_buf_test *t = test->priv;
@@ -175,6 +239,9 @@ static void fh_chain_returns_every_segment_to_the_pool(struct kunit *test)
 
 static struct kunit_case fh_buf_cases[] = {
 	KUNIT_CASE(fh_chain_append_page_takes_a_reference),
+	KUNIT_CASE(fh_chain_append_frags_references_the_fragment_pages),
+	KUNIT_CASE(fh_chain_append_frags_leaves_linear_data_to_the_caller),
+	KUNIT_CASE(fh_chain_copy_prefix_reads_past_the_first_page_of_a_compound_page),
 	KUNIT_CASE(fh_chain_consume_partial_segment_advances_offset),
 	KUNIT_CASE(fh_chain_consume_across_segments_frees_them),
 	KUNIT_CASE(fh_chain_consume_all_allows_append_again),
