@@ -8,7 +8,10 @@
 # PNG charts. Absolute numbers under emulation mean little; ratios do.
 #
 #   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 3)
-#   VM_MEM (MiB, default 6144)
+#   VM_MEM (MiB, default 6144)  BENCH_SERVER_CPUS (default VM_CPUS / 2)
+# The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
+# fh_load thread per CPU): on a host with cores to spare, give the client more
+# CPUs than the server so the server, not the client, sets the pace.
 # Each row runs BENCH_REPS times, the servers interleaved; the table shows
 # the median run of each.
 set -euo pipefail
@@ -32,7 +35,7 @@ echo "bench: booting the VM ($(tests/vm/kernel.sh stock-release), ${VM_CPUS:-2} 
 # thash_entries: an established-connection hash sized for C100K, as a user
 # holding 100,000 connections would size it.
 tests/vm/run.sh --kernel stock --initrd build/bench/bench.cpio.gz --run bench.sh \
-	--args "$secs,$reps" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
+	--args "$secs,$reps${BENCH_SERVER_CPUS:+,$BENCH_SERVER_CPUS}" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
 	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|[0-9A-Za-z_]+ (firehose|epoll):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
@@ -40,13 +43,14 @@ tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest fail
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 kernel=$(tests/vm/kernel.sh stock-release)
 tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
-	-v cpus="${VM_CPUS:-2}" -v secs="$secs" -v reps="$reps" '
+	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" '
 	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
 		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
 		cpu[k, runs[k]] = $7; util[k, runs[k]] = $8; ccpu[k, runs[k]] = $9 }
 	$1 == "SCALE" { sc[++ns] = $0 }
-	$1 == "PROFILE" { prof[++np] = $2 " " $3 }
+	$1 == "PROFILE" && NF == 6 { pr[++npr] = $0 }
+	$1 == "PROFILE" && NF == 3 { prof[++np] = $2 " " $3 }
 	# The run with the median rate stands for the row.
 	function median(k,    i, j, best, idx, cnt, lo) {
 		cnt = runs[k]
@@ -62,7 +66,7 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 	}
 	END {
 		printf "firehose bench, %s, guest kernel %s, %d vCPUs (qemu TCG), %ss per run, median of %s\n", when, kernel, cpus, secs, reps
-		printf "servers pinned to the first half of the CPUs, the client (fh_load) to the rest\n\n"
+		printf "servers pinned to the first %d CPU(s), the client (fh_load, a thread per CPU) to the rest\n\n", scpus
 		printf "ratio: firehose/epoll messages per second. eff: the same per second of server CPU\n"
 		printf "(epoll us/msg over firehose us/msg), the figure the client cannot cap.\n"
 		printf "us/msg: server CPU time per message; cli: client CPU time per message; cpu%%: server CPU busy\n\n"
@@ -92,7 +96,22 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 			per = (a[2] == "firehose" && a[3] > 0) ? a[6] : "-"
 			printf "%-10s %-10d %12d %10.1f %7.1f%% %20s\n", a[2], a[3], a[4], a[5], pct, per
 		}
-		printf "\nprofile: server CPUs during firehose 64 B, depth 1, 32 connections (perf, cpu-clock)\n"
+		printf "\nprofile: server CPUs, 64 B, 32 connections (perf cpu-clock with call graphs)\n"
+		printf "floor: sending each reply (tcp_write_xmit, which on loopback also runs the\n"
+		printf "client receive) and allocating its skb (tcp_stream_alloc_skb): what any TCP server pays.\n"
+		printf "ceiling: 100 / the floor share of epoll, the most any server could gain per CPU-second over it.\n\n"
+		printf "%-10s %5s %7s %8s %14s %8s\n", "server", "depth", "busy%", "floor%", "fh_functions%", "ceiling"
+		for (i = 1; i <= npr; i++) {
+			split(pr[i], a, " ")
+			if (a[2] == "epoll") ceil[a[3]] = a[6] > 0 ? 100 / a[6] : 0
+		}
+		for (i = 1; i <= npr; i++) {
+			split(pr[i], a, " ")
+			printf "%-10s %5s %6.1f%% %7.1f%% %14s %8s\n", a[2], a[3], a[4], a[6],
+				a[2] == "firehose" ? sprintf("%.1f%%", a[5]) : "-",
+				a[2] == "epoll" ? sprintf("%.2fx", ceil[a[3]]) : "-"
+		}
+		printf "\ntop symbols, server CPUs during firehose 64 B, depth 1 (share of all samples)\n"
 		for (i = 1; i <= np; i++) { split(prof[i], a, " "); printf "  %6.2f%%  %s\n", a[2], a[1] }
 	}' >"$res/bench.txt"
 cat "$res/bench.txt"

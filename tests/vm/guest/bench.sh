@@ -6,12 +6,15 @@
 # Results go to the report channel as lines the host turns into tables:
 #   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%> <client_cpu_us_per_msg>
 #   SCALE <server> <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_conn>
-#   PROFILE <dso_or_symbol> <percent>
+#   PROFILE <server> <depth> <busy%> <own%> <floor%> then PROFILE sym:<symbol> <percent>
 . /fh/lib.sh
 secs=${1:-4}
 reps=${2:-3}
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
-half=$((ncpu / 2))
+# Server CPUs: the first $3 (default half); the client gets the rest.
+half=${3:-$((ncpu / 2))}
+[ "$half" -ge 1 ] || half=1
+[ "$half" -lt "$ncpu" ] || half=$((ncpu - 1))
 [ "$half" -ge 1 ] || half=1
 scpus="0-$((half - 1))"
 ccpus="$half-$((ncpu - 1))"
@@ -68,18 +71,45 @@ EOF2
 	rep=$((rep + 1))
 done
 kill $ep_pid
+wait $ep_pid 2>/dev/null
 
-# Profile: where the server CPUs spend firehose's 64-byte run.
-perf record -q -e cpu-clock -C "$scpus" -o /tmp/perf.data -- \
-	fh_load -a 127.0.0.1 -p $FH_PORT -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus" >/dev/null 2>&1
-perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null | grep '%' | grep -v '^#' >/tmp/perf.sym
-awk '{ gsub("%", "", $1) }
-	$NF ~ /^fh_/ { fh += $1 }
-	$NF ~ /safe_halt|default_idle|acpi_idle|cpu_idle|poll_idle/ { idle += $1 }
-	END { printf "PROFILE share:firehose_functions_of_busy %.2f\n", idle < 100 ? 100 * fh / (100 - idle) : 0
-	      printf "PROFILE share:idle %.2f\n", idle }' /tmp/perf.sym >>"$FH_REPORT"
-awk '{ gsub("%", "", $1); print "PROFILE sym:" $NF " " $1 }' /tmp/perf.sym | head -n 20 >>"$FH_REPORT"
-grep ' fh_' /tmp/perf.sym | head -n 12
+# Profile: where the server CPUs spend each server's 64-byte runs, with call
+# graphs. "floor" is what any server must spend to answer over TCP: sending
+# the segment (tcp_write_xmit, which on loopback also carries the client's
+# receive) and allocating it (tcp_stream_alloc_skb); "own" is everything a
+# server adds on top: for firehose its fh_* functions, for epoll the rest.
+profile() { # profile SERVER PORT DEPTH
+	perf record -q -g -e cpu-clock -C "$scpus" -o /tmp/perf.data -- \
+		fh_load -a 127.0.0.1 -p "$2" -c 32 -s 64 -d "$3" -t "$secs" -C "$ccpus" >/dev/null 2>&1
+	perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
+		grep -E '^ +[0-9.]+%' >/tmp/perf.self
+	perf report -i /tmp/perf.data --stdio --children --sort sym 2>/dev/null |
+		grep -E '^ +[0-9.]+% +[0-9.]+%' >/tmp/perf.children
+	awk -v server="$1" -v depth="$3" '
+		FNR == 1 { file++ }
+		{ gsub("%", "") }
+		file == 1 && $NF ~ /^fh_/ { fh += $1 }
+		file == 1 && $NF ~ /safe_halt|default_idle|acpi_idle|cpu_idle|poll_idle/ { idle += $1 }
+		file == 2 && ($NF == "tcp_write_xmit" || $NF == "tcp_stream_alloc_skb") { floor += $1 }
+		END { busy = 100 - idle
+			printf "PROFILE %s %s %.2f %.2f %.2f\n", server, depth, busy,
+				(busy > 0 ? 100 * fh / busy : 0), (busy > 0 ? 100 * floor / busy : 0) }' \
+		/tmp/perf.self /tmp/perf.children >>"$FH_REPORT"
+	if [ "$1" = firehose ] && [ "$3" = 1 ]; then
+		awk '{ gsub("%", "", $1); print "PROFILE sym:" $NF " " $1 }' /tmp/perf.self | head -n 20 >>"$FH_REPORT"
+		grep ' fh_' /tmp/perf.self | head -n 12
+	fi
+}
+epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
+ep_pid=$!
+sleep 1
+echo "bench: profiling both servers (perf, call graphs)"
+for depth in 1 16; do
+	profile firehose $FH_PORT $depth
+	profile epoll $EP_PORT $depth
+done
+kill $ep_pid
+wait $ep_pid 2>/dev/null
 
 # Scale: each server's 64-byte test while it also holds an idle crowd.
 sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
