@@ -47,7 +47,8 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
 		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
-		cpu[k, runs[k]] = $7; util[k, runs[k]] = $8; ccpu[k, runs[k]] = $9 }
+		cpu[k, runs[k]] = $7; util[k, runs[k]] = $8; ccpu[k, runs[k]] = $9
+		poll[k, runs[k]] = $10 }
 	$1 == "SCALE" { sc[++ns] = $0 }
 	$1 == "PROFILE" && NF == 6 { pr[++npr] = $0 }
 	$1 == "PROFILE" && NF == 3 { prof[++np] = $2 " " $3 }
@@ -69,22 +70,26 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 		printf "servers pinned to the first %d CPU(s), the client (fh_load, a thread per CPU) to the rest\n\n", scpus
 		printf "ratio: firehose/epoll messages per second. eff: the same per second of server CPU\n"
 		printf "(epoll us/msg over firehose us/msg), the figure the client cannot cap.\n"
-		printf "us/msg: server CPU time per message; cli: client CPU time per message; cpu%%: server CPU busy\n\n"
-		printf "%-14s %11s %11s %6s %6s %9s %9s %8s %8s %7s %7s %6s %6s\n", "row", "firehose/s", "epoll/s",
-			"ratio", "eff", "fh_p99us", "ep_p99us", "fh_us", "ep_us", "fh_cli", "ep_cli", "fh_cpu", "ep_cpu"
-		print "row,firehose_msgs_per_s,epoll_msgs_per_s,ratio,efficiency_ratio,firehose_p50_us,epoll_p50_us,firehose_p99_us,epoll_p99_us,firehose_cpu_us_per_msg,epoll_cpu_us_per_msg,firehose_client_us_per_msg,epoll_client_us_per_msg" > csv
+		printf "us/msg: server CPU time per message; cli: client CPU time per message; cpu%%: server CPU busy\n"
+		printf "fh_poll: of fh_us, the time firehose spun waiting for work (poll_us), which served no\n"
+		printf "message; eff_np: eff with that time left out.\n\n"
+		printf "%-14s %11s %11s %6s %6s %7s %9s %9s %8s %8s %7s %7s %7s %6s %6s\n", "row", "firehose/s", "epoll/s",
+			"ratio", "eff", "eff_np", "fh_p99us", "ep_p99us", "fh_us", "ep_us", "fh_poll", "fh_cli", "ep_cli", "fh_cpu", "ep_cpu"
+		print "row,firehose_msgs_per_s,epoll_msgs_per_s,ratio,efficiency_ratio,firehose_p50_us,epoll_p50_us,firehose_p99_us,epoll_p99_us,firehose_cpu_us_per_msg,epoll_cpu_us_per_msg,firehose_client_us_per_msg,epoll_client_us_per_msg,firehose_polled_us_per_msg,efficiency_ratio_net_of_polling" > csv
 		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
 			F = k SUBSEP "firehose"; E = k SUBSEP "epoll"
 			mf = median(F); me = median(E)
 			f = rate[F, mf]; e = rate[E, me]
 			r = e > 0 ? f / e : 0
 			x = cpu[F, mf] > 0 ? cpu[E, me] / cpu[F, mf] : 0
-			printf "%-14s %11d %11d %5.2fx %5.2fx %9.1f %9.1f %8.2f %8.2f %7.2f %7.2f %5d%% %5d%%\n", k, f, e, r, x,
-				p99[F, mf], p99[E, me], cpu[F, mf], cpu[E, me],
+			net = cpu[F, mf] - poll[F, mf]
+			xn = net > 0 ? cpu[E, me] / net : 0
+			printf "%-14s %11d %11d %5.2fx %5.2fx %6.2fx %9.1f %9.1f %8.2f %8.2f %7.2f %7.2f %7.2f %5d%% %5d%%\n", k, f, e, r, x, xn,
+				p99[F, mf], p99[E, me], cpu[F, mf], cpu[E, me], poll[F, mf],
 				ccpu[F, mf], ccpu[E, me], util[F, mf], util[E, me]
-			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s\n", k, f, e, r, x, p50[F, mf],
+			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f\n", k, f, e, r, x, p50[F, mf],
 				p50[E, me], p99[F, mf], p99[E, me], cpu[F, mf], cpu[E, me],
-				ccpu[F, mf], ccpu[E, me] >> csv
+				ccpu[F, mf], ccpu[E, me], poll[F, mf], xn >> csv
 		}
 		printf "\nscale: 64 B, depth 1, 32 connections, while the same server holds an idle crowd\n"
 		printf "%-10s %-10s %12s %10s %8s %20s\n", "server", "idle_conns", "msgs/s", "p99_us", "vs_none", "fh_bytes/conn"

@@ -50,6 +50,7 @@ void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 				    READ_ONCE(st->seg_pool.swept);
 	s->v[FH_STAT_TIMEOUTS] = READ_ONCE(st->timeouts);
 	s->v[FH_STAT_ERRORS] = READ_ONCE(st->errors);
+	s->v[FH_STAT_POLLED_US] = div_u64(READ_ONCE(st->polled_ns), NSEC_PER_USEC);
 }
 
 void fh_stats_snap_total(struct fh_stats_snap *s)

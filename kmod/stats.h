@@ -29,6 +29,7 @@ struct fh_stats {
 	u64 batches;
 	u64 timeouts;
 	u64 errors;
+	u64 polled_ns;
 	struct fh_pool_stats conn_pool;
 	struct fh_pool_stats seg_pool;
 };

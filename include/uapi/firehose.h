@@ -121,6 +121,7 @@ enum fh_stat {
 	FH_STAT_SWEEP_FREES,	/* idle objects the sweeper returned to the slab */
 	FH_STAT_TIMEOUTS,	/* connections closed by idle or send timeout */
 	FH_STAT_ERRORS,		/* connections ended by a socket error or reset */
+	FH_STAT_POLLED_US,	/* microseconds workers polled for work (poll_us) */
 
 	__FH_STAT_MAX,
 	FH_STAT_MAX = __FH_STAT_MAX - 1
@@ -149,6 +150,7 @@ enum fh_stat {
 	[FH_STAT_SWEEP_FREES] = "sweep_frees",			\
 	[FH_STAT_TIMEOUTS] = "timeouts",			\
 	[FH_STAT_ERRORS] = "errors",				\
+	[FH_STAT_POLLED_US] = "polled_us",			\
 }
 
 #endif /* _UAPI_LINUX_FIREHOSE_H */

@@ -4,7 +4,7 @@
 # Guest side of 'make bench'. Servers run on the first half of the CPUs, the
 # client on the rest; every server sees the same client, rows and duration.
 # Results go to the report channel as lines the host turns into tables:
-#   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%> <client_cpu_us_per_msg>
+#   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%> <client_cpu_us_per_msg> <polled_us_per_msg>
 #   SCALE <server> <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_conn>
 #   PROFILE <server> <depth> <busy%> <own%> <floor%> then PROFILE sym:<symbol> <percent>
 . /fh/lib.sh
@@ -23,30 +23,35 @@ FH_PORT=7777
 EP_PORT=7778
 echo "bench: $ncpu CPUs: servers on $scpus, client on $ccpus, ${secs}s per run, $reps repetitions"
 
-# Busy jiffies of the server CPUs, total jiffies of the server CPUs, and busy
-# jiffies of the client CPUs, from /proc/stat.
-jiffies() {
+# Busy jiffies of the server CPUs, total jiffies of the server CPUs, busy
+# jiffies of the client CPUs (from /proc/stat), and the microseconds
+# firehose's workers spent polling for work (its polled_us counter).
+sample() {
 	awk -v half="$half" '
-		/^cpu[0-9]/ { n = substr($1, 4) + 0; b = $2 + $3 + $4 + $7 + $8 + $9
+		FNR == 1 { file++ }
+		file == 1 && /^cpu[0-9]/ { n = substr($1, 4) + 0; b = $2 + $3 + $4 + $7 + $8 + $9
 			if (n < half) { sb += b; sa += b + $5 + $6 } else { cb += b } }
-		END { print sb, sa, cb }' /proc/stat
+		file == 2 && $1 == "polled_us" { polled = $2 }
+		END { print sb, sa, cb, polled + 0 }' /proc/stat /proc/net/firehose/stats
 }
 
 # run_row ROW SERVER PORT CONNS SIZE DEPTH
 run_row() {
-	set -- "$@" $(jiffies)
+	before=$(sample)
 	out=$(fh_load -a 127.0.0.1 -p "$3" -c "$4" -s "$5" -d "$6" -t "$secs" -C "$ccpus") || {
 		echo "bench: $1 $2 failed"; return 1; }
+	after=$(sample)
 	echo "$1 $2: $out"
-	set -- "$@" $(jiffies)
 	msgs=$(echo "$out" | sed -n 's/.* msgs=\([0-9]*\).*/\1/p')
 	rate=$(echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
 	p50=$(echo "$out" | sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p')
 	p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
-	# USER_HZ is 100: a jiffy of /proc/stat is 10 ms.
-	report "ROW $1 $2 $rate $p50 $p99 $(awk -v sb="$((${10} - ${7}))" -v sa="$((${11} - ${8}))" \
-		-v cb="$((${12} - ${9}))" -v m="$msgs" 'BEGIN {
-		printf "%.2f %.0f %.2f", m ? sb * 10000 / m : 0, sa ? 100 * sb / sa : 0, m ? cb * 10000 / m : 0 }')"
+	# USER_HZ is 100: a jiffy of /proc/stat is 10 ms. Polling is firehose
+	# spinning while it waits for work; the epoll server has none.
+	report "ROW $1 $2 $rate $p50 $p99 $(echo "$before $after" | awk -v m="$msgs" -v server="$2" '{
+		sb = $5 - $1; sa = $6 - $2; cb = $7 - $3; pu = server == "firehose" ? $8 - $4 : 0
+		printf "%.2f %.0f %.2f %.2f", m ? sb * 10000 / m : 0, sa ? 100 * sb / sa : 0,
+			m ? cb * 10000 / m : 0, m ? pu / m : 0 }')"
 }
 
 ROWS="64B_d1_c32:32:64:1 64B_d16_c32:32:64:16 4KiB_d1_c32:32:4096:1 64KiB_d1_c32:32:65536:1 64B_d1_c1000:1000:64:1"
