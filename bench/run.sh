@@ -7,7 +7,7 @@
 # profile of the server CPUs. Writes bench/results/bench.txt, bench.csv and
 # PNG charts. Absolute numbers under emulation mean little; ratios do.
 #
-#   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 3)
+#   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 5)
 #   VM_MEM (MiB, default 6144)  BENCH_SERVER_CPUS (default VM_CPUS / 2)
 # The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
 # fh_load thread per CPU): on a host with cores to spare, give the client more
@@ -21,7 +21,7 @@ res=bench/results
 out=build/bench/vm
 mkdir -p "$res" "$out"
 secs=${BENCH_SECONDS:-4}
-reps=${BENCH_REPS:-3}
+reps=${BENCH_REPS:-5}
 
 tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
 	--file kmod/firehose.ko:/fh/mod/firehose.ko --file userspace/fhctl:/fh/bin/fhctl \
@@ -50,7 +50,7 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 		cpu[k, runs[k]] = $7; util[k, runs[k]] = $8; ccpu[k, runs[k]] = $9
 		poll[k, runs[k]] = $10 }
 	$1 == "SCALE" { sc[++ns] = $0 }
-	$1 == "PROFILE" && NF == 6 { pr[++npr] = $0 }
+	$1 == "PROFILE" && NF == 7 { pr[++npr] = $0 }
 	$1 == "PROFILE" && NF == 3 { prof[++np] = $2 " " $3 }
 	# The run with the median rate stands for the row.
 	function median(k,    i, j, best, idx, cnt, lo) {
@@ -104,16 +104,19 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 		printf "\nprofile: server CPUs, 64 B, 32 connections (perf cpu-clock with call graphs)\n"
 		printf "floor: sending each reply (tcp_write_xmit, which on loopback also runs the\n"
 		printf "client receive) and allocating its skb (tcp_stream_alloc_skb): what any TCP server pays.\n"
-		printf "ceiling: 100 / the floor share of epoll, the most any server could gain per CPU-second over it.\n\n"
-		printf "%-10s %5s %7s %8s %14s %8s\n", "server", "depth", "busy%", "floor%", "fh_functions%", "ceiling"
+		printf "ceiling: 100 / the floor share of epoll, the most any server could gain per CPU-second over it.\n"
+		printf "fh_functions: the functions of firehose itself; polling: of those, the worker spinning for work\n"
+		printf "(its polled_us counter), which is busy time but no work. Shares of busy samples.\n\n"
+		printf "%-10s %5s %7s %8s %14s %9s %8s\n", "server", "depth", "busy%", "floor%", "fh_functions%", "polling%", "ceiling"
 		for (i = 1; i <= npr; i++) {
 			split(pr[i], a, " ")
 			if (a[2] == "epoll") ceil[a[3]] = a[6] > 0 ? 100 / a[6] : 0
 		}
 		for (i = 1; i <= npr; i++) {
 			split(pr[i], a, " ")
-			printf "%-10s %5s %6.1f%% %7.1f%% %14s %8s\n", a[2], a[3], a[4], a[6],
+			printf "%-10s %5s %6.1f%% %7.1f%% %14s %9s %8s\n", a[2], a[3], a[4], a[6],
 				a[2] == "firehose" ? sprintf("%.1f%%", a[5]) : "-",
+				a[2] == "firehose" ? sprintf("%.1f%%", a[7]) : "-",
 				a[2] == "epoll" ? sprintf("%.2fx", ceil[a[3]]) : "-"
 		}
 		printf "\ntop symbols, server CPUs during firehose 64 B, depth 1 (share of all samples)\n"

@@ -6,7 +6,7 @@
 # Results go to the report channel as lines the host turns into tables:
 #   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%> <client_cpu_us_per_msg> <polled_us_per_msg>
 #   SCALE <server> <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_conn>
-#   PROFILE <server> <depth> <busy%> <own%> <floor%> then PROFILE sym:<symbol> <percent>
+#   PROFILE <server> <depth> <busy%> <own%> <floor%> <polling%> then PROFILE sym:<symbol> <percent>
 . /fh/lib.sh
 secs=${1:-4}
 reps=${2:-3}
@@ -84,21 +84,27 @@ wait $ep_pid 2>/dev/null
 # receive) and allocating it (tcp_stream_alloc_skb); "own" is everything a
 # server adds on top: for firehose its fh_* functions, for epoll the rest.
 profile() { # profile SERVER PORT DEPTH
+	before=$(sample)
 	perf record -q -g -e cpu-clock -C "$scpus" -o /tmp/perf.data -- \
 		fh_load -a 127.0.0.1 -p "$2" -c 32 -s 64 -d "$3" -t "$secs" -C "$ccpus" >/dev/null 2>&1
+	after=$(sample)
 	perf report -i /tmp/perf.data --stdio --no-children --sort sym 2>/dev/null |
 		grep -E '^ +[0-9.]+%' >/tmp/perf.self
 	perf report -i /tmp/perf.data --stdio --children --sort sym 2>/dev/null |
 		grep -E '^ +[0-9.]+% +[0-9.]+%' >/tmp/perf.children
-	awk -v server="$1" -v depth="$3" '
+	# Polling share of the server CPUs' time, from firehose's polled_us.
+	polling=$(echo "$before $after" | awk -v server="$1" '{ sa = $6 - $2
+		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
+	awk -v server="$1" -v depth="$3" -v polling="$polling" '
 		FNR == 1 { file++ }
 		{ gsub("%", "") }
 		file == 1 && $NF ~ /^fh_/ { fh += $1 }
 		file == 1 && $NF ~ /safe_halt|default_idle|acpi_idle|cpu_idle|poll_idle/ { idle += $1 }
 		file == 2 && ($NF == "tcp_write_xmit" || $NF == "tcp_stream_alloc_skb") { floor += $1 }
 		END { busy = 100 - idle
-			printf "PROFILE %s %s %.2f %.2f %.2f\n", server, depth, busy,
-				(busy > 0 ? 100 * fh / busy : 0), (busy > 0 ? 100 * floor / busy : 0) }' \
+			printf "PROFILE %s %s %.2f %.2f %.2f %.2f\n", server, depth, busy,
+				(busy > 0 ? 100 * fh / busy : 0), (busy > 0 ? 100 * floor / busy : 0),
+				(busy > 0 ? 100 * polling / busy : 0) }' \
 		/tmp/perf.self /tmp/perf.children >>"$FH_REPORT"
 	if [ "$1" = firehose ] && [ "$3" = 1 ]; then
 		awk '{ gsub("%", "", $1); print "PROFILE sym:" $NF " " $1 }' /tmp/perf.self | head -n 20 >>"$FH_REPORT"
@@ -139,10 +145,19 @@ for server in firehose epoll; do
 		active=$(awk '$1=="active"{print $2}' /proc/net/firehose/stats)
 		conn_bytes=$(awk '$1=="fh_conn"{print $3 * $4}' /proc/slabinfo)
 		seg_bytes=$(awk '$1=="fh_seg"{print $3 * $4}' /proc/slabinfo)
-		out=$(fh_load -a 127.0.0.1 -p $port -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus") || echo "bench: scale run failed"
-		echo "scale $server $n idle (firehose active $active, fh_conn slab ${conn_bytes}B, fh_seg slab ${seg_bytes}B): $out"
-		rate=$(echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
-		p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
+		# As many runs beside the same crowd as the rows had; the median counts.
+		: >/tmp/scale.runs
+		run=0
+		while [ $run -lt "$reps" ]; do
+			run=$((run + 1))
+			out=$(fh_load -a 127.0.0.1 -p $port -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus") ||
+				echo "bench: scale run failed"
+			echo "scale $server $n idle (firehose active $active, fh_conn slab ${conn_bytes}B, fh_seg slab ${seg_bytes}B): $out"
+			echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*p99_us=\([0-9.]*\).*/\1 \2/p' >>/tmp/scale.runs
+		done
+		set -- $(sort -n /tmp/scale.runs | sed -n "$(( ($(wc -l </tmp/scale.runs) + 1) / 2 ))p")
+		rate=${1:-0}
+		p99=${2:-0}
 		per=0
 		[ $server = firehose ] && per=$(awk -v a="$active" -v c="$conn_bytes" -v s="$seg_bytes" \
 			'BEGIN { printf "%.0f", (a > 32 ? (c + s) / a : 0) }')
