@@ -18,6 +18,7 @@
 
 #define ADDR "127.0.0.1"
 #define NCONN 1000
+#define CPU1_ONLINE "/sys/devices/system/cpu/cpu1/online"
 
 /*
  * Child: keep NCONN connections busy echoing until every one of them has
@@ -83,7 +84,9 @@ FIXTURE_SETUP(lifecycle)
 
 FIXTURE_TEARDOWN(lifecycle)
 {
-	/* Leave the module loaded for whatever runs next. */
+	/* Leave the module loaded and every CPU online for whatever runs next. */
+	if (!access(CPU1_ONLINE, W_OK))
+		fh_write_file(CPU1_ONLINE, "1");
 	fh_module_load();
 }
 
@@ -205,6 +208,44 @@ TEST_F(lifecycle, serves_with_polling_off_and_after_turning_it_on)
 	echo_once(_metadata, port);
 	ASSERT_EQ(0, fh_module_unload());
 	ASSERT_EQ(0, fh_module_load());
+}
+
+/*
+ * A worker's CPU going away moves the worker, not its connections' fate:
+ * they keep being served, new ones are accepted, and the module still
+ * unloads with the CPU offline.
+ */
+TEST_F_TIMEOUT(lifecycle, connections_survive_their_cpu_going_offline_and_back, 300)
+{
+	char in[300], out[300], state[8];
+	int port = self->port + 5, fd[8], i, round;
+
+	if (access(CPU1_ONLINE, W_OK))
+		SKIP(return, "this kernel cannot take CPU 1 offline");
+	ASSERT_EQ(0, fh_module_load());
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo " ADDR ":%d", port));
+	for (i = 0; i < 8; i++) {
+		fd[i] = fh_connect(ADDR, port);
+		ASSERT_LE(0, fd[i]);
+	}
+	/* Round 0 as is, round 1 with CPU 1 offline, round 2 back online. */
+	for (round = 0; round < 3; round++) {
+		if (round)
+			ASSERT_EQ(0, fh_write_file(CPU1_ONLINE, round == 1 ? "0" : "1"));
+		for (i = 0; i < 8; i++) {
+			fh_fill_random(in, sizeof(in), round * 8 + i);
+			ASSERT_EQ(0, fh_echo_exchange(fd[i], in, sizeof(in), out, 10000));
+			EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
+		}
+		echo_once(_metadata, port);
+	}
+	for (i = 0; i < 8; i++)
+		close(fd[i]);
+	ASSERT_EQ(0, fh_write_file(CPU1_ONLINE, "0"));
+	EXPECT_EQ(0, fh_module_unload());
+	ASSERT_EQ(0, fh_write_file(CPU1_ONLINE, "1"));
+	fh_read_file(CPU1_ONLINE, state, sizeof(state));
+	EXPECT_EQ(0, strcmp(state, "1\n"));
 }
 
 TEST_HARNESS_MAIN
