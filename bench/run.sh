@@ -9,6 +9,7 @@
 #
 #   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 5)
 #   VM_MEM (MiB, default 6144)  BENCH_SERVER_CPUS (default VM_CPUS / 2)
+#   BENCH_RESULTS (directory, default bench/results)
 # The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
 # fh_load thread per CPU): on a host with cores to spare, give the client more
 # CPUs than the server so the server, not the client, sets the pace.
@@ -17,7 +18,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-res=bench/results
+res=${BENCH_RESULTS:-bench/results}
 out=build/bench/vm
 mkdir -p "$res" "$out"
 secs=${BENCH_SECONDS:-4}
