@@ -289,7 +289,7 @@ void fh_conn_process(struct fh_conn *c)
 	sk = c->sock->sk;
 
 	/* A wakeup with nothing to send or read costs no lock. */
-	if (!fh_chain_empty(&c->out) || c->rd_eof ||
+	if (!fh_chain_empty(&c->out) ||
 	    !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
 	    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)) {
 		lock_sock(sk);

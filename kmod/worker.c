@@ -138,7 +138,7 @@ static long fh_worker_sleep_for(struct fh_worker *w)
 static void fh_worker_poll(struct fh_worker *w)
 {
 	unsigned int us = READ_ONCE(fh_poll_us);
-	u64 now, until;
+	u64 now, until, t;
 
 	if (!us || !llist_empty(&w->ready))
 		return;
@@ -146,11 +146,12 @@ static void fh_worker_poll(struct fh_worker *w)
 	if (now - w->last_work > NSEC_PER_MSEC)
 		return;
 	until = now + (u64)us * NSEC_PER_USEC;
+	t = now;
 	while (llist_empty(&w->ready) && !need_resched() &&
-	       !kthread_should_stop() && local_clock() < until)
+	       !kthread_should_stop() && (t = local_clock()) < until)
 		cpu_relax();
 	/* Spun time served no request: counted so it can be told apart. */
-	w->stats.polled_ns += local_clock() - now;
+	w->stats.polled_ns += t - now;
 }
 
 static int fh_worker_fn(void *arg)

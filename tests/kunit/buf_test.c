@@ -65,7 +65,7 @@ static void fh_chain_append_page_takes_a_reference(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fh_chain_empty(&t->ch));
 }
 
-/* Payload in two fragments of t->page, none in the linear area, as TCP sends. */
+/* Payload in two fragments of @page, none in the linear area, as TCP sends. */
 static struct sk_buff *fh_test_frag_skb(struct kunit *test, struct page *page)
 {
 	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);

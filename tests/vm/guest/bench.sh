@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of 'make bench'. Servers run on the first half of the CPUs, the
-# client on the rest; every server sees the same client, rows and duration.
+# Guest side of 'make bench'. Servers run on the first $3 CPUs (default half),
+# the client on the rest; every server sees the same client, rows and duration.
 # Results go to the report channel as lines the host turns into tables:
 #   ROW <row> <server> <msgs_per_s> <p50_us> <p99_us> <server_cpu_us_per_msg> <server_cpu_util%> <client_cpu_us_per_msg> <polled_us_per_msg>
 #   SCALE <server> <idle_conns> <msgs_per_s> <p99_us> <fh_bytes_per_conn>
@@ -13,7 +13,6 @@ reps=${2:-3}
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 # Server CPUs: the first $3 (default half); the client gets the rest.
 half=${3:-$((ncpu / 2))}
-[ "$half" -ge 1 ] || half=1
 [ "$half" -lt "$ncpu" ] || half=$((ncpu - 1))
 [ "$half" -ge 1 ] || half=1
 scpus="0-$((half - 1))"
@@ -81,8 +80,8 @@ wait $ep_pid 2>/dev/null
 # Profile: where the server CPUs spend each server's 64-byte runs, with call
 # graphs. "floor" is what any server must spend to answer over TCP: sending
 # the segment (tcp_write_xmit, which on loopback also carries the client's
-# receive) and allocating it (tcp_stream_alloc_skb); "own" is everything a
-# server adds on top: for firehose its fh_* functions, for epoll the rest.
+# receive) and allocating it (tcp_stream_alloc_skb); "own" is firehose's fh_*
+# functions, and "polling" the part of them spent spinning for work.
 profile() { # profile SERVER PORT DEPTH
 	before=$(sample)
 	perf record -q -g -e cpu-clock -C "$scpus" -o /tmp/perf.data -- \
