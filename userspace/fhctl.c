@@ -30,7 +30,10 @@
 
 #include "uapi/firehose.h"
 
-#define FHCTL_VERSION	"1.0"
+/* The build passes -DFH_VERSION="..." from the top-level VERSION file. */
+#ifndef FH_VERSION
+#define FH_VERSION	"unknown"
+#endif
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
@@ -1347,7 +1350,7 @@ int main(int argc, char **argv)
 	if (is_help(word))
 		usage_ok();
 	if (!strcmp(word, "--version") || !strcmp(word, "-V")) {
-		printf("fhctl %s (firehose netlink version %d)\n", FHCTL_VERSION, FH_GENL_VERSION);
+		printf("fhctl %s (firehose netlink version %d)\n", FH_VERSION, FH_GENL_VERSION);
 		return fflush(stdout) ? EXIT_RUNTIME : 0;
 	}
 	sub = argc > 2 ? argv[2] : NULL;
