@@ -9,6 +9,10 @@
  * error is a single line on stderr starting with "fhctl: ", and every argument
  * is checked before the first message is sent, so a rejected command never
  * changes anything.
+ *
+ * "fhctl -b FILE" runs one command per line and stops at the first error,
+ * which names the line ("fhctl: FILE:LINE: ..."). --dry-run checks
+ * everything and changes nothing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,6 +61,16 @@ struct cmd {
 /* The command being run, so usage errors can quote its synopsis. */
 static const struct cmd *cur_cmd;
 
+/*
+ * The file being read by -b, and its line (0: the file as a whole),
+ * so that every error names where it comes from.
+ */
+static const char *batch_name;
+static unsigned long batch_line;
+
+/* --dry-run: check everything, send nothing that changes state. */
+static bool dry_run;
+
 static const char usage_text[] =
 	"Usage: fhctl listener add PROTO ADDR:PORT [--cpus LIST]\n"
 	"       fhctl listener del ADDR:PORT\n"
@@ -64,12 +78,29 @@ static const char usage_text[] =
 	"       fhctl stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]\n"
 	"       fhctl set {max-connections N | idle-timeout DURATION | send-timeout DURATION}...\n"
 	"       fhctl show settings [-j]\n"
+	"       fhctl -b FILE [--dry-run]\n"
+	"       fhctl --dry-run COMMAND...\n"
 	"       fhctl --version | -h | --help | help\n"
 	"\n"
 	"ADDR:PORT  IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:7777 or [::1]:8080\n"
 	"LIST       cpulist such as 0-3,6 (default: every worker CPU)\n"
 	"DURATION   N[ms|s|m|h], seconds if no unit; 0 or off disables\n"
-	"-j         JSON output\n";
+	"-j         JSON output\n"
+	"-b FILE    run the commands in FILE ('-': standard input), one per line as\n"
+	"           typed after 'fhctl'; '#' starts a comment, \"double quotes\" group;\n"
+	"           stops at the first error, which names FILE:LINE\n"
+	"--dry-run  check every command, change nothing; with -b the module need\n"
+	"           not be loaded\n";
+
+/* "fhctl: " and, inside a file, "FILE:LINE: ". */
+static void err_prefix(void)
+{
+	fputs("fhctl: ", stderr);
+	if (batch_name && batch_line)
+		fprintf(stderr, "%s:%lu: ", batch_name, batch_line);
+	else if (batch_name)
+		fprintf(stderr, "%s: ", batch_name);
+}
 
 static void __attribute__((format(printf, 2, 3), noreturn))
 vdie(int status, const char *fmt, ...)
@@ -77,7 +108,7 @@ vdie(int status, const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fputs("fhctl: ", stderr);
+	err_prefix();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -95,7 +126,8 @@ usage_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("fhctl: ", stderr);
+	fflush(stdout);
+	err_prefix();
 	if (cur_cmd)
 		fprintf(stderr, "%s%s%s: ", cur_cmd->word,
 			cur_cmd->sub ? " " : "", cur_cmd->sub ? cur_cmd->sub : "");
@@ -111,6 +143,8 @@ usage_err(const char *fmt, ...)
 
 static void __attribute__((noreturn)) usage_ok(void)
 {
+	if (batch_name)
+		usage_err("help is not a command for a file");
 	fputs(usage_text, stdout);
 	exit(fflush(stdout) ? EXIT_RUNTIME : 0);
 }
@@ -263,13 +297,23 @@ static int genl_talk(struct genl *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 	return 0;
 }
 
-static void __attribute__((noreturn)) genl_report(const struct genl *g, const char *ctx)
+/* What the last failed genl_talk() said, for an error line. */
+static const char *genl_strerror(const struct genl *g, char *buf, size_t size)
 {
 	if (g->msg[0])
-		die("%s: %s (%s)", ctx, g->msg, strerror(g->err));
-	if (g->err == EPERM)
-		die("%s: %s (needs CAP_NET_ADMIN)", ctx, strerror(g->err));
-	die("%s: %s", ctx, strerror(g->err));
+		snprintf(buf, size, "%s (%s)", g->msg, strerror(g->err));
+	else if (g->err == EPERM)
+		snprintf(buf, size, "%s (needs CAP_NET_ADMIN)", strerror(g->err));
+	else
+		snprintf(buf, size, "%s", strerror(g->err));
+	return buf;
+}
+
+static void __attribute__((noreturn)) genl_report(const struct genl *g, const char *ctx)
+{
+	char buf[512];
+
+	die("%s: %s", ctx, genl_strerror(g, buf, sizeof(buf)));
 }
 
 /* genl_talk() that reports any failure and exits. */
@@ -358,6 +402,10 @@ static void genl_close(struct genl *g)
 
 static struct nlmsghdr *fh_msg(struct genl *g, uint8_t cmd, uint16_t flags)
 {
+	/* Commands return before they send in a dry run; this is the backstop. */
+	if (dry_run && (cmd == FH_CMD_LISTENER_ADD || cmd == FH_CMD_LISTENER_DEL ||
+			cmd == FH_CMD_SETTINGS_SET))
+		die("internal error: a dry run tried to change the kernel's state");
 	return genl_msg(g, g->family, cmd, FH_GENL_VERSION, flags);
 }
 
@@ -638,12 +686,16 @@ static void put_endpoint(struct nlmsghdr *nlh, const struct endpoint *ep)
 	mnl_attr_put_u16(nlh, FH_A_PORT, ep->port);
 }
 
-static int cmd_listener_add(int argc, char **argv)
+/* A checked "listener add": what a real run would send. */
+struct listener_req {
+	const char *proto;
+	struct endpoint ep;
+	const char *cpus;	/* NULL: every worker CPU */
+};
+
+static void parse_listener_add(int argc, char **argv, struct listener_req *r)
 {
 	struct opts o = { .max_pos = 2 };
-	struct endpoint ep;
-	struct nlmsghdr *nlh;
-	struct genl g;
 	size_t plen;
 
 	parse_opts(argc, argv, O_CPUS | O_ROOT_MEM, &o);
@@ -660,17 +712,45 @@ static int cmd_listener_add(int argc, char **argv)
 	if (!plen || plen >= FH_PROTO_NAME_MAX)
 		bad_value("bad protocol name '%s': expected 1..%d characters", o.pos[0],
 			  FH_PROTO_NAME_MAX - 1);
-	parse_endpoint(o.pos[1], &ep);
+	parse_endpoint(o.pos[1], &r->ep);
 	if (o.cpus)
 		check_cpulist(o.cpus);
+	r->proto = o.pos[0];
+	r->cpus = o.cpus;
+}
 
+/* Returns 0, or -1 with g->err set. */
+static int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
+			const char *cpus)
+{
+	struct nlmsghdr *nlh = fh_msg(g, FH_CMD_LISTENER_ADD, 0);
+
+	mnl_attr_put_strz(nlh, FH_A_PROTO, proto);
+	put_endpoint(nlh, ep);
+	if (cpus)
+		mnl_attr_put_strz(nlh, FH_A_CPUS, cpus);
+	return genl_talk(g, nlh, NULL, NULL);
+}
+
+static int listener_del(struct genl *g, const struct endpoint *ep)
+{
+	struct nlmsghdr *nlh = fh_msg(g, FH_CMD_LISTENER_DEL, 0);
+
+	put_endpoint(nlh, ep);
+	return genl_talk(g, nlh, NULL, NULL);
+}
+
+static int cmd_listener_add(int argc, char **argv)
+{
+	struct listener_req r;
+	struct genl g;
+
+	parse_listener_add(argc, argv, &r);
+	if (dry_run)
+		return 0;
 	genl_open(&g, "listener add");
-	nlh = fh_msg(&g, FH_CMD_LISTENER_ADD, 0);
-	mnl_attr_put_strz(nlh, FH_A_PROTO, o.pos[0]);
-	put_endpoint(nlh, &ep);
-	if (o.cpus)
-		mnl_attr_put_strz(nlh, FH_A_CPUS, o.cpus);
-	genl_do(&g, nlh, NULL, NULL, "listener add");
+	if (listener_add(&g, r.proto, &r.ep, r.cpus))
+		genl_report(&g, "listener add");
 	genl_close(&g);
 	return 0;
 }
@@ -679,18 +759,18 @@ static int cmd_listener_del(int argc, char **argv)
 {
 	struct opts o = { .max_pos = 1 };
 	struct endpoint ep;
-	struct nlmsghdr *nlh;
 	struct genl g;
 
 	parse_opts(argc, argv, 0, &o);
 	if (o.npos < 1)
 		usage_err("missing ADDR:PORT");
 	parse_endpoint(o.pos[0], &ep);
+	if (dry_run)
+		return 0;
 
 	genl_open(&g, "listener del");
-	nlh = fh_msg(&g, FH_CMD_LISTENER_DEL, 0);
-	put_endpoint(nlh, &ep);
-	genl_do(&g, nlh, NULL, NULL, "listener del");
+	if (listener_del(&g, &ep))
+		genl_report(&g, "listener del");
 	genl_close(&g);
 	return 0;
 }
@@ -851,6 +931,8 @@ static int cmd_listener_list(int argc, char **argv)
 	struct genl g;
 
 	parse_opts(argc, argv, 0, &o);
+	if (dry_run)
+		return 0;
 	genl_open(&g, "listener list");
 	genl_do(&g, fh_msg(&g, FH_CMD_LISTENER_GET, NLM_F_DUMP), listener_cb, &ll,
 		"listener list");
@@ -1170,6 +1252,8 @@ static int cmd_stats(int argc, char **argv)
 	if (o.interval && (!parse_interval(o.interval, &interval) ||
 			   interval < 0.1 || interval > 86400))
 		bad_value("bad interval '%s': expected seconds, 0.1 to 86400", o.interval);
+	if (dry_run)
+		return 0;
 
 	genl_open(&g, "stats");
 	if (o.watch) {
@@ -1227,18 +1311,20 @@ static uint32_t parse_setting(const struct setting *s, const char *val)
 	return (uint32_t)v;
 }
 
-static int cmd_set(int argc, char **argv)
+/* A checked "set": given[k] says whether value[k] is to be set. */
+struct settings_req {
+	bool given[NSETTINGS];
+	uint32_t value[NSETTINGS];
+};
+
+static void parse_set(int argc, char **argv, struct settings_req *r)
 {
 	struct opts o = { .max_pos = 2 * NSETTINGS };
-	bool given[NSETTINGS] = { false };
-	uint32_t value[NSETTINGS];
-	struct nlmsghdr *nlh;
-	struct genl g;
 
+	memset(r, 0, sizeof(*r));
 	parse_opts(argc, argv, 0, &o);
 	if (!o.npos)
 		usage_err("missing setting");
-	/* Several settings in one request are applied by the kernel together. */
 	for (int i = 0; i < o.npos; i += 2) {
 		size_t k;
 
@@ -1246,20 +1332,37 @@ static int cmd_set(int argc, char **argv)
 			;
 		if (k == NSETTINGS)
 			usage_err("unknown setting '%s'", o.pos[i]);
-		if (given[k])
+		if (r->given[k])
 			usage_err("%s given twice", o.pos[i]);
 		if (i + 1 >= o.npos)
 			usage_err("missing value for %s", o.pos[i]);
-		value[k] = parse_setting(&settings[k], o.pos[i + 1]);
-		given[k] = true;
+		r->value[k] = parse_setting(&settings[k], o.pos[i + 1]);
+		r->given[k] = true;
 	}
+}
 
-	genl_open(&g, "set");
-	nlh = fh_msg(&g, FH_CMD_SETTINGS_SET, 0);
+/* Several settings in one request are applied by the kernel together. */
+static int settings_set(struct genl *g, const struct settings_req *r)
+{
+	struct nlmsghdr *nlh = fh_msg(g, FH_CMD_SETTINGS_SET, 0);
+
 	for (size_t k = 0; k < NSETTINGS; k++)
-		if (given[k])
-			mnl_attr_put_u32(nlh, (uint16_t)settings[k].attr, value[k]);
-	genl_do(&g, nlh, NULL, NULL, "set");
+		if (r->given[k])
+			mnl_attr_put_u32(nlh, (uint16_t)settings[k].attr, r->value[k]);
+	return genl_talk(g, nlh, NULL, NULL);
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct settings_req r;
+	struct genl g;
+
+	parse_set(argc, argv, &r);
+	if (dry_run)
+		return 0;
+	genl_open(&g, "set");
+	if (settings_set(&g, &r))
+		genl_report(&g, "set");
 	genl_close(&g);
 	return 0;
 }
@@ -1299,6 +1402,8 @@ static int cmd_show_settings(int argc, char **argv)
 	char buf[32];
 
 	parse_opts(argc, argv, 0, &o);
+	if (dry_run)
+		return 0;
 	genl_open(&g, "show settings");
 	genl_do(&g, fh_msg(&g, FH_CMD_SETTINGS_GET, 0), settings_cb, &r, "show settings");
 	genl_close(&g);
@@ -1319,6 +1424,140 @@ static int cmd_show_settings(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Command files (-b)                                                        */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* The words of one line; they point into the line. */
+struct words {
+	char **v;
+	int n, cap;
+};
+
+/*
+ * Splits @line in place on blanks. Parts of a word may be "double-quoted",
+ * keeping blanks and '#', with \" and \\ inside quotes for " and \. A '#'
+ * that starts a word starts a comment. False on an unterminated quote.
+ */
+static bool split_words(char *line, struct words *w)
+{
+	char *r = line, *o;
+
+	w->n = 0;
+	for (;;) {
+		bool quoted = false;
+
+		while (is_blank(*r))
+			r++;
+		if (!*r || *r == '#')
+			break;
+		if (w->n + 1 >= w->cap) {
+			int cap = w->cap ? w->cap * 2 : 16;
+			char **v = realloc(w->v, (size_t)cap * sizeof(*v));
+
+			if (!v)
+				die("out of memory");
+			w->v = v;
+			w->cap = cap;
+		}
+		w->v[w->n++] = o = r;
+		for (; *r && (quoted || !is_blank(*r)); r++) {
+			if (*r == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (quoted && *r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				r++;
+			*o++ = *r;
+		}
+		if (quoted)
+			return false;
+		if (*r)
+			r++;
+		*o = '\0';
+	}
+	if (w->v)
+		w->v[w->n] = NULL;
+	return true;
+}
+
+struct cmd_file {
+	FILE *f;
+	char *line;
+	size_t cap;
+	struct words w;
+};
+
+/* "-" is standard input. Errors from here on name the file. */
+static void cmd_file_open(struct cmd_file *cf, const char *path)
+{
+	bool in = !strcmp(path, "-");
+
+	memset(cf, 0, sizeof(*cf));
+	batch_name = in ? "stdin" : path;
+	batch_line = 0;
+	cf->f = in ? stdin : fopen(path, "r");
+	if (!cf->f)
+		die("%s", strerror(errno));
+}
+
+/* The next line that has words (in cf->w); false at the end of the file. */
+static bool cmd_file_next(struct cmd_file *cf)
+{
+	for (;;) {
+		errno = 0;
+		if (getline(&cf->line, &cf->cap, cf->f) < 0) {
+			if (ferror(cf->f)) {
+				batch_line = 0;
+				die("read error: %s", strerror(errno ? errno : EIO));
+			}
+			return false;
+		}
+		batch_line++;
+		cur_cmd = NULL;
+		if (!split_words(cf->line, &cf->w))
+			usage_err("unterminated quote");
+		if (cf->w.n)
+			return true;
+	}
+}
+
+static void cmd_file_close(struct cmd_file *cf)
+{
+	if (cf->f != stdin)
+		fclose(cf->f);
+	free(cf->line);
+	free(cf->w.v);
+}
+
+static int run_command(int argc, char **argv);
+
+static int run_batch(const char *path)
+{
+	struct cmd_file cf;
+	unsigned long n = 0;
+	const char *name;
+	int ret = 0;
+
+	cmd_file_open(&cf, path);
+	while (!ret && cmd_file_next(&cf)) {
+		ret = run_command(cf.w.n, cf.w.v);
+		n++;
+		/* Each command's output before the next one's errors. */
+		fflush(stdout);
+	}
+	cmd_file_close(&cf);
+	name = batch_name;
+	batch_name = NULL;
+	if (dry_run && !ret)
+		printf("%s: %lu command%s checked, nothing changed\n", name, n, n == 1 ? "" : "s");
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
 
 static const struct cmd cmds[] = {
 	{ "listener", "add", cmd_listener_add, "listener add PROTO ADDR:PORT [--cpus LIST]" },
@@ -1333,37 +1572,34 @@ static const struct cmd cmds[] = {
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))
 
+static const struct cmd *find_cmd(const char *word, const char *sub)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!strcmp(word, cmds[i].word) &&
+		    (!cmds[i].sub || (sub && !strcmp(sub, cmds[i].sub))))
+			return &cmds[i];
+	return NULL;
+}
+
 static bool is_help(const char *a)
 {
 	return !strcmp(a, "-h") || !strcmp(a, "--help") || !strcmp(a, "help");
 }
 
-int main(int argc, char **argv)
+/* @argv[0] is the command's first word. */
+static int run_command(int argc, char **argv)
 {
-	const char *word, *sub;
+	const char *word = argv[0], *sub = argc > 1 ? argv[1] : NULL;
 	bool known = false;
-	int ret;
 
-	if (argc < 2)
-		usage_err("missing command");
-	word = argv[1];
+	cur_cmd = NULL;
 	if (is_help(word))
 		usage_ok();
-	if (!strcmp(word, "--version") || !strcmp(word, "-V")) {
-		printf("fhctl %s (firehose netlink version %d)\n", FH_VERSION, FH_GENL_VERSION);
-		return fflush(stdout) ? EXIT_RUNTIME : 0;
-	}
-	sub = argc > 2 ? argv[2] : NULL;
-
-	for (size_t i = 0; i < NCMDS && !cur_cmd; i++) {
-		if (strcmp(word, cmds[i].word))
-			continue;
-		known = true;
-		if (!cmds[i].sub || (sub && !strcmp(sub, cmds[i].sub)))
-			cur_cmd = &cmds[i];
-	}
+	for (size_t i = 0; i < NCMDS; i++)
+		known |= !strcmp(word, cmds[i].word);
 	if (!known)
 		usage_err("unknown command '%s'", word);
+	cur_cmd = find_cmd(word, sub);
 	if (!cur_cmd) {
 		const char *expect = strcmp(word, "listener") ? "settings" : "add, del or list";
 
@@ -1373,11 +1609,51 @@ int main(int argc, char **argv)
 			usage_err("%s: unknown subcommand '%s': expected %s", word, sub, expect);
 		usage_err("%s: missing subcommand: expected %s", word, expect);
 	}
-
 	if (cur_cmd->sub)
-		ret = cur_cmd->fn(argc - 3, argv + 3);
-	else
-		ret = cur_cmd->fn(argc - 2, argv + 2);
+		return cur_cmd->fn(argc - 2, argv + 2);
+	return cur_cmd->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	const char *batch = NULL;
+	int i, ret;
+
+	/* Options before the command: -b FILE, --dry-run, --version, --help. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (is_help(a)) {
+			usage_ok();
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("fhctl %s (firehose netlink version %d)\n", FH_VERSION,
+			       FH_GENL_VERSION);
+			return fflush(stdout) ? EXIT_RUNTIME : 0;
+		} else if (!strcmp(a, "--dry-run")) {
+			dry_run = true;
+		} else if (!strcmp(a, "-b") || !strcmp(a, "--batch") ||
+			   !strncmp(a, "--batch=", 8)) {
+			if (batch)
+				usage_err("-b given twice");
+			if (a[1] == '-' && a[7] == '=')
+				batch = a + 8;
+			else if (i + 1 < argc)
+				batch = argv[++i];
+			else
+				usage_err("option %s needs a FILE", a);
+		} else {
+			usage_err("unknown option '%s'", a);
+		}
+	}
+	if (batch) {
+		if (i < argc)
+			usage_err("unexpected argument '%s' after -b FILE", argv[i]);
+		ret = run_batch(batch);
+	} else {
+		if (i >= argc)
+			usage_err("missing command");
+		ret = run_command(argc - i, argv + i);
+	}
 
 	/* Output to a full disk or closed pipe is a failure, not a success. */
 	if (fflush(stdout) || ferror(stdout)) {
