@@ -2,28 +2,44 @@
 #
 # firehose: the developer's front door.
 #
-#   make deps      install everything (Debian 12, apt-get)
+#   make deps      install everything (Debian 12, apt-get): both LTS kernels, tools, peers
 #   make           kmod/firehose.ko (against KDIR) and userspace/fhctl
-#   make lint      checkpatch --strict and sparse over kmod/
-#   make check     build, KUnit on the debug kernel, selftests on both kernels
+#   make lint      checkpatch --strict, and sparse against both kernels' headers
+#   make check     build for every guest kernel; KUnit on the debug kernels,
+#                  selftests on all four (FH_KERNELS narrows: FH_KERNELS=stock-6.12)
 #   make demo      boot the VM with firehose serving and show it working
-#   make bench     side-by-side benchmarks (not part of check)
+#   make bench     side-by-side benchmarks (not part of check; BENCH_KERNEL=6.12)
+#   make install   fhctl to /usr/sbin, the systemd unit, /etc/firehose/firehose.conf
+#   make dkms-install / dkms-uninstall   register the module with DKMS
 #   make check-harness  prove that check goes red on a failing test, KASAN, a hang
 
 VMDIR   := tests/vm
-KDIR    ?= $(shell $(VMDIR)/kernel.sh stock-kdir 2>/dev/null)
+VERSION := $(shell cat VERSION)
+# The running kernel's headers when it has them (a user building for the
+# machine in front of them), else Debian's 6.1 LTS headers.
+KDIR    ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	     $(shell $(VMDIR)/kernel.sh kdir stock-6.1 2>/dev/null))
 BUILD   := build
 CC      ?= cc
-USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude
-KSRC     = $(shell $(VMDIR)/kernel.sh src)
-DEBUG_KDIR = $(shell $(VMDIR)/kernel.sh debug)
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude \
+	-DFH_VERSION='"$(VERSION)"'
+KSRC     = $(shell $(VMDIR)/kernel.sh src 6.12)
+FH_KERNELS ?= $(shell $(VMDIR)/kernel.sh names)
+export FH_KERNELS
+
+DESTDIR ?=
+SBINDIR ?= /usr/sbin
+UNITDIR ?= /lib/systemd/system
+CONFDIR ?= /etc/firehose
+DKMS_SRC = $(DESTDIR)/usr/src/firehose-$(VERSION)
 
 SELFTEST_SRCS := $(wildcard tests/selftests/*_test.c)
 SELFTESTS     := $(patsubst tests/selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
 SELFTEST_LIB  := tests/selftests/fh_util.c
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
-	debug-modules faulty-modules selftests bench-tools clean
+	kmods faulty-modules selftests bench-tools clean install uninstall \
+	dkms-install dkms-uninstall dkms-tree
 
 all: module fhctl
 
@@ -36,7 +52,7 @@ module:
 
 fhctl: userspace/fhctl
 
-userspace/fhctl: userspace/fhctl.c include/uapi/firehose.h
+userspace/fhctl: userspace/fhctl.c include/uapi/firehose.h VERSION
 	$(CC) $(USER_CFLAGS) -o $@ userspace/fhctl.c $(shell pkg-config --cflags --libs libmnl)
 
 # kselftest_harness.h comes from the linux-source tarball, never from the repo.
@@ -61,37 +77,62 @@ $(BUILD)/bench/%: bench/%.c
 bench-tools: $(BENCH_TOOLS)
 
 debug-kernel:
-	$(VMDIR)/kernel.sh debug >/dev/null
+	for s in 6.1 6.12; do $(VMDIR)/kernel.sh debug $$s >/dev/null || exit 1; done
 
-# The same sources built against the debug kernel, with the KUnit module, in a
-# mirror tree so the stock build in kmod/ is left alone.
-debug-modules: debug-kernel
-	@mkdir -p $(BUILD)/debug
-	rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
-		Kbuild kmod include tests $(BUILD)/debug/
-	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(BUILD)/debug FH_KUNIT=m modules
+# The module for each guest kernel in FH_KERNELS, each in its own mirror tree
+# (build/k/NAME); debug kernels are built (or taken from the cache) first.
+kmods:
+	for k in $(FH_KERNELS); do $(VMDIR)/build-module.sh $$k || exit 1; done
 
 lint:
-	@$(VMDIR)/lint.sh $(KSRC) $(KDIR)
+	@$(VMDIR)/lint.sh
 
-# FH_KERNELS=stock skips the debug kernel (and its build) while developing.
-check: all selftests bench-tools $(if $(filter stock,$(FH_KERNELS)),,debug-modules)
+check: fhctl selftests bench-tools kmods
 	tests/check.sh
 
-demo: all bench-tools
+demo: fhctl bench-tools
 	tests/demo.sh
 
-# Deliberately faulty KUnit modules, built only for check-harness.
-faulty-modules: debug-kernel
+# Deliberately faulty KUnit modules, built only for check-harness (debug 6.1).
+faulty-modules:
+	$(VMDIR)/kernel.sh debug 6.1 >/dev/null
 	@mkdir -p $(BUILD)/faulty
 	rsync -a --include='*.c' --include=Kbuild --exclude='*' tests/vm/faulty/ $(BUILD)/faulty/
-	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(BUILD)/faulty modules
+	$(MAKE) -C $$($(VMDIR)/kernel.sh debug-dir 6.1) M=$(CURDIR)/$(BUILD)/faulty modules
 
-bench: all bench-tools
+bench: fhctl bench-tools
 	bench/run.sh
 
-check-harness: all selftests bench-tools debug-modules faulty-modules
+check-harness: fhctl selftests bench-tools faulty-modules
+	FH_KERNELS=debug-6.1 $(MAKE) kmods
 	tests/check-harness.sh
+
+# What DKMS builds: the module's sources and nothing else.
+dkms-tree:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
+		Kbuild kmod include $(DKMS_SRC)/
+	cp VERSION dkms.conf $(DKMS_SRC)/
+
+dkms-install: dkms-tree
+	dkms add firehose/$(VERSION)
+	dkms install firehose/$(VERSION)
+
+dkms-uninstall:
+	-dkms remove firehose/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+install: fhctl
+	install -D -m 0755 userspace/fhctl $(DESTDIR)$(SBINDIR)/fhctl
+	install -D -m 0644 packaging/firehose.service $(DESTDIR)$(UNITDIR)/firehose.service
+	test -e $(DESTDIR)$(CONFDIR)/firehose.conf || \
+		install -D -m 0644 packaging/firehose.conf $(DESTDIR)$(CONFDIR)/firehose.conf
+	-[ -n "$(DESTDIR)" ] || systemctl daemon-reload 2>/dev/null
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fhctl $(DESTDIR)$(UNITDIR)/firehose.service
+	-[ -n "$(DESTDIR)" ] || systemctl daemon-reload 2>/dev/null
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: boot the stock-kernel VM and measure, in one run with the same
+# make bench: boot a stock-kernel VM (BENCH_KERNEL=6.1, the default, or 6.12)
+# and measure, in one run with the same
 # client, firehose echo against the tuned epoll reference server; then the
 # same 64-byte test beside 10,000 and 100,000 idle connections, and a CPU
 # profile of the server CPUs. Writes bench/results/bench.txt, bench.csv and
@@ -9,7 +10,7 @@
 #
 #   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 5)
 #   VM_MEM (MiB, default 6144)  BENCH_SERVER_CPUS (default VM_CPUS / 2)
-#   BENCH_RESULTS (directory, default bench/results)
+#   BENCH_RESULTS (directory, default bench/results)  BENCH_KERNEL (6.1 or 6.12)
 # The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
 # fh_load thread per CPU): on a host with cores to spare, give the client more
 # CPUs than the server so the server, not the client, sets the pace.
@@ -18,31 +19,35 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-res=${BENCH_RESULTS:-bench/results}
+# 6.1 results stay where they always were; other kernels get their own.
+bk=${BENCH_KERNEL:-6.1}
+res=${BENCH_RESULTS:-bench/results$([ "$bk" = 6.1 ] || echo "-$bk")}
 out=build/bench/vm
 mkdir -p "$res" "$out"
 secs=${BENCH_SECONDS:-4}
 reps=${BENCH_REPS:-5}
 
+guest=stock-$bk
+tests/vm/build-module.sh "$guest"
 tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
-	--file kmod/firehose.ko:/fh/mod/firehose.ko --file userspace/fhctl:/fh/bin/fhctl \
+	--file "build/k/$guest/kmod/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl \
 	--file build/bench/fh_load:/fh/bin/fh_load --file build/bench/epoll_echo:/fh/bin/epoll_echo \
 	--file build/bench/fh_idle:/fh/bin/fh_idle --bin perf
 
-echo "bench: booting the VM ($(tests/vm/kernel.sh stock-release), ${VM_CPUS:-2} CPUs); progress:"
+echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), ${VM_CPUS:-2} CPUs); progress:"
 # slab_nomerge: firehose's caches must show in /proc/slabinfo under their names.
 # The TSC, not the emulated HPET: under TCG every HPET read is a costly exit
 # that would dominate both servers' profiles (real hardware reads the TSC).
 # thash_entries: an established-connection hash sized for C100K, as a user
 # holding 100,000 connections would size it.
-tests/vm/run.sh --kernel stock --initrd build/bench/bench.cpio.gz --run bench.sh \
+tests/vm/run.sh --kernel "$guest" --initrd build/bench/bench.cpio.gz --run bench.sh \
 	--args "$secs,$reps${BENCH_SERVER_CPUS:+,$BENCH_SERVER_CPUS}" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
 	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|[0-9A-Za-z_]+ (firehose|epoll):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
 
 when=$(date -u +%Y-%m-%dT%H:%MZ)
-kernel=$(tests/vm/kernel.sh stock-release)
+kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
 	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" '
 	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n

@@ -4,9 +4,10 @@
  * skb's fragments where it lies there (TCP senders put payload in page
  * fragments), else as an skb clone (tcp_read_sock frees the original after
  * the actor returns). Outgoing data leaves by page reference through
- * kernel_sendpage, so payload bytes are never copied by firehose. Only data
- * in an skb's linear area, which is slab memory and must never reach
- * sendpage, goes out by copy; it is counted apart.
+ * fh_sendpage_locked() (compat.h: sendpage on 6.1, MSG_SPLICE_PAGES from
+ * 6.5), so payload bytes are never copied by firehose. Only data in an skb's
+ * linear area, which is slab memory and must never be spliced, goes out by
+ * copy; it is counted apart.
  */
 #include <linux/mm.h>
 #include <linux/highmem.h>
@@ -14,6 +15,7 @@
 #include <net/sock.h>
 
 #include "buf.h"
+#include "compat.h"
 
 static int fh_chain_append(struct fh_chain *ch, struct fh_pool *segs,
 			   u8 kind, void *ref, u32 off, u32 len)
@@ -186,7 +188,7 @@ static int fh_send_run(struct sock *sk, struct page *page, void *addr,
 	int ret;
 
 	if (page && sendpage_ok(page)) {
-		ret = kernel_sendpage_locked(sk, page, off, len, flags);
+		ret = fh_sendpage_locked(sk, page, off, len, flags);
 		if (ret > 0)
 			st->zerocopy += ret;
 		return ret;

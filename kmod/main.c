@@ -71,3 +71,4 @@ module_exit(fh_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("firehose: in-kernel request server");
 MODULE_AUTHOR("firehose developers");
+MODULE_VERSION(FH_VERSION);

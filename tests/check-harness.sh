@@ -14,7 +14,7 @@ failed=0
 scenario() { # scenario NAME MODULE SUITE TIMEOUT EXPECTED-TEXT
 	local name=$1 ko=$2 suite=$3 timeout=$4 want=$5 out=build/harness/$1 st
 	echo "check-harness: $name (expect red, naming: $want)"
-	FH_CHECK_OUT=$out FH_KERNELS=debug FH_SELFTESTS=kunit FH_KUNIT_KO=$ko \
+	FH_CHECK_OUT=$out FH_KERNELS=debug-6.1 FH_SELFTESTS=kunit FH_KUNIT_KO=$ko \
 		FH_KUNIT_SUITES=$suite CHECK_DEBUG_TIMEOUT=$timeout \
 		tests/check.sh >"$out.log" 2>&1
 	st=$?
@@ -31,7 +31,7 @@ scenario() { # scenario NAME MODULE SUITE TIMEOUT EXPECTED-TEXT
 
 mkdir -p build/harness
 scenario failing-kunit-case build/faulty/faulty_kunit.ko fh_faulty 900 \
-	'FAIL debug/kunit/fh_faulty/fh_faulty_fails'
+	'FAIL debug-6.1/kunit/fh_faulty/fh_faulty_fails'
 scenario kasan-report build/faulty/faulty_kasan.ko fh_faulty_kasan 900 \
 	'crashed.*KASAN'
 scenario hung-guest build/faulty/faulty_hang.ko fh_faulty_hang 120 \

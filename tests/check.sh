@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host side of 'make check': pack the guests, boot the stock kernel then the
-# debug kernel, collect each guest's report channel and count the results.
-# Ends with one line alone: "N passed, N failed".
+# Host side of 'make check'. First the host tests (DKMS builds the module
+# against each kernel's headers; nothing is loaded here), then one VM per guest
+# kernel in FH_KERNELS (default: stock-6.1 stock-6.12 debug-6.1 debug-6.12):
+# pack its initramfs, boot it, collect its report channel. Every result line
+# names its kernel. Ends with one line alone: "N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -11,6 +13,14 @@ vm=tests/vm
 out=${FH_CHECK_OUT:-build/check}
 rm -rf "$out"
 mkdir -p "$out"
+kernels=${FH_KERNELS:-$("$vm/kernel.sh" names)}
+for k in $kernels; do
+	case " $("$vm/kernel.sh" names | tr '\n' ' ') " in
+	*" $k "*) ;;
+	*) echo "check: unknown kernel '$k' in FH_KERNELS (known: $("$vm/kernel.sh" names | tr '\n' ' '))"
+	   echo "0 passed, 1 failed"; exit 1 ;;
+	esac
+done
 
 # Host programs the selftests drive inside the guest.
 guest_bins=(ip curl)
@@ -18,9 +28,22 @@ guest_bins=(ip curl)
 suites=${FH_KUNIT_SUITES:-$(sed -n 's/^[[:space:]]*\.name = "\(fh_[a-z0-9_]*\)".*/\1/p' tests/kunit/*_test.c)}
 printf '%s\n' $suites >"$out/kunit-suites"
 
-pack() { # pack NAME MODDIR [extra mkinitramfs args]
-	local name=$1 moddir=$2
-	shift 2
+: >"$out/results"
+
+# DKMS, on the host, for the series of the stock kernels being tested: the
+# module DKMS builds is also packed into that stock guest, which loads it.
+dkms_series=
+for k in $kernels; do
+	case $k in stock-*) dkms_series="$dkms_series ${k#stock-}" ;; esac
+done
+if [ -n "$dkms_series" ] && [ "${FH_DKMS:-1}" != 0 ]; then
+	tests/dkms.sh "$out/dkms" $dkms_series >>"$out/results" 2>"$out/dkms.log"
+	grep -E '^(PASS|FAIL) ' "$out/results" | sed 's/^/check: /'
+fi
+
+pack() { # pack NAME [extra mkinitramfs args]
+	local name=$1 moddir=build/k/$1/kmod
+	shift
 	local args=(-o "$out/$name.cpio.gz" --dir "$vm/guest:/fh" --dir build/selftests:/fh/selftests
 		--file "$moddir/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl
 		--file "$out/kunit-suites:/fh/kunit-suites"
@@ -32,7 +55,7 @@ pack() { # pack NAME MODDIR [extra mkinitramfs args]
 
 boot() { # boot KERNEL TIMEOUT: run the guest check script, keep its report
 	local kernel=$1 timeout=$2 st
-	echo "check: booting the $kernel kernel (timeout ${timeout}s; console: $out/$kernel/console.log)"
+	echo "check: booting $kernel ($("$vm/kernel.sh" image "$kernel"); timeout ${timeout}s; console: $out/$kernel/console.log)"
 	local start=$SECONDS
 	local args=$kernel
 	[ -n "${FH_SELFTESTS:-}" ] && args="$args,$(echo $FH_SELFTESTS | tr ' ' ,)"
@@ -43,25 +66,37 @@ boot() { # boot KERNEL TIMEOUT: run the guest check script, keep its report
 	grep -E '^(PASS|FAIL|SKIP) ' "$out/$kernel/report" | tr -d '\r' >>"$out/results"
 	case $st in
 	0) ;;
-	124) echo "FAIL $kernel/vm: $(sed -n 's/.*VERDICT //p' "$out/$kernel.verdict")" >>"$out/results" ;;
-	125) echo "FAIL $kernel/vm: $(sed -n 's/.*VERDICT //p' "$out/$kernel.verdict")" >>"$out/results" ;;
+	124|125) echo "FAIL $kernel/vm: $(sed -n 's/.*VERDICT //p' "$out/$kernel.verdict")" >>"$out/results" ;;
 	*) echo "FAIL $kernel/vm: guest script exited $st" >>"$out/results" ;;
 	esac
-	echo "check: $kernel kernel done in $((SECONDS - start))s"
+	echo "check: $kernel done in $((SECONDS - start))s:" \
+		"$(grep -c "^PASS $kernel/" "$out/results") passed," \
+		"$(grep -c "^FAIL $kernel/" "$out/results") failed"
 }
 
-: >"$out/results"
-pack stock kmod || { echo "check: packing the stock guest failed"; echo "0 passed, 1 failed"; exit 1; }
-[ "${FH_KERNELS:-debug}" = stock ] ||
-pack debug build/debug/kmod --file "${FH_KUNIT_KO:-build/debug/tests/kunit/firehose_kunit.ko}:/fh/mod/firehose_kunit.ko" ||
-	{ echo "check: packing the debug guest failed"; echo "0 passed, 1 failed"; exit 1; }
 # FH_KERNELS and FH_SELFTESTS narrow a run while developing, e.g.
-# FH_KERNELS=stock FH_SELFTESTS="echo_test" make check
-for k in ${FH_KERNELS:-stock debug}; do
+# FH_KERNELS=stock-6.12 FH_SELFTESTS="echo_test" make check
+for k in $kernels; do
+	extra=()
 	case $k in
-	stock) boot stock "${CHECK_STOCK_TIMEOUT:-1200}" ;;
-	debug) boot debug "${CHECK_DEBUG_TIMEOUT:-2400}" ;;
+	debug-*)
+		extra=(--file "${FH_KUNIT_KO:-build/k/$k/tests/kunit/firehose_kunit.ko}:/fh/mod/firehose_kunit.ko")
+		timeout=${CHECK_DEBUG_TIMEOUT:-2400} ;;
+	stock-*)
+		dko=$out/dkms/${k#stock-}/firehose.ko
+		[ -f "$dko" ] && extra=(--file "$dko:/fh/mod/dkms/firehose.ko")
+		# The other series' stock module, which this kernel must refuse.
+		for o in $("$vm/kernel.sh" names); do
+			[ "${o%%-*}" = stock ] && [ "$o" != "$k" ] && [ -f "build/k/$o/kmod/firehose.ko" ] &&
+				extra+=(--file "build/k/$o/kmod/firehose.ko:/fh/mod/other/firehose.ko")
+		done
+		timeout=${CHECK_STOCK_TIMEOUT:-1200} ;;
 	esac
+	if ! pack "$k" "${extra[@]}"; then
+		echo "FAIL $k/vm: packing the guest failed" >>"$out/results"
+		continue
+	fi
+	boot "$k" "$timeout"
 done
 
 passed=$(grep -c '^PASS ' "$out/results")

@@ -6,10 +6,14 @@
 set -euo pipefail
 
 pkgs=(
-	# build the module against Debian's stock kernel, and boot that kernel in the VM
-	linux-headers-amd64 linux-image-amd64
-	# the debug kernel, checkpatch.pl and kselftest_harness.h come from here
-	linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils dwarves rsync kmod
+	# both LTS kernels: build the module against their headers, boot their images
+	# in the VM, build a debug kernel from each source (checkpatch.pl and
+	# kselftest_harness.h come from the sources too)
+	linux-headers-amd64 linux-image-amd64 linux-source-6.1
+	linux-headers-6.12-amd64 linux-image-6.12-amd64 linux-source-6.12
+	bc flex bison libelf-dev libssl-dev xz-utils dwarves rsync kmod
+	# DKMS builds the module for every installed kernel
+	dkms
 	build-essential pkg-config
 	# the test VM
 	qemu-system-x86 busybox-static cpio

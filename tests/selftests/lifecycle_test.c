@@ -70,7 +70,7 @@ static long long rmmod_limit_ms(void)
 {
 	const char *k = getenv("FH_KERNEL");
 
-	return k && !strcmp(k, "debug") ? 60000 : 5000;
+	return k && !strncmp(k, "debug-", 6) ? 60000 : 5000;
 }
 
 FIXTURE(lifecycle) {

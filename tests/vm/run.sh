@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot a test VM (qemu, TCG) on an initramfs and run one guest script.
+# NAME is a guest kernel (kernel.sh names: stock-6.1, debug-6.12, ...).
 #
-#   run.sh --initrd FILE --run SCRIPT [--kernel stock|debug] [--args A,B]
+#   run.sh --initrd FILE --run SCRIPT [--kernel NAME] [--args A,B]
 #          [--cpus N] [--mem MiB] [--timeout SECONDS] [--out DIR] [--show-console]
 #          [--append KERNEL-ARGS]
 #
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-kernel=stock
+kernel=stock-6.1
 initrd=
 run=
 args=
@@ -49,19 +50,16 @@ mkdir -p "$out"
 append="console=ttyS0 panic=-1 oops=panic fh.run=$run"
 [ -n "$args" ] && append="$append fh.args=$args"
 [ -n "$extra" ] && append="$append $extra"
+image=$("$here/kernel.sh" image "$kernel") || exit 2
 case "$kernel" in
-stock)
-	image=$("$here/kernel.sh" stock-image)
+stock-*)
 	append="$append quiet loglevel=4" ;;
-debug)
-	image=$("$here/kernel.sh" debug-dir)/arch/x86/boot/bzImage
-	[ -f "$image" ] || { echo "run.sh: no debug kernel yet: run tests/vm/kernel.sh debug" >&2; exit 2; }
+debug-*)
 	# Any warning is a failure; lockdep and KASAN reports end the run.
 	# failslab may hit the request path's caches only (flag A, set at boot:
 	# 6.1 has no runtime switch); nothing fails until a test sets a rate.
 	append="$append panic_on_warn=1 kasan.fault=panic loglevel=4"
 	append="$append slub_debug=A,fh_conn,fh_seg,skbuff_head_cache" ;;
-*) echo "run.sh: --kernel stock|debug" >&2; exit 2 ;;
 esac
 
 console=$out/console.log

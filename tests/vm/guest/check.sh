@@ -1,41 +1,43 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of 'make check'. $1 is the kernel flavour (stock or debug).
-# On the debug kernel it also runs the KUnit module, and ends by failing the
-# run on any kernel report (KASAN, lockdep, BUG, WARN, oops) or kmemleak leak.
+# Guest side of 'make check'. $1 is the guest kernel's name (stock-6.1,
+# debug-6.12, ...): every result line starts with it. On a debug kernel it
+# also runs the KUnit module, and ends by failing the run on any kernel report
+# (KASAN, lockdep, BUG, WARN, oops) or kmemleak leak.
 . /fh/lib.sh
-kernel=${1:-stock}
+kernel=${1:-stock-6.1}
+flavour=${kernel%%-*}
 [ $# -gt 0 ] && shift
 # Optional: run only these selftest programs (names without path).
 only="$*"
 
 kml=/sys/kernel/debug/kmemleak
-if [ "$kernel" = debug ]; then
+if [ "$flavour" = debug ]; then
 	# Only leaks and reports from here on count, not boot-time ones.
 	[ -w $kml ] && echo clear >$kml
 	dmesg -c >/dev/null
 fi
 
-if [ "$kernel" = debug ] && { [ -z "$only" ] || echo " $only " | grep -q ' kunit '; }; then
+if [ "$flavour" = debug ] && { [ -z "$only" ] || echo " $only " | grep -q ' kunit '; }; then
 	if insmod /fh/mod/firehose_kunit.ko; then
-		report "PASS debug/kunit: module loads"
+		report "PASS $kernel/kunit: module loads"
 	else
-		report "FAIL debug/kunit: module does not load"
+		report "FAIL $kernel/kunit: module does not load"
 	fi
 	for suite in $(cat /fh/kunit-suites); do
 		res=/sys/kernel/debug/kunit/$suite/results
 		if [ ! -r "$res" ]; then
-			report "FAIL debug/kunit/$suite: suite missing"
+			report "FAIL $kernel/kunit/$suite: suite missing"
 			continue
 		fi
 		cat "$res"
 		# Cases sit one level in; deeper lines are parameters of a case.
-		awk -v pre="debug/kunit/$suite/" '
+		awk -v pre="$kernel/kunit/$suite/" '
 			/^    ok [0-9]+ / { sub(/^    ok [0-9]+ (- )?/, ""); print "PASS " pre $0; n++ }
 			/^    not ok [0-9]+ / { sub(/^    not ok [0-9]+ (- )?/, ""); print "FAIL " pre $0; n++ }
 			END { exit n == 0 }' "$res" >>"$FH_REPORT" ||
-			report "FAIL debug/kunit/$suite: no test results (crashed?)"
+			report "FAIL $kernel/kunit/$suite: no test results (crashed?)"
 	done
 	rmmod firehose_kunit 2>/dev/null
 fi
@@ -59,7 +61,7 @@ smoke() { # smoke NAME COMMAND...
 	fi
 	echo "$name: $out"
 }
-if [ "$kernel" = stock ] && { [ -z "$only" ] || echo " $only " | grep -q ' bench '; }; then
+if [ "$flavour" = stock ] && { [ -z "$only" ] || echo " $only " | grep -q ' bench '; }; then
 	fh_mod_load && fhctl listener add echo 127.0.0.1:7900
 	smoke fh_load_verifies_firehose_echo fh_load -a 127.0.0.1 -p 7900 -c 4 -s 64 -d 4 -t 1
 	smoke fh_load_threads_share_the_connections fh_load -a 127.0.0.1 -p 7900 -c 5 -s 100 -d 3 -t 1 -T 2
@@ -72,7 +74,49 @@ if [ "$kernel" = stock ] && { [ -z "$only" ] || echo " $only " | grep -q ' bench
 	fh_mod_unload
 fi
 
-if [ "$kernel" = debug ]; then
+# The module DKMS built on the host (tests/dkms.sh) loads and serves, and
+# reports the version that fhctl reports: both come from the VERSION file.
+if [ -f /fh/mod/dkms/firehose.ko ] && { [ -z "$only" ] || echo " $only " | grep -q ' dkms '; }; then
+	fh_mod_unload
+	name=$kernel/dkms/module_built_by_dkms_loads_and_serves_echo
+	if ! insmod /fh/mod/dkms/firehose.ko; then
+		report "FAIL $name: insmod failed: $(dmesg | tail -n1)"
+	elif ! fhctl listener add echo 127.0.0.1:7902 ||
+		! out=$(fh_load -a 127.0.0.1 -p 7902 -c 2 -s 64 -d 2 -t 1 2>&1); then
+		report "FAIL $name: $(echo "$out" | tail -n1)"
+	else
+		report "PASS $name"
+	fi
+	name=$kernel/dkms/module_and_fhctl_report_one_version
+	modver=$(cat /sys/module/firehose/version 2>/dev/null)
+	if [ -n "$modver" ] && fhctl --version | grep -qF "$modver"; then
+		report "PASS $name"
+	else
+		report "FAIL $name: module says '$modver', fhctl says '$(fhctl --version)'"
+	fi
+	rmmod firehose || report "FAIL $kernel/dkms: rmmod failed"
+fi
+
+# A module built for the other LTS series must be refused, with the kernel
+# saying why, and leave nothing loaded.
+if [ -f /fh/mod/other/firehose.ko ] && { [ -z "$only" ] || echo " $only " | grep -q ' dkms '; }; then
+	fh_mod_unload
+	name=$kernel/vermagic/module_built_for_another_kernel_is_refused
+	dmesg -c >/dev/null
+	if insmod /fh/mod/other/firehose.ko 2>/tmp/insmod.err; then
+		report "FAIL $name: it loaded"
+		rmmod firehose
+	elif grep -q '^firehose ' /proc/modules; then
+		report "FAIL $name: insmod failed but the module is listed"
+	elif ! dmesg | grep -Eq 'firehose: (disagrees about version|version magic|.*must match the kernel)'; then
+		report "FAIL $name: the kernel gave no reason: $(dmesg | tail -n1)"
+	else
+		report "PASS $name"
+		echo "refused: $(cat /tmp/insmod.err); kernel: $(dmesg | grep firehose | head -n1)"
+	fi
+fi
+
+if [ "$flavour" = debug ]; then
 	if [ -w "$kml" ]; then
 		# An object must stay unreferenced across scans to be reported.
 		sleep 6
@@ -80,19 +124,19 @@ if [ "$kernel" = debug ]; then
 		echo scan >$kml
 		if [ -s $kml ]; then
 			cat $kml
-			report "FAIL debug/kmemleak: $(grep -c '^unreferenced object' $kml) leaked objects"
+			report "FAIL $kernel/kmemleak: $(grep -c '^unreferenced object' $kml) leaked objects"
 		else
-			report "PASS debug/kmemleak: no leaks"
+			report "PASS $kernel/kmemleak: no leaks"
 		fi
 	else
-		report "FAIL debug/kmemleak: $kml not available"
+		report "FAIL $kernel/kmemleak: $kml not available"
 	fi
 	bad=$(dmesg | grep -E 'BUG:|WARNING:|KASAN|UBSAN|circular locking|inconsistent lock|lock held when returning|Oops|general protection|refcount_t:|list_add corruption|list_del corruption' | head -n 3)
 	if [ -n "$bad" ]; then
-		report "FAIL debug/dmesg: kernel report: $(echo "$bad" | head -n1)"
+		report "FAIL $kernel/dmesg: kernel report: $(echo "$bad" | head -n1)"
 		dmesg
 	else
-		report "PASS debug/dmesg: no KASAN, lockdep, BUG, WARN or oops report"
+		report "PASS $kernel/dmesg: no KASAN, lockdep, BUG, WARN or oops report"
 	fi
 fi
 exit 0

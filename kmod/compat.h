@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FH_COMPAT_H
+#define _FH_COMPAT_H
+
+/*
+ * The only place kernel versions differ. firehose supports the 6.1 and 6.12
+ * LTS series; nothing outside this header tests LINUX_VERSION_CODE.
+ */
+#include <linux/version.h>
+#include <linux/bvec.h>
+#include <linux/uio.h>
+#include <linux/net.h>
+#include <net/tcp.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "firehose needs Linux 6.1 or later"
+#endif
+
+/*
+ * Hand @len bytes of @page at @off to a locked TCP socket by reference: the
+ * stack takes its own page reference and never copies the bytes. The caller
+ * has checked sendpage_ok(@page). Below 6.5 this is kernel_sendpage_locked();
+ * 6.5 removed sendpage, and a bvec iterator with MSG_SPLICE_PAGES does the
+ * same through sendmsg (as nvmet-tcp and sunrpc do). Returns bytes taken,
+ * possibly short, or a negative error.
+ */
+static inline int fh_sendpage_locked(struct sock *sk, struct page *page,
+				     u32 off, u32 len, int flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+	return kernel_sendpage_locked(sk, page, off, len, flags);
+#else
+	struct msghdr msg = { .msg_flags = flags | MSG_SPLICE_PAGES };
+	struct bio_vec bvec;
+
+	bvec_set_page(&bvec, page, len, off);
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bvec, 1, len);
+	return tcp_sendmsg_locked(sk, &msg, len);
+#endif
+}
+
+#endif /* _FH_COMPAT_H */
