@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fhctl -b FILE runs one command per line and stops at the first error,
+ * naming FILE:LINE; --dry-run checks every line and changes nothing.
+ * fhctl apply FILE makes the running listeners and settings equal the file:
+ * it adds, replaces and deletes listeners, keeps identical ones with their
+ * connections, changes only settings that differ, and changes nothing at
+ * all when the file has a bad line or the kernel refuses one of its changes.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fh_util.h"
+#include "fh_harness.h"
+
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+#define DEFAULT_SETTINGS "set max-connections 100000 idle-timeout 60s send-timeout 30s"
+
+/* Which of fhctl's output streams the caller wants to see. */
+#define STDOUT_ONLY	"2>/dev/null"
+#define STDERR_ONLY	"2>&1 >/dev/null"
+
+static int fhctl_v(char *out, size_t len, const char *streams, const char *fmt,
+		   va_list ap)
+{
+	char cmd[512];
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	return fh_run(out, len, "{ fhctl %s %s; }", cmd, streams);
+}
+
+/* Runs fhctl; out gets its stdout only. Returns the exit status. */
+static int __attribute__((format(printf, 3, 4)))
+fhctl_out(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fhctl_v(out, len, STDOUT_ONLY, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* Runs fhctl; err gets its stderr only. Returns the exit status. */
+static int __attribute__((format(printf, 3, 4)))
+fhctl_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fhctl_v(err, len, STDERR_ONLY, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* err is exactly one line, "fhctl: ...", that mentions needle. */
+static void expect_error_line(struct __test_metadata *_metadata, const char *err,
+			      const char *needle)
+{
+	size_t n = strlen(err);
+
+	EXPECT_EQ(0, strncmp(err, "fhctl: ", 7)) TH_LOG("stderr: %s", err);
+	EXPECT_TRUE(n && err[n - 1] == '\n' && strchr(err, '\n') == err + n - 1)
+		TH_LOG("not exactly one line on stderr: '%s'", err);
+	EXPECT_NE(NULL, strstr(err, needle)) TH_LOG("no '%s' in: %s", needle, err);
+}
+
+/* Lines of s that start with prefix. */
+static int count_lines_starting(const char *s, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	int n = 0;
+
+	while (*s) {
+		if (!strncmp(s, prefix, plen))
+			n++;
+		s = strchr(s, '\n');
+		if (!s)
+			break;
+		s++;
+	}
+	return n;
+}
+
+/* `fhctl listener list -j`, or "" when it fails. */
+static void listeners_json(char *out, size_t len)
+{
+	if (fhctl_out(out, len, "listener list -j"))
+		out[0] = '\0';
+}
+
+/* `fhctl show settings`, or "" when it fails. */
+static void settings_text(char *out, size_t len)
+{
+	if (fhctl_out(out, len, "show settings"))
+		out[0] = '\0';
+}
+
+/*
+ * The CPUS column of `fhctl listener list` for address into cpus; false
+ * when the address is not listed.
+ */
+static bool listed(const char *address, char *cpus, size_t len)
+{
+	char out[8192], proto[32], addr[80], c[300];
+	const char *row;
+
+	if (fhctl_out(out, sizeof(out), "listener list"))
+		return false;
+	for (row = strchr(out, '\n'); row && row[1]; row = strchr(row, '\n')) {
+		row++;
+		if (sscanf(row, "%31s %79s %299s", proto, addr, c) == 3 && !strcmp(addr, address)) {
+			if (cpus)
+				snprintf(cpus, len, "%s", c);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The ACCEPTED column of `fhctl listener list` for address; -1 if not listed. */
+static long long listed_accepted(const char *address)
+{
+	char out[8192], proto[32], addr[80], c[300];
+	const char *row;
+	long long acc;
+
+	if (fhctl_out(out, sizeof(out), "listener list"))
+		return -1;
+	for (row = strchr(out, '\n'); row && row[1]; row = strchr(row, '\n')) {
+		row++;
+		if (sscanf(row, "%31s %79s %299s %lld", proto, addr, c, &acc) == 4 &&
+		    !strcmp(addr, address))
+			return acc;
+	}
+	return -1;
+}
+
+/* Every CPU, as the kernel lists a listener added without --cpus. */
+static void all_cpus(char *buf, size_t len)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n <= 1)
+		snprintf(buf, len, "0");
+	else
+		snprintf(buf, len, "0-%ld", n - 1);
+}
+
+FIXTURE(apply) {
+	int port;
+	char a[64], b[64], c[64];	/* three addresses no other test uses */
+	char conf[128];			/* the command file of the test */
+};
+
+FIXTURE_SETUP(apply)
+{
+	ASSERT_EQ(0, fh_module_load());
+	self->port = fh_test_port(21000);
+	snprintf(self->a, sizeof(self->a), "127.0.0.1:%d", self->port);
+	snprintf(self->b, sizeof(self->b), "127.0.0.1:%d", self->port + 1);
+	snprintf(self->c, sizeof(self->c), "[::1]:%d", self->port + 2);
+	snprintf(self->conf, sizeof(self->conf), "/tmp/apply_test.%d.conf", (int)getpid());
+	/* Each test starts from no listener at all. */
+	ASSERT_FALSE(listed(self->a, NULL, 0) || listed(self->b, NULL, 0) ||
+		     listed(self->c, NULL, 0));
+}
+
+FIXTURE_TEARDOWN(apply)
+{
+	char out[256];
+
+	if (!fh_module_loaded())
+		fh_module_load();
+	fh_run(out, sizeof(out), "fhctl listener del %s", self->a);
+	fh_run(out, sizeof(out), "fhctl listener del %s", self->b);
+	fh_run(out, sizeof(out), "fhctl listener del '%s'", self->c);
+	fh_fhctl_ok(DEFAULT_SETTINGS);
+	unlink(self->conf);
+}
+
+/* Writes the test's command file. */
+static void __attribute__((format(printf, 3, 4)))
+write_conf(struct __test_metadata *_metadata, const char *path, const char *fmt, ...)
+{
+	FILE *f = fopen(path, "w");
+	va_list ap;
+
+	ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	ASSERT_EQ(0, fclose(f));
+}
+
+/* ---- fhctl -b --------------------------------------------------------- */
+
+TEST_F(apply, batch_runs_every_line)
+{
+	char cpus[300], out[512];
+
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "listener add echo \"%s\" --cpus 0\n"
+		   "set idle-timeout 30s\n",
+		   self->a, self->c);
+	ASSERT_EQ(0, fh_fhctl_ok("-b %s", self->conf));
+	EXPECT_TRUE(listed(self->a, NULL, 0));
+	ASSERT_TRUE(listed(self->c, cpus, sizeof(cpus)));
+	EXPECT_STREQ("0", cpus);
+	settings_text(out, sizeof(out));
+	EXPECT_NE(NULL, strstr(out, "idle-timeout 30s\n")) TH_LOG("%s", out);
+}
+
+TEST_F(apply, batch_reads_standard_input_for_dash)
+{
+	char out[1024];
+
+	EXPECT_EQ(0, fh_run(out, sizeof(out), "printf 'listener add echo %s\\n' | fhctl -b -",
+			    self->a)) TH_LOG("%s", out);
+	EXPECT_TRUE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, batch_error_names_the_line_and_stops_there)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "listener add gopher %s\n"
+		   "listener add echo %s\n",
+		   self->a, self->b, self->c);
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: listener add: unknown protocol", self->conf);
+	expect_error_line(_metadata, err, want);
+	/* The line before ran; the line after did not. */
+	EXPECT_TRUE(listed(self->a, NULL, 0));
+	EXPECT_FALSE(listed(self->b, NULL, 0));
+	EXPECT_FALSE(listed(self->c, NULL, 0));
+}
+
+TEST_F(apply, batch_usage_error_names_the_line_and_exits_2)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "set idle-timeout 50ms\n"
+		   "listener add echo %s\n",
+		   self->a, self->b);
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: idle-timeout 50ms out of range", self->conf);
+	expect_error_line(_metadata, err, want);
+	EXPECT_FALSE(listed(self->b, NULL, 0));
+}
+
+TEST_F(apply, batch_ignores_comments_and_blank_lines)
+{
+	char out[1024];
+
+	write_conf(_metadata, self->conf,
+		   "# listeners\n"
+		   "\n"
+		   "   \t\n"
+		   "  # listener add echo %s\n"
+		   "listener add echo %s   # the only one\n"
+		   "#\n",
+		   self->b, self->a);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "-b %s", self->conf));
+	EXPECT_STREQ("", out);
+	EXPECT_TRUE(listed(self->a, NULL, 0));
+	EXPECT_FALSE(listed(self->b, NULL, 0));
+}
+
+TEST_F(apply, batch_error_line_counts_comments_and_blank_lines)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf,
+		   "# a comment\n"
+		   "\n"
+		   "listener add echo %s\n"
+		   "\n"
+		   "listener frobnicate\n",
+		   self->a);
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:5: listener: unknown subcommand", self->conf);
+	expect_error_line(_metadata, err, want);
+}
+
+TEST_F(apply, batch_unterminated_quote_is_an_error_naming_the_line)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add \"echo %s\n",
+		   self->a, self->b);
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: unterminated quote", self->conf);
+	expect_error_line(_metadata, err, want);
+}
+
+TEST_F(apply, batch_dry_run_applies_nothing)
+{
+	char before_l[8192], after_l[8192], before_s[512], after_s[512];
+
+	listeners_json(before_l, sizeof(before_l));
+	settings_text(before_s, sizeof(before_s));
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "listener add echo %s --cpus 0\n"
+		   "set max-connections 5 idle-timeout 1s\n"
+		   "listener del %s\n",
+		   self->a, self->b, self->a);
+	ASSERT_EQ(0, fh_fhctl_ok("-b %s --dry-run", self->conf));
+	ASSERT_EQ(0, fh_fhctl_ok("--dry-run -b %s", self->conf));
+	listeners_json(after_l, sizeof(after_l));
+	settings_text(after_s, sizeof(after_s));
+	EXPECT_STREQ(before_l, after_l);
+	EXPECT_STREQ(before_s, after_s);
+}
+
+TEST_F(apply, batch_dry_run_reports_an_error_with_its_line)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "listener add echo %s\n"
+		   "listener add echo 127.0.0.1:65536\n",
+		   self->a, self->b);
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s --dry-run", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:3: bad port '65536'", self->conf);
+	expect_error_line(_metadata, err, want);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+	EXPECT_FALSE(listed(self->b, NULL, 0));
+}
+
+TEST_F(apply, batch_dry_run_needs_no_module)
+{
+	char out[1024], err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "listener add echo %s\nshow settings\n", self->a);
+	ASSERT_EQ(0, fh_module_unload());
+	EXPECT_EQ(0, fhctl_out(out, sizeof(out), "-b %s --dry-run", self->conf));
+	EXPECT_NE(NULL, strstr(out, "2 commands checked")) TH_LOG("%s", out);
+	/* A real run of the same file does need it. */
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:1: firehose module not loaded", self->conf);
+	expect_error_line(_metadata, err, want);
+	ASSERT_EQ(0, fh_module_load());
+}
+
+/* ---- fhctl apply ------------------------------------------------------ */
+
+TEST_F(apply, apply_adds_missing_listeners)
+{
+	char out[4096], cpus[300], want[128];
+
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\nlistener add echo %s --cpus 0\n", self->a, self->b);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "added echo %s ", self->a);
+	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "added echo %s cpus 0\n", self->b);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, count_lines_starting(out, "apply: 2 added, 0 replaced, 0 deleted"))
+		TH_LOG("%s", out);
+	EXPECT_TRUE(listed(self->a, NULL, 0));
+	ASSERT_TRUE(listed(self->b, cpus, sizeof(cpus)));
+	EXPECT_STREQ("0", cpus);
+}
+
+TEST_F(apply, apply_deletes_listeners_not_in_the_file)
+{
+	char out[4096], want[128];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->b));
+	write_conf(_metadata, self->conf, "listener add echo %s\n", self->a);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "deleted echo %s ", self->b);
+	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_TRUE(listed(self->a, NULL, 0));
+	EXPECT_FALSE(listed(self->b, NULL, 0));
+}
+
+TEST_F(apply, apply_of_an_empty_file_deletes_every_listener)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	write_conf(_metadata, self->conf, "# nothing\n");
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	EXPECT_EQ(1, count_lines_starting(out, "apply: 0 added, 0 replaced, 1 deleted"))
+		TH_LOG("%s", out);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, apply_keeps_an_unchanged_listener_and_its_connection)
+{
+	char in[1000], back[sizeof(in)], out[4096], want[128];
+	int fd;
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	fd = fh_connect("127.0.0.1", self->port);
+	ASSERT_LE(0, fd) TH_LOG("connect: %s", strerror(errno));
+	fh_fill_random(in, sizeof(in), 1);
+	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), back, 10000));
+	ASSERT_EQ(1, listed_accepted(self->a));
+
+	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add echo %s\n",
+		   self->a, self->b);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "kept echo %s ", self->a);
+	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	/* The same listener, not a new one at the same address: its count stays. */
+	EXPECT_EQ(1, listed_accepted(self->a));
+
+	/* The same connection is still served. */
+	fh_fill_random(in, sizeof(in), 2);
+	memset(back, 0, sizeof(back));
+	EXPECT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), back, 10000));
+	EXPECT_EQ(0, memcmp(in, back, sizeof(in)));
+	close(fd);
+}
+
+TEST_F(apply, apply_keeps_a_listener_whose_cpu_list_is_written_differently)
+{
+	char out[4096], cpus[300], want[512];
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 2)
+		SKIP(return, "needs two CPUs");
+	/* Added without --cpus: every worker CPU, listed as 0-N. */
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	all_cpus(cpus, sizeof(cpus));
+	write_conf(_metadata, self->conf, "listener add echo %s --cpus %ld,0-%ld,0\n", self->a,
+		   n - 1, n - 1);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "kept echo %s cpus %s\n", self->a, cpus);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+}
+
+TEST_F(apply, apply_replaces_a_listener_whose_cpus_differ)
+{
+	char out[4096], cpus[300], want[128];
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	write_conf(_metadata, self->conf, "listener add echo %s --cpus 0\n", self->a);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "replaced echo %s cpus 0 (was echo cpus ", self->a);
+	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	ASSERT_TRUE(listed(self->a, cpus, sizeof(cpus)));
+	EXPECT_STREQ("0", cpus);
+}
+
+TEST_F(apply, apply_changes_a_setting_that_differs)
+{
+	char out[4096], settings[512];
+
+	write_conf(_metadata, self->conf, "set idle-timeout 30s max-connections 100000\n");
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	EXPECT_EQ(1, count_lines_starting(out, "set idle-timeout 30s (was 60s)\n"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(1, count_lines_starting(out, "kept max-connections 100000\n"))
+		TH_LOG("%s", out);
+	settings_text(settings, sizeof(settings));
+	EXPECT_NE(NULL, strstr(settings, "idle-timeout 30s\n")) TH_LOG("%s", settings);
+}
+
+TEST_F(apply, second_apply_is_a_no_op)
+{
+	char first[8192], second[8192], out[4096];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->b));
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "listener add echo \"%s\" --cpus 0\n"
+		   "set idle-timeout 30s\n",
+		   self->a, self->c);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	listeners_json(first, sizeof(first));
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	listeners_json(second, sizeof(second));
+	EXPECT_STREQ(first, second);
+	EXPECT_EQ(0, count_lines_starting(out, "added ")) TH_LOG("%s", out);
+	EXPECT_EQ(0, count_lines_starting(out, "deleted ")) TH_LOG("%s", out);
+	EXPECT_EQ(0, count_lines_starting(out, "replaced ")) TH_LOG("%s", out);
+	EXPECT_EQ(0, count_lines_starting(out, "set ")) TH_LOG("%s", out);
+	EXPECT_EQ(1, count_lines_starting(out,
+					  "apply: 0 added, 0 replaced, 0 deleted, 2 kept, 0 settings changed\n"))
+		TH_LOG("%s", out);
+}
+
+TEST_F(apply, apply_with_a_bad_line_changes_nothing)
+{
+	char before_l[8192], after_l[8192], before_s[512], after_s[512], err[1024], want[256];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	listeners_json(before_l, sizeof(before_l));
+	settings_text(before_s, sizeof(before_s));
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "set idle-timeout 30s\n"
+		   "listener add echo 127.0.0.1\n",
+		   self->b);
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:3: bad address", self->conf);
+	expect_error_line(_metadata, err, want);
+	listeners_json(after_l, sizeof(after_l));
+	settings_text(after_s, sizeof(after_s));
+	EXPECT_STREQ(before_l, after_l);
+	EXPECT_STREQ(before_s, after_s);
+}
+
+TEST_F(apply, apply_refuses_other_commands_naming_the_line)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "listener add echo %s\nlistener del %s\n", self->a,
+		   self->a);
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: apply: only 'listener add' and 'set'",
+		 self->conf);
+	expect_error_line(_metadata, err, want);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, apply_with_a_cpu_without_a_worker_changes_nothing)
+{
+	char before[8192], after[8192], err[1024], want[256];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	listeners_json(before, sizeof(before));
+	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add echo %s --cpus 0,999\n",
+		   self->b, self->c);
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: listener add: CPU 999 has no firehose worker",
+		 self->conf);
+	expect_error_line(_metadata, err, want);
+	listeners_json(after, sizeof(after));
+	EXPECT_STREQ(before, after);
+}
+
+TEST_F(apply, apply_refused_by_the_kernel_undoes_its_changes)
+{
+	char before_l[8192], after_l[8192], before_s[512], after_s[512], err[1024], want[256];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	listeners_json(before_l, sizeof(before_l));
+	settings_text(before_s, sizeof(before_s));
+	/* b is added first, then the kernel refuses c's protocol. */
+	write_conf(_metadata, self->conf,
+		   "listener add echo %s\n"
+		   "set idle-timeout 30s\n"
+		   "listener add gopher \"%s\"\n",
+		   self->b, self->c);
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:3: listener add %s: unknown protocol",
+		 self->conf, self->c);
+	expect_error_line(_metadata, err, want);
+	EXPECT_NE(NULL, strstr(err, "nothing changed")) TH_LOG("%s", err);
+	listeners_json(after_l, sizeof(after_l));
+	settings_text(after_s, sizeof(after_s));
+	EXPECT_STREQ(before_l, after_l);
+	EXPECT_STREQ(before_s, after_s);
+}
+
+TEST_F(apply, apply_dry_run_says_what_it_would_do_and_changes_nothing)
+{
+	char before[8192], after[8192], out[4096], want[128];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
+	listeners_json(before, sizeof(before));
+	write_conf(_metadata, self->conf, "listener add echo %s\n", self->b);
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s --dry-run", self->conf));
+	snprintf(want, sizeof(want), "would add echo %s ", self->b);
+	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "would delete echo %s ", self->a);
+	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "nothing changed")) TH_LOG("%s", out);
+	listeners_json(after, sizeof(after));
+	EXPECT_STREQ(before, after);
+}
+
+TEST_F(apply, apply_of_a_missing_file_fails)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "apply /nonexistent/firehose.conf"));
+	expect_error_line(_metadata, err,
+			  "fhctl: /nonexistent/firehose.conf: No such file or directory");
+}
+
+TEST_HARNESS_MAIN
