@@ -23,7 +23,8 @@ BUILD   := build
 CC      ?= cc
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude \
 	-DFH_VERSION='"$(VERSION)"'
-KSRC     = $(shell $(VMDIR)/kernel.sh src 6.12)
+# kselftest_harness.h from 6.1: 6.12's trips gcc 12's -Wclobbered under -Werror.
+KSRC     = $(shell $(VMDIR)/kernel.sh src 6.1)
 FH_KERNELS ?= $(shell $(VMDIR)/kernel.sh names)
 export FH_KERNELS
 
@@ -115,9 +116,14 @@ dkms-tree:
 		Kbuild kmod include $(DKMS_SRC)/
 	cp VERSION dkms.conf $(DKMS_SRC)/
 
+# Built and installed for every kernel whose headers are installed; DKMS
+# rebuilds it for kernels installed later (AUTOINSTALL).
 dkms-install: dkms-tree
 	dkms add firehose/$(VERSION)
-	dkms install firehose/$(VERSION)
+	n=0; for b in /lib/modules/*/build; do \
+		[ -d "$$b" ] || continue; k=$${b#/lib/modules/}; k=$${k%/build}; \
+		dkms install firehose/$(VERSION) -k "$$k" || exit 1; n=$$((n + 1)); \
+	done; [ $$n -gt 0 ] || { echo "no kernel headers installed: apt-get install linux-headers-$$(uname -r)" >&2; exit 1; }
 
 dkms-uninstall:
 	-dkms remove firehose/$(VERSION) --all
