@@ -53,8 +53,12 @@ module:
 
 fhctl: userspace/fhctl
 
-userspace/fhctl: userspace/fhctl.c include/uapi/firehose.h VERSION
-	$(CC) $(USER_CFLAGS) -o $@ userspace/fhctl.c $(shell pkg-config --cflags --libs libmnl)
+# One file per concern (fhctl.h says which); any of them changing rebuilds.
+FHCTL_SRCS := $(wildcard userspace/*.c)
+FHCTL_HDRS := $(wildcard userspace/*.h)
+
+userspace/fhctl: $(FHCTL_SRCS) $(FHCTL_HDRS) include/uapi/firehose.h VERSION
+	$(CC) $(USER_CFLAGS) -o $@ $(FHCTL_SRCS) $(shell pkg-config --cflags --libs libmnl)
 
 # kselftest_harness.h comes from the linux-source tarball, never from the repo.
 $(BUILD)/kselftest/kselftest_harness.h:

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What fhctl's files share. fhctl.c has main(), the command table and error
+ * reporting; genl.c the generic netlink layer; parse.c argument parsing;
+ * output.c text and JSON formatting; listener.c, stats.c, settings.c,
+ * batch.c and apply.c one object or command each.
+ */
+#ifndef FHCTL_H
+#define FHCTL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+
+#include "uapi/firehose.h"
+
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+/* ------------------------------------------------------------------------ */
+/* fhctl.c: error reporting and command table                               */
+
+struct cmd {
+	const char *word;	/* first command word */
+	const char *sub;	/* second command word, NULL if none */
+	int (*fn)(int argc, char **argv);
+	const char *synopsis;
+};
+
+/* The command being run, so usage errors can quote its synopsis. */
+extern const struct cmd *cur_cmd;
+
+/*
+ * The file being read by -b or apply, and its line (0: the file as a whole),
+ * so that every error names where it comes from.
+ */
+extern const char *batch_name;
+extern unsigned long batch_line;
+
+/* --dry-run: check everything, send nothing that changes state. */
+extern bool dry_run;
+
+void __attribute__((format(printf, 2, 3), noreturn))
+vdie(int status, const char *fmt, ...);
+
+#define die(...)	vdie(EXIT_RUNTIME, __VA_ARGS__)
+/* A value the user typed is wrong; the message itself says what is expected. */
+#define bad_value(...)	vdie(EXIT_USAGE, __VA_ARGS__)
+
+/* The shape of the command line is wrong: append the synopsis as the hint. */
+void __attribute__((format(printf, 1, 2), noreturn))
+usage_err(const char *fmt, ...);
+void __attribute__((noreturn)) usage_ok(void);
+
+const struct cmd *find_cmd(const char *word, const char *sub);
+/* @argv[0] is the command's first word. */
+int run_command(int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* genl.c: generic netlink helper layer                                      */
+
+struct genl {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	uint16_t family;
+	/* Netlink headers are read in place: keep them aligned. Requests are small. */
+	_Alignas(NLMSG_ALIGNTO) char tx[8192];
+	char *rx;
+	/* Outcome of the last genl_talk() that failed. */
+	int err;		/* positive errno */
+	char msg[256];		/* extack message, may be empty */
+};
+
+/* Open a socket and resolve the firehose family; exits on failure. */
+void genl_open(struct genl *g, const char *ctx);
+void genl_close(struct genl *g);
+/* A firehose request; fails hard if a dry run would change state. */
+struct nlmsghdr *fh_msg(struct genl *g, uint8_t cmd, uint16_t flags);
+/*
+ * Send @nlh and feed every reply to @cb until the ack (or the end of a dump).
+ * Returns 0, or -1 with g->err and possibly g->msg describing the failure.
+ */
+int genl_talk(struct genl *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+/* What the last failed genl_talk() said, for an error line. */
+const char *genl_strerror(const struct genl *g, char *buf, size_t size);
+void __attribute__((noreturn)) genl_report(const struct genl *g, const char *ctx);
+/* genl_talk() that reports any failure and exits. */
+void genl_do(struct genl *g, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
+	     const char *ctx);
+
+/* Counters are u64, but accept a u32 too rather than fail on a narrow one. */
+bool attr_get_uint(const struct nlattr *attr, uint64_t *out);
+/* mnl_attr_parse() callback filling a table of FH_A_MAX + 1 attributes. */
+int fh_attr_cb(const struct nlattr *attr, void *data);
+/* A string attribute, cut to @size; "-" when absent. */
+void copy_str_attr(char *dst, size_t size, const struct nlattr *attr);
+
+/* ------------------------------------------------------------------------ */
+/* parse.c: argument parsing                                                 */
+
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Decimal digits only: no sign, no blanks, no base prefix, no overflow. */
+bool parse_u64(const char *s, uint64_t *out);
+
+struct endpoint {
+	uint16_t family;
+	uint16_t port;
+	unsigned char addr[16];	/* network order, 4 or 16 bytes used */
+};
+
+size_t addr_len(uint16_t family);
+void parse_endpoint(const char *s, struct endpoint *ep);
+/* The syntax of a cpulist; which CPUs have workers is up to the kernel. */
+void check_cpulist(const char *s);
+/* Returns milliseconds; UINT64_MAX for a well-formed value too large to hold. */
+bool parse_duration_ms(const char *s, uint64_t *ms);
+/* Decimal seconds, e.g. 2 or 0.5. */
+bool parse_interval(const char *s, double *out);
+
+#define MAX_POS		8
+
+struct opts {
+	const char *pos[MAX_POS];	/* positional words, in order */
+	int npos;
+	int max_pos;		/* more than this is an error */
+	bool json;
+	bool per_cpu;
+	bool watch;
+	bool dry_run;
+	const char *cpus, *root, *mem, *count, *interval;
+};
+
+enum {
+	O_CPUS = 1 << 0,
+	O_ROOT_MEM = 1 << 1,
+	O_STATS = 1 << 2,
+	O_DRY_RUN = 1 << 3,
+};
+
+void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
+
+/* ------------------------------------------------------------------------ */
+/* output.c: formatting, text tables and JSON                                */
+
+void format_endpoint(char *buf, size_t size, uint16_t family,
+		     const unsigned char *addr, uint16_t port);
+const char *format_ms(char *buf, size_t size, uint64_t ms);
+int u64_width(uint64_t v);
+int max_int(int a, int b);
+void json_str(const char *s);
+
+/* ------------------------------------------------------------------------ */
+/* listener.c: listener add / del / list                                     */
+
+/* A checked "listener add": what a real run would send. */
+struct listener_req {
+	const char *proto;
+	struct endpoint ep;
+	const char *cpus;	/* NULL: every worker CPU */
+};
+
+struct listener {
+	struct endpoint ep;
+	char proto[FH_PROTO_NAME_MAX];
+	char address[INET6_ADDRSTRLEN + 8];
+	char cpus[FH_CPULIST_MAX];
+	uint64_t accepted, active;
+};
+
+struct listener_list {
+	struct listener *v;
+	size_t n, cap;
+};
+
+void parse_listener_add(int argc, char **argv, struct listener_req *r);
+/* Return 0, or -1 with g->err set. */
+int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
+		 const char *cpus);
+int listener_del(struct genl *g, const struct endpoint *ep);
+/* Dump callback: appends each listener to a struct listener_list. */
+int listener_cb(const struct nlmsghdr *nlh, void *data);
+
+int cmd_listener_add(int argc, char **argv);
+int cmd_listener_del(int argc, char **argv);
+int cmd_listener_list(int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* stats.c                                                                   */
+
+struct stat_row {
+	uint32_t cpu;
+	uint64_t v[FH_STAT_MAX + 1];
+};
+
+struct stats {
+	struct stat_row total;
+	struct stat_row *cpus;
+	size_t n, cap;
+};
+
+/* Returns 0, or -1 with g->err set; the caller decides how to report. */
+int stats_fetch(struct genl *g, struct stats *st);
+
+int cmd_stats(int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* settings.c: set / show settings                                           */
+
+struct setting {
+	const char *name;
+	int attr;
+	bool duration;
+};
+
+/* The settings, in the order "show settings" prints them. */
+#define NSETTINGS	3
+extern const struct setting settings[];
+
+/* A checked "set": given[k] says whether value[k] is to be set. */
+struct settings_req {
+	bool given[NSETTINGS];
+	uint32_t value[NSETTINGS];
+};
+
+struct settings_reply {
+	bool have[FH_A_MAX + 1];
+	uint32_t v[FH_A_MAX + 1];
+};
+
+void parse_set(int argc, char **argv, struct settings_req *r);
+/* Several settings in one request are applied by the kernel together. */
+int settings_set(struct genl *g, const struct settings_req *r);
+/* Reply callback filling a struct settings_reply. */
+int settings_cb(const struct nlmsghdr *nlh, void *data);
+const char *setting_str(const struct setting *s, uint32_t v, char *buf, size_t size);
+
+int cmd_set(int argc, char **argv);
+int cmd_show_settings(int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* batch.c: command files (-b, and the reading half of apply)                */
+
+/* The words of one line; they point into the line. */
+struct words {
+	char **v;
+	int n, cap;
+};
+
+struct cmd_file {
+	FILE *f;
+	char *line;
+	size_t cap;
+	struct words w;
+};
+
+/* "-" is standard input. Errors from here on name the file. */
+void cmd_file_open(struct cmd_file *cf, const char *path);
+/* The next line that has words (in cf->w); false at the end of the file. */
+bool cmd_file_next(struct cmd_file *cf);
+void cmd_file_close(struct cmd_file *cf);
+
+int run_batch(const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* apply.c                                                                   */
+
+int cmd_apply(int argc, char **argv);
+
+#endif /* FHCTL_H */

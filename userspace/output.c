@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fhctl's output helpers: values formatted as the user types them, column
+ * widths for text tables, and JSON strings.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "fhctl.h"
+
+void format_endpoint(char *buf, size_t size, uint16_t family,
+			    const unsigned char *addr, uint16_t port)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	if (family == AF_INET6)
+		snprintf(buf, size, "[%s]:%u", host, port);
+	else
+		snprintf(buf, size, "%s:%u", host, port);
+}
+
+const char *format_ms(char *buf, size_t size, uint64_t ms)
+{
+	if (!ms)
+		snprintf(buf, size, "off");
+	else if (ms % 1000)
+		snprintf(buf, size, "%" PRIu64 "ms", ms);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", ms / 1000);
+	return buf;
+}
+
+int u64_width(uint64_t v)
+{
+	char buf[24];
+
+	return snprintf(buf, sizeof(buf), "%" PRIu64, v);
+}
+
+int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
