@@ -88,6 +88,10 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	}
 
 	tcp_sock_set_nodelay(sk);
+	/* Urgent data stays in the stream: see fh_conn_urg_inline(). */
+	lock_sock(sk);
+	sock_set_flag(sk, SOCK_URGINLINE);
+	release_sock(sk);
 	list_add_tail(&c->lru, &w->quiet);
 	c->last_active = jiffies;
 	w->stats.accepted++;
@@ -124,11 +128,13 @@ void fh_conn_put(struct fh_conn *c)
 
 static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 {
-	struct sock *sk = c->sock->sk;
 	struct fh_worker *w = c->w;
+	struct sock *sk;
 
+	/* Closed already: c->sock is gone. */
 	if (c->closed)
 		return;
+	sk = c->sock->sk;
 	c->closed = true;
 	list_del(&c->lru);
 	trace_fh_close(sk, why);
@@ -186,6 +192,27 @@ static int fh_recv_actor(read_descriptor_t *desc, struct sk_buff *skb,
 }
 
 /*
+ * tcp_read_sock() stops short of urgent data and never moves past it: one
+ * MSG_OOB byte would wedge the connection, and each later packet would cost
+ * an empty turn. Connections take urgent data inline, as SO_OOBINLINE does
+ * (SOCK_URGINLINE also keeps TCP from skipping an urgent byte we have not
+ * read when the next urgent pointer arrives). When the read has reached the
+ * urgent byte, drop the mark as tcp_recvmsg() does once it reads past it,
+ * and the byte is read in its place in the stream. Socket locked.
+ */
+static void fh_conn_urg_inline(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (likely(!READ_ONCE(tp->urg_data)) || tp->urg_seq != tp->copied_seq)
+		return;
+	if (tp->urg_data & TCP_URG_VALID) {
+		WRITE_ONCE(tp->urg_data, 0);
+		tcp_fast_path_check(sk);
+	}
+}
+
+/*
  * Read only what the protocol can hold: the rest waits in the socket.
  * Called with the socket locked.
  */
@@ -200,6 +227,7 @@ static int fh_conn_read(struct fh_conn *c)
 		max = FH_CONN_DEFAULT_HELD;
 	if (held >= max || skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return 0;
+	fh_conn_urg_inline(sk);
 	desc.arg.data = c;
 	desc.count = max - held;
 	desc.error = 0;

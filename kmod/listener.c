@@ -80,8 +80,19 @@ void fh_lsock_accept(struct fh_lsock *ls)
 		return;		/* closed while the event was queued */
 	for (i = 0; i < FH_ACCEPT_BATCH; i++) {
 		ret = kernel_accept(ls->sock, &sock, O_NONBLOCK);
-		if (ret)
+		if (ret == -EAGAIN)
 			return;
+		if (ret) {
+			/*
+			 * Not EAGAIN (no memory for the new socket, most
+			 * likely): the connections behind it raise no new
+			 * data_ready, so returning here would strand them
+			 * until the next one arrives. Count it and retry
+			 * after the other events, as for a full batch.
+			 */
+			w->stats.errors++;
+			break;
+		}
 		if (atomic_inc_return(&fh_nr_conns) > READ_ONCE(fh_settings.max_conns)) {
 			atomic_dec(&fh_nr_conns);
 			w->stats.refused++;
@@ -202,7 +213,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 		    struct netlink_ext_ack *extack)
 {
 	struct fh_listener_net *ln = net_generic(net, fh_listener_net_id);
-	unsigned int n = cpumask_weight(&req->cpus), cpu, i;
+	unsigned int n = cpumask_weight(req->cpus), cpu, i;
 	struct fh_listener *l;
 	int ret;
 
@@ -212,7 +223,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 	kref_init(&l->ref);
 	l->net = net;
 	l->proto = req->proto;
-	cpumask_copy(&l->cpus, &req->cpus);
+	cpumask_copy(&l->cpus, req->cpus);
 	fh_req_to_addr(req, &l->addr, &l->addrlen);
 
 	mutex_lock(&fh_cfg_mutex);
@@ -221,7 +232,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 		ret = -EEXIST;
 		goto err;
 	}
-	for_each_cpu(cpu, &req->cpus) {
+	for_each_cpu(cpu, req->cpus) {
 		struct fh_lsock *ls = &l->lsocks[l->nr_lsocks];
 
 		ls->ev.type = FH_EV_LSOCK;

@@ -43,7 +43,8 @@ struct fh_listen_req {
 	u16 family;
 	u16 port;
 	u8 addr[16];
-	struct cpumask cpus;
+	/* Off the stack where CPUs are many (CPUMASK_OFFSTACK): 1 KiB at 8,192. */
+	cpumask_var_t cpus;
 };
 
 int fh_listener_add(struct net *net, const struct fh_listen_req *req,

@@ -88,10 +88,34 @@ static int fh_parse_addr(struct genl_info *info, struct fh_listen_req *req)
 	return 0;
 }
 
+static int fh_parse_cpus(struct genl_info *info, struct cpumask *cpus)
+{
+	struct nlattr *a = info->attrs[FH_A_CPUS];
+	unsigned int cpu;
+
+	if (!a) {
+		for_each_possible_cpu(cpu)
+			if (fh_worker_of(cpu))
+				cpumask_set_cpu(cpu, cpus);
+		return 0;
+	}
+	if (cpulist_parse(nla_data(a), cpus) || cpumask_empty(cpus)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "bad cpulist");
+		return -EINVAL;
+	}
+	for_each_cpu(cpu, cpus) {
+		if (!fh_worker_of(cpu)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "a listed CPU has no firehose worker");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fh_listen_req req = { };
-	unsigned int cpu;
 	bool known;
 	int ret;
 
@@ -110,29 +134,12 @@ static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
 				    "unknown protocol");
 		return -EINVAL;
 	}
-
-	cpumask_clear(&req.cpus);
-	if (info->attrs[FH_A_CPUS]) {
-		if (cpulist_parse(nla_data(info->attrs[FH_A_CPUS]), &req.cpus) ||
-		    cpumask_empty(&req.cpus)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[FH_A_CPUS],
-					    "bad cpulist");
-			return -EINVAL;
-		}
-		for_each_cpu(cpu, &req.cpus) {
-			if (!fh_worker_of(cpu)) {
-				NL_SET_ERR_MSG_ATTR(info->extack,
-						    info->attrs[FH_A_CPUS],
-						    "a listed CPU has no firehose worker");
-				return -EINVAL;
-			}
-		}
-	} else {
-		for_each_possible_cpu(cpu)
-			if (fh_worker_of(cpu))
-				cpumask_set_cpu(cpu, &req.cpus);
-	}
-	return fh_listener_add(genl_info_net(info), &req, info->extack);
+	if (!zalloc_cpumask_var(&req.cpus, GFP_KERNEL))
+		return -ENOMEM;
+	ret = fh_parse_cpus(info, req.cpus) ?:
+	      fh_listener_add(genl_info_net(info), &req, info->extack);
+	free_cpumask_var(req.cpus);
+	return ret;
 }
 
 static int fh_nl_listener_del(struct sk_buff *skb, struct genl_info *info)
@@ -322,7 +329,13 @@ struct genl_family fh_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = fh_genl_ops,
 	.n_ops = ARRAY_SIZE(fh_genl_ops),
-	.resv_start_op = FH_CMD_SETTINGS_SET + 1,
+	/*
+	 * No resv_start_op: every command gets the strict checks (reserved
+	 * header field zero, no unknown attributes). Handlers serialize on
+	 * the configuration mutex themselves, so the genl mutex need not be
+	 * held while one waits on the workers.
+	 */
+	.parallel_ops = true,
 };
 
 int fh_netlink_init(void)

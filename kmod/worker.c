@@ -89,8 +89,15 @@ static void fh_worker_dispatch(struct fh_worker *w, struct llist_node *batch)
 		case FH_EV_CONN: {
 			struct fh_conn *c = container_of(ev, struct fh_conn, ev);
 
-			/* Cleared first: an event during processing queues again. */
+			/*
+			 * Cleared first: an event during processing queues
+			 * again. The barrier orders the clear before the
+			 * lockless looks at the socket that follow, pairing
+			 * with the callback's test_and_set_bit(): either we
+			 * see its data or it sees the bit clear and queues.
+			 */
 			clear_bit(FH_EV_QUEUED, &ev->flags);
+			smp_mb__after_atomic();
 			fh_conn_process(c);
 			fh_conn_put(c);
 			break;
@@ -100,6 +107,7 @@ static void fh_worker_dispatch(struct fh_worker *w, struct llist_node *batch)
 			struct fh_listener *l = ls->l;
 
 			clear_bit(FH_EV_QUEUED, &ev->flags);
+			smp_mb__after_atomic();
 			fh_lsock_accept(ls);
 			fh_listener_put(l);
 			break;

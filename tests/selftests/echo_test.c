@@ -128,6 +128,32 @@ TEST_F(echo, client_reset_mid_stream_leaves_server_serving)
 	roundtrip(_metadata, self->port, 1000);
 }
 
+/*
+ * An urgent byte (MSG_OOB) is taken inline, where the peer put it in the
+ * stream, as SO_OOBINLINE would: the connection neither wedges at it nor
+ * loses it, and goes on serving.
+ */
+TEST_F(echo, urgent_byte_comes_back_inline_and_the_stream_goes_on)
+{
+	const char want[] = "abcde!xyz!xyz!xyz";
+	char out[sizeof(want)];
+	int fd, i;
+
+	fd = fh_connect(ADDR, self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, send(fd, "ab", 2, 0));
+	ASSERT_EQ(1, send(fd, "c", 1, MSG_OOB));
+	ASSERT_EQ(2, send(fd, "de", 2, 0));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(1, send(fd, "!", 1, MSG_OOB));
+		ASSERT_EQ(3, send(fd, "xyz", 3, 0));
+	}
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	ASSERT_EQ((long)strlen(want), fh_read_to_eof(fd, out, sizeof(out), 10000));
+	EXPECT_EQ(0, memcmp(want, out, strlen(want)));
+	close(fd);
+}
+
 #define NCONN 1000
 #define PER_CONN 16384
 
