@@ -71,6 +71,18 @@ $(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/fh_uti
 	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -I$(BUILD)/kselftest -Itests/selftests \
 		-o $@ $< $(SELFTEST_LIB) -pthread $(shell pkg-config --libs libmnl)
 
+# spec_test carries netlink/firehose.yaml compiled in: the guest has no repository.
+$(BUILD)/spec/spec_gen.h: netlink/firehose.yaml tests/selftests/spec_gen.py
+	@mkdir -p $(@D)
+	python3 tests/selftests/spec_gen.py $< >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/selftests/spec_test: tests/selftests/spec_test.c $(BUILD)/spec/spec_gen.h $(SELFTEST_LIB) \
+		tests/selftests/fh_util.h tests/selftests/fh_harness.h \
+		$(BUILD)/kselftest/kselftest_harness.h include/uapi/firehose.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -I$(BUILD)/kselftest -Itests/selftests -I$(BUILD)/spec \
+		-o $@ $< $(SELFTEST_LIB) -pthread $(shell pkg-config --libs libmnl)
+
 selftests: $(SELFTESTS)
 
 BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/fh_idle

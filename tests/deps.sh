@@ -19,6 +19,8 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio
 	# fhctl and lint
 	libmnl-dev sparse
+	# spec_test compiles netlink/firehose.yaml in (tests/selftests/spec_gen.py)
+	python3 python3-yaml
 	# clients, peers and charts for tests and benchmarks
 	gnuplot-nox curl wrk nginx-light memcached libmemcached-tools linux-perf iproute2
 )
