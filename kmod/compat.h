@@ -10,6 +10,8 @@
 #include <linux/bvec.h>
 #include <linux/uio.h>
 #include <linux/net.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
 #include <net/tcp.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
@@ -37,6 +39,37 @@ static inline int fh_sendpage_locked(struct sock *sk, struct page *page,
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bvec, 1, len);
 	return tcp_sendmsg_locked(sk, &msg, len);
 #endif
+}
+
+/*
+ * Sockets from sock_create_kern() hold no reference on their namespace
+ * (sk_net_refcnt == 0), so tcp_close() stops their retransmit, probe and
+ * keepalive timers at once: a reply or FIN lost after the close would never
+ * be resent, and the orphan never reaped. Before a graceful close, the
+ * connection takes a namespace reference, as a userspace socket has, and
+ * finishes like one (net/rds/tcp.c does the same). Call it without the
+ * socket lock: it may allocate. False when the namespace is already being
+ * dismantled; the timers must stop then.
+ */
+static inline bool fh_sk_hold_net(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	if (sk->sk_net_refcnt)
+		return true;
+	if (!maybe_get_net(net))
+		return false;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	/* Also drops the passive reference a kernel socket holds there. */
+	sk_net_refcnt_upgrade(sk);
+	put_net(net);
+#else
+	/* The reference just taken becomes the socket's. */
+	sk->sk_net_refcnt = 1;
+	netns_tracker_alloc(net, &sk->ns_tracker, GFP_KERNEL);
+	sock_inuse_add(net, 1);
+#endif
+	return true;
 }
 
 #endif /* _FH_COMPAT_H */

@@ -10,6 +10,7 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "listener.h"
 #include "proto.h"
@@ -151,6 +152,8 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 		c->proto->on_close(c);
 	fh_chain_purge(&c->in, &w->seg_pool);
 	fh_chain_purge(&c->out, &w->seg_pool);
+	/* What is in flight, and the FIN, are resent until acknowledged. */
+	fh_sk_hold_net(sk);
 	sock_release(c->sock);
 	c->sock = NULL;
 

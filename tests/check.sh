@@ -83,8 +83,18 @@ for k in $kernels; do
 		extra=(--file "${FH_KUNIT_KO:-build/k/$k/tests/kunit/firehose_kunit.ko}:/fh/mod/firehose_kunit.ko")
 		timeout=${CHECK_DEBUG_TIMEOUT:-2400} ;;
 	stock-*)
+		# Stock kernels carry veth as a module; close_test needs it.
+		rel=$("$vm/kernel.sh" release "${k#stock-}")
+		veth=$(find "/lib/modules/$rel/kernel/drivers/net" -name 'veth.ko*' | head -n1)
+		if [ -n "$veth" ]; then
+			case $veth in
+			*.xz) xz -dc "$veth" >"$out/veth-$k.ko" ;;
+			*) cp "$veth" "$out/veth-$k.ko" ;;
+			esac
+			extra+=(--file "$out/veth-$k.ko:/fh/mod/extra/veth.ko")
+		fi
 		dko=$out/dkms/${k#stock-}/firehose.ko
-		[ -f "$dko" ] && extra=(--file "$dko:/fh/mod/dkms/firehose.ko")
+		[ -f "$dko" ] && extra+=(--file "$dko:/fh/mod/dkms/firehose.ko")
 		# The other series' stock module, which this kernel must refuse.
 		for o in $("$vm/kernel.sh" names); do
 			[ "${o%%-*}" = stock ] && [ "$o" != "$k" ] && [ -f "build/k/$o/kmod/firehose.ko" ] &&
