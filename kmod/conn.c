@@ -29,7 +29,7 @@ static void fh_conn_queue(struct fh_conn *c)
 	}
 }
 
-/* data_ready, write_space and state_change alike: tell the owner. */
+/* data_ready and state_change: tell the owner. */
 static void fh_conn_sk_event(struct sock *sk)
 {
 	struct fh_conn *c;
@@ -38,6 +38,26 @@ static void fh_conn_sk_event(struct sock *sk)
 	c = sk->sk_user_data;
 	if (likely(c))
 		fh_conn_queue(c);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * TCP calls write_space on every ACK that frees room while SOCK_NOSPACE is
+ * set, and only the callback clears it. Queue the connection only once the
+ * socket is writable again (as sk_stream_write_space() and nvmet-tcp do),
+ * and clear the flag then: otherwise, after one full socket, every ACK for
+ * the rest of the connection's life would cost an empty turn.
+ */
+static void fh_conn_sk_write_space(struct sock *sk)
+{
+	struct fh_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (likely(c) && sk_stream_is_writeable(sk)) {
+		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		fh_conn_queue(c);
+	}
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -106,7 +126,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	c->saved_state_change = sk->sk_state_change;
 	sk->sk_user_data = c;
 	sk->sk_data_ready = fh_conn_sk_event;
-	sk->sk_write_space = fh_conn_sk_event;
+	sk->sk_write_space = fh_conn_sk_write_space;
 	sk->sk_state_change = fh_conn_sk_event;
 	write_unlock_bh(&sk->sk_callback_lock);
 

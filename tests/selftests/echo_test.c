@@ -233,6 +233,68 @@ TEST_F(echo, active_connection_outlives_idle_timeout)
 	close(fd);
 }
 
+/*
+ * Once a full socket has drained, acknowledgements stop waking the worker:
+ * the write-space callback queues the connection only when the socket is
+ * writable again, and clears SOCK_NOSPACE, so a reader that stalled once
+ * does not cost an empty turn per ACK for the rest of its life. Counted in
+ * ready-list batches: one worker, one connection, one batch per request,
+ * against two if the client's delayed ACK between requests woke it too.
+ */
+TEST_F_TIMEOUT(echo, acks_after_a_stall_wake_the_worker_no_more, 120)
+{
+	static char buf[65536], back[sizeof(buf)];
+	size_t sent = 0, got = 0;
+	long long batches, end;
+	struct pollfd pfd;
+	char msg[64];
+	int fd, i, rounds = 20;
+	ssize_t n;
+
+	fd = fh_connect(ADDR, self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fh_set_nonblock(fd));
+	/* Write without reading until the server cannot send: a stall. */
+	end = fh_now_ms() + 10000;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	while (fh_now_ms() < end) {
+		n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += n;
+			continue;
+		}
+		ASSERT_TRUE(n < 0 && errno == EAGAIN);
+		if (poll(&pfd, 1, 500) == 0)
+			break;
+	}
+	/* Drain it all: the server resumes, then has nothing left to send. */
+	end = fh_now_ms() + 30000;
+	while (got < sent && fh_now_ms() < end) {
+		n = recv(fd, back, sizeof(back), 0);
+		if (n > 0)
+			got += n;
+		else if (n == 0 || errno != EAGAIN)
+			break;
+		else
+			usleep(1000);
+	}
+	ASSERT_EQ(sent, got);
+
+	/* Slow ping-pong: each reply's ACK leaves on its own, delayed. */
+	memset(msg, 'p', sizeof(msg));
+	usleep(200000);
+	batches = fh_stat("batches");
+	for (i = 0; i < rounds; i++) {
+		ASSERT_EQ(0, fh_echo_exchange(fd, msg, sizeof(msg), back, 5000));
+		usleep(100000);
+	}
+	batches = fh_stat("batches") - batches;
+	TH_LOG("%lld ready-list batches for %d requests", batches, rounds);
+	EXPECT_LE(batches, rounds * 3 / 2);
+	close(fd);
+}
+
 TEST_F(echo, send_timeout_closes_a_reader_that_stopped_reading)
 {
 	long long timeouts = fh_stat("timeouts"), end;
