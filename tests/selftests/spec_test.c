@@ -761,15 +761,15 @@ TEST_F(spec, commands_offer_do_and_dump_as_the_spec_says)
 		if (!o->present)
 			continue;
 		if (!!(o->flags & GENL_CMD_CAP_DO) != so->has_do) {
-			TH_LOG("%s: the kernel %s do, the spec %s", so->name,
-			       o->flags & GENL_CMD_CAP_DO ? "has" : "has no",
-			       so->has_do ? "has" : "has not");
+			TH_LOG("%s: do is %s in the kernel, %s in the spec", so->name,
+			       o->flags & GENL_CMD_CAP_DO ? "offered" : "absent",
+			       so->has_do ? "offered" : "absent");
 			bad++;
 		}
 		if (!!(o->flags & GENL_CMD_CAP_DUMP) != so->has_dump) {
-			TH_LOG("%s: the kernel %s dump, the spec %s", so->name,
-			       o->flags & GENL_CMD_CAP_DUMP ? "has" : "has no",
-			       so->has_dump ? "has" : "has not");
+			TH_LOG("%s: dump is %s in the kernel, %s in the spec", so->name,
+			       o->flags & GENL_CMD_CAP_DUMP ? "offered" : "absent",
+			       so->has_dump ? "offered" : "absent");
 			bad++;
 		}
 	}
@@ -934,7 +934,7 @@ TEST_F(spec, every_check_in_the_spec_is_enforced_by_the_kernel)
 						      "the kernel");
 			}
 			if (!seen) {
-				TH_LOG("%s/%s: the spec has checks, but no kernel policy accepts it",
+				TH_LOG("%s/%s: the spec has checks, but no kernel policy of the spec's commands accepts it",
 				       spec_sets[s].name, sa->name);
 				bad++;
 			}
