@@ -29,6 +29,7 @@ suites=${FH_KUNIT_SUITES:-$(sed -n 's/^[[:space:]]*\.name = "\(fh_[a-z0-9_]*\)".
 printf '%s\n' $suites >"$out/kunit-suites"
 
 : >"$out/results"
+: >"$out/times"
 
 # DKMS, on the host, for the series of the stock kernels being tested: the
 # module DKMS builds is also packed into that stock guest, which loads it.
@@ -64,11 +65,14 @@ boot() { # boot KERNEL TIMEOUT: run the guest check script, keep its report
 	st=$?
 	cat "$out/$kernel.verdict" >&2
 	grep -E '^(PASS|FAIL|SKIP) ' "$out/$kernel/report" | tr -d '\r' >>"$out/results"
+	grep -E '^TIME ' "$out/$kernel/report" | tr -d '\r' >>"$out/times"
 	case $st in
 	0) ;;
 	124|125) echo "FAIL $kernel/vm: $(sed -n 's/.*VERDICT //p' "$out/$kernel.verdict")" >>"$out/results" ;;
 	*) echo "FAIL $kernel/vm: guest script exited $st" >>"$out/results" ;;
 	esac
+	echo "check: $kernel: seconds per selftest program:" \
+		"$(grep "^TIME $kernel/" "$out/times" | sed "s|^TIME $kernel/||" | tr '\n' ' ')"
 	echo "check: $kernel done in $((SECONDS - start))s:" \
 		"$(grep -c "^PASS $kernel/" "$out/results") passed," \
 		"$(grep -c "^FAIL $kernel/" "$out/results") failed"

@@ -27,8 +27,11 @@ run_selftest() {
 	name=$(basename "$prog")
 	log=/tmp/$name.tap
 	echo "=== $kernel: $name"
+	t0=$(cut -d. -f1 /proc/uptime)
 	timeout "${FH_SELFTEST_TIMEOUT:-900}" "$prog" >"$log" 2>&1
 	st=$?
+	# How long each program took, for the host's timing summary.
+	report "TIME $kernel/$name $(($(cut -d. -f1 /proc/uptime) - t0))"
 	cat "$log"
 	# A skipped test's TAP line has no name: take it from its RUN line.
 	awk -v pre="$kernel/$name/" '
