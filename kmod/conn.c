@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Connections: socket callbacks, the receive/process/send cycle, timeouts.
+ * A worker runs them only through each connection's event handler and the
+ * hooks at the end of this file, and knows nothing else of them.
  *
  * The callbacks run in softirq on whatever CPU the packet landed on. They do
  * no work: they mark the connection queued (one atomic bit) and push it on
@@ -15,11 +17,17 @@
 #include "listener.h"
 #include "proto.h"
 #include "trace.h"
-#include "worker.h"
 
 /* Processing rounds before a busy connection yields to the others. */
 #define FH_CONN_ROUNDS		8
 #define FH_CONN_DEFAULT_HELD	(256 * 1024)
+#define FH_POOL_MAX_CONNS	4096
+#define FH_POOL_MAX_SEGS	16384
+
+static struct kmem_cache *fh_conn_cache;
+static struct kmem_cache *fh_seg_cache;
+
+static void fh_conn_handle(struct fh_worker *w, struct fh_event *ev);
 
 static void fh_conn_queue(struct fh_conn *c)
 {
@@ -89,7 +97,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	if (!c)
 		return -ENOMEM;
 	memset(c, 0, sizeof(*c));
-	c->ev.type = FH_EV_CONN;
+	c->ev.handle = fh_conn_handle;
 	refcount_set(&c->ref, 1);
 	c->w = w;
 	c->sock = sock;
@@ -136,7 +144,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	return 0;
 }
 
-void fh_conn_put(struct fh_conn *c)
+static void fh_conn_put(struct fh_conn *c)
 {
 	struct fh_listener *l;
 
@@ -329,7 +337,7 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 }
 
 /* One turn for a connection. */
-void fh_conn_process(struct fh_conn *c)
+static void fh_conn_process(struct fh_conn *c)
 {
 	bool again = false;
 	struct sock *sk;
@@ -368,6 +376,15 @@ void fh_conn_process(struct fh_conn *c)
 		fh_conn_queue(c);
 }
 
+/* The worker's call for a queued connection; drops the event's reference. */
+static void fh_conn_handle(struct fh_worker *w, struct fh_event *ev)
+{
+	struct fh_conn *c = container_of(ev, struct fh_conn, ev);
+
+	fh_conn_process(c);
+	fh_conn_put(c);
+}
+
 static void fh_conn_close_list(struct list_head *list, struct net *net)
 {
 	struct fh_conn *c, *tmp;
@@ -377,10 +394,29 @@ static void fh_conn_close_list(struct list_head *list, struct net *net)
 			fh_conn_close(c, FH_CLOSE_SHUTDOWN);
 }
 
-void fh_conn_close_all(struct fh_worker *w, struct net *net)
+/* Close @w's connections in @net (NULL: all of them). */
+static void fh_conn_close_all(struct fh_worker *w, struct net *net)
 {
 	fh_conn_close_list(&w->quiet, net);
 	fh_conn_close_list(&w->sending, net);
+}
+
+static void fh_conn_close_net_fn(struct fh_worker *w, void *net)
+{
+	fh_conn_close_all(w, net);
+}
+
+/* Every worker closes its connections in @net, which is going away. */
+void fh_conns_close_net(struct net *net)
+{
+	struct fh_worker *w;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		w = fh_worker_of(cpu);
+		if (w)
+			fh_worker_call(w, fh_conn_close_net_fn, net);
+	}
 }
 
 /*
@@ -407,7 +443,7 @@ static unsigned long fh_conn_expire_list(struct fh_worker *w,
 }
 
 /* Apply both timeouts; returns when to look again (0: never). */
-unsigned long fh_conn_expire(struct fh_worker *w)
+static unsigned long fh_conn_expire(struct fh_worker *w)
 {
 	unsigned long idle = msecs_to_jiffies(READ_ONCE(fh_settings.idle_timeout_ms));
 	unsigned long send = msecs_to_jiffies(READ_ONCE(fh_settings.send_timeout_ms));
@@ -418,4 +454,43 @@ unsigned long fh_conn_expire(struct fh_worker *w)
 	if (!a || !b)
 		return a ?: b;
 	return time_before(a, b) ? a : b;
+}
+
+static void fh_conn_worker_init(struct fh_worker *w)
+{
+	INIT_LIST_HEAD(&w->quiet);
+	INIT_LIST_HEAD(&w->sending);
+	fh_pool_init(&w->conn_pool, fh_conn_cache, FH_POOL_MAX_CONNS,
+		     &w->stats.conn_pool);
+	fh_pool_init(&w->seg_pool, fh_seg_cache, FH_POOL_MAX_SEGS,
+		     &w->stats.seg_pool);
+}
+
+static void fh_conn_worker_stop(struct fh_worker *w)
+{
+	fh_conn_close_all(w, NULL);
+}
+
+const struct fh_worker_hooks fh_conn_hooks = {
+	.init = fh_conn_worker_init,
+	.expire = fh_conn_expire,
+	.stop = fh_conn_worker_stop,
+};
+
+/* The caches must outlive the workers, whose lookaside lists drain into them. */
+int fh_conns_init(void)
+{
+	fh_conn_cache = KMEM_CACHE(fh_conn, SLAB_HWCACHE_ALIGN);
+	fh_seg_cache = KMEM_CACHE(fh_seg, 0);
+	if (!fh_conn_cache || !fh_seg_cache) {
+		fh_conns_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void fh_conns_exit(void)
+{
+	kmem_cache_destroy(fh_seg_cache);
+	kmem_cache_destroy(fh_conn_cache);
 }

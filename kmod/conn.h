@@ -8,8 +8,8 @@
 
 #include "buf.h"
 #include "fh.h"
+#include "worker.h"
 
-struct fh_worker;
 struct fh_lsock;
 struct fh_proto;
 
@@ -39,9 +39,11 @@ struct fh_conn {
 
 int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 		   struct socket *sock);
-void fh_conn_process(struct fh_conn *c);
-void fh_conn_put(struct fh_conn *c);
-void fh_conn_close_all(struct fh_worker *w, struct net *net);
-unsigned long fh_conn_expire(struct fh_worker *w);
+void fh_conns_close_net(struct net *net);
+
+extern const struct fh_worker_hooks fh_conn_hooks;
+
+int fh_conns_init(void);
+void fh_conns_exit(void);
 
 #endif /* _FH_CONN_H */

@@ -3,7 +3,6 @@
 #define _FH_H
 
 #include <linux/atomic.h>
-#include <linux/llist.h>
 #include <linux/types.h>
 
 /* Global settings, changed over netlink, read locklessly by the workers. */
@@ -17,25 +16,6 @@ extern struct fh_settings fh_settings;
 
 /* Open connections, module-wide: touched on accept and close only. */
 extern atomic_t fh_nr_conns;
-
-/*
- * Something a worker must look at: a connection, a listening socket, or a
- * call from the control plane. Socket callbacks queue it on the owner's
- * ready list; FH_EV_QUEUED keeps it there at most once.
- */
-enum fh_event_type {
-	FH_EV_CONN,
-	FH_EV_LSOCK,
-	FH_EV_CALL,
-};
-
-#define FH_EV_QUEUED	0
-
-struct fh_event {
-	struct llist_node node;
-	unsigned long flags;
-	u8 type;
-};
 
 /* Why a connection closed, for the fh_close tracepoint. */
 enum fh_close_reason {

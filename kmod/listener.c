@@ -70,7 +70,7 @@ static void fh_lsock_data_ready(struct sock *sk)
 }
 
 /* Worker context: take what the accept queue holds, a batch at a time. */
-void fh_lsock_accept(struct fh_lsock *ls)
+static void fh_lsock_accept(struct fh_lsock *ls)
 {
 	struct fh_worker *w = ls->w;
 	struct socket *sock;
@@ -106,6 +106,16 @@ void fh_lsock_accept(struct fh_lsock *ls)
 		}
 	}
 	fh_lsock_queue(ls);	/* more may wait: let the others run first */
+}
+
+/* The worker's call for a queued listening socket. */
+static void fh_lsock_handle(struct fh_worker *w, struct fh_event *ev)
+{
+	struct fh_lsock *ls = container_of(ev, struct fh_lsock, ev);
+	struct fh_listener *l = ls->l;
+
+	fh_lsock_accept(ls);
+	fh_listener_put(l);
 }
 
 static void fh_lsock_release_fn(struct fh_worker *w, void *arg)
@@ -235,7 +245,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 	for_each_cpu(cpu, req->cpus) {
 		struct fh_lsock *ls = &l->lsocks[l->nr_lsocks];
 
-		ls->ev.type = FH_EV_LSOCK;
+		ls->ev.handle = fh_lsock_handle;
 		ls->l = l;
 		ls->w = fh_worker_of(cpu);
 		ret = fh_lsock_open(ls, l, extack);
@@ -397,7 +407,7 @@ static void __net_exit fh_listener_net_exit(struct net *net)
 	list_for_each_entry_safe(l, tmp, &ln->listeners, node)
 		fh_listener_close(l);
 	mutex_unlock(&fh_cfg_mutex);
-	fh_workers_close_net(net);
+	fh_conns_close_net(net);
 	remove_proc_entry("listeners", fh_stats_net_dir(net));
 }
 

@@ -7,8 +7,8 @@
 #include <linux/socket.h>
 
 #include "fh.h"
+#include "worker.h"
 
-struct fh_worker;
 struct fh_listener;
 struct fh_proto;
 struct netlink_ext_ack;
@@ -52,7 +52,6 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 int fh_listener_del(struct net *net, const struct fh_listen_req *req,
 		    struct netlink_ext_ack *extack);
 int fh_listener_dump(struct sk_buff *skb, struct netlink_callback *cb);
-void fh_lsock_accept(struct fh_lsock *ls);
 void fh_listener_put(struct fh_listener *l);
 
 int fh_listeners_init(void);

@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/netdevice.h>
 
+#include "conn.h"
 #include "fh.h"
 #include "listener.h"
 #include "netlink.h"
@@ -30,7 +31,11 @@ static int __init fh_init(void)
 {
 	int ret;
 
-	ret = fh_workers_init();
+	ret = fh_conns_init();
+	if (ret)
+		goto err_conns;
+	/* The workers run the connections on them through these hooks. */
+	ret = fh_workers_init(&fh_conn_hooks);
 	if (ret)
 		goto err_workers;
 	ret = fh_stats_init();
@@ -52,6 +57,8 @@ err_listeners:
 err_stats:
 	fh_workers_exit();
 err_workers:
+	fh_conns_exit();
+err_conns:
 	return ret;
 }
 
@@ -63,6 +70,7 @@ static void __exit fh_exit(void)
 	synchronize_net();
 	fh_stats_exit();
 	fh_workers_exit();
+	fh_conns_exit();
 	pr_info("firehose: unloaded\n");
 }
 

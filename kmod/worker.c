@@ -13,8 +13,6 @@
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
 
-#include "conn.h"
-#include "listener.h"
 #include "worker.h"
 
 #define FH_SWEEP_PERIOD		(5 * HZ)
@@ -28,12 +26,9 @@
 static unsigned int fh_poll_us = 50;
 module_param_named(poll_us, fh_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "microseconds a busy worker polls its ready list before sleeping (0: never)");
-#define FH_POOL_MAX_CONNS	4096
-#define FH_POOL_MAX_SEGS	16384
 
-struct kmem_cache *fh_conn_cache;
-struct kmem_cache *fh_seg_cache;
 static struct fh_worker **fh_workers;
+static const struct fh_worker_hooks *fh_hooks __ro_after_init;
 
 struct fh_call {
 	struct fh_event ev;
@@ -47,6 +42,14 @@ struct fh_worker *fh_worker_of(unsigned int cpu)
 	return fh_workers && cpu < nr_cpu_ids ? fh_workers[cpu] : NULL;
 }
 
+static void fh_call_handle(struct fh_worker *w, struct fh_event *ev)
+{
+	struct fh_call *call = container_of(ev, struct fh_call, ev);
+
+	call->fn(w, call->arg);
+	complete(&call->done);
+}
+
 /*
  * Run @fn in @w's thread and wait for it: the control plane's only way to
  * touch what a worker owns, so workers never need a lock against it.
@@ -55,7 +58,7 @@ void fh_worker_call(struct fh_worker *w,
 		    void (*fn)(struct fh_worker *w, void *arg), void *arg)
 {
 	struct fh_call call = {
-		.ev.type = FH_EV_CALL,
+		.ev.handle = fh_call_handle,
 		.fn = fn,
 		.arg = arg,
 	};
@@ -65,66 +68,28 @@ void fh_worker_call(struct fh_worker *w,
 	wait_for_completion(&call.done);
 }
 
-static void fh_close_net_fn(struct fh_worker *w, void *net)
-{
-	fh_conn_close_all(w, net);
-}
-
-void fh_workers_close_net(struct net *net)
-{
-	unsigned int cpu;
-
-	for_each_possible_cpu(cpu)
-		if (fh_worker_of(cpu))
-			fh_worker_call(fh_workers[cpu], fh_close_net_fn, net);
-}
-
 static void fh_worker_dispatch(struct fh_worker *w, struct llist_node *batch)
 {
 	struct fh_event *ev, *next;
-	struct fh_call *call;
 
 	llist_for_each_entry_safe(ev, next, batch, node) {
-		switch (ev->type) {
-		case FH_EV_CONN: {
-			struct fh_conn *c = container_of(ev, struct fh_conn, ev);
-
-			/*
-			 * Cleared first: an event during processing queues
-			 * again. The barrier orders the clear before the
-			 * lockless looks at the socket that follow, pairing
-			 * with the callback's test_and_set_bit(): either we
-			 * see its data or it sees the bit clear and queues.
-			 */
-			clear_bit(FH_EV_QUEUED, &ev->flags);
-			smp_mb__after_atomic();
-			fh_conn_process(c);
-			fh_conn_put(c);
-			break;
-		}
-		case FH_EV_LSOCK: {
-			struct fh_lsock *ls = container_of(ev, struct fh_lsock, ev);
-			struct fh_listener *l = ls->l;
-
-			clear_bit(FH_EV_QUEUED, &ev->flags);
-			smp_mb__after_atomic();
-			fh_lsock_accept(ls);
-			fh_listener_put(l);
-			break;
-		}
-		case FH_EV_CALL:
-			call = container_of(ev, struct fh_call, ev);
-			call->fn(w, call->arg);
-			complete(&call->done);
-			break;
-		}
+		/* Cleared first: an event during processing queues again. */
+		clear_bit(FH_EV_QUEUED, &ev->flags);
+		/*
+		 * Orders the clear before the handler's lockless looks at the
+		 * socket, pairing with the callback's test_and_set_bit():
+		 * either the handler sees its data or the callback sees the
+		 * bit clear and queues.
+		 */
+		smp_mb__after_atomic();
+		ev->handle(w, ev);	/* may free ev */
 	}
 }
 
 /* Jiffies until the next timeout or sweep is due. */
 static long fh_worker_sleep_for(struct fh_worker *w)
 {
-	unsigned long now = jiffies, deadline = fh_conn_expire(w);
+	unsigned long now = jiffies, deadline = fh_hooks->expire(w);
 
 	if (fh_pool_cached(&w->conn_pool) || fh_pool_cached(&w->seg_pool)) {
 		if (time_after_eq(now, w->next_sweep)) {
@@ -193,9 +158,10 @@ static int fh_worker_fn(void *arg)
 
 	/*
 	 * Stopping: the control plane is gone and every listener closed, so
-	 * nothing new arrives but events already queued and open connections.
+	 * nothing new arrives but events already queued and open connections,
+	 * which the stop hook closes.
 	 */
-	fh_conn_close_all(w, NULL);
+	fh_hooks->stop(w);
 	batch = llist_del_all(&w->ready);
 	if (batch)
 		fh_worker_dispatch(w, llist_reverse_order(batch));
@@ -219,17 +185,16 @@ static void fh_workers_stop(void)
 	}
 }
 
-int fh_workers_init(void)
+int fh_workers_init(const struct fh_worker_hooks *hooks)
 {
 	struct task_struct *task;
 	struct fh_worker *w;
 	unsigned int cpu;
 	int ret = -ENOMEM;
 
-	fh_conn_cache = KMEM_CACHE(fh_conn, SLAB_HWCACHE_ALIGN);
-	fh_seg_cache = KMEM_CACHE(fh_seg, 0);
+	fh_hooks = hooks;
 	fh_workers = kcalloc(nr_cpu_ids, sizeof(*fh_workers), GFP_KERNEL);
-	if (!fh_conn_cache || !fh_seg_cache || !fh_workers)
+	if (!fh_workers)
 		goto err;
 
 	cpus_read_lock();
@@ -241,12 +206,7 @@ int fh_workers_init(void)
 		}
 		w->cpu = cpu;
 		init_llist_head(&w->ready);
-		INIT_LIST_HEAD(&w->quiet);
-		INIT_LIST_HEAD(&w->sending);
-		fh_pool_init(&w->conn_pool, fh_conn_cache, FH_POOL_MAX_CONNS,
-			     &w->stats.conn_pool);
-		fh_pool_init(&w->seg_pool, fh_seg_cache, FH_POOL_MAX_SEGS,
-			     &w->stats.seg_pool);
+		fh_hooks->init(w);
 		task = kthread_create_on_cpu(fh_worker_fn, w, cpu, "firehose/%u");
 		if (IS_ERR(task)) {
 			ret = PTR_ERR(task);
@@ -266,8 +226,6 @@ err_unlock:
 err:
 	kfree(fh_workers);
 	fh_workers = NULL;
-	kmem_cache_destroy(fh_seg_cache);
-	kmem_cache_destroy(fh_conn_cache);
 	return ret;
 }
 
@@ -276,6 +234,4 @@ void fh_workers_exit(void)
 	fh_workers_stop();
 	kfree(fh_workers);
 	fh_workers = NULL;
-	kmem_cache_destroy(fh_seg_cache);
-	kmem_cache_destroy(fh_conn_cache);
 }

@@ -4,13 +4,28 @@
 
 #include <linux/cache.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/sched.h>
 
-#include "fh.h"
 #include "pool.h"
 #include "stats.h"
 
-struct net;
+struct fh_worker;
+
+/*
+ * Something a worker must look at: a connection, a listening socket, or a
+ * call from the control plane. Socket callbacks queue it on the owner's
+ * ready list; FH_EV_QUEUED keeps it there at most once. The worker knows
+ * nothing else of it: it clears the bit and calls @handle, which whoever
+ * queues the event sets, and which may free it.
+ */
+#define FH_EV_QUEUED	0
+
+struct fh_event {
+	struct llist_node node;
+	unsigned long flags;
+	void (*handle)(struct fh_worker *w, struct fh_event *ev);
+};
 
 /*
  * One per CPU: the only thread that runs requests for the connections it
@@ -25,18 +40,35 @@ struct fh_worker {
 	struct task_struct *task ____cacheline_aligned_in_smp;
 	unsigned int cpu;
 	/*
-	 * Open connections in two lists, each least recently active first:
-	 * those with nothing left to send (the idle timeout applies) and those
-	 * waiting to send (the send timeout applies). Expiry looks only at the
-	 * heads, so an idle crowd costs nothing until it is due.
+	 * The connection layer's, set up by its hooks (struct
+	 * fh_worker_hooks). Open connections in two lists, each least
+	 * recently active first: those with nothing left to send (the idle
+	 * timeout applies) and those waiting to send (the send timeout
+	 * applies). Expiry looks only at the heads, so an idle crowd costs
+	 * nothing until it is due.
 	 */
 	struct list_head quiet;
 	struct list_head sending;
+	/* The layer above's lookaside lists: it sets them up, we sweep them. */
 	struct fh_pool conn_pool;
 	struct fh_pool seg_pool;
 	unsigned long next_sweep;
 	u64 last_work;			/* local_clock() of the last batch */
 	struct fh_stats stats;
+};
+
+/*
+ * What the layer above (connections) has every worker do, in the worker's
+ * own thread: the worker drives it and knows nothing else of it. Given to
+ * fh_workers_init(), before any worker runs.
+ */
+struct fh_worker_hooks {
+	/* Before the worker's thread starts: set up the state kept on it. */
+	void (*init)(struct fh_worker *w);
+	/* Before each sleep: periodic work; returns when it is next due (0: never). */
+	unsigned long (*expire)(struct fh_worker *w);
+	/* The worker is stopping: close everything it still owns. */
+	void (*stop)(struct fh_worker *w);
 };
 
 struct fh_worker *fh_worker_of(unsigned int cpu);
@@ -56,12 +88,8 @@ static inline void fh_worker_queue(struct fh_worker *w, struct fh_event *ev)
 
 void fh_worker_call(struct fh_worker *w,
 		    void (*fn)(struct fh_worker *w, void *arg), void *arg);
-void fh_workers_close_net(struct net *net);
 
-extern struct kmem_cache *fh_conn_cache;
-extern struct kmem_cache *fh_seg_cache;
-
-int fh_workers_init(void);
+int fh_workers_init(const struct fh_worker_hooks *hooks);
 void fh_workers_exit(void);
 
 #endif /* _FH_WORKER_H */
