@@ -14,7 +14,6 @@
 
 #include "compat.h"
 #include "conn.h"
-#include "listener.h"
 #include "proto.h"
 #include "trace.h"
 
@@ -86,7 +85,11 @@ static void fh_conn_requeue_lru(struct fh_conn *c)
 							   &c->w->sending);
 }
 
-int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
+/*
+ * A new connection on @sock, owned by @w. The caller holds a reference on
+ * @src for it, which on success the connection keeps.
+ */
+int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		   struct socket *sock)
 {
 	struct sock *sk = sock->sk;
@@ -101,16 +104,14 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	refcount_set(&c->ref, 1);
 	c->w = w;
 	c->sock = sock;
-	c->ls = ls;
-	c->proto = ls->l->proto;
+	c->src = src;
+	c->proto = src->proto;
 	fh_chain_init(&c->in);
 	fh_chain_init(&c->out);
-	kref_get(&ls->l->ref);
 
 	if (c->proto->on_accept) {
 		ret = c->proto->on_accept(c);
 		if (ret) {
-			fh_listener_put(ls->l);
 			fh_pool_free(&w->conn_pool, c);
 			return ret;
 		}
@@ -125,8 +126,8 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 	c->last_active = jiffies;
 	w->stats.accepted++;
 	w->stats.active++;
-	ls->accepted++;
-	ls->active++;
+	src->accepted++;
+	src->active++;
 
 	write_lock_bh(&sk->sk_callback_lock);
 	c->saved_data_ready = sk->sk_data_ready;
@@ -146,13 +147,13 @@ int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
 
 static void fh_conn_put(struct fh_conn *c)
 {
-	struct fh_listener *l;
+	struct fh_conn_src *src;
 
 	if (!refcount_dec_and_test(&c->ref))
 		return;
-	l = c->ls->l;
+	src = c->src;
 	fh_pool_free(&c->w->conn_pool, c);
-	fh_listener_put(l);
+	src->put(src);
 }
 
 static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
@@ -187,7 +188,7 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 
 	w->stats.active--;
 	w->stats.closed++;
-	c->ls->active--;
+	c->src->active--;
 	atomic_dec(&fh_nr_conns);
 	fh_conn_put(c);
 }

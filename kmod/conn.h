@@ -10,8 +10,20 @@
 #include "fh.h"
 #include "worker.h"
 
-struct fh_lsock;
 struct fh_proto;
+
+/*
+ * Where connections come from (a listening socket, which sits above them):
+ * they count themselves in it, and each keeps it alive by a reference its
+ * maker took for it, dropped through @put when the connection is freed.
+ * The counters are written by the owning worker only.
+ */
+struct fh_conn_src {
+	const struct fh_proto *proto;
+	void (*put)(struct fh_conn_src *src);
+	u64 accepted;
+	u64 active;
+};
 
 /*
  * A connection belongs to one worker for life. References: one while open,
@@ -23,7 +35,7 @@ struct fh_conn {
 	refcount_t ref;
 	struct fh_worker *w;
 	struct socket *sock;
-	struct fh_lsock *ls;
+	struct fh_conn_src *src;
 	const struct fh_proto *proto;
 	struct list_head lru;		/* in the owner's quiet or sending list */
 	unsigned long last_active;
@@ -37,7 +49,7 @@ struct fh_conn {
 	bool progressed;	/* bytes moved this turn */
 };
 
-int fh_conn_create(struct fh_worker *w, struct fh_lsock *ls,
+int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		   struct socket *sock);
 void fh_conns_close_net(struct net *net);
 

@@ -39,9 +39,15 @@ static void fh_listener_release(struct kref *ref)
 	kfree(container_of(ref, struct fh_listener, ref));
 }
 
-void fh_listener_put(struct fh_listener *l)
+static void fh_listener_put(struct fh_listener *l)
 {
 	kref_put(&l->ref, fh_listener_release);
+}
+
+/* A connection from @src was freed: it held a reference on the listener. */
+static void fh_lsock_src_put(struct fh_conn_src *src)
+{
+	fh_listener_put(container_of(src, struct fh_lsock, src)->l);
 }
 
 static void fh_lsock_queue(struct fh_lsock *ls)
@@ -99,7 +105,9 @@ static void fh_lsock_accept(struct fh_lsock *ls)
 			sock_release(sock);
 			continue;
 		}
-		if (fh_conn_create(w, ls, sock)) {
+		kref_get(&ls->l->ref);	/* the connection's, if it is made */
+		if (fh_conn_create(w, &ls->src, sock)) {
+			fh_listener_put(ls->l);
 			atomic_dec(&fh_nr_conns);
 			w->stats.errors++;
 			sock_release(sock);
@@ -246,6 +254,8 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 		struct fh_lsock *ls = &l->lsocks[l->nr_lsocks];
 
 		ls->ev.handle = fh_lsock_handle;
+		ls->src.proto = l->proto;
+		ls->src.put = fh_lsock_src_put;
 		ls->l = l;
 		ls->w = fh_worker_of(cpu);
 		ret = fh_lsock_open(ls, l, extack);
@@ -307,8 +317,8 @@ static void fh_listener_counts(const struct fh_listener *l, u64 *accepted,
 	*accepted = 0;
 	*active = 0;
 	for (i = 0; i < l->nr_lsocks; i++) {
-		*accepted += READ_ONCE(l->lsocks[i].accepted);
-		*active += READ_ONCE(l->lsocks[i].active);
+		*accepted += READ_ONCE(l->lsocks[i].src.accepted);
+		*active += READ_ONCE(l->lsocks[i].src.active);
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <linux/kref.h>
 #include <linux/socket.h>
 
+#include "conn.h"
 #include "fh.h"
 #include "worker.h"
 
@@ -15,15 +16,17 @@ struct netlink_ext_ack;
 struct sk_buff;
 struct netlink_callback;
 
-/* One listening socket of a listener, owned by one CPU's worker. */
+/*
+ * One listening socket of a listener, owned by one CPU's worker; the
+ * source its connections count themselves in.
+ */
 struct fh_lsock {
 	struct fh_event ev;
+	struct fh_conn_src src;
 	struct fh_listener *l;
 	struct fh_worker *w;
 	struct socket *sock;
 	void (*saved_data_ready)(struct sock *sk);
-	u64 accepted;		/* written by the owner only */
-	u64 active;
 };
 
 struct fh_listener {
@@ -52,7 +55,6 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 int fh_listener_del(struct net *net, const struct fh_listen_req *req,
 		    struct netlink_ext_ack *extack);
 int fh_listener_dump(struct sk_buff *skb, struct netlink_callback *cb);
-void fh_listener_put(struct fh_listener *l);
 
 int fh_listeners_init(void);
 void fh_listeners_exit(void);
