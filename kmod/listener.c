@@ -8,19 +8,15 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/mutex.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
+#include <linux/netlink.h>
 #include <linux/slab.h>
-#include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
 #include "conn.h"
+#include "fh.h"
 #include "listener.h"
-#include "netlink.h"
-#include "proto.h"
-#include "stats.h"
 #include "worker.h"
 
 #define FH_ACCEPT_BATCH	64
@@ -309,8 +305,8 @@ int fh_listener_del(struct net *net, const struct fh_listen_req *req,
 	return ret;
 }
 
-static void fh_listener_counts(const struct fh_listener *l, u64 *accepted,
-			       u64 *active)
+void fh_listener_counts(const struct fh_listener *l, u64 *accepted,
+			u64 *active)
 {
 	unsigned int i;
 
@@ -322,75 +318,27 @@ static void fh_listener_counts(const struct fh_listener *l, u64 *accepted,
 	}
 }
 
-static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
-			    u32 portid, u32 seq, int flags)
+/*
+ * Call @fn on the listeners of @net from the @start'th on, under the
+ * configuration mutex, until it returns nonzero. Returns the position it
+ * stopped at, from where a dump that did not fit goes on.
+ */
+long fh_listener_walk(struct net *net, long start,
+		      int (*fn)(const struct fh_listener *l, void *arg),
+		      void *arg)
 {
-	char cpus[FH_CPULIST_MAX];
-	u64 accepted, active;
-	void *hdr;
-
-	hdr = genlmsg_put(skb, portid, seq, &fh_genl_family, flags,
-			  FH_CMD_LISTENER_GET);
-	if (!hdr)
-		return -EMSGSIZE;
-	fh_listener_counts(l, &accepted, &active);
-	scnprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(&l->cpus));
-	if (nla_put_string(skb, FH_A_PROTO, l->proto->name) ||
-	    nla_put_u16(skb, FH_A_FAMILY, l->addr.ss_family) ||
-	    (l->addr.ss_family == AF_INET ?
-	     nla_put_in_addr(skb, FH_A_ADDR,
-			     ((struct sockaddr_in *)&l->addr)->sin_addr.s_addr) :
-	     nla_put_in6_addr(skb, FH_A_ADDR,
-			      &((struct sockaddr_in6 *)&l->addr)->sin6_addr)) ||
-	    nla_put_u16(skb, FH_A_PORT,
-			ntohs(((struct sockaddr_in *)&l->addr)->sin_port)) ||
-	    nla_put_string(skb, FH_A_CPUS, cpus) ||
-	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACCEPTED, accepted, FH_A_PAD) ||
-	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACTIVE, active, FH_A_PAD)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
-}
-
-int fh_listener_dump(struct sk_buff *skb, struct netlink_callback *cb)
-{
-	struct net *net = sock_net(skb->sk);
 	struct fh_listener_net *ln = net_generic(net, fh_listener_net_id);
-	long idx = 0, start = cb->args[0];
 	struct fh_listener *l;
+	long idx = 0;
 
 	mutex_lock(&fh_cfg_mutex);
 	list_for_each_entry(l, &ln->listeners, node) {
-		if (idx >= start &&
-		    fh_listener_fill(skb, l, NETLINK_CB(cb->skb).portid,
-				     cb->nlh->nlmsg_seq, NLM_F_MULTI))
+		if (idx >= start && fn(l, arg))
 			break;
 		idx++;
 	}
 	mutex_unlock(&fh_cfg_mutex);
-	cb->args[0] = idx;
-	return skb->len;
-}
-
-static int fh_listeners_show(struct seq_file *m, void *v)
-{
-	struct net *net = seq_file_single_net(m);
-	struct fh_listener_net *ln = net_generic(net, fh_listener_net_id);
-	const struct fh_listener *l;
-	u64 accepted, active;
-
-	seq_puts(m, "proto address cpus accepted active\n");
-	mutex_lock(&fh_cfg_mutex);
-	list_for_each_entry(l, &ln->listeners, node) {
-		fh_listener_counts(l, &accepted, &active);
-		/* %pISpc brackets IPv6: "[::1]:8080", as fhctl prints it. */
-		seq_printf(m, "%s %pISpc %*pbl %llu %llu\n", l->proto->name,
-			   &l->addr, cpumask_pr_args(&l->cpus), accepted, active);
-	}
-	mutex_unlock(&fh_cfg_mutex);
-	return 0;
+	return idx;
 }
 
 static int __net_init fh_listener_net_init(struct net *net)
@@ -398,9 +346,6 @@ static int __net_init fh_listener_net_init(struct net *net)
 	struct fh_listener_net *ln = net_generic(net, fh_listener_net_id);
 
 	INIT_LIST_HEAD(&ln->listeners);
-	if (!proc_create_net_single("listeners", 0444, fh_stats_net_dir(net),
-				    fh_listeners_show, NULL))
-		return -ENOMEM;
 	return 0;
 }
 
@@ -418,7 +363,6 @@ static void __net_exit fh_listener_net_exit(struct net *net)
 		fh_listener_close(l);
 	mutex_unlock(&fh_cfg_mutex);
 	fh_conns_close_net(net);
-	remove_proc_entry("listeners", fh_stats_net_dir(net));
 }
 
 static struct pernet_operations fh_listener_net_ops = {

@@ -7,14 +7,11 @@
 #include <linux/socket.h>
 
 #include "conn.h"
-#include "fh.h"
 #include "worker.h"
 
 struct fh_listener;
 struct fh_proto;
 struct netlink_ext_ack;
-struct sk_buff;
-struct netlink_callback;
 
 /*
  * One listening socket of a listener, owned by one CPU's worker; the
@@ -54,7 +51,11 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 		    struct netlink_ext_ack *extack);
 int fh_listener_del(struct net *net, const struct fh_listen_req *req,
 		    struct netlink_ext_ack *extack);
-int fh_listener_dump(struct sk_buff *skb, struct netlink_callback *cb);
+long fh_listener_walk(struct net *net, long start,
+		      int (*fn)(const struct fh_listener *l, void *arg),
+		      void *arg);
+void fh_listener_counts(const struct fh_listener *l, u64 *accepted,
+			u64 *active);
 
 int fh_listeners_init(void);
 void fh_listeners_exit(void);

@@ -3,8 +3,8 @@
  * firehose: an in-kernel request server.
  *
  * Init goes from the bottom of the stack up (memory and workers before the
- * sockets that feed them, the control plane last) and unwinds with gotos;
- * exit tears down in exactly the reverse order.
+ * sockets that feed them, /proc and the control plane last) and unwinds
+ * with gotos; exit tears down in exactly the reverse order.
  */
 #include <linux/module.h>
 #include <linux/netdevice.h>
@@ -38,12 +38,12 @@ static int __init fh_init(void)
 	ret = fh_workers_init(&fh_conn_hooks);
 	if (ret)
 		goto err_workers;
-	ret = fh_stats_init();
-	if (ret)
-		goto err_stats;
 	ret = fh_listeners_init();
 	if (ret)
 		goto err_listeners;
+	ret = fh_stats_init();
+	if (ret)
+		goto err_stats;
 	ret = fh_netlink_init();
 	if (ret)
 		goto err_netlink;
@@ -51,10 +51,10 @@ static int __init fh_init(void)
 	return 0;
 
 err_netlink:
-	fh_listeners_exit();
-err_listeners:
 	fh_stats_exit();
 err_stats:
+	fh_listeners_exit();
+err_listeners:
 	fh_workers_exit();
 err_workers:
 	fh_conns_exit();
@@ -65,10 +65,10 @@ err_conns:
 static void __exit fh_exit(void)
 {
 	fh_netlink_exit();
+	fh_stats_exit();
 	fh_listeners_exit();	/* closes every listener and connection */
 	/* Callbacks that saw our sockets before they were restored finish. */
 	synchronize_net();
-	fh_stats_exit();
 	fh_workers_exit();
 	fh_conns_exit();
 	pr_info("firehose: unloaded\n");

@@ -6,8 +6,10 @@
  */
 #include <linux/cpumask.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 #include <uapi/firehose.h>
 
 #include "fh.h"
@@ -153,6 +155,60 @@ static int fh_nl_listener_del(struct sk_buff *skb, struct genl_info *info)
 	return fh_listener_del(genl_info_net(info), &req, info->extack);
 }
 
+static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
+			    u32 portid, u32 seq, int flags)
+{
+	char cpus[FH_CPULIST_MAX];
+	u64 accepted, active;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &fh_genl_family, flags,
+			  FH_CMD_LISTENER_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	fh_listener_counts(l, &accepted, &active);
+	scnprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(&l->cpus));
+	if (nla_put_string(skb, FH_A_PROTO, l->proto->name) ||
+	    nla_put_u16(skb, FH_A_FAMILY, l->addr.ss_family) ||
+	    (l->addr.ss_family == AF_INET ?
+	     nla_put_in_addr(skb, FH_A_ADDR,
+			     ((struct sockaddr_in *)&l->addr)->sin_addr.s_addr) :
+	     nla_put_in6_addr(skb, FH_A_ADDR,
+			      &((struct sockaddr_in6 *)&l->addr)->sin6_addr)) ||
+	    nla_put_u16(skb, FH_A_PORT,
+			ntohs(((struct sockaddr_in *)&l->addr)->sin_port)) ||
+	    nla_put_string(skb, FH_A_CPUS, cpus) ||
+	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACCEPTED, accepted, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACTIVE, active, FH_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+struct fh_listener_dump_ctx {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+static int fh_listener_dump_one(const struct fh_listener *l, void *arg)
+{
+	struct fh_listener_dump_ctx *ctx = arg;
+
+	return fh_listener_fill(ctx->skb, l, NETLINK_CB(ctx->cb->skb).portid,
+				ctx->cb->nlh->nlmsg_seq, NLM_F_MULTI);
+}
+
+static int fh_nl_listener_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct fh_listener_dump_ctx ctx = { .skb = skb, .cb = cb };
+
+	cb->args[0] = fh_listener_walk(sock_net(skb->sk), cb->args[0],
+				       fh_listener_dump_one, &ctx);
+	return skb->len;
+}
+
 static int fh_put_stats(struct sk_buff *msg, int attr, int cpu,
 			const struct fh_stats_snap *s)
 {
@@ -296,7 +352,7 @@ static const struct genl_ops fh_genl_ops[] = {
 	},
 	{
 		.cmd = FH_CMD_LISTENER_GET,
-		.dumpit = fh_listener_dump,
+		.dumpit = fh_nl_listener_dump,
 		.policy = fh_empty_policy,
 		.maxattr = FH_A_MAX,
 	},

@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Counters and /proc/net/firehose. The directory exists in every network
- * namespace because listeners live per namespace; the counters are the
- * module's, summed from the workers on read so the hot path never shares a
- * cache line with another CPU.
+ * Counters and /proc/net/firehose: stats and listeners. The directory
+ * exists in every network namespace because listeners live per namespace;
+ * the counters are the module's, summed from the workers on read so the hot
+ * path never shares a cache line with another CPU.
  */
 #include <linux/module.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
-#include <net/netns/generic.h>
 
+#include "listener.h"
+#include "proto.h"
 #include "stats.h"
 #include "worker.h"
-
-static unsigned int fh_stats_net_id __read_mostly;
-
-struct fh_stats_net {
-	struct proc_dir_entry *dir;
-};
 
 static const char * const fh_stat_names[__FH_STAT_MAX] = FH_STAT_NAMES_INIT;
 
@@ -97,21 +92,38 @@ static int fh_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-struct proc_dir_entry *fh_stats_net_dir(struct net *net)
+static int fh_listener_show(const struct fh_listener *l, void *m)
 {
-	struct fh_stats_net *sn = net_generic(net, fh_stats_net_id);
+	u64 accepted, active;
 
-	return sn->dir;
+	fh_listener_counts(l, &accepted, &active);
+	/* %pISpc brackets IPv6: "[::1]:8080", as fhctl prints it. */
+	seq_printf(m, "%s %pISpc %*pbl %llu %llu\n", l->proto->name,
+		   &l->addr, cpumask_pr_args(&l->cpus), accepted, active);
+	return 0;
 }
 
+static int fh_listeners_show(struct seq_file *m, void *v)
+{
+	seq_puts(m, "proto address cpus accepted active\n");
+	fh_listener_walk(seq_file_single_net(m), 0, fh_listener_show, m);
+	return 0;
+}
+
+/*
+ * Registered after the listeners' pernet operations, so in every namespace
+ * these files come after its listener list and go before it.
+ */
 static int __net_init fh_stats_net_init(struct net *net)
 {
-	struct fh_stats_net *sn = net_generic(net, fh_stats_net_id);
+	struct proc_dir_entry *dir;
 
-	sn->dir = proc_net_mkdir(net, "firehose", net->proc_net);
-	if (!sn->dir)
+	dir = proc_net_mkdir(net, "firehose", net->proc_net);
+	if (!dir)
 		return -ENOMEM;
-	if (!proc_create_single("stats", 0444, sn->dir, fh_stats_show)) {
+	if (!proc_create_single("stats", 0444, dir, fh_stats_show) ||
+	    !proc_create_net_single("listeners", 0444, dir, fh_listeners_show,
+				    NULL)) {
 		remove_proc_subtree("firehose", net->proc_net);
 		return -ENOMEM;
 	}
@@ -126,8 +138,6 @@ static void __net_exit fh_stats_net_exit(struct net *net)
 static struct pernet_operations fh_stats_net_ops = {
 	.init = fh_stats_net_init,
 	.exit = fh_stats_net_exit,
-	.id = &fh_stats_net_id,
-	.size = sizeof(struct fh_stats_net),
 };
 
 int fh_stats_init(void)

@@ -8,7 +8,6 @@
 #include <linux/sched.h>
 
 #include "pool.h"
-#include "stats.h"
 
 struct fh_worker;
 
@@ -25,6 +24,30 @@ struct fh_event {
 	struct llist_node node;
 	unsigned long flags;
 	void (*handle)(struct fh_worker *w, struct fh_event *ev);
+};
+
+/*
+ * One worker's counters. Only the owning worker writes them, so they are
+ * plain u64s: readers on other CPUs see each value whole (64-bit stores)
+ * and accept that a snapshot is not atomic across counters.
+ */
+struct fh_stats {
+	u64 accepted;
+	u64 active;
+	u64 closed;
+	u64 refused;
+	u64 requests;
+	u64 bytes_in;
+	u64 bytes_out;
+	u64 zerocopy;
+	u64 copied;
+	u64 wakeups;
+	u64 batches;
+	u64 timeouts;
+	u64 errors;
+	u64 polled_ns;
+	struct fh_pool_stats conn_pool;
+	struct fh_pool_stats seg_pool;
 };
 
 /*
