@@ -20,12 +20,12 @@ done
 cp=("$ksrc/scripts/checkpatch.pl" --strict --no-tree --terse --show-types --ignore FILE_PATH_CHANGES)
 # compat.h is the one place allowed to test LINUX_VERSION_CODE (checkpatch
 # still flags it everywhere else).
-{
+(
 	"${cp[@]}" -f "${files[@]}"
 	a=$?
 	"${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f kmod/compat.h
 	exit $((a | $?))
-} >build/checkpatch.log 2>&1
+) >build/checkpatch.log 2>&1
 if [ $? != 0 ]; then
 	grep -v '^total:\|^$' build/checkpatch.log
 	echo "lint: checkpatch found problems" >&2
