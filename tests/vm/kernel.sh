@@ -102,7 +102,7 @@ build_debug() {
 		return
 	fi
 	mkdir -p "$out"
-	echo "kernel.sh: building the $1 debug kernel in $out (about 13 minutes on 2 cores)" >&2
+	echo "kernel.sh: building the $1 debug kernel in $out (15 to 30 minutes on 2 cores, less on an idle machine)" >&2
 	start=$(date +%s)
 	(
 		set -e
