@@ -4,13 +4,21 @@
 # make lint: checkpatch --strict (from the newest supported linux-source
 # tree) over the module, then sparse (C=2: every file, whether or not it needs
 # rebuilding) against each supported kernel's headers, each in its own mirror
-# tree. Any finding fails.
+# tree; first, includes.sh (no include circle in the module). Any finding fails.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 ks=tests/vm/kernel.sh
 status=0
 mkdir -p build
+
+# The module's units include each other one way only: a circle fails.
+if out=$(tests/vm/includes.sh kmod); then
+	echo "lint: $out"
+else
+	echo "lint: the module's includes form a circle" >&2
+	status=1
+fi
 
 ksrc=$("$ks" src 6.12) || exit 1
 files=()
