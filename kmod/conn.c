@@ -86,6 +86,25 @@ static void fh_conn_requeue_lru(struct fh_conn *c)
 }
 
 /*
+ * TCP keepalive with the settings of the moment, so that a peer that
+ * vanished without a FIN is found even with the idle timeout off: TCP
+ * drops the connection with ETIMEDOUT when the probes go unanswered, and
+ * fh_conn_process() closes it as a socket error. The netlink policy keeps
+ * every value within TCP's limits, so the setters cannot fail.
+ */
+static void fh_conn_keepalive(struct sock *sk)
+{
+	unsigned int idle = READ_ONCE(fh_settings.keepalive_s);
+
+	if (!idle)
+		return;
+	tcp_sock_set_keepidle(sk, idle);
+	tcp_sock_set_keepintvl(sk, READ_ONCE(fh_settings.keepalive_intvl_s));
+	tcp_sock_set_keepcnt(sk, READ_ONCE(fh_settings.keepalive_cnt));
+	sock_set_keepalive(sk);
+}
+
+/*
  * A new connection on @sock, owned by @w. The caller holds a reference on
  * @src for it, which on success the connection keeps.
  */
@@ -118,6 +137,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	}
 
 	tcp_sock_set_nodelay(sk);
+	fh_conn_keepalive(sk);
 	/* Urgent data stays in the stream: see fh_conn_urg_inline(). */
 	lock_sock(sk);
 	sock_set_flag(sk, SOCK_URGINLINE);

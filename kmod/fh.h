@@ -10,6 +10,10 @@ struct fh_settings {
 	unsigned int max_conns;
 	unsigned int idle_timeout_ms;	/* 0: off */
 	unsigned int send_timeout_ms;	/* 0: off */
+	/* TCP keepalive of connections accepted from now on, in seconds */
+	unsigned int keepalive_s;	/* idle before the first probe; 0: off */
+	unsigned int keepalive_intvl_s;	/* between probes */
+	unsigned int keepalive_cnt;	/* unanswered probes before the drop */
 };
 
 extern struct fh_settings fh_settings;

@@ -23,6 +23,10 @@ struct fh_settings fh_settings = {
 	.max_conns = 100000,
 	.idle_timeout_ms = 60 * 1000,
 	.send_timeout_ms = 30 * 1000,
+	/* A vanished peer is dropped after about two minutes. */
+	.keepalive_s = 60,
+	.keepalive_intvl_s = 10,
+	.keepalive_cnt = 6,
 };
 
 atomic_t fh_nr_conns = ATOMIC_INIT(0);

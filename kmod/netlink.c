@@ -47,6 +47,9 @@ static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
 	[FH_A_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
 	[FH_A_IDLE_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
 	[FH_A_SEND_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
+	[FH_A_KEEPALIVE_S] = NLA_POLICY_MAX(NLA_U32, FH_KEEPALIVE_MAX_S),
+	[FH_A_KEEPALIVE_INTVL_S] = NLA_POLICY_RANGE(NLA_U32, 1, FH_KEEPALIVE_MAX_S),
+	[FH_A_KEEPALIVE_CNT] = NLA_POLICY_RANGE(NLA_U32, 1, FH_KEEPALIVE_CNT_MAX),
 };
 
 /* Requests without attributes: strict validation rejects any attribute. */
@@ -276,7 +279,13 @@ static int fh_nl_settings_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, FH_A_IDLE_TIMEOUT_MS,
 			READ_ONCE(fh_settings.idle_timeout_ms)) ||
 	    nla_put_u32(msg, FH_A_SEND_TIMEOUT_MS,
-			READ_ONCE(fh_settings.send_timeout_ms))) {
+			READ_ONCE(fh_settings.send_timeout_ms)) ||
+	    nla_put_u32(msg, FH_A_KEEPALIVE_S,
+			READ_ONCE(fh_settings.keepalive_s)) ||
+	    nla_put_u32(msg, FH_A_KEEPALIVE_INTVL_S,
+			READ_ONCE(fh_settings.keepalive_intvl_s)) ||
+	    nla_put_u32(msg, FH_A_KEEPALIVE_CNT,
+			READ_ONCE(fh_settings.keepalive_cnt))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -315,7 +324,8 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	int ret;
 
 	if (!a[FH_A_MAX_CONNS] && !a[FH_A_IDLE_TIMEOUT_MS] &&
-	    !a[FH_A_SEND_TIMEOUT_MS]) {
+	    !a[FH_A_SEND_TIMEOUT_MS] && !a[FH_A_KEEPALIVE_S] &&
+	    !a[FH_A_KEEPALIVE_INTVL_S] && !a[FH_A_KEEPALIVE_CNT]) {
 		NL_SET_ERR_MSG(info->extack, "no setting given");
 		return -EINVAL;
 	}
@@ -331,6 +341,16 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	if (a[FH_A_SEND_TIMEOUT_MS])
 		WRITE_ONCE(fh_settings.send_timeout_ms,
 			   nla_get_u32(a[FH_A_SEND_TIMEOUT_MS]));
+	/* Keepalive: read at accept, so it needs no wakeup. */
+	if (a[FH_A_KEEPALIVE_S])
+		WRITE_ONCE(fh_settings.keepalive_s,
+			   nla_get_u32(a[FH_A_KEEPALIVE_S]));
+	if (a[FH_A_KEEPALIVE_INTVL_S])
+		WRITE_ONCE(fh_settings.keepalive_intvl_s,
+			   nla_get_u32(a[FH_A_KEEPALIVE_INTVL_S]));
+	if (a[FH_A_KEEPALIVE_CNT])
+		WRITE_ONCE(fh_settings.keepalive_cnt,
+			   nla_get_u32(a[FH_A_KEEPALIVE_CNT]));
 	fh_wake_workers();
 	return 0;
 }

@@ -5,7 +5,8 @@
  * Family name FH_GENL_NAME, version FH_GENL_VERSION. Every request is strictly
  * validated: unknown attributes, wrong types or lengths and missing
  * attributes are rejected with EINVAL, values outside an attribute's range
- * (port 0, max connections 0, a timeout above FH_TIMEOUT_MAX_MS) with ERANGE,
+ * (port 0, max connections 0, a timeout above FH_TIMEOUT_MAX_MS, a keepalive
+ * value beyond TCP's limits) with ERANGE,
  * always with an extended-ack message naming the problem; a rejected request
  * changes nothing. Commands that change state need
  * CAP_NET_ADMIN in the initial user namespace (EPERM otherwise): settings
@@ -46,14 +47,24 @@
  *
  * FH_CMD_SETTINGS_GET
  *	Reply: FH_A_MAX_CONNS, FH_A_IDLE_TIMEOUT_MS, FH_A_SEND_TIMEOUT_MS,
- *	always all three.
+ *	FH_A_KEEPALIVE_S, FH_A_KEEPALIVE_INTVL_S, FH_A_KEEPALIVE_CNT, always
+ *	all six.
  *
  * FH_CMD_SETTINGS_SET (admin)
- *	Request: any of the three settings attributes (at least one). Limits:
+ *	Request: any of the six settings attributes (at least one). Limits:
  *	max connections 1..FH_MAX_CONNS_LIMIT, timeouts
  *	FH_TIMEOUT_MIN_MS..FH_TIMEOUT_MAX_MS; a timeout of 0 disables it.
  *	Values apply at once to all workers; lowering max connections closes
  *	nothing, it refuses new connections until the count falls below.
+ *
+ *	TCP keepalive, in whole seconds as TCP counts it: FH_A_KEEPALIVE_S is
+ *	the idle time before the first probe, 1..FH_KEEPALIVE_MAX_S, or 0 for
+ *	no keepalive; FH_A_KEEPALIVE_INTVL_S the time between probes,
+ *	1..FH_KEEPALIVE_MAX_S; FH_A_KEEPALIVE_CNT the unanswered probes after
+ *	which the connection is dropped, 1..FH_KEEPALIVE_CNT_MAX. The three
+ *	apply to connections accepted afterwards; open connections keep the
+ *	values they were accepted with. A connection dropped by keepalive
+ *	counts under FH_STAT_ERRORS.
  */
 #ifndef _UAPI_LINUX_FIREHOSE_H
 #define _UAPI_LINUX_FIREHOSE_H
@@ -66,6 +77,8 @@
 #define FH_MAX_CONNS_LIMIT	10000000
 #define FH_TIMEOUT_MIN_MS	100
 #define FH_TIMEOUT_MAX_MS	(24U * 3600 * 1000)
+#define FH_KEEPALIVE_MAX_S	32767	/* TCP's MAX_TCP_KEEPIDLE, _KEEPINTVL */
+#define FH_KEEPALIVE_CNT_MAX	127	/* TCP's MAX_TCP_KEEPCNT */
 
 enum fh_cmd {
 	FH_CMD_UNSPEC,
@@ -95,6 +108,9 @@ enum fh_attr {
 	FH_A_MAX_CONNS,		/* u32 */
 	FH_A_IDLE_TIMEOUT_MS,	/* u32, 0 = off */
 	FH_A_SEND_TIMEOUT_MS,	/* u32, 0 = off */
+	FH_A_KEEPALIVE_S,	/* u32, 0 = off: idle seconds before probing */
+	FH_A_KEEPALIVE_INTVL_S,	/* u32: seconds between keepalive probes */
+	FH_A_KEEPALIVE_CNT,	/* u32: unanswered probes before the drop */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1

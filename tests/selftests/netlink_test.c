@@ -355,7 +355,7 @@ static int listener_count(struct fhnl *nl)
 }
 
 struct settings {
-	uint32_t max_conns, idle_ms, send_ms;
+	uint32_t max_conns, idle_ms, send_ms, keepalive_s, keepalive_intvl_s, keepalive_cnt;
 	int seen;
 };
 
@@ -373,6 +373,15 @@ static int settings_attr_cb(const struct nlattr *a, void *data)
 		break;
 	case FH_A_SEND_TIMEOUT_MS:
 		v = &s->send_ms;
+		break;
+	case FH_A_KEEPALIVE_S:
+		v = &s->keepalive_s;
+		break;
+	case FH_A_KEEPALIVE_INTVL_S:
+		v = &s->keepalive_intvl_s;
+		break;
+	case FH_A_KEEPALIVE_CNT:
+		v = &s->keepalive_cnt;
 		break;
 	default:
 		return MNL_CB_OK;
@@ -454,7 +463,7 @@ FIXTURE_SETUP(nl)
 	ASSERT_EQ(0, fhnl_open(&self->nl));
 	self->port = (uint16_t)fh_test_port(21000);
 	ASSERT_EQ(0, get_settings(&self->nl, &self->before));
-	ASSERT_EQ(3, self->before.seen);
+	ASSERT_EQ(6, self->before.seen);
 	/* Each test starts from no listener at all. */
 	ASSERT_EQ(0, listener_count(&self->nl));
 }
@@ -476,6 +485,9 @@ FIXTURE_TEARDOWN(nl)
 	put_u32(nlh, FH_A_MAX_CONNS, 100000);
 	put_u32(nlh, FH_A_IDLE_TIMEOUT_MS, 60000);
 	put_u32(nlh, FH_A_SEND_TIMEOUT_MS, 30000);
+	put_u32(nlh, FH_A_KEEPALIVE_S, 60);
+	put_u32(nlh, FH_A_KEEPALIVE_INTVL_S, 10);
+	put_u32(nlh, FH_A_KEEPALIVE_CNT, 6);
 	if (fhnl_talk(&self->nl, nlh, NULL, NULL))
 		TH_LOG("teardown: restoring the default settings failed");
 	fhnl_close(&self->nl);
@@ -514,6 +526,9 @@ static void expect_refused(struct __test_metadata *_metadata, FIXTURE_DATA(nl) *
 	EXPECT_EQ(self->before.max_conns, now.max_conns);
 	EXPECT_EQ(self->before.idle_ms, now.idle_ms);
 	EXPECT_EQ(self->before.send_ms, now.send_ms);
+	EXPECT_EQ(self->before.keepalive_s, now.keepalive_s);
+	EXPECT_EQ(self->before.keepalive_intvl_s, now.keepalive_intvl_s);
+	EXPECT_EQ(self->before.keepalive_cnt, now.keepalive_cnt);
 }
 
 /* ---- malformed LISTENER_ADD --------------------------------------------- */
@@ -651,6 +666,43 @@ TEST_F(nl, settings_set_idle_timeout_of_50_ms_is_einval)
 	put_u32(nlh, FH_A_MAX_CONNS, 1234);
 	bad = put_u32(nlh, FH_A_IDLE_TIMEOUT_MS, 50);
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
+/* A valid setting, then attr = val, which must be refused with ERANGE. */
+static void expect_setting_erange(struct __test_metadata *_metadata, FIXTURE_DATA(nl) *self,
+				  int attr, uint32_t val)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
+	const struct nlattr *bad;
+
+	put_u32(nlh, FH_A_MAX_CONNS, 1234);
+	bad = put_u32(nlh, attr, val);
+	expect_refused(_metadata, self, nlh, ERANGE, bad, 0);
+}
+
+TEST_F(nl, settings_set_keepalive_of_32768_s_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_KEEPALIVE_S, FH_KEEPALIVE_MAX_S + 1);
+}
+
+TEST_F(nl, settings_set_keepalive_interval_0_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_KEEPALIVE_INTVL_S, 0);
+}
+
+TEST_F(nl, settings_set_keepalive_interval_of_32768_s_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_KEEPALIVE_INTVL_S, FH_KEEPALIVE_MAX_S + 1);
+}
+
+TEST_F(nl, settings_set_keepalive_count_0_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_KEEPALIVE_CNT, 0);
+}
+
+TEST_F(nl, settings_set_keepalive_count_128_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_KEEPALIVE_CNT, FH_KEEPALIVE_CNT_MAX + 1);
 }
 
 TEST_F(nl, settings_set_without_any_setting_is_einval)
@@ -866,6 +918,22 @@ TEST_F(nl, settings_set_reads_back_through_settings_get)
 	EXPECT_EQ(4321U, now.max_conns);
 	EXPECT_EQ(0U, now.idle_ms);
 	EXPECT_EQ(100U, now.send_ms);
+}
+
+TEST_F(nl, settings_set_keepalive_at_its_limits_reads_back_through_settings_get)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
+	struct settings now;
+
+	put_u32(nlh, FH_A_KEEPALIVE_S, 0);
+	put_u32(nlh, FH_A_KEEPALIVE_INTVL_S, FH_KEEPALIVE_MAX_S);
+	put_u32(nlh, FH_A_KEEPALIVE_CNT, FH_KEEPALIVE_CNT_MAX);
+	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	ASSERT_EQ(0, get_settings(&self->nl, &now));
+	EXPECT_EQ(0U, now.keepalive_s);
+	EXPECT_EQ((uint32_t)FH_KEEPALIVE_MAX_S, now.keepalive_intvl_s);
+	EXPECT_EQ((uint32_t)FH_KEEPALIVE_CNT_MAX, now.keepalive_cnt);
+	EXPECT_EQ(self->before.max_conns, now.max_conns);
 }
 
 TEST_F(nl, stats_get_has_totals_and_one_nest_per_cpu_with_its_cpu_first)
