@@ -44,7 +44,8 @@ static const char usage_text[] =
 	"       fhctl listener del ADDR:PORT\n"
 	"       fhctl listener list [-j]\n"
 	"       fhctl stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]\n"
-	"       fhctl set {max-connections N | idle-timeout DURATION | send-timeout DURATION}...\n"
+	"       fhctl set {max-connections N | idle-timeout DURATION | send-timeout DURATION |\n"
+	"                  keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N}...\n"
 	"       fhctl show settings [-j]\n"
 	"       fhctl apply FILE [--dry-run]\n"
 	"       fhctl -b FILE [--dry-run]\n"
@@ -54,6 +55,8 @@ static const char usage_text[] =
 	"ADDR:PORT  IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:7777 or [::1]:8080\n"
 	"LIST       cpulist such as 0-3,6 (default: every worker CPU)\n"
 	"DURATION   N[ms|s|m|h], seconds if no unit; 0 or off disables\n"
+	"SECONDS    a DURATION of whole seconds (TCP keepalive: new connections only;\n"
+	"           keepalive 0 or off disables it)\n"
 	"-j         JSON output\n"
 	"-b FILE    run the commands in FILE ('-': standard input), one per line as\n"
 	"           typed after 'fhctl'; '#' starts a comment, \"double quotes\" group;\n"
@@ -129,7 +132,8 @@ static const struct cmd cmds[] = {
 	{ "stats", NULL, cmd_stats,
 	  "stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]" },
 	{ "set", NULL, cmd_set,
-	  "set {max-connections N | idle-timeout DURATION | send-timeout DURATION}..." },
+	  "set {max-connections N | idle-timeout DURATION | send-timeout DURATION | "
+	  "keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N}..." },
 	{ "show", "settings", cmd_show_settings, "show settings [-j]" },
 	{ "apply", NULL, cmd_apply, "apply FILE [--dry-run]" },
 };

@@ -127,7 +127,7 @@ bool parse_duration_ms(const char *s, uint64_t *ms);
 /* Decimal seconds, e.g. 2 or 0.5. */
 bool parse_interval(const char *s, double *out);
 
-#define MAX_POS		8
+#define MAX_POS		12
 
 struct opts {
 	const char *pos[MAX_POS];	/* positional words, in order */
@@ -216,14 +216,23 @@ int cmd_stats(int argc, char **argv);
 /* ------------------------------------------------------------------------ */
 /* settings.c: set / show settings                                           */
 
+enum setting_kind {
+	SETTING_COUNT,		/* a number */
+	SETTING_MS,		/* a duration the kernel holds in milliseconds */
+	SETTING_S,		/* a duration the kernel holds in whole seconds */
+};
+
 struct setting {
 	const char *name;
+	const char *json;	/* its key in "show settings -j" */
 	int attr;
-	bool duration;
+	enum setting_kind kind;
+	bool off_ok;		/* 0 (or "off" for a duration) disables it */
+	uint32_t min, max;	/* in the kernel's unit, besides 0 when off_ok */
 };
 
 /* The settings, in the order "show settings" prints them. */
-#define NSETTINGS	3
+#define NSETTINGS	6
 extern const struct setting settings[];
 
 /* A checked "set": given[k] says whether value[k] is to be set. */

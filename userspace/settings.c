@@ -13,37 +13,62 @@
 #include "fhctl.h"
 
 const struct setting settings[] = {
-	{ "max-connections", FH_A_MAX_CONNS, false },
-	{ "idle-timeout", FH_A_IDLE_TIMEOUT_MS, true },
-	{ "send-timeout", FH_A_SEND_TIMEOUT_MS, true },
+	{ "max-connections", "max_connections", FH_A_MAX_CONNS, SETTING_COUNT, false,
+	  1, FH_MAX_CONNS_LIMIT },
+	{ "idle-timeout", "idle_timeout_ms", FH_A_IDLE_TIMEOUT_MS, SETTING_MS, true,
+	  FH_TIMEOUT_MIN_MS, FH_TIMEOUT_MAX_MS },
+	{ "send-timeout", "send_timeout_ms", FH_A_SEND_TIMEOUT_MS, SETTING_MS, true,
+	  FH_TIMEOUT_MIN_MS, FH_TIMEOUT_MAX_MS },
+	{ "keepalive", "keepalive_s", FH_A_KEEPALIVE_S, SETTING_S, true,
+	  1, FH_KEEPALIVE_MAX_S },
+	{ "keepalive-interval", "keepalive_intvl_s", FH_A_KEEPALIVE_INTVL_S, SETTING_S, false,
+	  1, FH_KEEPALIVE_MAX_S },
+	{ "keepalive-count", "keepalive_cnt", FH_A_KEEPALIVE_CNT, SETTING_COUNT, false,
+	  1, FH_KEEPALIVE_CNT_MAX },
 };
 
 _Static_assert(sizeof(settings) / sizeof(settings[0]) == NSETTINGS,
 	       "NSETTINGS counts the settings");
 _Static_assert(2 * NSETTINGS <= MAX_POS, "set takes a name and a value per setting");
 
+/* Milliseconds per unit of a duration setting's value. */
+static uint64_t setting_unit_ms(const struct setting *s)
+{
+	return s->kind == SETTING_S ? 1000 : 1;
+}
+
+static void __attribute__((noreturn))
+setting_out_of_range(const struct setting *s, const char *val)
+{
+	const char *off = s->off_ok ? "0 (off) or " : "";
+	char lo[32], hi[32];
+
+	if (s->kind == SETTING_COUNT)
+		bad_value("%s %s out of range: expected %s%" PRIu32 "..%" PRIu32, s->name, val,
+			  off, s->min, s->max);
+	bad_value("%s %s out of range: expected %s%s..%s", s->name, val, off,
+		  format_ms(lo, sizeof(lo), s->min * setting_unit_ms(s)),
+		  format_ms(hi, sizeof(hi), s->max * setting_unit_ms(s)));
+}
+
 static uint32_t parse_setting(const struct setting *s, const char *val)
 {
-	uint64_t v;
+	uint64_t v, unit = setting_unit_ms(s);
 
-	if (!s->duration) {
+	if (s->kind == SETTING_COUNT) {
 		if (!parse_u64(val, &v))
 			bad_value("bad number '%s' for %s", val, s->name);
-		if (v < 1 || v > FH_MAX_CONNS_LIMIT)
-			bad_value("%s %s out of range: expected 1..%d", s->name, val,
-				  FH_MAX_CONNS_LIMIT);
-		return (uint32_t)v;
+	} else {
+		if (!parse_duration_ms(val, &v))
+			bad_value("bad duration '%s' for %s: expected N[ms|s|m|h]%s", val,
+				  s->name, s->off_ok ? ", 0 or off" : "");
+		/* Only keepalive counts in seconds (UINT64_MAX: too large for any). */
+		if (v % unit && v != UINT64_MAX)
+			bad_value("%s %s: TCP keepalive takes whole seconds", s->name, val);
+		v /= unit;
 	}
-	if (!parse_duration_ms(val, &v))
-		bad_value("bad duration '%s' for %s: expected N[ms|s|m|h], 0 or off", val,
-			  s->name);
-	if (v && (v < FH_TIMEOUT_MIN_MS || v > FH_TIMEOUT_MAX_MS)) {
-		char lo[32], hi[32];
-
-		bad_value("%s %s out of range: expected 0 (off) or %s..%s", s->name, val,
-			  format_ms(lo, sizeof(lo), FH_TIMEOUT_MIN_MS),
-			  format_ms(hi, sizeof(hi), FH_TIMEOUT_MAX_MS));
-	}
+	if ((v || !s->off_ok) && (v < s->min || v > s->max))
+		setting_out_of_range(s, val);
 	return (uint32_t)v;
 }
 
@@ -137,21 +162,22 @@ int cmd_show_settings(int argc, char **argv)
 			die("show settings: the kernel did not report %s", settings[k].name);
 
 	if (o.json) {
-		printf("{\"max_connections\":%" PRIu32 ",\"idle_timeout_ms\":%" PRIu32
-		       ",\"send_timeout_ms\":%" PRIu32 "}\n",
-		       r.v[FH_A_MAX_CONNS], r.v[FH_A_IDLE_TIMEOUT_MS], r.v[FH_A_SEND_TIMEOUT_MS]);
+		for (size_t k = 0; k < NSETTINGS; k++)
+			printf("%c\"%s\":%" PRIu32, k ? ',' : '{', settings[k].json,
+			       r.v[settings[k].attr]);
+		printf("}\n");
 		return 0;
 	}
-	printf("max-connections %" PRIu32 "\n", r.v[FH_A_MAX_CONNS]);
-	printf("idle-timeout %s\n", format_ms(buf, sizeof(buf), r.v[FH_A_IDLE_TIMEOUT_MS]));
-	printf("send-timeout %s\n", format_ms(buf, sizeof(buf), r.v[FH_A_SEND_TIMEOUT_MS]));
+	for (size_t k = 0; k < NSETTINGS; k++)
+		printf("%s %s\n", settings[k].name,
+		       setting_str(&settings[k], r.v[settings[k].attr], buf, sizeof(buf)));
 	return 0;
 }
 
 const char *setting_str(const struct setting *s, uint32_t v, char *buf, size_t size)
 {
-	if (s->duration)
-		return format_ms(buf, size, v);
+	if (s->kind != SETTING_COUNT)
+		return format_ms(buf, size, v * setting_unit_ms(s));
 	snprintf(buf, size, "%" PRIu32, v);
 	return buf;
 }

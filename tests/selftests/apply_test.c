@@ -20,7 +20,8 @@
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
 
-#define DEFAULT_SETTINGS "set max-connections 100000 idle-timeout 60s send-timeout 30s"
+#define DEFAULT_SETTINGS "set max-connections 100000 idle-timeout 60s send-timeout 30s " \
+	"keepalive 60s keepalive-interval 10s keepalive-count 6"
 
 /* Which of fhctl's output streams the caller wants to see. */
 #define STDOUT_ONLY	"2>/dev/null"
@@ -476,6 +477,25 @@ TEST_F(apply, apply_changes_a_setting_that_differs)
 		TH_LOG("%s", out);
 	settings_text(settings, sizeof(settings));
 	EXPECT_NE(NULL, strstr(settings, "idle-timeout 30s\n")) TH_LOG("%s", settings);
+}
+
+TEST_F(apply, apply_changes_the_keepalive_settings_that_differ)
+{
+	char out[4096], settings[512];
+
+	write_conf(_metadata, self->conf,
+		   "set keepalive off keepalive-interval 10s\n"
+		   "set keepalive-count 3\n");
+	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	EXPECT_EQ(1, count_lines_starting(out, "set keepalive off (was 60s)\n")) TH_LOG("%s", out);
+	EXPECT_EQ(1, count_lines_starting(out, "kept keepalive-interval 10s\n")) TH_LOG("%s", out);
+	EXPECT_EQ(1, count_lines_starting(out, "set keepalive-count 3 (was 6)\n"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(1, count_lines_starting(out, "apply: 0 added, 0 replaced, 0 deleted, 0 kept, "
+					  "2 settings changed\n")) TH_LOG("%s", out);
+	settings_text(settings, sizeof(settings));
+	EXPECT_NE(NULL, strstr(settings, "keepalive off\nkeepalive-interval 10s\n"
+				   "keepalive-count 3\n")) TH_LOG("%s", settings);
 }
 
 TEST_F(apply, second_apply_is_a_no_op)

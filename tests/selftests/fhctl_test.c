@@ -28,7 +28,11 @@
 #define EXIT_USAGE	2
 
 #define DEFAULT_SETTINGS_JSON \
-	"{\"max_connections\":100000,\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000}\n"
+	"{\"max_connections\":100000,\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000," \
+	"\"keepalive_s\":60,\"keepalive_intvl_s\":10,\"keepalive_cnt\":6}\n"
+#define DEFAULT_SETTINGS \
+	"max-connections 100000 idle-timeout 60s send-timeout 30s " \
+	"keepalive 60s keepalive-interval 10s keepalive-count 6"
 
 /* Which of fhctl's output streams the caller wants to see. */
 #define BOTH		""
@@ -277,7 +281,7 @@ FIXTURE_TEARDOWN(fhctl)
 	/* Whichever of these the test added; the others fail harmlessly. */
 	fhctl_quiet("listener del %s", self->addr4);
 	fhctl_quiet("listener del %s", self->addr6);
-	fh_fhctl_ok("set max-connections 100000 idle-timeout 60s send-timeout 30s");
+	fh_fhctl_ok("set " DEFAULT_SETTINGS);
 }
 
 /* ---- listener add / list / del ---------------------------------------- */
@@ -518,7 +522,8 @@ TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
 	ASSERT_EQ(0, settings_json(out, sizeof(out)));
 	EXPECT_STREQ(DEFAULT_SETTINGS_JSON, out);
 	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
-	EXPECT_STREQ("max-connections 100000\nidle-timeout 60s\nsend-timeout 30s\n", out);
+	EXPECT_STREQ("max-connections 100000\nidle-timeout 60s\nsend-timeout 30s\n"
+		     "keepalive 60s\nkeepalive-interval 10s\nkeepalive-count 6\n", out);
 }
 
 /* After "fhctl set CMD", show settings has HUMAN and its JSON has JSON. */
@@ -565,6 +570,78 @@ TEST_F(fhctl, set_with_one_bad_value_fails_and_changes_no_setting)
 	expect_error_line(_metadata, err, "max-connections");
 	ASSERT_EQ(0, settings_json(after, sizeof(after)));
 	EXPECT_STREQ(before, after);
+}
+
+TEST_F(fhctl, set_keepalive_shows_in_show_settings)
+{
+	expect_setting_shown(_metadata, "keepalive 2m",
+			     "keepalive 120s\n", "\"keepalive_s\":120");
+}
+
+TEST_F(fhctl, set_keepalive_off_shows_off)
+{
+	expect_setting_shown(_metadata, "keepalive off",
+			     "keepalive off\n", "\"keepalive_s\":0");
+}
+
+TEST_F(fhctl, set_keepalive_interval_shows_in_show_settings)
+{
+	expect_setting_shown(_metadata, "keepalive-interval 3",
+			     "keepalive-interval 3s\n", "\"keepalive_intvl_s\":3");
+}
+
+TEST_F(fhctl, set_keepalive_count_shows_in_show_settings)
+{
+	expect_setting_shown(_metadata, "keepalive-count 127",
+			     "keepalive-count 127\n", "\"keepalive_cnt\":127");
+}
+
+/*
+ * "fhctl set max-connections 5 ARGS" is a usage error whose one line says
+ * NEEDLE, and every setting is as it was, max-connections too.
+ */
+static void expect_set_refused(struct __test_metadata *_metadata, const char *args,
+			       const char *needle)
+{
+	char before[512], after[512], err[1024];
+
+	ASSERT_EQ(0, settings_json(before, sizeof(before)));
+	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "set max-connections 5 %s", args));
+	expect_error_line(_metadata, err, needle);
+	ASSERT_EQ(0, settings_json(after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+}
+
+TEST_F(fhctl, set_keepalive_above_32767s_fails_and_changes_nothing)
+{
+	expect_set_refused(_metadata, "keepalive 32768",
+			   "keepalive 32768 out of range: expected 0 (off) or 1s..32767s");
+}
+
+TEST_F(fhctl, set_keepalive_interval_out_of_range_fails_and_changes_nothing)
+{
+	expect_set_refused(_metadata, "keepalive-interval 0",
+			   "keepalive-interval 0 out of range: expected 1s..32767s");
+	expect_set_refused(_metadata, "keepalive-interval off",
+			   "keepalive-interval off out of range");
+	expect_set_refused(_metadata, "keepalive-interval 32768s",
+			   "keepalive-interval 32768s out of range");
+}
+
+TEST_F(fhctl, set_keepalive_count_out_of_range_fails_and_changes_nothing)
+{
+	expect_set_refused(_metadata, "keepalive-count 0",
+			   "keepalive-count 0 out of range: expected 1..127");
+	expect_set_refused(_metadata, "keepalive-count 128",
+			   "keepalive-count 128 out of range: expected 1..127");
+}
+
+TEST_F(fhctl, set_keepalive_of_a_fraction_of_a_second_fails_and_changes_nothing)
+{
+	expect_set_refused(_metadata, "keepalive 1500ms",
+			   "keepalive 1500ms: TCP keepalive takes whole seconds");
+	expect_set_refused(_metadata, "keepalive-interval 500ms",
+			   "keepalive-interval 500ms: TCP keepalive takes whole seconds");
 }
 
 /* ---- stats ------------------------------------------------------------- */
