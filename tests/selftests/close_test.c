@@ -3,8 +3,10 @@
  * Closing: a connection firehose closes finishes as a userspace server's
  * does. Its FIN is resent until the peer acknowledges it or TCP gives up,
  * and the orphan it leaves is reaped either way, even when the peer has
- * gone silent. The peer lives in a network namespace of its own, behind a
- * veth pair whose far end the test takes down.
+ * gone silent. A peer that vanishes without a FIN is found by TCP
+ * keepalive, which ends the connection, even with the idle timeout off.
+ * The peer lives in a network namespace of its own, behind a veth pair
+ * whose far end the test takes down.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -27,7 +29,11 @@
 /* Stock guests carry veth as a module (tests/check.sh packs it here). */
 #define VETH_KO "/fh/mod/extra/veth.ko"
 
+#define TCP_ESTABLISHED	1
 #define TCP_FIN_WAIT1	4
+
+#define DEFAULT_SETTINGS \
+	"idle-timeout 60s keepalive 60s keepalive-interval 10s keepalive-count 6"
 
 /*
  * State of the server-side socket SERVER:port <-> PEER in /proc/net/tcp,
@@ -114,7 +120,7 @@ FIXTURE_TEARDOWN(close)
 {
 	fh_write_file(ORPHAN_RETRIES, self->orphan_retries);
 	fh_fhctl_ok("listener del %s", self->addr);
-	fh_fhctl_ok("set idle-timeout 60s");
+	fh_fhctl_ok("set " DEFAULT_SETTINGS);
 	fh_run(NULL, 0, IP " netns del " NS "; " IP " link del fh0 2>/dev/null");
 }
 
@@ -148,6 +154,66 @@ TEST_F_TIMEOUT(close, fin_lost_after_close_is_resent_until_the_orphan_is_reaped,
 		TH_LOG("the closed connection is still in state %d", st);
 	}
 	close(fd);
+}
+
+/*
+ * With the idle timeout off, only keepalive notices a peer that is gone:
+ * its probes go unanswered, TCP drops the connection with ETIMEDOUT, and
+ * firehose closes it as a socket error. With keepalive 1s, interval 1s and
+ * count 2 that takes about 3 s.
+ */
+TEST_F_TIMEOUT(close, keepalive_reclaims_a_peer_that_vanished_silently, 60)
+{
+	long long closed = fh_stat("closed"), errors = fh_stat("errors");
+	long long timeouts = fh_stat("timeouts"), end;
+	char out[8];
+	int fd, st;
+
+	/* Keepalive is set on a connection as it is accepted. */
+	ASSERT_EQ(0, fh_fhctl_ok("set idle-timeout off keepalive 1s keepalive-interval 1s "
+				 "keepalive-count 2"));
+	fd = connect_from_peer(self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fh_echo_exchange(fd, "hello", 5, out, 10000));
+
+	ASSERT_EQ(0, fh_run(NULL, 0, IP " -n " NS " link set fh1 down"));
+	EXPECT_TRUE(fh_wait_stat("closed", closed + 1, 15000)) {
+		TH_LOG("still open after 15 s: closed %lld, socket state %d",
+		       fh_stat("closed"), server_sock_state(self->port));
+	}
+	/* Dropped by TCP, not timed out by firehose. */
+	EXPECT_EQ(errors + 1, fh_stat("errors"));
+	EXPECT_EQ(timeouts, fh_stat("timeouts"));
+	/* A connection keepalive ended leaves no orphan behind. */
+	end = fh_now_ms() + 5000;
+	while ((st = server_sock_state(self->port)) > 0 && fh_now_ms() < end)
+		usleep(100 * 1000);
+	EXPECT_EQ(0, st) {
+		TH_LOG("the server socket is still in state %d", st);
+	}
+	close(fd);
+}
+
+TEST_F_TIMEOUT(close, without_keepalive_a_silent_peer_is_kept, 60)
+{
+	long long closed = fh_stat("closed");
+	char out[8];
+	int fd;
+
+	ASSERT_EQ(0, fh_fhctl_ok("set idle-timeout off keepalive off"));
+	fd = connect_from_peer(self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fh_echo_exchange(fd, "hello", 5, out, 10000));
+
+	ASSERT_EQ(0, fh_run(NULL, 0, IP " -n " NS " link set fh1 down"));
+	sleep(6);
+	EXPECT_EQ(closed, fh_stat("closed"));
+	EXPECT_EQ(TCP_ESTABLISHED, server_sock_state(self->port));
+
+	/* The peer comes back and says goodbye: nothing is left open. */
+	EXPECT_EQ(0, fh_run(NULL, 0, IP " -n " NS " link set fh1 up"));
+	close(fd);
+	EXPECT_TRUE(fh_wait_stat("closed", closed + 1, 30000));
 }
 
 TEST_HARNESS_MAIN
