@@ -784,7 +784,7 @@ static int as_nobody(enum nobody_op op, uint16_t port)
 		break;
 	case NOBODY_SETTINGS_GET:
 		ret = get_settings(&nl, &s);
-		if (!ret && s.seen != 3)
+		if (!ret && s.seen != 6)
 			ret = 252;
 		break;
 	default:
