@@ -20,59 +20,8 @@
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
 
-#define DEFAULT_SETTINGS "set max-connections 100000 idle-timeout 60s send-timeout 30s " \
-	"keepalive 60s keepalive-interval 10s keepalive-count 6"
 
-/* Which of fhctl's output streams the caller wants to see. */
-#define STDOUT_ONLY	"2>/dev/null"
-#define STDERR_ONLY	"2>&1 >/dev/null"
 
-static int fhctl_v(char *out, size_t len, const char *streams, const char *fmt,
-		   va_list ap)
-{
-	char cmd[512];
-
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	return fh_run(out, len, "{ fhctl %s %s; }", cmd, streams);
-}
-
-/* Runs fhctl; out gets its stdout only. Returns the exit status. */
-static int __attribute__((format(printf, 3, 4)))
-fhctl_out(char *out, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = fhctl_v(out, len, STDOUT_ONLY, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* Runs fhctl; err gets its stderr only. Returns the exit status. */
-static int __attribute__((format(printf, 3, 4)))
-fhctl_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = fhctl_v(err, len, STDERR_ONLY, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* err is exactly one line, "fhctl: ...", that mentions needle. */
-static void expect_error_line(struct __test_metadata *_metadata, const char *err,
-			      const char *needle)
-{
-	size_t n = strlen(err);
-
-	EXPECT_EQ(0, strncmp(err, "fhctl: ", 7)) TH_LOG("stderr: %s", err);
-	EXPECT_TRUE(n && err[n - 1] == '\n' && strchr(err, '\n') == err + n - 1)
-		TH_LOG("not exactly one line on stderr: '%s'", err);
-	EXPECT_NE(NULL, strstr(err, needle)) TH_LOG("no '%s' in: %s", needle, err);
-}
 
 /* Lines of s that start with prefix. */
 static int count_lines_starting(const char *s, const char *prefix)
@@ -94,14 +43,14 @@ static int count_lines_starting(const char *s, const char *prefix)
 /* `fhctl listener list -j`, or "" when it fails. */
 static void listeners_json(char *out, size_t len)
 {
-	if (fhctl_out(out, len, "listener list -j"))
+	if (fh_fhctl_out(out, len, "listener list -j"))
 		out[0] = '\0';
 }
 
 /* `fhctl show settings`, or "" when it fails. */
 static void settings_text(char *out, size_t len)
 {
-	if (fhctl_out(out, len, "show settings"))
+	if (fh_fhctl_out(out, len, "show settings"))
 		out[0] = '\0';
 }
 
@@ -114,7 +63,7 @@ static bool listed(const char *address, char *cpus, size_t len)
 	char out[8192], proto[32], addr[80], c[300];
 	const char *row;
 
-	if (fhctl_out(out, sizeof(out), "listener list"))
+	if (fh_fhctl_out(out, sizeof(out), "listener list"))
 		return false;
 	for (row = strchr(out, '\n'); row && row[1]; row = strchr(row, '\n')) {
 		row++;
@@ -134,7 +83,7 @@ static long long listed_accepted(const char *address)
 	const char *row;
 	long long acc;
 
-	if (fhctl_out(out, sizeof(out), "listener list"))
+	if (fh_fhctl_out(out, sizeof(out), "listener list"))
 		return -1;
 	for (row = strchr(out, '\n'); row && row[1]; row = strchr(row, '\n')) {
 		row++;
@@ -184,7 +133,7 @@ FIXTURE_TEARDOWN(apply)
 	fh_run(out, sizeof(out), "fhctl listener del %s", self->a);
 	fh_run(out, sizeof(out), "fhctl listener del %s", self->b);
 	fh_run(out, sizeof(out), "fhctl listener del '%s'", self->c);
-	fh_fhctl_ok(DEFAULT_SETTINGS);
+	fh_fhctl_ok("set " FH_DEFAULT_SETTINGS);
 	unlink(self->conf);
 }
 
@@ -239,9 +188,9 @@ TEST_F(apply, batch_error_names_the_line_and_stops_there)
 		   "listener add gopher %s\n"
 		   "listener add echo %s\n",
 		   self->a, self->b, self->c);
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "-b %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:2: listener add: unknown protocol", self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	/* The line before ran; the line after did not. */
 	EXPECT_TRUE(listed(self->a, NULL, 0));
 	EXPECT_FALSE(listed(self->b, NULL, 0));
@@ -257,9 +206,9 @@ TEST_F(apply, batch_usage_error_names_the_line_and_exits_2)
 		   "set idle-timeout 50ms\n"
 		   "listener add echo %s\n",
 		   self->a, self->b);
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "-b %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:2: idle-timeout 50ms out of range", self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	EXPECT_FALSE(listed(self->b, NULL, 0));
 }
 
@@ -275,7 +224,7 @@ TEST_F(apply, batch_ignores_comments_and_blank_lines)
 		   "listener add echo %s   # the only one\n"
 		   "#\n",
 		   self->b, self->a);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "-b %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "-b %s", self->conf));
 	EXPECT_STREQ("", out);
 	EXPECT_TRUE(listed(self->a, NULL, 0));
 	EXPECT_FALSE(listed(self->b, NULL, 0));
@@ -292,9 +241,9 @@ TEST_F(apply, batch_error_line_counts_comments_and_blank_lines)
 		   "\n"
 		   "listener frobnicate\n",
 		   self->a);
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "-b %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:5: listener: unknown subcommand", self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 }
 
 TEST_F(apply, batch_unterminated_quote_is_an_error_naming_the_line)
@@ -303,9 +252,9 @@ TEST_F(apply, batch_unterminated_quote_is_an_error_naming_the_line)
 
 	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add \"echo %s\n",
 		   self->a, self->b);
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "-b %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:2: unterminated quote", self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 }
 
 TEST_F(apply, batch_dry_run_applies_nothing)
@@ -337,9 +286,9 @@ TEST_F(apply, batch_dry_run_reports_an_error_with_its_line)
 		   "listener add echo %s\n"
 		   "listener add echo 127.0.0.1:65536\n",
 		   self->a, self->b);
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "-b %s --dry-run", self->conf));
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "-b %s --dry-run", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:3: bad port '65536'", self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	EXPECT_FALSE(listed(self->a, NULL, 0));
 	EXPECT_FALSE(listed(self->b, NULL, 0));
 }
@@ -350,12 +299,12 @@ TEST_F(apply, batch_dry_run_needs_no_module)
 
 	write_conf(_metadata, self->conf, "listener add echo %s\nshow settings\n", self->a);
 	ASSERT_EQ(0, fh_module_unload());
-	EXPECT_EQ(0, fhctl_out(out, sizeof(out), "-b %s --dry-run", self->conf));
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "-b %s --dry-run", self->conf));
 	EXPECT_NE(NULL, strstr(out, "2 commands checked")) TH_LOG("%s", out);
 	/* A real run of the same file does need it. */
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "-b %s", self->conf));
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "-b %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:1: firehose module not loaded", self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	ASSERT_EQ(0, fh_module_load());
 }
 
@@ -367,7 +316,7 @@ TEST_F(apply, apply_adds_missing_listeners)
 
 	write_conf(_metadata, self->conf,
 		   "listener add echo %s\nlistener add echo %s --cpus 0\n", self->a, self->b);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "added echo %s ", self->a);
 	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "added echo %s cpus 0\n", self->b);
@@ -386,7 +335,7 @@ TEST_F(apply, apply_deletes_listeners_not_in_the_file)
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->b));
 	write_conf(_metadata, self->conf, "listener add echo %s\n", self->a);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "deleted echo %s ", self->b);
 	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
 	EXPECT_TRUE(listed(self->a, NULL, 0));
@@ -399,7 +348,7 @@ TEST_F(apply, apply_of_an_empty_file_deletes_every_listener)
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
 	write_conf(_metadata, self->conf, "# nothing\n");
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	EXPECT_EQ(1, count_lines_starting(out, "apply: 0 added, 0 replaced, 1 deleted"))
 		TH_LOG("%s", out);
 	EXPECT_FALSE(listed(self->a, NULL, 0));
@@ -419,7 +368,7 @@ TEST_F(apply, apply_keeps_an_unchanged_listener_and_its_connection)
 
 	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add echo %s\n",
 		   self->a, self->b);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "kept echo %s ", self->a);
 	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
 	/* The same listener, not a new one at the same address: its count stays. */
@@ -445,7 +394,7 @@ TEST_F(apply, apply_keeps_a_listener_whose_cpu_list_is_written_differently)
 	all_cpus(cpus, sizeof(cpus));
 	write_conf(_metadata, self->conf, "listener add echo %s --cpus %ld,0-%ld,0\n", self->a,
 		   n - 1, n - 1);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "kept echo %s cpus %s\n", self->a, cpus);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
 }
@@ -458,7 +407,7 @@ TEST_F(apply, apply_replaces_a_listener_whose_cpus_differ)
 		SKIP(return, "needs two CPUs");
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
 	write_conf(_metadata, self->conf, "listener add echo %s --cpus 0\n", self->a);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "replaced echo %s cpus 0 (was echo cpus ", self->a);
 	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
 	ASSERT_TRUE(listed(self->a, cpus, sizeof(cpus)));
@@ -470,7 +419,7 @@ TEST_F(apply, apply_changes_a_setting_that_differs)
 	char out[4096], settings[512];
 
 	write_conf(_metadata, self->conf, "set idle-timeout 30s max-connections 100000\n");
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	EXPECT_EQ(1, count_lines_starting(out, "set idle-timeout 30s (was 60s)\n"))
 		TH_LOG("%s", out);
 	EXPECT_EQ(1, count_lines_starting(out, "kept max-connections 100000\n"))
@@ -486,7 +435,7 @@ TEST_F(apply, apply_changes_the_keepalive_settings_that_differ)
 	write_conf(_metadata, self->conf,
 		   "set keepalive off keepalive-interval 10s\n"
 		   "set keepalive-count 3\n");
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	EXPECT_EQ(1, count_lines_starting(out, "set keepalive off (was 60s)\n")) TH_LOG("%s", out);
 	EXPECT_EQ(1, count_lines_starting(out, "kept keepalive-interval 10s\n")) TH_LOG("%s", out);
 	EXPECT_EQ(1, count_lines_starting(out, "set keepalive-count 3 (was 6)\n"))
@@ -508,9 +457,9 @@ TEST_F(apply, second_apply_is_a_no_op)
 		   "listener add echo \"%s\" --cpus 0\n"
 		   "set idle-timeout 30s\n",
 		   self->a, self->c);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	listeners_json(first, sizeof(first));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	listeners_json(second, sizeof(second));
 	EXPECT_STREQ(first, second);
 	EXPECT_EQ(0, count_lines_starting(out, "added ")) TH_LOG("%s", out);
@@ -534,9 +483,9 @@ TEST_F(apply, apply_with_a_bad_line_changes_nothing)
 		   "set idle-timeout 30s\n"
 		   "listener add echo 127.0.0.1\n",
 		   self->b);
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:3: bad address", self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	listeners_json(after_l, sizeof(after_l));
 	settings_text(after_s, sizeof(after_s));
 	EXPECT_STREQ(before_l, after_l);
@@ -549,10 +498,10 @@ TEST_F(apply, apply_refuses_other_commands_naming_the_line)
 
 	write_conf(_metadata, self->conf, "listener add echo %s\nlistener del %s\n", self->a,
 		   self->a);
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:2: apply: only 'listener add' and 'set'",
 		 self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	EXPECT_FALSE(listed(self->a, NULL, 0));
 }
 
@@ -564,10 +513,10 @@ TEST_F(apply, apply_with_a_cpu_without_a_worker_changes_nothing)
 	listeners_json(before, sizeof(before));
 	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add echo %s --cpus 0,999\n",
 		   self->b, self->c);
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:2: listener add: CPU 999 has no firehose worker",
 		 self->conf);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	listeners_json(after, sizeof(after));
 	EXPECT_STREQ(before, after);
 }
@@ -585,10 +534,10 @@ TEST_F(apply, apply_refused_by_the_kernel_undoes_its_changes)
 		   "set idle-timeout 30s\n"
 		   "listener add gopher \"%s\"\n",
 		   self->b, self->c);
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "fhctl: %s:3: listener add %s: unknown protocol",
 		 self->conf, self->c);
-	expect_error_line(_metadata, err, want);
+	fh_expect_error_line(_metadata, err, want);
 	EXPECT_NE(NULL, strstr(err, "nothing changed")) TH_LOG("%s", err);
 	listeners_json(after_l, sizeof(after_l));
 	settings_text(after_s, sizeof(after_s));
@@ -603,7 +552,7 @@ TEST_F(apply, apply_dry_run_says_what_it_would_do_and_changes_nothing)
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
 	listeners_json(before, sizeof(before));
 	write_conf(_metadata, self->conf, "listener add echo %s\n", self->b);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "apply %s --dry-run", self->conf));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s --dry-run", self->conf));
 	snprintf(want, sizeof(want), "would add echo %s ", self->b);
 	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "would delete echo %s ", self->a);
@@ -617,8 +566,8 @@ TEST_F(apply, apply_of_a_missing_file_fails)
 {
 	char err[1024];
 
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "apply /nonexistent/firehose.conf"));
-	expect_error_line(_metadata, err,
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "apply /nonexistent/firehose.conf"));
+	fh_expect_error_line(_metadata, err,
 			  "fhctl: /nonexistent/firehose.conf: No such file or directory");
 }
 

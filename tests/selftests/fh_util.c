@@ -90,6 +90,37 @@ bool fh_module_loaded(void)
 	return fh_run(out, sizeof(out), "grep -q '^firehose ' /proc/modules") == 0;
 }
 
+int fh_fhctl_v(char *out, size_t len, const char *streams, const char *fmt,
+	       va_list ap)
+{
+	char cmd[512];
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	return fh_run(out, len, "{ fhctl %s %s; }", cmd, streams);
+}
+
+int fh_fhctl_out(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fh_fhctl_v(out, len, "2>/dev/null", fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int fh_fhctl_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = fh_fhctl_v(err, len, "2>&1 >/dev/null", fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 int fh_module_load(void)
 {
 	const char *mod = getenv("FH_MOD");

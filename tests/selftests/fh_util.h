@@ -3,6 +3,7 @@
 #ifndef FH_UTIL_H
 #define FH_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,23 @@ int fh_run(char *out, size_t outlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* fh_run("fhctl ...") that must succeed; returns 0 or the failing status. */
 int fh_fhctl_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * fhctl with its streams chosen by a shell redirection (STREAMS: "" for
+ * both); out gets what is left. Returns the exit status.
+ */
+int fh_fhctl_v(char *out, size_t len, const char *streams, const char *fmt,
+	       va_list ap);
+/* fhctl; out gets its stdout only. */
+int fh_fhctl_out(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* fhctl; err gets its stderr only. */
+int fh_fhctl_err(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The module's settings at load, as "fhctl set" takes them. */
+#define FH_DEFAULT_SETTINGS \
+	"max-connections 100000 idle-timeout 60s send-timeout 30s " \
+	"keepalive 60s keepalive-interval 10s keepalive-count 6"
 
 int fh_module_load(void);
 int fh_module_unload(void);

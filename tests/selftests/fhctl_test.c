@@ -30,49 +30,7 @@
 #define DEFAULT_SETTINGS_JSON \
 	"{\"max_connections\":100000,\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000," \
 	"\"keepalive_s\":60,\"keepalive_intvl_s\":10,\"keepalive_cnt\":6}\n"
-#define DEFAULT_SETTINGS \
-	"max-connections 100000 idle-timeout 60s send-timeout 30s " \
-	"keepalive 60s keepalive-interval 10s keepalive-count 6"
 
-/* Which of fhctl's output streams the caller wants to see. */
-#define BOTH		""
-#define STDOUT_ONLY	"2>/dev/null"
-#define STDERR_ONLY	"2>&1 >/dev/null"
-
-static int fhctl_v(char *out, size_t len, const char *streams, const char *fmt,
-		   va_list ap)
-{
-	char cmd[512];
-
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	return fh_run(out, len, "{ fhctl %s %s; }", cmd, streams);
-}
-
-/* Runs fhctl; out gets its stdout only. Returns the exit status. */
-static int __attribute__((format(printf, 3, 4)))
-fhctl_out(char *out, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = fhctl_v(out, len, STDOUT_ONLY, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* Runs fhctl; err gets its stderr only. Returns the exit status. */
-static int __attribute__((format(printf, 3, 4)))
-fhctl_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = fhctl_v(err, len, STDERR_ONLY, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 /* Runs fhctl quietly, for cleanup that may legitimately fail. */
 static int __attribute__((format(printf, 1, 2))) fhctl_quiet(const char *fmt, ...)
@@ -81,7 +39,7 @@ static int __attribute__((format(printf, 1, 2))) fhctl_quiet(const char *fmt, ..
 	int ret;
 
 	va_start(ap, fmt);
-	ret = fhctl_v(NULL, 0, BOTH, fmt, ap);
+	ret = fh_fhctl_v(NULL, 0, "", fmt, ap);
 	va_end(ap);
 	return ret;
 }
@@ -119,7 +77,7 @@ static int listener_count(void)
 {
 	char out[8192];
 
-	if (fhctl_out(out, sizeof(out), "listener list -j"))
+	if (fh_fhctl_out(out, sizeof(out), "listener list -j"))
 		return -1;
 	return count_substr(out, "\"address\":");
 }
@@ -127,7 +85,7 @@ static int listener_count(void)
 /* `fhctl show settings -j` into out; -1 when it fails. */
 static int settings_json(char *out, size_t len)
 {
-	return fhctl_out(out, len, "show settings -j") ? -1 : 0;
+	return fh_fhctl_out(out, len, "show settings -j") ? -1 : 0;
 }
 
 /*
@@ -192,17 +150,6 @@ static bool json_balanced(const char *s)
 	return !str && !depth;
 }
 
-/* err is exactly one line, "fhctl: ...", that mentions needle. */
-static void expect_error_line(struct __test_metadata *_metadata, const char *err,
-			      const char *needle)
-{
-	size_t n = strlen(err);
-
-	EXPECT_EQ(0, strncmp(err, "fhctl: ", 7)) TH_LOG("stderr: %s", err);
-	EXPECT_TRUE(n && err[n - 1] == '\n' && strchr(err, '\n') == err + n - 1)
-		TH_LOG("not exactly one line on stderr: '%s'", err);
-	EXPECT_NE(NULL, strstr(err, needle)) TH_LOG("no '%s' in: %s", needle, err);
-}
 
 /*
  * Runs fhctl with argv as uid/gid 65534 without supplementary groups;
@@ -281,7 +228,7 @@ FIXTURE_TEARDOWN(fhctl)
 	/* Whichever of these the test added; the others fail harmlessly. */
 	fhctl_quiet("listener del %s", self->addr4);
 	fhctl_quiet("listener del %s", self->addr6);
-	fh_fhctl_ok("set " DEFAULT_SETTINGS);
+	fh_fhctl_ok("set " FH_DEFAULT_SETTINGS);
 }
 
 /* ---- listener add / list / del ---------------------------------------- */
@@ -291,7 +238,7 @@ TEST_F(fhctl, listener_add_is_listed_by_address_in_json)
 	char out[8192], val[64];
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list -j"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
 	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
 	EXPECT_EQ(1, count_substr(out, "\"address\":")) TH_LOG("%s", out);
 	ASSERT_TRUE(listener_json_field(out, self->addr4, "proto", val, sizeof(val)))
@@ -305,7 +252,7 @@ TEST_F(fhctl, listener_list_prints_a_header_and_one_row_per_listener)
 	const char *row;
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
 	EXPECT_EQ(0, strncmp(out, "PROTO", 5)) TH_LOG("%s", out);
 	row = strchr(out, '\n');
 	ASSERT_NE(NULL, row) TH_LOG("%s", out);
@@ -323,7 +270,7 @@ TEST_F(fhctl, listener_add_ipv6_serves_echo_over_ipv6)
 	int fd;
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr6));
-	ASSERT_EQ(0, fhctl_out(list, sizeof(list), "listener list -j"));
+	ASSERT_EQ(0, fh_fhctl_out(list, sizeof(list), "listener list -j"));
 	EXPECT_NE(NULL, strstr(list, self->addr6)) TH_LOG("%s", list);
 	fh_fill_random(in, sizeof(in), 6);
 	fd = fh_connect("::1", self->port);
@@ -340,7 +287,7 @@ TEST_F(fhctl, listener_add_with_cpus_0_is_listed_with_cpus_0)
 	bool found = false;
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s --cpus 0", self->addr4));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
 	for (row = strchr(out, '\n'); row && row[1]; row = strchr(row, '\n')) {
 		row++;
 		if (sscanf(row, "%31s %79s %299s", proto, addr, cpus) == 3 &&
@@ -363,7 +310,7 @@ TEST_F(fhctl, listener_add_without_cpus_uses_every_cpu)
 	else
 		snprintf(want, sizeof(want), "0-%ld", n - 1);
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "listener list -j"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
 	ASSERT_TRUE(listener_json_field(out, self->addr4, "cpus", val, sizeof(val)))
 		TH_LOG("%s", out);
 	EXPECT_STREQ(want, val);
@@ -373,9 +320,9 @@ TEST_F(fhctl, listener_add_with_cpus_99_fails_and_adds_nothing)
 {
 	char err[1024];
 
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add echo %s --cpus 99",
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener add echo %s --cpus 99",
 					  self->addr4));
-	expect_error_line(_metadata, err, "Invalid argument");
+	fh_expect_error_line(_metadata, err, "Invalid argument");
 	EXPECT_EQ(0, listener_count());
 }
 
@@ -383,9 +330,9 @@ TEST_F(fhctl, listener_add_unknown_protocol_fails_and_adds_nothing)
 {
 	char err[1024];
 
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add gopher %s",
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener add gopher %s",
 					  self->addr4));
-	expect_error_line(_metadata, err, "unknown protocol");
+	fh_expect_error_line(_metadata, err, "unknown protocol");
 	EXPECT_EQ(0, listener_count());
 }
 
@@ -400,9 +347,9 @@ TEST_F(fhctl, listener_add_bad_address_is_a_usage_error)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "listener add echo '%s'",
+		EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add echo '%s'",
 						bad[i])) TH_LOG("address '%s'", bad[i]);
-		expect_error_line(_metadata, err, "bad ");
+		fh_expect_error_line(_metadata, err, "bad ");
 	}
 	EXPECT_EQ(0, listener_count());
 }
@@ -422,9 +369,9 @@ TEST_F(fhctl, listener_add_on_a_port_in_use_fails_and_adds_nothing)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(0, listen(fd, 8));
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add echo %s",
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener add echo %s",
 					  self->addr4));
-	expect_error_line(_metadata, err, "Address already in use");
+	fh_expect_error_line(_metadata, err, "Address already in use");
 	EXPECT_EQ(0, listener_count());
 	close(fd);
 }
@@ -434,9 +381,9 @@ TEST_F(fhctl, listener_add_twice_fails_with_eexist_and_keeps_one_listener)
 	char err[1024];
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener add echo %s",
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener add echo %s",
 					  self->addr4));
-	expect_error_line(_metadata, err, "File exists");
+	fh_expect_error_line(_metadata, err, "File exists");
 	EXPECT_EQ(1, listener_count());
 }
 
@@ -444,8 +391,8 @@ TEST_F(fhctl, listener_del_of_an_unknown_address_fails_with_enoent)
 {
 	char err[1024];
 
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener del %s", self->addr4));
-	expect_error_line(_metadata, err, "No such file or directory");
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener del %s", self->addr4));
+	fh_expect_error_line(_metadata, err, "No such file or directory");
 	EXPECT_EQ(0, listener_count());
 }
 
@@ -473,7 +420,7 @@ TEST_F(fhctl, unprivileged_listener_add_fails_with_operation_not_permitted)
 	char err[1024];
 
 	EXPECT_EQ(EXIT_RUNTIME, fhctl_as_nobody(err, sizeof(err), argv));
-	expect_error_line(_metadata, err, "Operation not permitted");
+	fh_expect_error_line(_metadata, err, "Operation not permitted");
 	EXPECT_EQ(0, listener_count());
 }
 
@@ -484,7 +431,7 @@ TEST_F(fhctl, unprivileged_set_fails_and_changes_nothing)
 
 	ASSERT_EQ(0, settings_json(before, sizeof(before)));
 	EXPECT_EQ(EXIT_RUNTIME, fhctl_as_nobody(err, sizeof(err), argv));
-	expect_error_line(_metadata, err, "Operation not permitted");
+	fh_expect_error_line(_metadata, err, "Operation not permitted");
 	ASSERT_EQ(0, settings_json(after, sizeof(after)));
 	EXPECT_STREQ(before, after);
 }
@@ -504,10 +451,10 @@ TEST_F(fhctl, any_command_without_the_module_says_not_loaded)
 
 	ASSERT_EQ(0, fh_module_unload());
 	ASSERT_FALSE(fh_module_loaded());
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "listener list"));
-	expect_error_line(_metadata, err, "not loaded");
-	EXPECT_EQ(EXIT_RUNTIME, fhctl_err(err, sizeof(err), "show settings"));
-	expect_error_line(_metadata, err, "not loaded");
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener list"));
+	fh_expect_error_line(_metadata, err, "not loaded");
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "show settings"));
+	fh_expect_error_line(_metadata, err, "not loaded");
 	ASSERT_EQ(0, fh_module_load());
 }
 
@@ -521,7 +468,7 @@ TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
 	ASSERT_EQ(0, fh_module_load());
 	ASSERT_EQ(0, settings_json(out, sizeof(out)));
 	EXPECT_STREQ(DEFAULT_SETTINGS_JSON, out);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "show settings"));
 	EXPECT_STREQ("max-connections 100000\nidle-timeout 60s\nsend-timeout 30s\n"
 		     "keepalive 60s\nkeepalive-interval 10s\nkeepalive-count 6\n", out);
 }
@@ -533,7 +480,7 @@ static void expect_setting_shown(struct __test_metadata *_metadata,
 	char out[512];
 
 	ASSERT_EQ(0, fh_fhctl_ok("set %s", cmd));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "show settings"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "show settings"));
 	EXPECT_NE(NULL, strstr(out, human)) TH_LOG("%s", out);
 	ASSERT_EQ(0, settings_json(out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, json)) TH_LOG("%s", out);
@@ -563,11 +510,11 @@ TEST_F(fhctl, set_with_one_bad_value_fails_and_changes_no_setting)
 
 	ASSERT_EQ(0, settings_json(before, sizeof(before)));
 	/* The first setting is fine, the second below the 100 ms minimum. */
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err),
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err),
 					"set max-connections 5 idle-timeout 50ms"));
-	expect_error_line(_metadata, err, "idle-timeout");
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "set max-connections 0"));
-	expect_error_line(_metadata, err, "max-connections");
+	fh_expect_error_line(_metadata, err, "idle-timeout");
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "set max-connections 0"));
+	fh_expect_error_line(_metadata, err, "max-connections");
 	ASSERT_EQ(0, settings_json(after, sizeof(after)));
 	EXPECT_STREQ(before, after);
 }
@@ -606,8 +553,8 @@ static void expect_set_refused(struct __test_metadata *_metadata, const char *ar
 	char before[512], after[512], err[1024];
 
 	ASSERT_EQ(0, settings_json(before, sizeof(before)));
-	EXPECT_EQ(EXIT_USAGE, fhctl_err(err, sizeof(err), "set max-connections 5 %s", args));
-	expect_error_line(_metadata, err, needle);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "set max-connections 5 %s", args));
+	fh_expect_error_line(_metadata, err, needle);
 	ASSERT_EQ(0, settings_json(after, sizeof(after)));
 	EXPECT_STREQ(before, after);
 }
@@ -651,7 +598,7 @@ TEST_F(fhctl, stats_json_has_total_and_one_entry_per_cpu)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	char out[16384];
 
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats -j"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "stats -j"));
 	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
 	EXPECT_EQ(0, strncmp(out, "{\"total\":{", 10)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, ",\"cpus\":[")) TH_LOG("%s", out);
@@ -666,7 +613,7 @@ TEST_F(fhctl, stats_per_cpu_prints_one_row_per_cpu_and_a_total)
 	long n = sysconf(_SC_NPROCESSORS_ONLN), cpu;
 	char out[16384], prefix[32];
 
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats --per-cpu"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "stats --per-cpu"));
 	EXPECT_EQ(0, strncmp(out, "cpu ", 4)) TH_LOG("%s", out);
 	for (cpu = 0; cpu < n; cpu++) {
 		snprintf(prefix, sizeof(prefix), "%ld ", cpu);
@@ -685,7 +632,7 @@ TEST_F(fhctl, stats_counts_an_accepted_connection)
 	int fd;
 
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "stats"));
 	p = strstr(out, "accepted ");
 	ASSERT_NE(NULL, p) TH_LOG("%s", out);
 	ASSERT_EQ(1, sscanf(p, "accepted %lld", &before));
@@ -694,7 +641,7 @@ TEST_F(fhctl, stats_counts_an_accepted_connection)
 	/* The answer proves the connection was accepted. */
 	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), back, 10000));
 	close(fd);
-	ASSERT_EQ(0, fhctl_out(out, sizeof(out), "stats"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "stats"));
 	p = strstr(out, "accepted ");
 	ASSERT_NE(NULL, p) TH_LOG("%s", out);
 	ASSERT_EQ(1, sscanf(p, "accepted %lld", &after));
