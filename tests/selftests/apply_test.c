@@ -23,23 +23,6 @@
 
 
 
-/* Lines of s that start with prefix. */
-static int count_lines_starting(const char *s, const char *prefix)
-{
-	size_t plen = strlen(prefix);
-	int n = 0;
-
-	while (*s) {
-		if (!strncmp(s, prefix, plen))
-			n++;
-		s = strchr(s, '\n');
-		if (!s)
-			break;
-		s++;
-	}
-	return n;
-}
-
 /* `fhctl listener list -j`, or "" when it fails. */
 static void listeners_json(char *out, size_t len)
 {
@@ -318,10 +301,10 @@ TEST_F(apply, apply_adds_missing_listeners)
 		   "listener add echo %s\nlistener add echo %s --cpus 0\n", self->a, self->b);
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "added echo %s ", self->a);
-	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "added echo %s cpus 0\n", self->b);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
-	EXPECT_EQ(1, count_lines_starting(out, "apply: 2 added, 0 replaced, 0 deleted"))
+	EXPECT_EQ(1, fh_count_lines_starting(out, "apply: 2 added, 0 replaced, 0 deleted"))
 		TH_LOG("%s", out);
 	EXPECT_TRUE(listed(self->a, NULL, 0));
 	ASSERT_TRUE(listed(self->b, cpus, sizeof(cpus)));
@@ -337,7 +320,7 @@ TEST_F(apply, apply_deletes_listeners_not_in_the_file)
 	write_conf(_metadata, self->conf, "listener add echo %s\n", self->a);
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "deleted echo %s ", self->b);
-	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
 	EXPECT_TRUE(listed(self->a, NULL, 0));
 	EXPECT_FALSE(listed(self->b, NULL, 0));
 }
@@ -349,7 +332,7 @@ TEST_F(apply, apply_of_an_empty_file_deletes_every_listener)
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->a));
 	write_conf(_metadata, self->conf, "# nothing\n");
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
-	EXPECT_EQ(1, count_lines_starting(out, "apply: 0 added, 0 replaced, 1 deleted"))
+	EXPECT_EQ(1, fh_count_lines_starting(out, "apply: 0 added, 0 replaced, 1 deleted"))
 		TH_LOG("%s", out);
 	EXPECT_FALSE(listed(self->a, NULL, 0));
 }
@@ -370,7 +353,7 @@ TEST_F(apply, apply_keeps_an_unchanged_listener_and_its_connection)
 		   self->a, self->b);
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "kept echo %s ", self->a);
-	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
 	/* The same listener, not a new one at the same address: its count stays. */
 	EXPECT_EQ(1, listed_accepted(self->a));
 
@@ -409,7 +392,7 @@ TEST_F(apply, apply_replaces_a_listener_whose_cpus_differ)
 	write_conf(_metadata, self->conf, "listener add echo %s --cpus 0\n", self->a);
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	snprintf(want, sizeof(want), "replaced echo %s cpus 0 (was echo cpus ", self->a);
-	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
 	ASSERT_TRUE(listed(self->a, cpus, sizeof(cpus)));
 	EXPECT_STREQ("0", cpus);
 }
@@ -420,9 +403,9 @@ TEST_F(apply, apply_changes_a_setting_that_differs)
 
 	write_conf(_metadata, self->conf, "set idle-timeout 30s max-connections 100000\n");
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
-	EXPECT_EQ(1, count_lines_starting(out, "set idle-timeout 30s (was 60s)\n"))
+	EXPECT_EQ(1, fh_count_lines_starting(out, "set idle-timeout 30s (was 60s)\n"))
 		TH_LOG("%s", out);
-	EXPECT_EQ(1, count_lines_starting(out, "kept max-connections 100000\n"))
+	EXPECT_EQ(1, fh_count_lines_starting(out, "kept max-connections 100000\n"))
 		TH_LOG("%s", out);
 	settings_text(settings, sizeof(settings));
 	EXPECT_NE(NULL, strstr(settings, "idle-timeout 30s\n")) TH_LOG("%s", settings);
@@ -436,11 +419,11 @@ TEST_F(apply, apply_changes_the_keepalive_settings_that_differ)
 		   "set keepalive off keepalive-interval 10s\n"
 		   "set keepalive-count 3\n");
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
-	EXPECT_EQ(1, count_lines_starting(out, "set keepalive off (was 60s)\n")) TH_LOG("%s", out);
-	EXPECT_EQ(1, count_lines_starting(out, "kept keepalive-interval 10s\n")) TH_LOG("%s", out);
-	EXPECT_EQ(1, count_lines_starting(out, "set keepalive-count 3 (was 6)\n"))
+	EXPECT_EQ(1, fh_count_lines_starting(out, "set keepalive off (was 60s)\n")) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "kept keepalive-interval 10s\n")) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "set keepalive-count 3 (was 6)\n"))
 		TH_LOG("%s", out);
-	EXPECT_EQ(1, count_lines_starting(out, "apply: 0 added, 0 replaced, 0 deleted, 0 kept, "
+	EXPECT_EQ(1, fh_count_lines_starting(out, "apply: 0 added, 0 replaced, 0 deleted, 0 kept, "
 					  "2 settings changed\n")) TH_LOG("%s", out);
 	settings_text(settings, sizeof(settings));
 	EXPECT_NE(NULL, strstr(settings, "keepalive off\nkeepalive-interval 10s\n"
@@ -462,11 +445,11 @@ TEST_F(apply, second_apply_is_a_no_op)
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
 	listeners_json(second, sizeof(second));
 	EXPECT_STREQ(first, second);
-	EXPECT_EQ(0, count_lines_starting(out, "added ")) TH_LOG("%s", out);
-	EXPECT_EQ(0, count_lines_starting(out, "deleted ")) TH_LOG("%s", out);
-	EXPECT_EQ(0, count_lines_starting(out, "replaced ")) TH_LOG("%s", out);
-	EXPECT_EQ(0, count_lines_starting(out, "set ")) TH_LOG("%s", out);
-	EXPECT_EQ(1, count_lines_starting(out,
+	EXPECT_EQ(0, fh_count_lines_starting(out, "added ")) TH_LOG("%s", out);
+	EXPECT_EQ(0, fh_count_lines_starting(out, "deleted ")) TH_LOG("%s", out);
+	EXPECT_EQ(0, fh_count_lines_starting(out, "replaced ")) TH_LOG("%s", out);
+	EXPECT_EQ(0, fh_count_lines_starting(out, "set ")) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out,
 					  "apply: 0 added, 0 replaced, 0 deleted, 2 kept, 0 settings changed\n"))
 		TH_LOG("%s", out);
 }
@@ -554,9 +537,9 @@ TEST_F(apply, apply_dry_run_says_what_it_would_do_and_changes_nothing)
 	write_conf(_metadata, self->conf, "listener add echo %s\n", self->b);
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s --dry-run", self->conf));
 	snprintf(want, sizeof(want), "would add echo %s ", self->b);
-	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
 	snprintf(want, sizeof(want), "would delete echo %s ", self->a);
-	EXPECT_EQ(1, count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "nothing changed")) TH_LOG("%s", out);
 	listeners_json(after, sizeof(after));
 	EXPECT_STREQ(before, after);

@@ -121,6 +121,22 @@ int fh_fhctl_err(char *err, size_t len, const char *fmt, ...)
 	return ret;
 }
 
+int fh_count_lines_starting(const char *s, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	int n = 0;
+
+	while (*s) {
+		if (!strncmp(s, prefix, plen))
+			n++;
+		s = strchr(s, '\n');
+		if (!s)
+			break;
+		s++;
+	}
+	return n;
+}
+
 int fh_module_load(void)
 {
 	const char *mod = getenv("FH_MOD");

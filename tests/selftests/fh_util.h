@@ -28,6 +28,9 @@ int fh_fhctl_out(char *out, size_t len, const char *fmt, ...)
 int fh_fhctl_err(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Lines of @s that start with @prefix. */
+int fh_count_lines_starting(const char *s, const char *prefix);
+
 /* The module's settings at load, as "fhctl set" takes them. */
 #define FH_DEFAULT_SETTINGS \
 	"max-connections 100000 idle-timeout 60s send-timeout 30s " \

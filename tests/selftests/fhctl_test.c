@@ -55,23 +55,6 @@ static int count_substr(const char *s, const char *needle)
 	return n;
 }
 
-/* Lines of s that start with prefix. */
-static int count_lines_starting(const char *s, const char *prefix)
-{
-	size_t plen = strlen(prefix);
-	int n = 0;
-
-	while (*s) {
-		if (!strncmp(s, prefix, plen))
-			n++;
-		s = strchr(s, '\n');
-		if (!s)
-			break;
-		s++;
-	}
-	return n;
-}
-
 /* Listeners `fhctl listener list -j` reports, or -1 when it fails. */
 static int listener_count(void)
 {
@@ -617,9 +600,9 @@ TEST_F(fhctl, stats_per_cpu_prints_one_row_per_cpu_and_a_total)
 	EXPECT_EQ(0, strncmp(out, "cpu ", 4)) TH_LOG("%s", out);
 	for (cpu = 0; cpu < n; cpu++) {
 		snprintf(prefix, sizeof(prefix), "%ld ", cpu);
-		EXPECT_EQ(1, count_lines_starting(out, prefix)) TH_LOG("cpu %ld: %s", cpu, out);
+		EXPECT_EQ(1, fh_count_lines_starting(out, prefix)) TH_LOG("cpu %ld: %s", cpu, out);
 	}
-	EXPECT_EQ(1, count_lines_starting(out, "total ")) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "total ")) TH_LOG("%s", out);
 	/* Header, a row per CPU, the total. */
 	EXPECT_EQ(n + 2, count_substr(out, "\n")) TH_LOG("%s", out);
 }
@@ -659,7 +642,7 @@ TEST_F(fhctl, stats_watch_count_2_prints_two_samples_and_exits)
 	took = fh_now_ms() - start;
 	EXPECT_EQ(0, st) TH_LOG("%s", out);
 	EXPECT_GT(10000, took);
-	EXPECT_EQ(2, count_lines_starting(out, "accepted ")) TH_LOG("%s", out);
+	EXPECT_EQ(2, fh_count_lines_starting(out, "accepted ")) TH_LOG("%s", out);
 }
 
 TEST_F(fhctl, stats_watch_json_count_2_prints_two_json_lines)
@@ -669,7 +652,7 @@ TEST_F(fhctl, stats_watch_json_count_2_prints_two_json_lines)
 
 	ASSERT_EQ(0, fh_run(out, sizeof(out),
 			    "timeout 15 fhctl stats -j --watch --count 2 2>/dev/null"));
-	EXPECT_EQ(2, count_lines_starting(out, "{\"total\":{")) TH_LOG("%s", out);
+	EXPECT_EQ(2, fh_count_lines_starting(out, "{\"total\":{")) TH_LOG("%s", out);
 	EXPECT_EQ(2, count_substr(out, "\n")) TH_LOG("%s", out);
 	nl = strchr(out, '\n');
 	ASSERT_NE(NULL, nl);
