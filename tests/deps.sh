@@ -31,21 +31,24 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#pkgs[@]} packages present"
-	exit 0
+else
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing ${missing[*]}; run 'make deps' as root" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# Services must not start on the build host: nginx and memcached run only in the VM.
+	policy=/usr/sbin/policy-rc.d
+	[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; }
+	apt-get install -y -q --no-install-recommends "${pkgs[@]}"
 fi
-if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing ${missing[*]}; run 'make deps' as root" >&2
-	exit 1
-fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-# Services must not start on the build host: nginx and memcached run only in the VM.
-policy=/usr/sbin/policy-rc.d
-[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; }
-apt-get install -y -q --no-install-recommends "${pkgs[@]}"
 
-# The stock kernel's headers must match its image, or the module won't load in the VM.
-rel=$("$(dirname "$0")/vm/kernel.sh" stock-release)
-[ -d "/usr/src/linux-headers-$rel" ] || { echo "deps: headers for $rel missing" >&2; exit 1; }
-echo "deps: done (guest kernel $rel)"
+# Each stock kernel's headers must match its image, or the module won't load in the VM.
+for series in 6.1 6.12; do
+	rel=$("$(dirname "$0")/vm/kernel.sh" release "$series")
+	[ -d "/usr/src/linux-headers-$rel" ] || { echo "deps: headers for $rel missing" >&2; exit 1; }
+	echo "deps: guest kernel $series is $rel"
+done
+echo "deps: done"
