@@ -2,7 +2,9 @@
 /*
  * epoll_echo: the reference userspace echo server, tuned as a user would
  * tune it: one thread per CPU, each pinned, each with its own SO_REUSEPORT
- * listener and edge-triggered epoll set, non-blocking sockets, TCP_NODELAY.
+ * listener and edge-triggered epoll set, non-blocking sockets, TCP_NODELAY;
+ * a short read means the socket is drained, so no read is spent collecting
+ * EAGAIN.
  *
  *   epoll_echo -p PORT [-a ADDR] [-C CPULIST] [-t SECONDS]
  *
@@ -27,6 +29,8 @@
 
 struct conn {
 	int fd;
+	int readable;	/* the socket may hold data: an event said so, or the last read filled buf */
+	int hup;	/* the peer shut down: read on to EOF */
 	size_t len;	/* bytes in buf not yet written back */
 	size_t off;
 	char buf[BUF_SIZE];
@@ -56,11 +60,20 @@ static void close_conn(int ep, struct conn *c)
 	free(c);
 }
 
-/* Write back what is pending, then read and echo until the socket is dry. */
-static void serve(int ep, struct conn *c)
+/*
+ * Write back what is pending, then read and echo while the socket may hold
+ * more. Edge-triggered, a short read means the socket is drained: data that
+ * arrives later brings a new event. Once the peer has shut down, no event
+ * would announce the EOF again, so then it reads on until it gets it.
+ */
+static void serve(int ep, struct conn *c, uint32_t events)
 {
 	ssize_t n;
 
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->readable = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->hup = 1;
 	for (;;) {
 		while (c->off < c->len) {
 			n = send(c->fd, c->buf + c->off, c->len - c->off, MSG_NOSIGNAL);
@@ -73,14 +86,20 @@ static void serve(int ep, struct conn *c)
 			c->off += n;
 		}
 		c->off = c->len = 0;
+		if (!c->readable)
+			return;
 		n = recv(c->fd, c->buf, BUF_SIZE, 0);
 		if (n == 0 || (n < 0 && errno != EAGAIN)) {
 			close_conn(ep, c);
 			return;
 		}
-		if (n < 0)
+		if (n < 0) {
+			c->readable = 0;
 			return;
+		}
 		c->len = n;
+		if (n < BUF_SIZE && !c->hup)
+			c->readable = 0;
 	}
 }
 
@@ -116,16 +135,18 @@ static void *worker(void *arg)
 						continue;
 					}
 					c->fd = fd;
+					c->readable = c->hup = 0;
 					c->len = c->off = 0;
 					setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+					/* Writable at once, so the add queues an event,
+					 * with EPOLLIN if data is already there. */
 					ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
 					ev.data.ptr = c;
 					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-					serve(ep, c);
 				}
 				continue;
 			}
-			serve(ep, c);
+			serve(ep, c, evs[i].events);
 		}
 	}
 	return NULL;
