@@ -85,11 +85,17 @@ $(BUILD)/selftests/spec_test: tests/selftests/spec_test.c $(BUILD)/spec/spec_gen
 
 selftests: $(SELFTESTS)
 
-BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/fh_idle
+BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/uring_echo \
+	$(BUILD)/bench/fh_idle
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< -pthread
+
+# The io_uring peer links liburing (liburing-dev; the guest gets liburing.so through ldd).
+$(BUILD)/bench/uring_echo: bench/uring_echo.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $< -pthread $(shell pkg-config --cflags --libs liburing)
 
 bench-tools: $(BENCH_TOOLS)
 

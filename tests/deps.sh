@@ -21,8 +21,8 @@ pkgs=(
 	libmnl-dev sparse
 	# spec_test compiles netlink/firehose.yaml in (tests/selftests/spec_gen.py)
 	python3 python3-yaml
-	# clients, peers and charts for tests and benchmarks
-	gnuplot-nox curl wrk nginx-light memcached libmemcached-tools linux-perf iproute2
+	# clients, peers and charts for tests and benchmarks (liburing: the io_uring echo peer)
+	gnuplot-nox curl wrk nginx-light memcached libmemcached-tools linux-perf iproute2 liburing-dev
 )
 
 missing=()
