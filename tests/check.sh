@@ -49,6 +49,7 @@ pack() { # pack NAME [extra mkinitramfs args]
 		--file "$moddir/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl
 		--file "$out/kunit-suites:/fh/kunit-suites"
 		--file build/bench/fh_load:/fh/bin/fh_load --file build/bench/epoll_echo:/fh/bin/epoll_echo
+		--file build/bench/uring_echo:/fh/bin/uring_echo
 		--file build/bench/fh_idle:/fh/bin/fh_idle)
 	for b in "${guest_bins[@]}"; do args+=(--bin "$b"); done
 	"$vm/mkinitramfs.sh" "${args[@]}" "$@"

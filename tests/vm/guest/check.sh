@@ -71,6 +71,20 @@ if [ "$flavour" = stock ] && { [ -z "$only" ] || echo " $only " | grep -q ' benc
 	sleep 1
 	smoke epoll_echo_serves_fh_load fh_load -a 127.0.0.1 -p 7901 -c 4 -s 4096 -d 2 -t 1
 	wait
+	# The io_uring peer, one thread per CPU; the second instance has four
+	# 1000-byte buffers, so multishot recv runs dry (ENOBUFS, re-armed when
+	# buffers come back), a message spans buffers and replies pile up.
+	uring_echo -p 7903 -a 127.0.0.1 -t 120 &
+	u1=$!
+	uring_echo -p 7904 -a 127.0.0.1 -n 4 -b 1000 -t 120 &
+	u2=$!
+	sleep 1
+	smoke uring_echo_serves_fh_load fh_load -a 127.0.0.1 -p 7903 -c 4 -s 4096 -d 2 -t 1
+	smoke uring_echo_pipelined_small_messages fh_load -a 127.0.0.1 -p 7903 -c 32 -s 64 -d 16 -t 1
+	smoke uring_echo_messages_larger_than_a_buffer fh_load -a 127.0.0.1 -p 7903 -c 4 -s 200000 -d 2 -t 1
+	smoke uring_echo_out_of_buffers fh_load -a 127.0.0.1 -p 7904 -c 16 -s 3000 -d 4 -t 1
+	kill $u1 $u2
+	wait
 	fh_mod_unload
 fi
 
