@@ -35,7 +35,14 @@ static int fh_chain_append(struct fh_chain *ch, struct fh_pool *segs,
 	*ch->tail = seg;
 	ch->tail = &seg->next;
 	ch->len += len;
+	ch->nsegs++;
 	return 0;
+}
+
+/* The last segment; the chain must not be empty. */
+static struct fh_seg *fh_chain_last(struct fh_chain *ch)
+{
+	return container_of(ch->tail, struct fh_seg, next);
 }
 
 /* Takes its own reference on @page. */
@@ -61,6 +68,29 @@ int fh_chain_append_skb(struct fh_chain *ch, struct fh_pool *segs,
 }
 
 /*
+ * A fragment that continues the last segment's bytes in the same page (a
+ * sender's small writes, which TCP lays out back to back in one page frag)
+ * extends that segment: a trickle of tiny packets then costs one segment,
+ * not one per packet.
+ */
+static int fh_chain_append_frag(struct fh_chain *ch, struct fh_pool *segs,
+				struct page *page, u32 off, u32 len)
+{
+	struct fh_seg *last;
+
+	if (ch->head) {
+		last = fh_chain_last(ch);
+		if (last->kind == FH_SEG_PAGE && last->page == page &&
+		    last->off + last->len == off) {
+			last->len += len;
+			ch->len += len;
+			return 0;
+		}
+	}
+	return fh_chain_append_page(ch, segs, page, off, len);
+}
+
+/*
  * Appends [off, off + len) of @skb by reference to the pages of its
  * fragments: a page reference and a pooled segment per fragment, no
  * allocation. -EAGAIN, with the chain untouched, when any of the bytes lie
@@ -83,7 +113,7 @@ int fh_chain_append_frags(struct fh_chain *ch, struct fh_pool *segs,
 		end = start + skb_frag_size(frag);
 		if (off < end) {
 			take = min(end - off, len);
-			ret = fh_chain_append_page(ch, segs, skb_frag_page(frag),
+			ret = fh_chain_append_frag(ch, segs, skb_frag_page(frag),
 						   skb_frag_off(frag) + off - start,
 						   take);
 			if (ret)
@@ -103,6 +133,7 @@ void fh_chain_splice(struct fh_chain *dst, struct fh_chain *src)
 	*dst->tail = src->head;
 	dst->tail = src->tail;
 	dst->len += src->len;
+	dst->nsegs += src->nsegs;
 	fh_chain_init(src);
 }
 
@@ -129,6 +160,7 @@ void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n)
 		}
 		n -= seg->len;
 		ch->len -= seg->len;
+		ch->nsegs--;
 		ch->head = seg->next;
 		fh_seg_release(segs, seg);
 	}
@@ -173,6 +205,65 @@ size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n)
 void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs)
 {
 	fh_chain_consume(ch, segs, ch->len);
+}
+
+/*
+ * Copy the chain's bytes into as few fresh pages as they fill, and drop the
+ * segments they were in. For the rare chain whose segments, not its bytes,
+ * are what it costs (a peer trickling tiny packets into pages of their
+ * own): a few bytes copied beat a descriptor and a pinned page each. The
+ * pages are firehose's own and whole, so they may be sent by reference.
+ * Returns the bytes copied, or -ENOMEM with the chain untouched.
+ */
+long fh_chain_compact(struct fh_chain *ch, struct fh_pool *segs, gfp_t gfp)
+{
+	struct page *page = NULL;
+	struct fh_chain fresh;
+	struct fh_seg *seg;
+	u32 off, left, take, fill = 0;
+	long done = 0;
+
+	fh_chain_init(&fresh);
+	for (seg = ch->head; seg; seg = seg->next) {
+		off = seg->off;
+		left = seg->len;
+		while (left) {
+			if (!page) {
+				page = alloc_page(gfp);
+				if (!page)
+					goto nomem;
+				fill = 0;
+			}
+			take = min_t(u32, left, PAGE_SIZE - fill);
+			if (seg->kind == FH_SEG_PAGE)
+				fh_copy_from_pages(page_address(page) + fill,
+						   seg->page, off, take);
+			else if (skb_copy_bits(seg->skb, off,
+					       page_address(page) + fill, take))
+				goto nomem;
+			fill += take;
+			off += take;
+			left -= take;
+			done += take;
+			if (fill < PAGE_SIZE)
+				continue;
+			if (fh_chain_append(&fresh, segs, FH_SEG_PAGE, page, 0, fill))
+				goto nomem;
+			page = NULL;
+		}
+	}
+	if (page && fh_chain_append(&fresh, segs, FH_SEG_PAGE, page, 0, fill))
+		goto nomem;
+	fh_chain_purge(ch, segs);
+	*ch = fresh;
+	if (!ch->head)
+		ch->tail = &ch->head;
+	return done;
+nomem:
+	if (page)
+		__free_page(page);
+	fh_chain_purge(&fresh, segs);
+	return -ENOMEM;
 }
 
 /*

@@ -34,6 +34,7 @@ struct fh_chain {
 	struct fh_seg *head;
 	struct fh_seg **tail;
 	size_t len;
+	unsigned int nsegs;	/* what the chain costs beyond its bytes */
 };
 
 struct fh_send_stats {
@@ -46,6 +47,7 @@ static inline void fh_chain_init(struct fh_chain *ch)
 	ch->head = NULL;
 	ch->tail = &ch->head;
 	ch->len = 0;
+	ch->nsegs = 0;
 }
 
 static inline bool fh_chain_empty(const struct fh_chain *ch)
@@ -63,6 +65,7 @@ void fh_chain_splice(struct fh_chain *dst, struct fh_chain *src);
 void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n);
 size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n);
 void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs);
+long fh_chain_compact(struct fh_chain *ch, struct fh_pool *segs, gfp_t gfp);
 int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
 		  struct socket *sock, struct fh_send_stats *st);
 

@@ -22,6 +22,15 @@
 #define FH_CONN_DEFAULT_HELD	(256 * 1024)
 #define FH_POOL_MAX_CONNS	4096
 #define FH_POOL_MAX_SEGS	16384
+/*
+ * What a connection may hold is charged in memory, not payload: each
+ * segment costs the page it may pin beside its bytes (a NIC that gives each
+ * packet a page of its own pins 4 KiB for a 1-byte packet), so a peer
+ * trickling tiny packets and never reading reaches the limit after
+ * max_held / FH_SEG_CHARGE segments, not max_held of them. Module-wide, the
+ * bound is max_conns times that.
+ */
+#define FH_SEG_CHARGE		PAGE_SIZE
 
 static struct kmem_cache *fh_conn_cache;
 static struct kmem_cache *fh_seg_cache;
@@ -148,6 +157,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	w->stats.active++;
 	src->accepted++;
 	src->active++;
+	(*src->net_conns)++;
 
 	write_lock_bh(&sk->sk_callback_lock);
 	c->saved_data_ready = sk->sk_data_ready;
@@ -209,6 +219,7 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 	w->stats.active--;
 	w->stats.closed++;
 	c->src->active--;
+	(*c->src->net_conns)--;
 	atomic_dec(&fh_nr_conns);
 	fh_conn_put(c);
 }
@@ -218,8 +229,9 @@ static int fh_recv_actor(read_descriptor_t *desc, struct sk_buff *skb,
 {
 	struct fh_conn *c = desc->arg.data;
 	struct fh_pool *segs = &c->w->seg_pool;
+	unsigned int nsegs = c->in.nsegs;
 	struct sk_buff *clone;
-	size_t take = min(len, desc->count);
+	size_t take = min(len, desc->count), cost;
 	int ret;
 
 	if (!take)
@@ -239,7 +251,9 @@ static int fh_recv_actor(read_descriptor_t *desc, struct sk_buff *skb,
 		desc->error = ret;
 		return 0;
 	}
-	desc->count -= take;
+	/* desc->count is in charge units: bytes plus each new segment's. */
+	cost = take + (size_t)(c->in.nsegs - nsegs) * FH_SEG_CHARGE;
+	desc->count -= min(cost, desc->count);
 	return take;
 }
 
@@ -264,21 +278,65 @@ static void fh_conn_urg_inline(struct sock *sk)
 	}
 }
 
+/* What the connection's chains cost, in charge units (FH_SEG_CHARGE). */
+static size_t fh_conn_held(const struct fh_conn *c)
+{
+	return c->in.len + c->out.len +
+	       (size_t)(c->in.nsegs + c->out.nsegs) * FH_SEG_CHARGE;
+}
+
+/* A chain whose segments are mostly charge: copying would shed them. */
+static bool fh_chain_sparse(const struct fh_chain *ch)
+{
+	return ch->nsegs > ch->len / PAGE_SIZE + 2;
+}
+
 /*
- * Read only what the protocol can hold: the rest waits in the socket.
+ * The connection is at its limit. If tiny segments, not bytes, put it
+ * there, copy its chains into whole pages of its own (a few bytes copied
+ * beat a descriptor and a pinned page each), so a protocol that waits for
+ * a whole message in c->in still gets it from a trickling peer. Without
+ * memory for the copy, the connection just stays at its limit for now.
+ */
+static void fh_conn_compact(struct fh_conn *c)
+{
+	struct fh_worker *w = c->w;
+	long n;
+
+	if (fh_chain_sparse(&c->in)) {
+		n = fh_chain_compact(&c->in, &w->seg_pool, GFP_NOWAIT | __GFP_NOWARN);
+		if (n > 0)
+			w->stats.compacted += n;
+	}
+	if (fh_chain_sparse(&c->out)) {
+		n = fh_chain_compact(&c->out, &w->seg_pool, GFP_NOWAIT | __GFP_NOWARN);
+		if (n > 0)
+			w->stats.compacted += n;
+	}
+}
+
+/*
+ * Read only what the protocol can hold: the rest waits in the socket,
+ * where TCP accounts for it (and collapses tiny packets itself).
  * Called with the socket locked.
  */
 static int fh_conn_read(struct fh_conn *c)
 {
-	size_t held = c->in.len + c->out.len, max = c->proto->max_held;
+	size_t held = fh_conn_held(c), max = c->proto->max_held;
 	struct sock *sk = c->sock->sk;
 	read_descriptor_t desc;
 	int n;
 
 	if (!max)
 		max = FH_CONN_DEFAULT_HELD;
-	if (held >= max || skb_queue_empty_lockless(&sk->sk_receive_queue))
+	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return 0;
+	if (held >= max) {
+		fh_conn_compact(c);
+		held = fh_conn_held(c);
+		if (held >= max)
+			return 0;
+	}
 	fh_conn_urg_inline(sk);
 	desc.arg.data = c;
 	desc.count = max - held;
@@ -427,15 +485,20 @@ static void fh_conn_close_net_fn(struct fh_worker *w, void *net)
 	fh_conn_close_all(w, net);
 }
 
-/* Every worker closes its connections in @net, which is going away. */
-void fh_conns_close_net(struct net *net)
+/*
+ * Every worker with connections in @net, which is going away, closes them;
+ * @conns counts each worker's (struct fh_conn_src). No new ones can come:
+ * the caller has closed @net's listening sockets through their owners, so
+ * each count read here is one its worker wrote before that call returned.
+ */
+void fh_conns_close_net(struct net *net, unsigned int __percpu *conns)
 {
 	struct fh_worker *w;
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
 		w = fh_worker_of(cpu);
-		if (w)
+		if (w && READ_ONCE(*per_cpu_ptr(conns, cpu)))
 			fh_worker_call(w, fh_conn_close_net_fn, net);
 	}
 }

@@ -21,6 +21,12 @@ struct fh_proto;
 struct fh_conn_src {
 	const struct fh_proto *proto;
 	void (*put)(struct fh_conn_src *src);
+	/*
+	 * The owning worker's count of its open connections in the source's
+	 * network namespace, so that a namespace going away disturbs only
+	 * the workers that have connections in it.
+	 */
+	unsigned int *net_conns;
 	u64 accepted;
 	u64 active;
 };
@@ -51,7 +57,7 @@ struct fh_conn {
 
 int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		   struct socket *sock);
-void fh_conns_close_net(struct net *net);
+void fh_conns_close_net(struct net *net, unsigned int __percpu *conns);
 
 extern const struct fh_worker_hooks fh_conn_hooks;
 

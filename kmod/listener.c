@@ -26,8 +26,14 @@
 static DEFINE_MUTEX(fh_cfg_mutex);
 static unsigned int fh_listener_net_id __read_mostly;
 
+/*
+ * Per namespace. @conns, each worker's count of its connections here, is
+ * allocated with the namespace's first listener: a namespace firehose never
+ * served (any unprivileged "unshare -rn") costs nothing when it goes.
+ */
 struct fh_listener_net {
 	struct list_head listeners;
+	unsigned int __percpu *conns;
 };
 
 static void fh_listener_release(struct kref *ref)
@@ -246,12 +252,20 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 		ret = -EEXIST;
 		goto err;
 	}
+	if (!ln->conns) {
+		ln->conns = alloc_percpu(unsigned int);
+		if (!ln->conns) {
+			ret = -ENOMEM;
+			goto err;
+		}
+	}
 	for_each_cpu(cpu, req->cpus) {
 		struct fh_lsock *ls = &l->lsocks[l->nr_lsocks];
 
 		ls->ev.handle = fh_lsock_handle;
 		ls->src.proto = l->proto;
 		ls->src.put = fh_lsock_src_put;
+		ls->src.net_conns = per_cpu_ptr(ln->conns, cpu);
 		ls->l = l;
 		ls->w = fh_worker_of(cpu);
 		ret = fh_lsock_open(ls, l, extack);
@@ -358,11 +372,14 @@ static void __net_exit fh_listener_net_exit(struct net *net)
 	struct fh_listener_net *ln = net_generic(net, fh_listener_net_id);
 	struct fh_listener *l, *tmp;
 
+	if (!ln->conns)
+		return;		/* never served: nothing of ours is here */
 	mutex_lock(&fh_cfg_mutex);
 	list_for_each_entry_safe(l, tmp, &ln->listeners, node)
 		fh_listener_close(l);
 	mutex_unlock(&fh_cfg_mutex);
-	fh_conns_close_net(net);
+	fh_conns_close_net(net, ln->conns);
+	free_percpu(ln->conns);
 }
 
 static struct pernet_operations fh_listener_net_ops = {

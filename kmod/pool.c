@@ -37,16 +37,20 @@ void *fh_pool_alloc(struct fh_pool *pool, gfp_t gfp)
 		obj = fh_pool_pop(&pool->stale, &pool->nr_stale);
 	} else {
 		obj = kmem_cache_alloc(pool->cache, gfp);
-		if (obj)
+		if (obj) {
 			pool->stats->slab++;
+			pool->stats->in_use++;
+		}
 		return obj;
 	}
 	pool->stats->hits++;
+	pool->stats->in_use++;
 	return obj;
 }
 
 void fh_pool_free(struct fh_pool *pool, void *obj)
 {
+	pool->stats->in_use--;
 	if (fh_pool_cached(pool) >= pool->max) {
 		kmem_cache_free(pool->cache, obj);
 		return;

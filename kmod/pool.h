@@ -15,6 +15,7 @@ struct fh_pool_stats {
 	u64 hits;	/* served from the lookaside list */
 	u64 slab;	/* had to come from the slab */
 	u64 swept;	/* returned to the slab by the sweeper */
+	u64 in_use;	/* handed out and not yet freed */
 };
 
 struct fh_pool {

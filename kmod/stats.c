@@ -46,6 +46,9 @@ void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 	s->v[FH_STAT_TIMEOUTS] = READ_ONCE(st->timeouts);
 	s->v[FH_STAT_ERRORS] = READ_ONCE(st->errors);
 	s->v[FH_STAT_POLLED_US] = div_u64(READ_ONCE(st->polled_ns), NSEC_PER_USEC);
+	s->v[FH_STAT_SEGMENTS] = READ_ONCE(st->seg_pool.in_use);
+	s->v[FH_STAT_COMPACTED_BYTES] = READ_ONCE(st->compacted);
+	s->v[FH_STAT_WORKER_CALLS] = READ_ONCE(st->calls);
 }
 
 void fh_stats_snap_total(struct fh_stats_snap *s)

@@ -46,6 +46,7 @@ static void fh_call_handle(struct fh_worker *w, struct fh_event *ev)
 {
 	struct fh_call *call = container_of(ev, struct fh_call, ev);
 
+	w->stats.calls++;
 	call->fn(w, call->arg);
 	complete(&call->done);
 }

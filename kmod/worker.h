@@ -46,6 +46,10 @@ struct fh_stats {
 	u64 timeouts;
 	u64 errors;
 	u64 polled_ns;
+	u64 compacted;		/* bytes copied to shed tiny segments */
+	u64 calls;		/* control-plane calls run (fh_worker_call) */
+	u64 refused_listener;	/* of refused: over the listener's limit */
+	u64 refused_source;	/* of refused: over the per-source limit */
 	struct fh_pool_stats conn_pool;
 	struct fh_pool_stats seg_pool;
 };

@@ -124,7 +124,7 @@ enum fh_stat {
 	FH_STAT_ACCEPTED,	/* connections accepted */
 	FH_STAT_ACTIVE,		/* connections open now */
 	FH_STAT_CLOSED,		/* connections closed */
-	FH_STAT_REFUSED,	/* closed at once: over max connections */
+	FH_STAT_REFUSED,	/* closed at once: over a connection limit */
 	FH_STAT_REQUESTS,	/* protocol requests handled */
 	FH_STAT_BYTES_IN,	/* payload bytes received */
 	FH_STAT_BYTES_OUT,	/* payload bytes sent */
@@ -138,6 +138,9 @@ enum fh_stat {
 	FH_STAT_TIMEOUTS,	/* connections closed by idle or send timeout */
 	FH_STAT_ERRORS,		/* connections ended by a socket error or reset */
 	FH_STAT_POLLED_US,	/* microseconds workers polled for work (poll_us) */
+	FH_STAT_SEGMENTS,	/* buffer segments connections hold now */
+	FH_STAT_COMPACTED_BYTES, /* bytes copied to shed tiny segments */
+	FH_STAT_WORKER_CALLS,	/* control-plane calls run on workers */
 
 	__FH_STAT_MAX,
 	FH_STAT_MAX = __FH_STAT_MAX - 1
@@ -167,6 +170,9 @@ enum fh_stat {
 	[FH_STAT_TIMEOUTS] = "timeouts",			\
 	[FH_STAT_ERRORS] = "errors",				\
 	[FH_STAT_POLLED_US] = "polled_us",			\
+	[FH_STAT_SEGMENTS] = "segments",			\
+	[FH_STAT_COMPACTED_BYTES] = "compacted_bytes",		\
+	[FH_STAT_WORKER_CALLS] = "worker_calls",		\
 }
 
 #endif /* _UAPI_LINUX_FIREHOSE_H */

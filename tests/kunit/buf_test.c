@@ -237,7 +237,80 @@ static void fh_chain_returns_every_segment_to_the_pool(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fh_pool_cached(&t->segs), 10U);
 }
 
+/* An skb with one page fragment holding [off, off + len) of @page. */
+static struct sk_buff *fh_test_frag_skb(struct kunit *test, struct page *page,
+					u32 off, u32 len)
+{
+	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	get_page(page);
+	skb_fill_page_desc(skb, 0, page, off, len);
+	skb->len = len;
+	skb->data_len = len;
+	return skb;
+}
+
+static void fh_chain_append_frags_extends_a_segment_the_bytes_continue(struct kunit *test)
+{
+	struct fh_buf_test *t = test->priv;
+	int before = page_count(t->page), i;
+	struct sk_buff *skb;
+
+	for (i = 0; i < 5; i++) {
+		skb = fh_test_frag_skb(test, t->page, 100 + i, 1);
+		KUNIT_ASSERT_EQ(test, fh_chain_append_frags(&t->ch, &t->segs, skb, 0, 1), 0);
+		kfree_skb(skb);
+	}
+	KUNIT_EXPECT_EQ(test, t->ch.nsegs, 1U);
+	KUNIT_EXPECT_EQ(test, t->ch.len, (size_t)5);
+	KUNIT_EXPECT_EQ(test, page_count(t->page), before + 1);
+}
+
+static void fh_chain_compact_copies_tiny_segments_into_one_page(struct kunit *test)
+{
+	struct fh_buf_test *t = test->priv;
+	int before = page_count(t->page), i;
+	char *p = page_address(t->page), out[100];
+
+	for (i = 0; i < 100; i++) {
+		p[2 * i] = (char)i;
+		KUNIT_ASSERT_EQ(test, fh_chain_append_page(&t->ch, &t->segs,
+							   t->page, 2 * i, 1), 0);
+	}
+	KUNIT_EXPECT_EQ(test, t->ch.nsegs, 100U);
+	KUNIT_EXPECT_EQ(test, fh_chain_compact(&t->ch, &t->segs, GFP_KERNEL), 100L);
+	KUNIT_EXPECT_EQ(test, t->ch.nsegs, 1U);
+	KUNIT_EXPECT_EQ(test, t->ch.len, (size_t)100);
+	KUNIT_EXPECT_EQ(test, page_count(t->page), before);
+	KUNIT_ASSERT_EQ(test, fh_chain_copy_prefix(&t->ch, out, 100), (size_t)100);
+	for (i = 0; i < 100; i++)
+		KUNIT_EXPECT_EQ(test, out[i], (char)i);
+}
+
+static void fh_chain_compact_fills_whole_pages_across_skbs(struct kunit *test)
+{
+	struct fh_buf_test *t = test->priv;
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, fh_chain_append_skb(&t->ch, &t->segs,
+							  fh_test_skb(test, 'a' + i, 3000),
+							  0, 3000), 0);
+		n += 3000;
+	}
+	KUNIT_EXPECT_EQ(test, fh_chain_compact(&t->ch, &t->segs, GFP_KERNEL), 9000L);
+	KUNIT_EXPECT_EQ(test, t->ch.nsegs, 3U);	/* 4096 + 4096 + 808 */
+	KUNIT_EXPECT_EQ(test, t->ch.len, n);
+	KUNIT_EXPECT_EQ(test, t->ch.head->len, (u32)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, t->ch.head->next->next->len, 808U);
+}
+
 static struct kunit_case fh_buf_cases[] = {
+	KUNIT_CASE(fh_chain_append_frags_extends_a_segment_the_bytes_continue),
+	KUNIT_CASE(fh_chain_compact_copies_tiny_segments_into_one_page),
+	KUNIT_CASE(fh_chain_compact_fills_whole_pages_across_skbs),
 	KUNIT_CASE(fh_chain_append_page_takes_a_reference),
 	KUNIT_CASE(fh_chain_append_frags_references_the_fragment_pages),
 	KUNIT_CASE(fh_chain_append_frags_leaves_linear_data_to_the_caller),

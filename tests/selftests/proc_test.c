@@ -23,7 +23,7 @@ static const char *const counters[] = {
 	"accepted", "active", "closed", "refused", "requests", "bytes_in",
 	"bytes_out", "zerocopy_bytes", "copied_bytes", "wakeups", "batches",
 	"lookaside_hits", "slab_allocs", "sweep_frees", "timeouts", "errors",
-	"polled_us",
+	"polled_us", "segments", "compacted_bytes", "worker_calls",
 };
 
 /* A run of 16 hex digits starting ffff is what a leaked pointer looks like. */
