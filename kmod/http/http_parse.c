@@ -728,6 +728,9 @@ static int http_head_end(struct http_req *r)
 		r->keep_alive = !r->p.conn_close;
 	else
 		r->keep_alive = r->p.conn_keep_alive && !r->p.conn_close;
+	/* A chunked body is never decoded here, so it cannot be skipped. */
+	if (r->chunked)
+		r->keep_alive = false;
 	r->complete = true;
 	if (get)
 		return HTTP_HEAD_DONE;

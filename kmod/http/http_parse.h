@@ -93,8 +93,15 @@ struct http_req {
 	u8 version;		/* 10 or 11 (any HTTP/1.x above 1.1 is 11) */
 	bool complete;		/* the whole head was read */
 	bool keep_alive;	/* the connection may carry another request */
-	bool chunked;		/* Transfer-Encoding: ..., chunked (405/501) */
-	u64 body_len;		/* Content-Length, 0 if none */
+	/*
+	 * The body that follows the head. GET and HEAD get only body_len
+	 * (Content-Length, 0 if none): read and discard that many bytes, as
+	 * nginx does, and the next request follows. chunked is only ever set
+	 * with 405 or 501, and then keep_alive is false: the body cannot be
+	 * skipped without decoding it.
+	 */
+	bool chunked;
+	u64 body_len;
 
 	/*
 	 * target[]: the request-target rewritten to origin-form: the path,
