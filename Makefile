@@ -40,7 +40,7 @@ SELFTEST_LIB  := tests/selftests/fh_util.c
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
 	kmods faulty-modules selftests bench-tools clean install uninstall \
-	dkms-install dkms-uninstall dkms-tree
+	dkms-install dkms-uninstall dkms-tree http-test
 
 all: module fhctl
 
@@ -84,6 +84,20 @@ $(BUILD)/selftests/spec_test: tests/selftests/spec_test.c $(BUILD)/spec/spec_gen
 		-o $@ $< $(SELFTEST_LIB) -pthread $(shell pkg-config --libs libmnl)
 
 selftests: $(SELFTESTS)
+
+# The HTTP parsers (kmod/http, plain C with no kernel dependency) compiled on
+# the host, against the very files the module uses, with ASan and UBSan.
+HTTP_SRCS      := $(wildcard kmod/http/*.c)
+HTTP_TEST_SRCS := $(wildcard tests/http/*.c)
+HTTP_CFLAGS    := -std=c11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -Ikmod/http -Itests/http
+
+$(BUILD)/http/http_test: $(HTTP_SRCS) $(HTTP_TEST_SRCS) $(wildcard kmod/http/*.h tests/http/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(HTTP_CFLAGS) -o $@ $(HTTP_TEST_SRCS) $(HTTP_SRCS)
+
+http-test: $(BUILD)/http/http_test
+	$(BUILD)/http/http_test
 
 BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/uring_echo \
 	$(BUILD)/bench/fh_idle
