@@ -42,6 +42,30 @@ if [ -n "$dkms_series" ] && [ "${FH_DKMS:-1}" != 0 ]; then
 	grep -E '^(PASS|FAIL) ' "$out/results" | sed 's/^/check: /'
 fi
 
+# The HTTP parsers, on the host: built against the very files the module
+# uses (kmod/http) with ASan and UBSan, then run; every test is one
+# "PASS http/..." or "FAIL http/..." line. A failed build, or a run that
+# dies before its closing summary line, is a FAIL of its own.
+http_out=$out/http
+mkdir -p "$http_out"
+if make -s build/http/http_test >"$http_out/build.log" 2>&1; then
+	build/http/http_test >"$http_out/results" 2>"$http_out/stderr.log"
+	http_st=$?
+	grep -E '^(PASS|FAIL) ' "$http_out/results" >>"$out/results"
+	if ! grep -q '^http tests: ' "$http_out/results"; then
+		echo "FAIL http/runner: died part way, exit $http_st (see $http_out/stderr.log)" >>"$out/results"
+	elif [ "$http_st" != 0 ] && ! grep -q '^FAIL ' "$http_out/results"; then
+		echo "FAIL http/runner: exit $http_st with no failing test (see $http_out/stderr.log)" >>"$out/results"
+	fi
+	echo "check: http: $(grep -c '^PASS http/' "$out/results") passed," \
+		"$(grep -c '^FAIL http/' "$out/results") failed"
+	grep '^FAIL http/' "$out/results" | sed 's/^/check: /'
+else
+	echo "FAIL http/build: the HTTP parser tests did not build (log: $http_out/build.log)" >>"$out/results"
+	echo "check: FAIL http/build: the HTTP parser tests did not build:"
+	tail -n 20 "$http_out/build.log" | sed 's/^/check:   /'
+fi
+
 pack() { # pack NAME [extra mkinitramfs args]
 	local name=$1 moddir=build/k/$1/kmod
 	shift
