@@ -406,6 +406,9 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 			trace_fh_request(sk, in, c->out.len);
 			continue;
 		}
+		/* on_writable's output: send it this turn, nothing else will. */
+		if (!fh_chain_empty(&c->out))
+			continue;
 		if (!(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
 		    !skb_queue_empty_lockless(&sk->sk_receive_queue))
 			return 0;

@@ -47,6 +47,7 @@ struct fh_conn {
 	unsigned long last_active;
 	struct fh_chain in;
 	struct fh_chain out;
+	u64 priv;			/* the protocol's own */
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);

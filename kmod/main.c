@@ -13,6 +13,7 @@
 #include "fh.h"
 #include "listener.h"
 #include "netlink.h"
+#include "proto.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -35,6 +36,9 @@ static int __init fh_init(void)
 {
 	int ret;
 
+	ret = fh_protos_init();
+	if (ret)
+		goto err_protos;
 	ret = fh_conns_init();
 	if (ret)
 		goto err_conns;
@@ -63,6 +67,8 @@ err_listeners:
 err_workers:
 	fh_conns_exit();
 err_conns:
+	fh_protos_exit();
+err_protos:
 	return ret;
 }
 
@@ -75,6 +81,7 @@ static void __exit fh_exit(void)
 	synchronize_net();
 	fh_workers_exit();
 	fh_conns_exit();
+	fh_protos_exit();
 	pr_info("firehose: unloaded\n");
 }
 

@@ -9,7 +9,10 @@ struct fh_conn;
 /*
  * A protocol sees chains, never sockets. on_data is called with new input on
  * c->in; it consumes what it can parse and appends its answers to c->out,
- * which the engine sends. A negative return closes the connection.
+ * which the engine sends. on_writable is called whenever c->out has all
+ * gone out: a protocol that streams appends its next part there, and the
+ * engine sends it in the same turn. c->priv is the protocol's own word per
+ * connection. A negative return closes the connection.
  */
 struct fh_proto {
 	const char *name;
@@ -22,7 +25,12 @@ struct fh_proto {
 };
 
 const struct fh_proto *fh_proto_find(const char *name, bool *known);
+int fh_protos_init(void);
+void fh_protos_exit(void);
 
 extern const struct fh_proto fh_proto_echo;
+extern const struct fh_proto fh_proto_chargen;
+int fh_chargen_init(void);
+void fh_chargen_exit(void);
 
 #endif /* _FH_PROTO_H */

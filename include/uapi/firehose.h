@@ -96,7 +96,7 @@ enum fh_cmd {
 enum fh_attr {
 	FH_A_UNSPEC,
 	FH_A_PAD,
-	FH_A_PROTO,		/* string: "echo" */
+	FH_A_PROTO,		/* string: "echo", "chargen" */
 	FH_A_FAMILY,		/* u16: AF_INET or AF_INET6 */
 	FH_A_ADDR,		/* binary: 4 or 16 bytes, network order */
 	FH_A_PORT,		/* u16: 1..65535 */

@@ -38,10 +38,11 @@
  * close.
  */
 
-/* Capacities of the buffers in struct http_req. */
-#ifndef HTTP_TARGET_CAP
+/*
+ * Capacities of the buffers in struct http_req. 8192 for the target: nginx
+ * takes a request line of up to 8k (large_client_header_buffers).
+ */
 #define HTTP_TARGET_CAP		8192
-#endif
 #define HTTP_HOST_CAP		256
 #define HTTP_INM_CAP		512
 #define HTTP_RANGE_CAP		256

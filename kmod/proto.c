@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The protocols firehose knows of, and the shared state some of them keep. */
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "proto.h"
+
+static const struct {
+	const char *name;
+	const struct fh_proto *proto;
+} fh_protos[] = {
+	{ "echo", &fh_proto_echo },
+	{ "chargen", &fh_proto_chargen },
+	{ "http", NULL },
+	{ "kv", NULL },
+};
+
+/* NULL with *known set: a firehose protocol this build does not have. */
+const struct fh_proto *fh_proto_find(const char *name, bool *known)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fh_protos); i++) {
+		if (!strcmp(name, fh_protos[i].name)) {
+			*known = true;
+			return fh_protos[i].proto;
+		}
+	}
+	*known = false;
+	return NULL;
+}
+
+int fh_protos_init(void)
+{
+	return fh_chargen_init();
+}
+
+void fh_protos_exit(void)
+{
+	fh_chargen_exit();
+}
