@@ -23,6 +23,8 @@
  *   connection whose replies pile up (a peer that does not read) has its
  *   recv cancelled until they drain, and what it holds copied out of the
  *   ring, so a stalled peer cannot starve the others of buffers;
+ * - a connection is shut down before its direct descriptor is closed, so
+ *   its FIN does not wait for requests of other connections (see settle());
  * - the event loop handles every completion ready, queues the resulting
  *   SQEs, returns buffers with one store, and calls io_uring_submit_and_wait
  *   once: one system call per batch, none per message.
@@ -31,8 +33,8 @@
  *              [-b BUFSIZE] [-n BUFFERS] [-m MAXCONNS]
  *
  * BUFSIZE (default 65536) and BUFFERS (default 1024, a power of two up to
- * 32768) size each thread's buffer ring; MAXCONNS (default 131072) each
- * thread's fixed file table. Runs until killed, or for SECONDS when given.
+ * 32768) size each thread's buffer ring, faulted in at start (64 MiB by
+ * default); MAXCONNS (default 131072) each thread's fixed file table. Runs until killed, or for SECONDS when given.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -163,12 +165,12 @@ static struct io_uring_buf_ring *setup_buf_ring(struct io_uring *ring, unsigned 
 }
 #endif
 
-static struct io_uring_sqe *get_sqe(struct worker *w)
+/* Make room for n SQEs (a link must not be split across submissions). */
+static void sq_room(struct worker *w, unsigned int n)
 {
-	struct io_uring_sqe *sqe;
 	int ret;
 
-	while (!(sqe = io_uring_get_sqe(&w->ring))) {
+	while (io_uring_sq_space_left(&w->ring) < n) {
 		/* SQ full: hand it to the kernel, with the CQ space handled so far. */
 		io_uring_cq_advance(&w->ring, w->seen);
 		w->seen = 0;
@@ -176,7 +178,12 @@ static struct io_uring_sqe *get_sqe(struct worker *w)
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			die("io_uring_submit", -ret);
 	}
-	return sqe;
+}
+
+static struct io_uring_sqe *get_sqe(struct worker *w)
+{
+	sq_room(w, 1);
+	return io_uring_get_sqe(&w->ring);
 }
 
 static void set_op(struct io_uring_sqe *sqe, int op, uint32_t slot)
@@ -336,6 +343,19 @@ static void settle(struct worker *w, uint32_t slot)
 		return;
 	if (c->flags & C_PARKED)
 		unpark(w, slot);
+	/*
+	 * Shut down, then close. On 6.1 and 6.12 a closed direct descriptor's
+	 * file is put only once every request issued before the close is done
+	 * (resource nodes are recycled in order), and an idle connection's
+	 * recv is never done: without the shutdown the peer would get no FIN
+	 * while others sit idle. Hard-linked, so the close runs even if the
+	 * shutdown fails (a peer already gone).
+	 */
+	sq_room(w, 2);
+	sqe = get_sqe(w);
+	io_uring_prep_shutdown(sqe, (int)slot, SHUT_RDWR);
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
+	set_op(sqe, OP_CLOSE, slot);
 	sqe = get_sqe(w);
 	io_uring_prep_close_direct(sqe, slot);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
@@ -499,8 +519,9 @@ static void setup_ring(struct worker *w)
 	w->br = setup_buf_ring(&w->ring, nbufs, BGID, 0, &ret);
 	if (!w->br)
 		die("io_uring_setup_buf_ring (provided buffer rings: kernel 5.19 or later)", -ret);
+	/* Faulted in now, not by the kernel's first copy into each buffer. */
 	w->bufs = mmap(NULL, (size_t)nbufs * buf_size, PROT_READ | PROT_WRITE,
-		       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+		       MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE, -1, 0);
 	w->meta = calloc(nbufs, sizeof(*w->meta));
 	w->conns = calloc(max_conns, sizeof(*w->conns));
 	w->parked = calloc(max_conns, sizeof(*w->parked));
