@@ -238,8 +238,8 @@ static void fh_chain_returns_every_segment_to_the_pool(struct kunit *test)
 }
 
 /* An skb with one page fragment holding [off, off + len) of @page. */
-static struct sk_buff *fh_test_frag_skb(struct kunit *test, struct page *page,
-					u32 off, u32 len)
+static struct sk_buff *fh_test_one_frag_skb(struct kunit *test, struct page *page,
+					    u32 off, u32 len)
 {
 	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);
 
@@ -258,7 +258,7 @@ static void fh_chain_append_frags_extends_a_segment_the_bytes_continue(struct ku
 	struct sk_buff *skb;
 
 	for (i = 0; i < 5; i++) {
-		skb = fh_test_frag_skb(test, t->page, 100 + i, 1);
+		skb = fh_test_one_frag_skb(test, t->page, 100 + i, 1);
 		KUNIT_ASSERT_EQ(test, fh_chain_append_frags(&t->ch, &t->segs, skb, 0, 1), 0);
 		kfree_skb(skb);
 	}
