@@ -15,6 +15,7 @@
 #include "compat.h"
 #include "conn.h"
 #include "proto.h"
+#include "source.h"
 #include "trace.h"
 
 /* Processing rounds before a busy connection yields to the others. */
@@ -115,10 +116,11 @@ static void fh_conn_keepalive(struct sock *sk)
 
 /*
  * A new connection on @sock, owned by @w. The caller holds a reference on
- * @src for it, which on success the connection keeps.
+ * @src for it, and has counted it in @source (if not NULL) and in
+ * src->limited (if set); on success the connection keeps all three.
  */
 int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
-		   struct socket *sock)
+		   struct socket *sock, struct fh_source *source)
 {
 	struct sock *sk = sock->sk;
 	struct fh_conn *c;
@@ -133,6 +135,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	c->w = w;
 	c->sock = sock;
 	c->src = src;
+	c->source = source;
 	c->proto = src->proto;
 	fh_chain_init(&c->in);
 	fh_chain_init(&c->out);
@@ -220,6 +223,10 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 	w->stats.closed++;
 	c->src->active--;
 	(*c->src->net_conns)--;
+	if (c->src->limited)
+		atomic_dec(c->src->limited);
+	if (c->source)
+		fh_source_put(c->source);
 	atomic_dec(&fh_nr_conns);
 	fh_conn_put(c);
 }

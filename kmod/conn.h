@@ -11,6 +11,7 @@
 #include "worker.h"
 
 struct fh_proto;
+struct fh_source;
 
 /*
  * Where connections come from (a listening socket, which sits above them):
@@ -27,6 +28,8 @@ struct fh_conn_src {
 	 * the workers that have connections in it.
 	 */
 	unsigned int *net_conns;
+	/* The source's count against its own limit, if it has one. */
+	atomic_t *limited;
 	u64 accepted;
 	u64 active;
 };
@@ -42,6 +45,7 @@ struct fh_conn {
 	struct fh_worker *w;
 	struct socket *sock;
 	struct fh_conn_src *src;
+	struct fh_source *source;	/* counted per peer, or NULL */
 	const struct fh_proto *proto;
 	struct list_head lru;		/* in the owner's quiet or sending list */
 	unsigned long last_active;
@@ -57,7 +61,7 @@ struct fh_conn {
 };
 
 int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
-		   struct socket *sock);
+		   struct socket *sock, struct fh_source *source);
 void fh_conns_close_net(struct net *net, unsigned int __percpu *conns);
 
 extern const struct fh_worker_hooks fh_conn_hooks;

@@ -8,6 +8,7 @@
 /* Global settings, changed over netlink, read locklessly by the workers. */
 struct fh_settings {
 	unsigned int max_conns;
+	unsigned int max_conns_per_source;	/* 0: off */
 	unsigned int idle_timeout_ms;	/* 0: off */
 	unsigned int send_timeout_ms;	/* 0: off */
 	/* TCP keepalive of connections accepted from now on, in seconds */

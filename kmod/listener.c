@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "fh.h"
 #include "listener.h"
+#include "source.h"
 #include "worker.h"
 
 #define FH_ACCEPT_BATCH	64
@@ -77,10 +78,62 @@ static void fh_lsock_data_ready(struct sock *sk)
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
+/* Give back what fh_lsock_admit() counted, for a connection not made. */
+static void fh_lsock_unadmit(struct fh_lsock *ls, struct fh_source *source)
+{
+	if (source)
+		fh_source_put(source);
+	if (ls->src.limited)
+		atomic_dec(ls->src.limited);
+	atomic_dec(&fh_nr_conns);
+}
+
+/*
+ * Count a new connection against the module-wide limit, its listener's and
+ * its peer's, in that order; over any of them it is closed at once (a
+ * reset, as for a full backlog) and counted by reason. Fair admission: one
+ * host cannot take every slot when max-connections-per-source is set.
+ */
+static bool fh_lsock_admit(struct fh_lsock *ls, struct socket *sock,
+			   struct fh_source **source)
+{
+	unsigned int cap = READ_ONCE(fh_settings.max_conns_per_source);
+	struct fh_stats *st = &ls->w->stats;
+
+	*source = NULL;
+	if (atomic_inc_return(&fh_nr_conns) > READ_ONCE(fh_settings.max_conns)) {
+		atomic_dec(&fh_nr_conns);
+		goto refuse;
+	}
+	if (ls->src.limited &&
+	    atomic_inc_return(ls->src.limited) > ls->l->max_conns) {
+		atomic_dec(ls->src.limited);
+		atomic_dec(&fh_nr_conns);
+		st->refused_listener++;
+		goto refuse;
+	}
+	if (cap) {
+		*source = fh_source_get(sock->sk, cap);
+		if (!*source) {
+			if (ls->src.limited)
+				atomic_dec(ls->src.limited);
+			atomic_dec(&fh_nr_conns);
+			st->refused_source++;
+			goto refuse;
+		}
+	}
+	return true;
+refuse:
+	st->refused++;
+	sock_release(sock);
+	return false;
+}
+
 /* Worker context: take what the accept queue holds, a batch at a time. */
 static void fh_lsock_accept(struct fh_lsock *ls)
 {
 	struct fh_worker *w = ls->w;
+	struct fh_source *source;
 	struct socket *sock;
 	int i, ret;
 
@@ -101,16 +154,12 @@ static void fh_lsock_accept(struct fh_lsock *ls)
 			w->stats.errors++;
 			break;
 		}
-		if (atomic_inc_return(&fh_nr_conns) > READ_ONCE(fh_settings.max_conns)) {
-			atomic_dec(&fh_nr_conns);
-			w->stats.refused++;
-			sock_release(sock);
+		if (!fh_lsock_admit(ls, sock, &source))
 			continue;
-		}
 		kref_get(&ls->l->ref);	/* the connection's, if it is made */
-		if (fh_conn_create(w, &ls->src, sock)) {
+		if (fh_conn_create(w, &ls->src, sock, source)) {
 			fh_listener_put(ls->l);
-			atomic_dec(&fh_nr_conns);
+			fh_lsock_unadmit(ls, source);
 			w->stats.errors++;
 			sock_release(sock);
 		}
@@ -243,6 +292,8 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 	kref_init(&l->ref);
 	l->net = net;
 	l->proto = req->proto;
+	l->max_conns = req->max_conns;
+	atomic_set(&l->nr_conns, 0);
 	cpumask_copy(&l->cpus, req->cpus);
 	fh_req_to_addr(req, &l->addr, &l->addrlen);
 
@@ -266,6 +317,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 		ls->src.proto = l->proto;
 		ls->src.put = fh_lsock_src_put;
 		ls->src.net_conns = per_cpu_ptr(ln->conns, cpu);
+		ls->src.limited = l->max_conns ? &l->nr_conns : NULL;
 		ls->l = l;
 		ls->w = fh_worker_of(cpu);
 		ret = fh_lsock_open(ls, l, extack);

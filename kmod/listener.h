@@ -34,6 +34,8 @@ struct fh_listener {
 	struct sockaddr_storage addr;
 	int addrlen;
 	struct cpumask cpus;
+	unsigned int max_conns;		/* 0: only the module-wide limit */
+	atomic_t nr_conns;		/* counted only with max_conns */
 	unsigned int nr_lsocks;
 	struct fh_lsock lsocks[];
 };
@@ -43,6 +45,7 @@ struct fh_listen_req {
 	u16 family;
 	u16 port;
 	u8 addr[16];
+	u32 max_conns;
 	/* Off the stack where CPUs are many (CPUMASK_OFFSTACK): 1 KiB at 8,192. */
 	cpumask_var_t cpus;
 };

@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "netlink.h"
 #include "proto.h"
+#include "source.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -39,6 +40,9 @@ static int __init fh_init(void)
 	ret = fh_protos_init();
 	if (ret)
 		goto err_protos;
+	ret = fh_sources_init();
+	if (ret)
+		goto err_sources;
 	ret = fh_conns_init();
 	if (ret)
 		goto err_conns;
@@ -67,6 +71,8 @@ err_listeners:
 err_workers:
 	fh_conns_exit();
 err_conns:
+	fh_sources_exit();
+err_sources:
 	fh_protos_exit();
 err_protos:
 	return ret;
@@ -81,6 +87,7 @@ static void __exit fh_exit(void)
 	synchronize_net();
 	fh_workers_exit();
 	fh_conns_exit();
+	fh_sources_exit();
 	fh_protos_exit();
 	pr_info("firehose: unloaded\n");
 }

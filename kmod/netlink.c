@@ -19,23 +19,29 @@
 #include "stats.h"
 #include "worker.h"
 
+static struct netlink_range_validation fh_max_conns_range = {
+	.min = 1,
+	.max = FH_MAX_CONNS_LIMIT,
+};
+
+static struct netlink_range_validation fh_per_source_range = {
+	.min = 0,
+	.max = FH_MAX_CONNS_LIMIT,
+};
+
 static const struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] = {
 	[FH_A_PROTO] = { .type = NLA_NUL_STRING, .len = FH_PROTO_NAME_MAX - 1 },
 	[FH_A_FAMILY] = { .type = NLA_U16 },
 	[FH_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
 	[FH_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[FH_A_CPUS] = { .type = NLA_NUL_STRING, .len = FH_CPULIST_MAX - 1 },
+	[FH_A_LISTENER_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
 };
 
 static const struct nla_policy fh_listener_del_policy[FH_A_MAX + 1] = {
 	[FH_A_FAMILY] = { .type = NLA_U16 },
 	[FH_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
 	[FH_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
-};
-
-static struct netlink_range_validation fh_max_conns_range = {
-	.min = 1,
-	.max = FH_MAX_CONNS_LIMIT,
 };
 
 static struct netlink_range_validation fh_timeout_range = {
@@ -45,6 +51,7 @@ static struct netlink_range_validation fh_timeout_range = {
 
 static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
 	[FH_A_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
+	[FH_A_MAX_CONNS_PER_SOURCE] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_per_source_range),
 	[FH_A_IDLE_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
 	[FH_A_SEND_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
 	[FH_A_KEEPALIVE_S] = NLA_POLICY_MAX(NLA_U32, FH_KEEPALIVE_MAX_S),
@@ -139,6 +146,8 @@ static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
 				    "unknown protocol");
 		return -EINVAL;
 	}
+	if (info->attrs[FH_A_LISTENER_MAX_CONNS])
+		req.max_conns = nla_get_u32(info->attrs[FH_A_LISTENER_MAX_CONNS]);
 	if (!zalloc_cpumask_var(&req.cpus, GFP_KERNEL))
 		return -ENOMEM;
 	ret = fh_parse_cpus(info, req.cpus) ?:
@@ -182,7 +191,8 @@ static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 			ntohs(((struct sockaddr_in *)&l->addr)->sin_port)) ||
 	    nla_put_string(skb, FH_A_CPUS, cpus) ||
 	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACCEPTED, accepted, FH_A_PAD) ||
-	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACTIVE, active, FH_A_PAD)) {
+	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACTIVE, active, FH_A_PAD) ||
+	    nla_put_u32(skb, FH_A_LISTENER_MAX_CONNS, l->max_conns)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -276,6 +286,8 @@ static int fh_nl_settings_get(struct sk_buff *skb, struct genl_info *info)
 				FH_CMD_SETTINGS_GET);
 	if (!hdr ||
 	    nla_put_u32(msg, FH_A_MAX_CONNS, READ_ONCE(fh_settings.max_conns)) ||
+	    nla_put_u32(msg, FH_A_MAX_CONNS_PER_SOURCE,
+			READ_ONCE(fh_settings.max_conns_per_source)) ||
 	    nla_put_u32(msg, FH_A_IDLE_TIMEOUT_MS,
 			READ_ONCE(fh_settings.idle_timeout_ms)) ||
 	    nla_put_u32(msg, FH_A_SEND_TIMEOUT_MS,
@@ -323,7 +335,8 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr **a = info->attrs;
 	int ret;
 
-	if (!a[FH_A_MAX_CONNS] && !a[FH_A_IDLE_TIMEOUT_MS] &&
+	if (!a[FH_A_MAX_CONNS] && !a[FH_A_MAX_CONNS_PER_SOURCE] &&
+	    !a[FH_A_IDLE_TIMEOUT_MS] &&
 	    !a[FH_A_SEND_TIMEOUT_MS] && !a[FH_A_KEEPALIVE_S] &&
 	    !a[FH_A_KEEPALIVE_INTVL_S] && !a[FH_A_KEEPALIVE_CNT]) {
 		NL_SET_ERR_MSG(info->extack, "no setting given");
@@ -335,6 +348,9 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 		return ret;
 	if (a[FH_A_MAX_CONNS])
 		WRITE_ONCE(fh_settings.max_conns, nla_get_u32(a[FH_A_MAX_CONNS]));
+	if (a[FH_A_MAX_CONNS_PER_SOURCE])
+		WRITE_ONCE(fh_settings.max_conns_per_source,
+			   nla_get_u32(a[FH_A_MAX_CONNS_PER_SOURCE]));
 	if (a[FH_A_IDLE_TIMEOUT_MS])
 		WRITE_ONCE(fh_settings.idle_timeout_ms,
 			   nla_get_u32(a[FH_A_IDLE_TIMEOUT_MS]));

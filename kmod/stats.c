@@ -49,6 +49,8 @@ void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 	s->v[FH_STAT_SEGMENTS] = READ_ONCE(st->seg_pool.in_use);
 	s->v[FH_STAT_COMPACTED_BYTES] = READ_ONCE(st->compacted);
 	s->v[FH_STAT_WORKER_CALLS] = READ_ONCE(st->calls);
+	s->v[FH_STAT_REFUSED_LISTENER] = READ_ONCE(st->refused_listener);
+	s->v[FH_STAT_REFUSED_SOURCE] = READ_ONCE(st->refused_source);
 }
 
 void fh_stats_snap_total(struct fh_stats_snap *s)

@@ -35,7 +35,7 @@ struct fh_stats {
 	u64 accepted;
 	u64 active;
 	u64 closed;
-	u64 refused;
+	u64 refused;		/* all reasons; by reason below */
 	u64 requests;
 	u64 bytes_in;
 	u64 bytes_out;

@@ -126,6 +126,7 @@ struct want {
 	char address[INET6_ADDRSTRLEN + 8];
 	char cpus_arg[FH_CPULIST_MAX];	/* as written, empty for every worker */
 	char cpus[FH_CPULIST_MAX];	/* as the kernel will list it */
+	uint32_t max_conns;		/* 0: none of its own */
 	const struct listener *running;	/* the listener at this address now */
 	enum apply_act act;
 };
@@ -155,6 +156,7 @@ struct apply_step {
 	const struct endpoint *ep;
 	const char *address;
 	const char *cpus;		/* NULL: every worker CPU */
+	uint32_t max_conns;
 	struct settings_req set, undo_set;
 };
 
@@ -194,6 +196,7 @@ static void apply_parse(const char *path, struct apply_plan *p)
 					r.ep.port);
 			if (r.cpus)
 				snprintf(w->cpus_arg, sizeof(w->cpus_arg), "%s", r.cpus);
+			w->max_conns = r.max_conns;
 			for (size_t i = 0; i < p->nw; i++)
 				if (!strcmp(p->w[i].address, w->address))
 					bad_value("listener %s is already on line %lu", w->address,
@@ -280,8 +283,8 @@ static void apply_plan(struct genl *g, const char *file, struct apply_plan *p)
 				continue;
 			w->running = l;
 			p->running_wanted[j] = true;
-			w->act = strcmp(l->proto, w->proto) || strcmp(l->cpus, w->cpus) ?
-				 ACT_REPLACE : ACT_KEEP;
+			w->act = strcmp(l->proto, w->proto) || strcmp(l->cpus, w->cpus) ||
+				 l->max_conns != w->max_conns ? ACT_REPLACE : ACT_KEEP;
 		}
 	}
 	free(workers.r);
@@ -304,7 +307,7 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 			continue;
 		v[n++] = (struct apply_step){ .kind = STEP_ADD, .line = w->line, .proto = w->proto,
 			.ep = &w->ep, .address = w->address,
-			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL };
+			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL, .max_conns = w->max_conns };
 	}
 	/* One address holds one listener: the old one goes, its connections stay. */
 	for (size_t i = 0; i < p->nw; i++) {
@@ -314,10 +317,11 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 		if (w->act != ACT_REPLACE)
 			continue;
 		v[n++] = (struct apply_step){ .kind = STEP_DEL, .line = w->line, .proto = l->proto,
-			.ep = &l->ep, .address = l->address, .cpus = l->cpus };
+			.ep = &l->ep, .address = l->address, .cpus = l->cpus,
+			.max_conns = l->max_conns };
 		v[n++] = (struct apply_step){ .kind = STEP_ADD, .line = w->line, .proto = w->proto,
 			.ep = &w->ep, .address = w->address,
-			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL };
+			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL, .max_conns = w->max_conns };
 	}
 	/* Only the settings that differ from the running ones. */
 	for (size_t i = 0; i < p->ns; i++) {
@@ -343,7 +347,7 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 		if (p->running_wanted[j])
 			continue;
 		v[n++] = (struct apply_step){ .kind = STEP_DEL, .proto = l->proto, .ep = &l->ep,
-			.address = l->address, .cpus = l->cpus };
+			.address = l->address, .cpus = l->cpus, .max_conns = l->max_conns };
 	}
 	*nsteps = n;
 	return v;
@@ -353,7 +357,7 @@ static int apply_step_do(struct genl *g, const struct apply_step *st)
 {
 	switch (st->kind) {
 	case STEP_ADD:
-		return listener_add(g, st->proto, st->ep, st->cpus);
+		return listener_add(g, st->proto, st->ep, st->cpus, st->max_conns);
 	case STEP_DEL:
 		return listener_del(g, st->ep);
 	case STEP_SET:
@@ -368,7 +372,7 @@ static int apply_step_undo(struct genl *g, const struct apply_step *st)
 	case STEP_ADD:
 		return listener_del(g, st->ep);
 	case STEP_DEL:
-		return listener_add(g, st->proto, st->ep, st->cpus);
+		return listener_add(g, st->proto, st->ep, st->cpus, st->max_conns);
 	case STEP_SET:
 		return settings_set(g, &st->undo_set);
 	}
@@ -435,9 +439,15 @@ static void apply_report(const struct apply_plan *p)
 
 		count[w->act]++;
 		printf("%s %s %s cpus %s", verb[w->act], w->proto, w->address, w->cpus);
-		if (w->act == ACT_REPLACE)
-			printf(" (%s %s cpus %s)", dry_run ? "now" : "was", w->running->proto,
+		if (w->max_conns)
+			printf(" max-connections %" PRIu32, w->max_conns);
+		if (w->act == ACT_REPLACE) {
+			printf(" (%s %s cpus %s", dry_run ? "now" : "was", w->running->proto,
 			       w->running->cpus);
+			if (w->running->max_conns)
+				printf(" max-connections %" PRIu32, w->running->max_conns);
+			putchar(')');
+		}
 		putchar('\n');
 	}
 	for (size_t i = 0; i < p->ns; i++) {

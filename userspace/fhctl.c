@@ -40,11 +40,12 @@ unsigned long batch_line;
 bool dry_run;
 
 static const char usage_text[] =
-	"Usage: fhctl listener add PROTO ADDR:PORT [--cpus LIST]\n"
+	"Usage: fhctl listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N]\n"
 	"       fhctl listener del ADDR:PORT\n"
 	"       fhctl listener list [-j]\n"
 	"       fhctl stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]\n"
-	"       fhctl set {max-connections N | idle-timeout DURATION | send-timeout DURATION |\n"
+	"       fhctl set {max-connections N | max-connections-per-source N |\n"
+	"                  idle-timeout DURATION | send-timeout DURATION |\n"
 	"                  keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N}...\n"
 	"       fhctl show settings [-j]\n"
 	"       fhctl apply FILE [--dry-run]\n"
@@ -126,13 +127,14 @@ void __attribute__((noreturn)) usage_ok(void)
 /* Command table                                                             */
 
 static const struct cmd cmds[] = {
-	{ "listener", "add", cmd_listener_add, "listener add PROTO ADDR:PORT [--cpus LIST]" },
+	{ "listener", "add", cmd_listener_add, "listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N]" },
 	{ "listener", "del", cmd_listener_del, "listener del ADDR:PORT" },
 	{ "listener", "list", cmd_listener_list, "listener list [-j]" },
 	{ "stats", NULL, cmd_stats,
 	  "stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]" },
 	{ "set", NULL, cmd_set,
-	  "set {max-connections N | idle-timeout DURATION | send-timeout DURATION | "
+	  "set {max-connections N | max-connections-per-source N | idle-timeout DURATION | "
+	  "send-timeout DURATION | "
 	  "keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N}..." },
 	{ "show", "settings", cmd_show_settings, "show settings [-j]" },
 	{ "apply", NULL, cmd_apply, "apply FILE [--dry-run]" },

@@ -127,7 +127,7 @@ bool parse_duration_ms(const char *s, uint64_t *ms);
 /* Decimal seconds, e.g. 2 or 0.5. */
 bool parse_interval(const char *s, double *out);
 
-#define MAX_POS		12
+#define MAX_POS		14
 
 struct opts {
 	const char *pos[MAX_POS];	/* positional words, in order */
@@ -137,7 +137,7 @@ struct opts {
 	bool per_cpu;
 	bool watch;
 	bool dry_run;
-	const char *cpus, *root, *mem, *count, *interval;
+	const char *cpus, *root, *mem, *count, *interval, *max_conns;
 };
 
 enum {
@@ -145,6 +145,7 @@ enum {
 	O_ROOT_MEM = 1 << 1,
 	O_STATS = 1 << 2,
 	O_DRY_RUN = 1 << 3,
+	O_MAX_CONNS = 1 << 4,
 };
 
 void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
@@ -167,6 +168,7 @@ struct listener_req {
 	const char *proto;
 	struct endpoint ep;
 	const char *cpus;	/* NULL: every worker CPU */
+	uint32_t max_conns;	/* 0: only the module-wide limit */
 };
 
 struct listener {
@@ -175,6 +177,7 @@ struct listener {
 	char address[INET6_ADDRSTRLEN + 8];
 	char cpus[FH_CPULIST_MAX];
 	uint64_t accepted, active;
+	uint32_t max_conns;
 };
 
 struct listener_list {
@@ -185,7 +188,7 @@ struct listener_list {
 void parse_listener_add(int argc, char **argv, struct listener_req *r);
 /* Return 0, or -1 with g->err set. */
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
-		 const char *cpus);
+		 const char *cpus, uint32_t max_conns);
 int listener_del(struct genl *g, const struct endpoint *ep);
 /* Dump callback: appends each listener to a struct listener_list. */
 int listener_cb(const struct nlmsghdr *nlh, void *data);
@@ -232,7 +235,7 @@ struct setting {
 };
 
 /* The settings, in the order "show settings" prints them. */
-#define NSETTINGS	6
+#define NSETTINGS	7
 extern const struct setting settings[];
 
 /* A checked "set": given[k] says whether value[k] is to be set. */

@@ -26,7 +26,7 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 	struct opts o = { .max_pos = 2 };
 	size_t plen;
 
-	parse_opts(argc, argv, O_CPUS | O_ROOT_MEM, &o);
+	parse_opts(argc, argv, O_CPUS | O_ROOT_MEM | O_MAX_CONNS, &o);
 	if (o.npos < 1)
 		usage_err("missing PROTO");
 	if (o.npos < 2)
@@ -45,11 +45,22 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 		check_cpulist(o.cpus);
 	r->proto = o.pos[0];
 	r->cpus = o.cpus;
+	r->max_conns = 0;
+	if (o.max_conns) {
+		uint64_t v;
+
+		if (!parse_u64(o.max_conns, &v))
+			bad_value("bad number '%s' for --max-connections", o.max_conns);
+		if (v < 1 || v > FH_MAX_CONNS_LIMIT)
+			bad_value("--max-connections %s out of range: expected 1..%u",
+				  o.max_conns, FH_MAX_CONNS_LIMIT);
+		r->max_conns = (uint32_t)v;
+	}
 }
 
 /* Returns 0, or -1 with g->err set. */
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
-			const char *cpus)
+		 const char *cpus, uint32_t max_conns)
 {
 	struct nlmsghdr *nlh = fh_msg(g, FH_CMD_LISTENER_ADD, 0);
 
@@ -57,6 +68,8 @@ int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 	put_endpoint(nlh, ep);
 	if (cpus)
 		mnl_attr_put_strz(nlh, FH_A_CPUS, cpus);
+	if (max_conns)
+		mnl_attr_put_u32(nlh, FH_A_LISTENER_MAX_CONNS, max_conns);
 	return genl_talk(g, nlh, NULL, NULL);
 }
 
@@ -77,7 +90,7 @@ int cmd_listener_add(int argc, char **argv)
 	if (dry_run)
 		return 0;
 	genl_open(&g, "listener add");
-	if (listener_add(&g, r.proto, &r.ep, r.cpus))
+	if (listener_add(&g, r.proto, &r.ep, r.cpus, r.max_conns))
 		genl_report(&g, "listener add");
 	genl_close(&g);
 	return 0;
@@ -143,6 +156,11 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 	if ((tb[FH_A_LISTENER_ACCEPTED] && !attr_get_uint(tb[FH_A_LISTENER_ACCEPTED], &l->accepted)) ||
 	    (tb[FH_A_LISTENER_ACTIVE] && !attr_get_uint(tb[FH_A_LISTENER_ACTIVE], &l->active)))
 		goto malformed;
+	if (tb[FH_A_LISTENER_MAX_CONNS]) {
+		if (mnl_attr_validate(tb[FH_A_LISTENER_MAX_CONNS], MNL_TYPE_U32) < 0)
+			goto malformed;
+		l->max_conns = mnl_attr_get_u32(tb[FH_A_LISTENER_MAX_CONNS]);
+	}
 	ll->n++;
 	return MNL_CB_OK;
 
@@ -153,22 +171,29 @@ malformed:
 
 static void print_listeners(const struct listener_list *ll)
 {
-	int wp = 5, wa = 7, wc = 4, wacc = 8;
+	int wp = 5, wa = 7, wc = 4, wacc = 8, wact = 6;
+	char max[16];
 
 	for (size_t i = 0; i < ll->n; i++) {
 		wp = max_int(wp, (int)strlen(ll->v[i].proto));
 		wa = max_int(wa, (int)strlen(ll->v[i].address));
 		wc = max_int(wc, (int)strlen(ll->v[i].cpus));
 		wacc = max_int(wacc, u64_width(ll->v[i].accepted));
+		wact = max_int(wact, u64_width(ll->v[i].active));
 	}
 	/* Two blanks between columns, none after the last, so awk splits it cleanly. */
-	printf("%-*s  %-*s  %-*s  %-*s  %s\n", wp, "PROTO", wa, "ADDRESS", wc, "CPUS",
-	       wacc, "ACCEPTED", "ACTIVE");
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "PROTO", wa, "ADDRESS", wc, "CPUS",
+	       wacc, "ACCEPTED", wact, "ACTIVE", "MAX");
 	for (size_t i = 0; i < ll->n; i++) {
 		const struct listener *l = &ll->v[i];
 
-		printf("%-*s  %-*s  %-*s  %-*" PRIu64 "  %" PRIu64 "\n", wp, l->proto, wa,
-		       l->address, wc, l->cpus, wacc, l->accepted, l->active);
+		/* "-": no limit of its own, only the module-wide one. */
+		if (l->max_conns)
+			snprintf(max, sizeof(max), "%" PRIu32, l->max_conns);
+		else
+			snprintf(max, sizeof(max), "-");
+		printf("%-*s  %-*s  %-*s  %-*" PRIu64 "  %-*" PRIu64 "  %s\n", wp, l->proto, wa,
+		       l->address, wc, l->cpus, wacc, l->accepted, wact, l->active, max);
 	}
 }
 
@@ -184,7 +209,8 @@ static void print_listeners_json(const struct listener_list *ll)
 		json_str(l->address);
 		printf(",\"cpus\":");
 		json_str(l->cpus);
-		printf(",\"accepted\":%" PRIu64 ",\"active\":%" PRIu64 "}", l->accepted, l->active);
+		printf(",\"accepted\":%" PRIu64 ",\"active\":%" PRIu64 ",\"max_connections\":%" PRIu32
+		       "}", l->accepted, l->active, l->max_conns);
 	}
 	printf("]\n");
 }

@@ -205,6 +205,9 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			o->json = true;
 		} else if ((allowed & O_CPUS) && (v = opt_value(argc, argv, &i, "--cpus"))) {
 			o->cpus = v;
+		} else if ((allowed & O_MAX_CONNS) &&
+			   (v = opt_value(argc, argv, &i, "--max-connections"))) {
+			o->max_conns = v;
 		} else if ((allowed & O_ROOT_MEM) && (v = opt_value(argc, argv, &i, "--root"))) {
 			o->root = v;
 		} else if ((allowed & O_ROOT_MEM) && (v = opt_value(argc, argv, &i, "--mem"))) {

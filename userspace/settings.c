@@ -15,6 +15,8 @@
 const struct setting settings[] = {
 	{ "max-connections", "max_connections", FH_A_MAX_CONNS, SETTING_COUNT, false,
 	  1, FH_MAX_CONNS_LIMIT },
+	{ "max-connections-per-source", "max_connections_per_source",
+	  FH_A_MAX_CONNS_PER_SOURCE, SETTING_COUNT, true, 1, FH_MAX_CONNS_LIMIT },
 	{ "idle-timeout", "idle_timeout_ms", FH_A_IDLE_TIMEOUT_MS, SETTING_MS, true,
 	  FH_TIMEOUT_MIN_MS, FH_TIMEOUT_MAX_MS },
 	{ "send-timeout", "send_timeout_ms", FH_A_SEND_TIMEOUT_MS, SETTING_MS, true,
@@ -56,8 +58,11 @@ static uint32_t parse_setting(const struct setting *s, const char *val)
 	uint64_t v, unit = setting_unit_ms(s);
 
 	if (s->kind == SETTING_COUNT) {
-		if (!parse_u64(val, &v))
-			bad_value("bad number '%s' for %s", val, s->name);
+		if (s->off_ok && !strcmp(val, "off"))
+			v = 0;
+		else if (!parse_u64(val, &v))
+			bad_value("bad number '%s' for %s%s", val, s->name,
+				  s->off_ok ? ": expected N, 0 or off" : "");
 	} else {
 		if (!parse_duration_ms(val, &v))
 			bad_value("bad duration '%s' for %s: expected N[ms|s|m|h]%s", val,

@@ -23,7 +23,9 @@
  *
  * FH_CMD_LISTENER_ADD (admin)
  *	Request: FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR, FH_A_PORT (all required),
- *	FH_A_CPUS (optional cpulist such as "0-3,6"; default all workers).
+ *	FH_A_CPUS (optional cpulist such as "0-3,6"; default all workers),
+ *	FH_A_LISTENER_MAX_CONNS (optional, 1..FH_MAX_CONNS_LIMIT: connections
+ *	this listener may have open at once, within the module-wide limit).
  *	Opens one SO_REUSEPORT listening socket per selected CPU, each owned by
  *	that CPU's worker. Errors: EINVAL (unknown protocol, bad address or
  *	cpulist, CPU without a worker), EEXIST (a firehose listener already has
@@ -38,7 +40,7 @@
  * FH_CMD_LISTENER_GET (dump)
  *	Reply: one message per listener with FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR,
  *	FH_A_PORT, FH_A_CPUS, FH_A_LISTENER_ACCEPTED, FH_A_LISTENER_ACTIVE,
- *	always all of them.
+ *	FH_A_LISTENER_MAX_CONNS (0: no limit of its own), always all of them.
  *
  * FH_CMD_STATS_GET
  *	Reply: FH_A_STATS (nest of every FH_STAT_* counter but FH_STAT_CPU:
@@ -46,16 +48,22 @@
  *	with FH_STAT_CPU first, then every counter.
  *
  * FH_CMD_SETTINGS_GET
- *	Reply: FH_A_MAX_CONNS, FH_A_IDLE_TIMEOUT_MS, FH_A_SEND_TIMEOUT_MS,
- *	FH_A_KEEPALIVE_S, FH_A_KEEPALIVE_INTVL_S, FH_A_KEEPALIVE_CNT, always
- *	all six.
+ *	Reply: FH_A_MAX_CONNS, FH_A_MAX_CONNS_PER_SOURCE, FH_A_IDLE_TIMEOUT_MS,
+ *	FH_A_SEND_TIMEOUT_MS, FH_A_KEEPALIVE_S, FH_A_KEEPALIVE_INTVL_S,
+ *	FH_A_KEEPALIVE_CNT, always all seven.
  *
  * FH_CMD_SETTINGS_SET (admin)
- *	Request: any of the six settings attributes (at least one). Limits:
- *	max connections 1..FH_MAX_CONNS_LIMIT, timeouts
+ *	Request: any of the seven settings attributes (at least one). Limits:
+ *	max connections 1..FH_MAX_CONNS_LIMIT, per source 0..FH_MAX_CONNS_LIMIT
+ *	(0: no per-source limit), timeouts
  *	FH_TIMEOUT_MIN_MS..FH_TIMEOUT_MAX_MS; a timeout of 0 disables it.
  *	Values apply at once to all workers; lowering max connections closes
  *	nothing, it refuses new connections until the count falls below.
+ *	The per-source limit counts, per peer address and network namespace
+ *	(an IPv4-mapped IPv6 peer as its IPv4 address), the connections
+ *	accepted while it is on. A connection over any limit is closed at
+ *	once and counted in FH_STAT_REFUSED, and by reason in
+ *	FH_STAT_REFUSED_LISTENER or FH_STAT_REFUSED_SOURCE.
  *
  *	TCP keepalive, in whole seconds as TCP counts it: FH_A_KEEPALIVE_S is
  *	the idle time before the first probe, 1..FH_KEEPALIVE_MAX_S, or 0 for
@@ -111,6 +119,8 @@ enum fh_attr {
 	FH_A_KEEPALIVE_S,	/* u32, 0 = off: idle seconds before probing */
 	FH_A_KEEPALIVE_INTVL_S,	/* u32: seconds between keepalive probes */
 	FH_A_KEEPALIVE_CNT,	/* u32: unanswered probes before the drop */
+	FH_A_MAX_CONNS_PER_SOURCE, /* u32, 0 = off: connections per peer address */
+	FH_A_LISTENER_MAX_CONNS, /* u32: the listener's own limit, 0 = none */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1
@@ -141,6 +151,8 @@ enum fh_stat {
 	FH_STAT_SEGMENTS,	/* buffer segments connections hold now */
 	FH_STAT_COMPACTED_BYTES, /* bytes copied to shed tiny segments */
 	FH_STAT_WORKER_CALLS,	/* control-plane calls run on workers */
+	FH_STAT_REFUSED_LISTENER, /* of refused: over the listener's limit */
+	FH_STAT_REFUSED_SOURCE,	/* of refused: over the per-source limit */
 
 	__FH_STAT_MAX,
 	FH_STAT_MAX = __FH_STAT_MAX - 1
@@ -173,6 +185,8 @@ enum fh_stat {
 	[FH_STAT_SEGMENTS] = "segments",			\
 	[FH_STAT_COMPACTED_BYTES] = "compacted_bytes",		\
 	[FH_STAT_WORKER_CALLS] = "worker_calls",		\
+	[FH_STAT_REFUSED_LISTENER] = "refused_listener",	\
+	[FH_STAT_REFUSED_SOURCE] = "refused_source",		\
 }
 
 #endif /* _UAPI_LINUX_FIREHOSE_H */

@@ -397,6 +397,24 @@ TEST_F(apply, apply_replaces_a_listener_whose_cpus_differ)
 	EXPECT_STREQ("0", cpus);
 }
 
+TEST_F(apply, apply_replaces_a_listener_whose_connection_limit_differs)
+{
+	char out[4096], want[160];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s --max-connections 5", self->a));
+	write_conf(_metadata, self->conf, "listener add echo %s --max-connections 9\n", self->a);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "replaced echo %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "max-connections 9 (was echo cpus ")) TH_LOG("%s", out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	EXPECT_NE(NULL, strstr(out, "\"max_connections\":9")) TH_LOG("%s", out);
+	/* The same file again: nothing to change. */
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "kept echo %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+}
+
 TEST_F(apply, apply_changes_a_setting_that_differs)
 {
 	char out[4096], settings[512];

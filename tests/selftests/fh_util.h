@@ -33,7 +33,8 @@ int fh_count_lines_starting(const char *s, const char *prefix);
 
 /* The module's settings at load, as "fhctl set" takes them. */
 #define FH_DEFAULT_SETTINGS \
-	"max-connections 100000 idle-timeout 60s send-timeout 30s " \
+	"max-connections 100000 max-connections-per-source 0 idle-timeout 60s " \
+	"send-timeout 30s " \
 	"keepalive 60s keepalive-interval 10s keepalive-count 6"
 
 int fh_module_load(void);

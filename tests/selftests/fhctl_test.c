@@ -28,7 +28,8 @@
 #define EXIT_USAGE	2
 
 #define DEFAULT_SETTINGS_JSON \
-	"{\"max_connections\":100000,\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000," \
+	"{\"max_connections\":100000,\"max_connections_per_source\":0," \
+	"\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000," \
 	"\"keepalive_s\":60,\"keepalive_intvl_s\":10,\"keepalive_cnt\":6}\n"
 
 
@@ -452,7 +453,8 @@ TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
 	ASSERT_EQ(0, settings_json(out, sizeof(out)));
 	EXPECT_STREQ(DEFAULT_SETTINGS_JSON, out);
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "show settings"));
-	EXPECT_STREQ("max-connections 100000\nidle-timeout 60s\nsend-timeout 30s\n"
+	EXPECT_STREQ("max-connections 100000\nmax-connections-per-source 0\n"
+		     "idle-timeout 60s\nsend-timeout 30s\n"
 		     "keepalive 60s\nkeepalive-interval 10s\nkeepalive-count 6\n", out);
 }
 

@@ -258,10 +258,11 @@ static void put_loopback6(struct nlmsghdr *nlh, uint16_t port)
 
 struct listener {
 	uint8_t cmd;
-	int family_len, addr_len, port_len, accepted_len, active_len;
+	int family_len, addr_len, port_len, accepted_len, active_len, max_conns_len;
 	uint16_t family, port;
 	unsigned char addr[16];
 	uint64_t accepted, active;
+	uint32_t max_conns;
 	bool proto_nul, cpus_nul;
 	char proto[64], cpus[FH_CPULIST_MAX];
 };
@@ -321,6 +322,11 @@ static int listener_attr_cb(const struct nlattr *a, void *data)
 		if (len == 8)
 			l->active = mnl_attr_get_u64(a);
 		break;
+	case FH_A_LISTENER_MAX_CONNS:
+		l->max_conns_len = len;
+		if (len == 4)
+			l->max_conns = mnl_attr_get_u32(a);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -355,7 +361,8 @@ static int listener_count(struct fhnl *nl)
 }
 
 struct settings {
-	uint32_t max_conns, idle_ms, send_ms, keepalive_s, keepalive_intvl_s, keepalive_cnt;
+	uint32_t max_conns, max_conns_per_source, idle_ms, send_ms;
+	uint32_t keepalive_s, keepalive_intvl_s, keepalive_cnt;
 	int seen;
 };
 
@@ -367,6 +374,9 @@ static int settings_attr_cb(const struct nlattr *a, void *data)
 	switch (mnl_attr_get_type(a)) {
 	case FH_A_MAX_CONNS:
 		v = &s->max_conns;
+		break;
+	case FH_A_MAX_CONNS_PER_SOURCE:
+		v = &s->max_conns_per_source;
 		break;
 	case FH_A_IDLE_TIMEOUT_MS:
 		v = &s->idle_ms;
@@ -463,7 +473,7 @@ FIXTURE_SETUP(nl)
 	ASSERT_EQ(0, fhnl_open(&self->nl));
 	self->port = (uint16_t)fh_test_port(21000);
 	ASSERT_EQ(0, get_settings(&self->nl, &self->before));
-	ASSERT_EQ(6, self->before.seen);
+	ASSERT_EQ(7, self->before.seen);
 	/* Each test starts from no listener at all. */
 	ASSERT_EQ(0, listener_count(&self->nl));
 }
@@ -483,6 +493,7 @@ FIXTURE_TEARDOWN(nl)
 	fhnl_talk(&self->nl, nlh, NULL, NULL);
 	nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
 	put_u32(nlh, FH_A_MAX_CONNS, 100000);
+	put_u32(nlh, FH_A_MAX_CONNS_PER_SOURCE, 0);
 	put_u32(nlh, FH_A_IDLE_TIMEOUT_MS, 60000);
 	put_u32(nlh, FH_A_SEND_TIMEOUT_MS, 30000);
 	put_u32(nlh, FH_A_KEEPALIVE_S, 60);
@@ -784,7 +795,7 @@ static int as_nobody(enum nobody_op op, uint16_t port)
 		break;
 	case NOBODY_SETTINGS_GET:
 		ret = get_settings(&nl, &s);
-		if (!ret && s.seen != 6)
+		if (!ret && s.seen != 7)
 			ret = 252;
 		break;
 	default:
@@ -849,6 +860,8 @@ TEST_F(nl, listener_add_then_dump_returns_the_documented_attributes)
 	EXPECT_EQ((uint64_t)0, l->accepted);
 	EXPECT_EQ(8, l->active_len);
 	EXPECT_EQ((uint64_t)0, l->active);
+	EXPECT_EQ(4, l->max_conns_len);
+	EXPECT_EQ(0U, l->max_conns);
 }
 
 TEST_F(nl, listener_add_ipv6_dumps_sixteen_address_bytes_and_every_cpu)

@@ -24,6 +24,7 @@ static const char *const counters[] = {
 	"bytes_out", "zerocopy_bytes", "copied_bytes", "wakeups", "batches",
 	"lookaside_hits", "slab_allocs", "sweep_frees", "timeouts", "errors",
 	"polled_us", "segments", "compacted_bytes", "worker_calls",
+	"refused_listener", "refused_source",
 };
 
 /* A run of 16 hex digits starting ffff is what a leaked pointer looks like. */
