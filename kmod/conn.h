@@ -30,8 +30,9 @@ struct fh_conn_src {
 	unsigned int *net_conns;
 	/* The source's count against its own limit, if it has one. */
 	atomic_t *limited;
-	u64 accepted;
-	u64 active;
+	struct u64_stats_sync syncp;
+	u64_stats_t accepted;
+	u64_stats_t active;
 };
 
 /*

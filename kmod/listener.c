@@ -109,7 +109,7 @@ static bool fh_lsock_admit(struct fh_lsock *ls, struct socket *sock,
 	    atomic_inc_return(ls->src.limited) > ls->l->max_conns) {
 		atomic_dec(ls->src.limited);
 		atomic_dec(&fh_nr_conns);
-		st->refused_listener++;
+		fh_stat_inc(st, refused_listener);
 		goto refuse;
 	}
 	if (cap) {
@@ -118,13 +118,13 @@ static bool fh_lsock_admit(struct fh_lsock *ls, struct socket *sock,
 			if (ls->src.limited)
 				atomic_dec(ls->src.limited);
 			atomic_dec(&fh_nr_conns);
-			st->refused_source++;
+			fh_stat_inc(st, refused_source);
 			goto refuse;
 		}
 	}
 	return true;
 refuse:
-	st->refused++;
+	fh_stat_inc(st, refused);
 	sock_release(sock);
 	return false;
 }
@@ -151,7 +151,7 @@ static void fh_lsock_accept(struct fh_lsock *ls)
 			 * until the next one arrives. Count it and retry
 			 * after the other events, as for a full batch.
 			 */
-			w->stats.errors++;
+			fh_stat_inc(&w->stats, errors);
 			break;
 		}
 		if (!fh_lsock_admit(ls, sock, &source))
@@ -160,7 +160,7 @@ static void fh_lsock_accept(struct fh_lsock *ls)
 		if (fh_conn_create(w, &ls->src, sock, source)) {
 			fh_listener_put(ls->l);
 			fh_lsock_unadmit(ls, source);
-			w->stats.errors++;
+			fh_stat_inc(&w->stats, errors);
 			sock_release(sock);
 		}
 	}
@@ -318,6 +318,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 		ls->src.put = fh_lsock_src_put;
 		ls->src.net_conns = per_cpu_ptr(ln->conns, cpu);
 		ls->src.limited = l->max_conns ? &l->nr_conns : NULL;
+		u64_stats_init(&ls->src.syncp);
 		ls->l = l;
 		ls->w = fh_worker_of(cpu);
 		ret = fh_lsock_open(ls, l, extack);
@@ -379,8 +380,17 @@ void fh_listener_counts(const struct fh_listener *l, u64 *accepted,
 	*accepted = 0;
 	*active = 0;
 	for (i = 0; i < l->nr_lsocks; i++) {
-		*accepted += READ_ONCE(l->lsocks[i].src.accepted);
-		*active += READ_ONCE(l->lsocks[i].src.active);
+		const struct fh_conn_src *src = &l->lsocks[i].src;
+		unsigned int start;
+		u64 acc, act;
+
+		do {
+			start = u64_stats_fetch_begin(&src->syncp);
+			acc = u64_stats_read(&src->accepted);
+			act = u64_stats_read(&src->active);
+		} while (u64_stats_fetch_retry(&src->syncp, start));
+		*accepted += acc;
+		*active += act;
 	}
 }
 

@@ -242,15 +242,29 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/*
+ * One nest as fh_put_stats() writes it: the CPU, then every counter as a
+ * 64-bit attribute, which may need a pad attribute before it to be aligned
+ * (nla_total_size_64bit counts it), so 16 bytes a counter, not 12.
+ */
+static size_t fh_stats_nest_size(void)
+{
+	return nla_total_size(0) + nla_total_size(sizeof(u32)) +
+	       (__FH_STAT_MAX - FH_STAT_ACCEPTED) * nla_total_size_64bit(sizeof(u64));
+}
+
 static int fh_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
+	unsigned int cpu, workers = 0;
 	struct fh_stats_snap s;
 	struct sk_buff *msg;
-	unsigned int cpu;
 	void *hdr;
 
-	/* Room for the totals and every worker, each nest under 256 bytes. */
-	msg = genlmsg_new((num_possible_cpus() + 1) * 256, GFP_KERNEL);
+	for_each_possible_cpu(cpu)
+		if (fh_worker_of(cpu))
+			workers++;
+	/* The totals and one nest per worker, each of the size it will take. */
+	msg = genlmsg_new((workers + 1) * fh_stats_nest_size(), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &fh_genl_family, 0, FH_CMD_STATS_GET);

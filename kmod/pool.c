@@ -15,6 +15,7 @@ void fh_pool_init(struct fh_pool *pool, struct kmem_cache *cache,
 	pool->nr_stale = 0;
 	pool->max = max;
 	pool->stats = stats;
+	u64_stats_init(&stats->syncp);
 }
 
 static void *fh_pool_pop(void **list, unsigned int *nr)
@@ -38,19 +39,19 @@ void *fh_pool_alloc(struct fh_pool *pool, gfp_t gfp)
 	} else {
 		obj = kmem_cache_alloc(pool->cache, gfp);
 		if (obj) {
-			pool->stats->slab++;
-			pool->stats->in_use++;
+			fh_stat_inc(pool->stats, slab);
+			fh_stat_inc(pool->stats, in_use);
 		}
 		return obj;
 	}
-	pool->stats->hits++;
-	pool->stats->in_use++;
+	fh_stat_inc(pool->stats, hits);
+	fh_stat_inc(pool->stats, in_use);
 	return obj;
 }
 
 void fh_pool_free(struct fh_pool *pool, void *obj)
 {
-	pool->stats->in_use--;
+	fh_stat_dec(pool->stats, in_use);
 	if (fh_pool_cached(pool) >= pool->max) {
 		kmem_cache_free(pool->cache, obj);
 		return;
@@ -83,7 +84,7 @@ unsigned int fh_pool_sweep(struct fh_pool *pool)
 	pool->nr_stale = pool->nr_fresh;
 	pool->fresh = NULL;
 	pool->nr_fresh = 0;
-	pool->stats->swept += n;
+	fh_stat_add(pool->stats, swept, n);
 	return n;
 }
 

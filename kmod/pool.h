@@ -3,6 +3,7 @@
 #define _FH_POOL_H
 
 #include <linux/slab.h>
+#include <linux/u64_stats_sync.h>
 
 /*
  * A lookaside list in front of a kmem_cache, owned by exactly one worker.
@@ -12,11 +13,28 @@
  * back to the slab within two periods.
  */
 struct fh_pool_stats {
-	u64 hits;	/* served from the lookaside list */
-	u64 slab;	/* had to come from the slab */
-	u64 swept;	/* returned to the slab by the sweeper */
-	u64 in_use;	/* handed out and not yet freed */
+	struct u64_stats_sync syncp;
+	u64_stats_t hits;	/* served from the lookaside list */
+	u64_stats_t slab;	/* had to come from the slab */
+	u64_stats_t swept;	/* returned to the slab by the sweeper */
+	u64_stats_t in_use;	/* handed out and not yet freed */
 };
+
+/*
+ * Counters one thread writes and any CPU reads: u64_stats_t, so a reader
+ * sees each value whole on 32-bit machines too (it retries on the writer's
+ * sequence count there; on 64-bit the count is empty and each update one
+ * unlocked add), and the accesses are marked as the data races they are.
+ * @st is the struct holding @field and the syncp. A gauge goes down by
+ * adding -1: the counters wrap, as unsigned arithmetic does.
+ */
+#define fh_stat_add(st, field, n) do {				\
+	u64_stats_update_begin(&(st)->syncp);			\
+	u64_stats_add(&(st)->field, (n));			\
+	u64_stats_update_end(&(st)->syncp);			\
+} while (0)
+#define fh_stat_inc(st, field)	fh_stat_add(st, field, 1)
+#define fh_stat_dec(st, field)	fh_stat_add(st, field, (u64)-1)
 
 struct fh_pool {
 	struct kmem_cache *cache;

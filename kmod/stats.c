@@ -17,40 +17,70 @@
 
 static const char * const fh_stat_names[__FH_STAT_MAX] = FH_STAT_NAMES_INIT;
 
+/* A lookaside list's counters, added to the snapshot's. */
+static void fh_pool_stats_add(const struct fh_pool_stats *p, struct fh_stats_snap *s)
+{
+	unsigned int start;
+	u64 hits, slab, swept;
+
+	do {
+		start = u64_stats_fetch_begin(&p->syncp);
+		hits = u64_stats_read(&p->hits);
+		slab = u64_stats_read(&p->slab);
+		swept = u64_stats_read(&p->swept);
+	} while (u64_stats_fetch_retry(&p->syncp, start));
+	s->v[FH_STAT_LOOKASIDE_HITS] += hits;
+	s->v[FH_STAT_SLAB_ALLOCS] += slab;
+	s->v[FH_STAT_SWEEP_FREES] += swept;
+}
+
+static u64 fh_pool_in_use(const struct fh_pool_stats *p)
+{
+	unsigned int start;
+	u64 v;
+
+	do {
+		start = u64_stats_fetch_begin(&p->syncp);
+		v = u64_stats_read(&p->in_use);
+	} while (u64_stats_fetch_retry(&p->syncp, start));
+	return v;
+}
+
 void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 {
 	const struct fh_worker *w = fh_worker_of(cpu);
 	const struct fh_stats *st;
+	unsigned int start;
 
 	memset(s, 0, sizeof(*s));
 	if (!w)
 		return;
 	st = &w->stats;
-	s->v[FH_STAT_ACCEPTED] = READ_ONCE(st->accepted);
-	s->v[FH_STAT_ACTIVE] = READ_ONCE(st->active);
-	s->v[FH_STAT_CLOSED] = READ_ONCE(st->closed);
-	s->v[FH_STAT_REFUSED] = READ_ONCE(st->refused);
-	s->v[FH_STAT_REQUESTS] = READ_ONCE(st->requests);
-	s->v[FH_STAT_BYTES_IN] = READ_ONCE(st->bytes_in);
-	s->v[FH_STAT_BYTES_OUT] = READ_ONCE(st->bytes_out);
-	s->v[FH_STAT_ZEROCOPY_BYTES] = READ_ONCE(st->zerocopy);
-	s->v[FH_STAT_COPIED_BYTES] = READ_ONCE(st->copied);
-	s->v[FH_STAT_WAKEUPS] = READ_ONCE(st->wakeups);
-	s->v[FH_STAT_BATCHES] = READ_ONCE(st->batches);
-	s->v[FH_STAT_LOOKASIDE_HITS] = READ_ONCE(st->conn_pool.hits) +
-				       READ_ONCE(st->seg_pool.hits);
-	s->v[FH_STAT_SLAB_ALLOCS] = READ_ONCE(st->conn_pool.slab) +
-				    READ_ONCE(st->seg_pool.slab);
-	s->v[FH_STAT_SWEEP_FREES] = READ_ONCE(st->conn_pool.swept) +
-				    READ_ONCE(st->seg_pool.swept);
-	s->v[FH_STAT_TIMEOUTS] = READ_ONCE(st->timeouts);
-	s->v[FH_STAT_ERRORS] = READ_ONCE(st->errors);
-	s->v[FH_STAT_POLLED_US] = div_u64(READ_ONCE(st->polled_ns), NSEC_PER_USEC);
-	s->v[FH_STAT_SEGMENTS] = READ_ONCE(st->seg_pool.in_use);
-	s->v[FH_STAT_COMPACTED_BYTES] = READ_ONCE(st->compacted);
-	s->v[FH_STAT_WORKER_CALLS] = READ_ONCE(st->calls);
-	s->v[FH_STAT_REFUSED_LISTENER] = READ_ONCE(st->refused_listener);
-	s->v[FH_STAT_REFUSED_SOURCE] = READ_ONCE(st->refused_source);
+	do {
+		start = u64_stats_fetch_begin(&st->syncp);
+		s->v[FH_STAT_ACCEPTED] = u64_stats_read(&st->accepted);
+		s->v[FH_STAT_ACTIVE] = u64_stats_read(&st->active);
+		s->v[FH_STAT_CLOSED] = u64_stats_read(&st->closed);
+		s->v[FH_STAT_REFUSED] = u64_stats_read(&st->refused);
+		s->v[FH_STAT_REQUESTS] = u64_stats_read(&st->requests);
+		s->v[FH_STAT_BYTES_IN] = u64_stats_read(&st->bytes_in);
+		s->v[FH_STAT_BYTES_OUT] = u64_stats_read(&st->bytes_out);
+		s->v[FH_STAT_ZEROCOPY_BYTES] = u64_stats_read(&st->zerocopy);
+		s->v[FH_STAT_COPIED_BYTES] = u64_stats_read(&st->copied);
+		s->v[FH_STAT_WAKEUPS] = u64_stats_read(&st->wakeups);
+		s->v[FH_STAT_BATCHES] = u64_stats_read(&st->batches);
+		s->v[FH_STAT_TIMEOUTS] = u64_stats_read(&st->timeouts);
+		s->v[FH_STAT_ERRORS] = u64_stats_read(&st->errors);
+		s->v[FH_STAT_POLLED_US] = div_u64(u64_stats_read(&st->polled_ns),
+						  NSEC_PER_USEC);
+		s->v[FH_STAT_COMPACTED_BYTES] = u64_stats_read(&st->compacted);
+		s->v[FH_STAT_WORKER_CALLS] = u64_stats_read(&st->calls);
+		s->v[FH_STAT_REFUSED_LISTENER] = u64_stats_read(&st->refused_listener);
+		s->v[FH_STAT_REFUSED_SOURCE] = u64_stats_read(&st->refused_source);
+	} while (u64_stats_fetch_retry(&st->syncp, start));
+	fh_pool_stats_add(&st->conn_pool, s);
+	fh_pool_stats_add(&st->seg_pool, s);
+	s->v[FH_STAT_SEGMENTS] = fh_pool_in_use(&st->seg_pool);
 }
 
 void fh_stats_snap_total(struct fh_stats_snap *s)

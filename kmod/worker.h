@@ -27,29 +27,30 @@ struct fh_event {
 };
 
 /*
- * One worker's counters. Only the owning worker writes them, so they are
- * plain u64s: readers on other CPUs see each value whole (64-bit stores)
- * and accept that a snapshot is not atomic across counters.
+ * One worker's counters. Only the owning worker writes them; readers on
+ * other CPUs use u64_stats (see fh_stat_add) and accept that a snapshot is
+ * not atomic across counters.
  */
 struct fh_stats {
-	u64 accepted;
-	u64 active;
-	u64 closed;
-	u64 refused;		/* all reasons; by reason below */
-	u64 requests;
-	u64 bytes_in;
-	u64 bytes_out;
-	u64 zerocopy;
-	u64 copied;
-	u64 wakeups;
-	u64 batches;
-	u64 timeouts;
-	u64 errors;
-	u64 polled_ns;
-	u64 compacted;		/* bytes copied to shed tiny segments */
-	u64 calls;		/* control-plane calls run (fh_worker_call) */
-	u64 refused_listener;	/* of refused: over the listener's limit */
-	u64 refused_source;	/* of refused: over the per-source limit */
+	struct u64_stats_sync syncp;
+	u64_stats_t accepted;
+	u64_stats_t active;
+	u64_stats_t closed;
+	u64_stats_t refused;		/* all reasons; by reason below */
+	u64_stats_t requests;
+	u64_stats_t bytes_in;
+	u64_stats_t bytes_out;
+	u64_stats_t zerocopy;
+	u64_stats_t copied;
+	u64_stats_t wakeups;
+	u64_stats_t batches;
+	u64_stats_t timeouts;
+	u64_stats_t errors;
+	u64_stats_t polled_ns;
+	u64_stats_t compacted;		/* bytes copied to shed tiny segments */
+	u64_stats_t calls;		/* control-plane calls run (fh_worker_call) */
+	u64_stats_t refused_listener;	/* of refused: over the listener's limit */
+	u64_stats_t refused_source;	/* of refused: over the per-source limit */
 	struct fh_pool_stats conn_pool;
 	struct fh_pool_stats seg_pool;
 };

@@ -108,7 +108,7 @@ static void fh_chain_append_frags_leaves_linear_data_to_the_caller(struct kunit 
 
 	KUNIT_EXPECT_EQ(test, fh_chain_append_frags(&t->ch, &t->segs, skb, 0, 40), -EAGAIN);
 	KUNIT_EXPECT_TRUE(test, fh_chain_empty(&t->ch));
-	KUNIT_EXPECT_EQ(test, t->stats.slab, 0ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.slab), 0ULL);
 	kfree_skb(skb);
 }
 
@@ -232,7 +232,7 @@ static void fh_chain_returns_every_segment_to_the_pool(struct kunit *test)
 	for (i = 0; i < 10; i++)
 		KUNIT_ASSERT_EQ(test, fh_chain_append_page(&t->ch, &t->segs,
 							   t->page, i, 1), 0);
-	KUNIT_EXPECT_EQ(test, t->stats.slab, 10ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.slab), 10ULL);
 	fh_chain_purge(&t->ch, &t->segs);
 	KUNIT_EXPECT_EQ(test, fh_pool_cached(&t->segs), 10U);
 }

@@ -36,8 +36,8 @@ static void fh_pool_empty_list_allocates_from_slab(struct kunit *test)
 	void *obj = fh_pool_alloc(&t->pool, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, obj);
-	KUNIT_EXPECT_EQ(test, t->stats.slab, 1ULL);
-	KUNIT_EXPECT_EQ(test, t->stats.hits, 0ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.slab), 1ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.hits), 0ULL);
 	fh_pool_free(&t->pool, obj);
 }
 
@@ -51,8 +51,8 @@ static void fh_pool_freed_object_is_reused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fh_pool_cached(&t->pool), 1U);
 	b = fh_pool_alloc(&t->pool, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, a, b);
-	KUNIT_EXPECT_EQ(test, t->stats.hits, 1ULL);
-	KUNIT_EXPECT_EQ(test, t->stats.slab, 1ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.hits), 1ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.slab), 1ULL);
 	KUNIT_EXPECT_EQ(test, fh_pool_cached(&t->pool), 0U);
 	fh_pool_free(&t->pool, b);
 }
@@ -88,7 +88,7 @@ static void fh_pool_sweep_frees_only_what_stayed_a_whole_period(struct kunit *te
 	/* Second period: still unused, so they go back to the slab. */
 	KUNIT_EXPECT_EQ(test, fh_pool_sweep(&t->pool), 2U);
 	KUNIT_EXPECT_EQ(test, fh_pool_cached(&t->pool), 0U);
-	KUNIT_EXPECT_EQ(test, t->stats.swept, 2ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.swept), 2ULL);
 }
 
 static void fh_pool_alloc_rescues_stale_objects(struct kunit *test)
@@ -101,7 +101,7 @@ static void fh_pool_alloc_rescues_stale_objects(struct kunit *test)
 	fh_pool_sweep(&t->pool);
 	b = fh_pool_alloc(&t->pool, GFP_KERNEL);
 	KUNIT_EXPECT_PTR_EQ(test, a, b);
-	KUNIT_EXPECT_EQ(test, t->stats.hits, 1ULL);
+	KUNIT_EXPECT_EQ(test, u64_stats_read(&t->stats.hits), 1ULL);
 	fh_pool_free(&t->pool, b);
 	/* Used again this period: it is fresh, the next sweep keeps it. */
 	KUNIT_EXPECT_EQ(test, fh_pool_sweep(&t->pool), 0U);
