@@ -143,6 +143,8 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	if (c->proto->on_accept) {
 		ret = c->proto->on_accept(c);
 		if (ret) {
+			/* It may have queued output before it failed. */
+			fh_chain_purge(&c->out, &w->seg_pool);
 			fh_pool_free(&w->conn_pool, c);
 			return ret;
 		}
