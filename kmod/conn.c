@@ -158,10 +158,10 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	release_sock(sk);
 	list_add_tail(&c->lru, &w->quiet);
 	c->last_active = jiffies;
-	fh_stat_inc(&w->stats, accepted);
-	fh_stat_inc(&w->stats, active);
-	fh_stat_inc(src, accepted);
-	fh_stat_inc(src, active);
+	fh_stat_inc(&w->stats, &w->stats.accepted);
+	fh_stat_inc(&w->stats, &w->stats.active);
+	fh_stat_inc(src, &src->accepted);
+	fh_stat_inc(src, &src->active);
 	(*src->net_conns)++;
 
 	write_lock_bh(&sk->sk_callback_lock);
@@ -221,9 +221,9 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 	sock_release(c->sock);
 	c->sock = NULL;
 
-	fh_stat_dec(&w->stats, active);
-	fh_stat_inc(&w->stats, closed);
-	fh_stat_dec(c->src, active);
+	fh_stat_dec(&w->stats, &w->stats.active);
+	fh_stat_inc(&w->stats, &w->stats.closed);
+	fh_stat_dec(c->src, &c->src->active);
 	(*c->src->net_conns)--;
 	if (c->src->limited)
 		atomic_dec(c->src->limited);
@@ -315,12 +315,12 @@ static void fh_conn_compact(struct fh_conn *c)
 	if (fh_chain_sparse(&c->in)) {
 		n = fh_chain_compact(&c->in, &w->seg_pool, GFP_NOWAIT | __GFP_NOWARN);
 		if (n > 0)
-			fh_stat_add(&w->stats, compacted, n);
+			fh_stat_add(&w->stats, &w->stats.compacted, n);
 	}
 	if (fh_chain_sparse(&c->out)) {
 		n = fh_chain_compact(&c->out, &w->seg_pool, GFP_NOWAIT | __GFP_NOWARN);
 		if (n > 0)
-			fh_stat_add(&w->stats, compacted, n);
+			fh_stat_add(&w->stats, &w->stats.compacted, n);
 	}
 }
 
@@ -355,7 +355,7 @@ static int fh_conn_read(struct fh_conn *c)
 	if (desc.error)
 		return desc.error;
 	if (n > 0) {
-		fh_stat_add(&c->w->stats, bytes_in, n);
+		fh_stat_add(&c->w->stats, &c->w->stats.bytes_in, n);
 		fh_conn_touch(c);
 	}
 	return n;
@@ -372,9 +372,9 @@ static int fh_conn_flush(struct fh_conn *c)
 		return 0;
 	ret = fh_chain_send(&c->out, &w->seg_pool, c->sock, &st);
 	if (st.zerocopy + st.copied) {
-		fh_stat_add(&w->stats, zerocopy, st.zerocopy);
-		fh_stat_add(&w->stats, copied, st.copied);
-		fh_stat_add(&w->stats, bytes_out, st.zerocopy + st.copied);
+		fh_stat_add(&w->stats, &w->stats.zerocopy, st.zerocopy);
+		fh_stat_add(&w->stats, &w->stats.copied, st.copied);
+		fh_stat_add(&w->stats, &w->stats.bytes_out, st.zerocopy + st.copied);
 		fh_conn_touch(c);
 	}
 	if (!ret && c->proto->on_writable)
@@ -411,7 +411,7 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 			ret = c->proto->on_data(c);
 			if (ret)
 				return ret;
-			fh_stat_inc(&c->w->stats, requests);
+			fh_stat_inc(&c->w->stats, &c->w->stats.requests);
 			trace_fh_request(sk, in, c->out.len);
 			continue;
 		}
@@ -446,14 +446,14 @@ static void fh_conn_process(struct fh_conn *c)
 		ret = fh_conn_rounds(c, &again);
 		release_sock(sk);
 		if (ret) {
-			fh_stat_inc(&c->w->stats, errors);
+			fh_stat_inc(&c->w->stats, &c->w->stats.errors);
 			fh_conn_close(c, FH_CLOSE_ERROR);
 			return;
 		}
 	}
 
 	if (READ_ONCE(sk->sk_err) || sk->sk_state == TCP_CLOSE) {
-		fh_stat_inc(&c->w->stats, errors);
+		fh_stat_inc(&c->w->stats, &c->w->stats.errors);
 		fh_conn_close(c, FH_CLOSE_ERROR);
 		return;
 	}
@@ -532,7 +532,7 @@ static unsigned long fh_conn_expire_list(struct fh_worker *w,
 	list_for_each_entry_safe(c, tmp, list, lru) {
 		if (time_before(now, c->last_active + timeout))
 			return c->last_active + timeout;
-		fh_stat_inc(&w->stats, timeouts);
+		fh_stat_inc(&w->stats, &w->stats.timeouts);
 		fh_conn_close(c, FH_CLOSE_TIMEOUT);
 	}
 	return 0;

@@ -109,7 +109,7 @@ static bool fh_lsock_admit(struct fh_lsock *ls, struct socket *sock,
 	    atomic_inc_return(ls->src.limited) > ls->l->max_conns) {
 		atomic_dec(ls->src.limited);
 		atomic_dec(&fh_nr_conns);
-		fh_stat_inc(st, refused_listener);
+		fh_stat_inc(st, &st->refused_listener);
 		goto refuse;
 	}
 	if (cap) {
@@ -118,13 +118,13 @@ static bool fh_lsock_admit(struct fh_lsock *ls, struct socket *sock,
 			if (ls->src.limited)
 				atomic_dec(ls->src.limited);
 			atomic_dec(&fh_nr_conns);
-			fh_stat_inc(st, refused_source);
+			fh_stat_inc(st, &st->refused_source);
 			goto refuse;
 		}
 	}
 	return true;
 refuse:
-	fh_stat_inc(st, refused);
+	fh_stat_inc(st, &st->refused);
 	sock_release(sock);
 	return false;
 }
@@ -151,7 +151,7 @@ static void fh_lsock_accept(struct fh_lsock *ls)
 			 * until the next one arrives. Count it and retry
 			 * after the other events, as for a full batch.
 			 */
-			fh_stat_inc(&w->stats, errors);
+			fh_stat_inc(&w->stats, &w->stats.errors);
 			break;
 		}
 		if (!fh_lsock_admit(ls, sock, &source))
@@ -160,7 +160,7 @@ static void fh_lsock_accept(struct fh_lsock *ls)
 		if (fh_conn_create(w, &ls->src, sock, source)) {
 			fh_listener_put(ls->l);
 			fh_lsock_unadmit(ls, source);
-			fh_stat_inc(&w->stats, errors);
+			fh_stat_inc(&w->stats, &w->stats.errors);
 			sock_release(sock);
 		}
 	}

@@ -39,19 +39,19 @@ void *fh_pool_alloc(struct fh_pool *pool, gfp_t gfp)
 	} else {
 		obj = kmem_cache_alloc(pool->cache, gfp);
 		if (obj) {
-			fh_stat_inc(pool->stats, slab);
-			fh_stat_inc(pool->stats, in_use);
+			fh_stat_inc(pool->stats, &pool->stats->slab);
+			fh_stat_inc(pool->stats, &pool->stats->in_use);
 		}
 		return obj;
 	}
-	fh_stat_inc(pool->stats, hits);
-	fh_stat_inc(pool->stats, in_use);
+	fh_stat_inc(pool->stats, &pool->stats->hits);
+	fh_stat_inc(pool->stats, &pool->stats->in_use);
 	return obj;
 }
 
 void fh_pool_free(struct fh_pool *pool, void *obj)
 {
-	fh_stat_dec(pool->stats, in_use);
+	fh_stat_dec(pool->stats, &pool->stats->in_use);
 	if (fh_pool_cached(pool) >= pool->max) {
 		kmem_cache_free(pool->cache, obj);
 		return;
@@ -84,7 +84,7 @@ unsigned int fh_pool_sweep(struct fh_pool *pool)
 	pool->nr_stale = pool->nr_fresh;
 	pool->fresh = NULL;
 	pool->nr_fresh = 0;
-	fh_stat_add(pool->stats, swept, n);
+	fh_stat_add(pool->stats, &pool->stats->swept, n);
 	return n;
 }
 

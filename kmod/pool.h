@@ -25,16 +25,20 @@ struct fh_pool_stats {
  * sees each value whole on 32-bit machines too (it retries on the writer's
  * sequence count there; on 64-bit the count is empty and each update one
  * unlocked add), and the accesses are marked as the data races they are.
- * @st is the struct holding @field and the syncp. A gauge goes down by
+ * @st holds the syncp and the counter @ctr points to. A gauge goes down by
  * adding -1: the counters wrap, as unsigned arithmetic does.
  */
-#define fh_stat_add(st, field, n) do {				\
-	u64_stats_update_begin(&(st)->syncp);			\
-	u64_stats_add(&(st)->field, (n));			\
-	u64_stats_update_end(&(st)->syncp);			\
-} while (0)
-#define fh_stat_inc(st, field)	fh_stat_add(st, field, 1)
-#define fh_stat_dec(st, field)	fh_stat_add(st, field, (u64)-1)
+static inline void fh_stat_add_to(struct u64_stats_sync *syncp,
+				  u64_stats_t *c, u64 n)
+{
+	u64_stats_update_begin(syncp);
+	u64_stats_add(c, n);
+	u64_stats_update_end(syncp);
+}
+
+#define fh_stat_add(st, ctr, n)	fh_stat_add_to(&(st)->syncp, (ctr), (n))
+#define fh_stat_inc(st, ctr)	fh_stat_add(st, ctr, 1)
+#define fh_stat_dec(st, ctr)	fh_stat_add(st, ctr, (u64)-1)
 
 struct fh_pool {
 	struct kmem_cache *cache;

@@ -31,7 +31,7 @@ struct fh_source {
 };
 
 static struct fh_source_bucket {
-	spinlock_t lock;
+	spinlock_t lock;	/* guards the chain and its entries' counts */
 	struct hlist_head head;
 } fh_sources[1 << FH_SOURCE_BITS];
 

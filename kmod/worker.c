@@ -46,7 +46,7 @@ static void fh_call_handle(struct fh_worker *w, struct fh_event *ev)
 {
 	struct fh_call *call = container_of(ev, struct fh_call, ev);
 
-	fh_stat_inc(&w->stats, calls);
+	fh_stat_inc(&w->stats, &w->stats.calls);
 	call->fn(w, call->arg);
 	complete(&call->done);
 }
@@ -125,7 +125,7 @@ static void fh_worker_poll(struct fh_worker *w)
 	       !kthread_should_stop() && (t = local_clock()) < until)
 		cpu_relax();
 	/* Spun time served no request: counted so it can be told apart. */
-	fh_stat_add(&w->stats, polled_ns, t - now);
+	fh_stat_add(&w->stats, &w->stats.polled_ns, t - now);
 }
 
 static int fh_worker_fn(void *arg)
@@ -143,14 +143,14 @@ static int fh_worker_fn(void *arg)
 		if (llist_empty(&w->ready) && !kthread_should_stop()) {
 			schedule_timeout(timeout);
 			if (!llist_empty(&w->ready))
-				fh_stat_inc(&w->stats, wakeups);
+				fh_stat_inc(&w->stats, &w->stats.wakeups);
 		}
 		__set_current_state(TASK_RUNNING);
 		WRITE_ONCE(w->sleeping, false);
 
 		batch = llist_del_all(&w->ready);
 		if (batch) {
-			fh_stat_inc(&w->stats, batches);
+			fh_stat_inc(&w->stats, &w->stats.batches);
 			fh_worker_dispatch(w, llist_reverse_order(batch));
 			w->last_work = local_clock();
 		}
