@@ -33,10 +33,21 @@ if [ "$flavour" = debug ] && { [ -z "$only" ] || echo " $only " | grep -q ' kuni
 		fi
 		cat "$res"
 		# Cases sit one level in; deeper lines are parameters of a case.
-		awk -v pre="$kernel/kunit/$suite/" '
-			/^    ok [0-9]+ / { sub(/^    ok [0-9]+ (- )?/, ""); print "PASS " pre $0; n++ }
-			/^    not ok [0-9]+ / { sub(/^    not ok [0-9]+ (- )?/, ""); print "FAIL " pre $0; n++ }
-			END { exit n == 0 }' "$res" >>"$FH_REPORT" ||
+		# A case whose log overflowed (512 bytes a case on 6.1) can lose
+		# its own result line: the suite's plan (1..N) and its own
+		# verdict (unindented) catch what the case lines alone would miss.
+		awk -v pre="$kernel/kunit/$suite" '
+			/^    1\.\.[0-9]+/ { sub(/^    1\.\./, ""); plan = $0 + 0 }
+			/^    ok [0-9]+ / { sub(/^    ok [0-9]+ (- )?/, ""); print "PASS " pre "/" $0; n++ }
+			/^    not ok [0-9]+ / { sub(/^    not ok [0-9]+ (- )?/, ""); print "FAIL " pre "/" $0; n++; bad++ }
+			/^not ok [0-9]+ / { suite_bad = 1 }
+			END {
+				if (n && n != plan)
+					print "FAIL " pre ": " plan " cases planned, " n " reported (a lost result line?)"
+				else if (suite_bad && !bad)
+					print "FAIL " pre ": the suite failed, no case says why (log overflow?)"
+				exit n == 0
+			}' "$res" >>"$FH_REPORT" ||
 			report "FAIL $kernel/kunit/$suite: no test results (crashed?)"
 	done
 	rmmod firehose_kunit 2>/dev/null
