@@ -8,9 +8,14 @@
  *   are run in the thread's own io_uring_enter, never by interrupting it
  *   (falls back to COOP_TASKRUN, with a message, on a kernel that refuses);
  *   the ring fd is registered, so io_uring_enter takes no fd lookup;
- * - multishot accept straight into the ring's fixed file table (direct
- *   descriptors: no fd table, no fget/fput per operation); TCP_NODELAY is
- *   set on the listener and inherited by every accepted socket;
+ * - multishot accept; TCP_NODELAY is set on the listener and inherited by
+ *   every accepted socket, so no call per connection sets it. Regular
+ *   descriptors, not direct ones: on 6.1 and 6.12 a closed direct
+ *   descriptor's file is put only once every request issued before the
+ *   close is done (resource nodes are recycled in order), and an idle
+ *   connection's recv never is, so idle connections would keep every
+ *   closed one open, without its FIN (seen with 10,000 idle). That costs
+ *   an fget/fput per send; the multishot recv holds its file throughout;
  * - one multishot recv per connection, into a provided buffer ring: no
  *   buffer is tied up by an idle connection, and a receive costs no SQE;
  * - the reply is sent from the very buffer the data arrived in (no copy
@@ -23,18 +28,20 @@
  *   connection whose replies pile up (a peer that does not read) has its
  *   recv cancelled until they drain, and what it holds copied out of the
  *   ring, so a stalled peer cannot starve the others of buffers;
- * - a connection is shut down before its direct descriptor is closed, so
- *   its FIN does not wait for requests of other connections (see settle());
  * - the event loop handles every completion ready, queues the resulting
  *   SQEs, returns buffers with one store, and calls io_uring_submit_and_wait
- *   once: one system call per batch, none per message.
+ *   once: system calls go per batch, not per message (sends mostly complete
+ *   inline, so a batch that sent returns at once with their completions).
  *
- *   uring_echo -p PORT [-a ADDR] [-C CPULIST] [-t SECONDS]
- *              [-b BUFSIZE] [-n BUFFERS] [-m MAXCONNS]
+ *   uring_echo -p PORT [-a ADDR] [-C CPULIST] [-t SECONDS] [-b BUFSIZE] [-n BUFFERS]
  *
- * BUFSIZE (default 65536) and BUFFERS (default 1024, a power of two up to
- * 32768) size each thread's buffer ring, faulted in at start (64 MiB by
- * default); MAXCONNS (default 131072) each thread's fixed file table. Runs until killed, or for SECONDS when given.
+ * BUFSIZE (default 65536) and BUFFERS (default 256, a power of two up to
+ * 32768) size each thread's buffer ring, faulted in at start (16 MiB by
+ * default). The ring is sized to what is in flight, not to the connections:
+ * it is FIFO, every buffer in it is cycled through, and a larger ring only
+ * spreads the same traffic over more memory (1024 buffers cost twice the
+ * CPU per 64 KiB echo of 256 under emulation). Runs until killed, or for
+ * SECONDS when given.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,7 +65,7 @@
 #define QUEUE_HIGH	4	/* ring buffers queued on a connection: its peer is not reading */
 #define QUEUE_LOW	1	/* ...and reading again */
 
-/* user_data: the operation in the high half, the fixed file slot in the low. */
+/* user_data: the operation in the high half, the connection's fd in the low. */
 enum { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_CLOSE, OP_CANCEL };
 
 /* Connection state bits. */
@@ -100,7 +107,7 @@ struct worker {
 	char *bufs;
 	struct buf *meta;
 	struct conn *conns;
-	int32_t *parked;	/* slots waiting for buffers */
+	int32_t *parked;	/* fds waiting for buffers */
 	unsigned int nparked;
 	unsigned int bufs_free;	/* buffers the kernel can pick */
 	int br_added;		/* returned to the ring, not yet published */
@@ -110,7 +117,8 @@ struct worker {
 };
 
 static struct sockaddr_in listen_addr = { .sin_family = AF_INET };
-static unsigned int buf_size = 65536, nbufs = 1024, max_conns = 131072;
+/* conns[] and parked[] are indexed by fd: RLIMIT_NOFILE entries. */
+static unsigned int buf_size = 65536, nbufs = 256, max_fds = 1 << 20;
 static int fallback_told;
 
 static void die(const char *what, int err)
@@ -123,8 +131,7 @@ static int make_listener(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
-	/* Accepted sockets inherit TCP_NODELAY: direct descriptors have no fd
-	 * to set it on, and no setsockopt call is needed per connection. */
+	/* Accepted sockets inherit TCP_NODELAY: no setsockopt per connection. */
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
@@ -165,12 +172,12 @@ static struct io_uring_buf_ring *setup_buf_ring(struct io_uring *ring, unsigned 
 }
 #endif
 
-/* Make room for n SQEs (a link must not be split across submissions). */
-static void sq_room(struct worker *w, unsigned int n)
+static struct io_uring_sqe *get_sqe(struct worker *w)
 {
+	struct io_uring_sqe *sqe;
 	int ret;
 
-	while (io_uring_sq_space_left(&w->ring) < n) {
+	while (!(sqe = io_uring_get_sqe(&w->ring))) {
 		/* SQ full: hand it to the kernel, with the CQ space handled so far. */
 		io_uring_cq_advance(&w->ring, w->seen);
 		w->seen = 0;
@@ -178,52 +185,47 @@ static void sq_room(struct worker *w, unsigned int n)
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			die("io_uring_submit", -ret);
 	}
+	return sqe;
 }
 
-static struct io_uring_sqe *get_sqe(struct worker *w)
+static void set_op(struct io_uring_sqe *sqe, int op, uint32_t fd)
 {
-	sq_room(w, 1);
-	return io_uring_get_sqe(&w->ring);
-}
-
-static void set_op(struct io_uring_sqe *sqe, int op, uint32_t slot)
-{
-	io_uring_sqe_set_data64(sqe, (uint64_t)op << 32 | slot);
+	io_uring_sqe_set_data64(sqe, (uint64_t)op << 32 | fd);
 }
 
 static void arm_accept(struct worker *w)
 {
 	struct io_uring_sqe *sqe = get_sqe(w);
 
-	io_uring_prep_multishot_accept_direct(sqe, w->lfd, NULL, NULL, 0);
+	io_uring_prep_multishot_accept(sqe, w->lfd, NULL, NULL, 0);
 	set_op(sqe, OP_ACCEPT, 0);
 }
 
-static void arm_recv(struct worker *w, uint32_t slot)
+static void arm_recv(struct worker *w, uint32_t fd)
 {
 	struct io_uring_sqe *sqe = get_sqe(w);
 
-	io_uring_prep_recv_multishot(sqe, (int)slot, NULL, 0, 0);
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+	io_uring_prep_recv_multishot(sqe, (int)fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = BGID;
-	set_op(sqe, OP_RECV, slot);
-	w->conns[slot].flags |= C_RECV;
+	set_op(sqe, OP_RECV, fd);
+	w->conns[fd].flags |= C_RECV;
 }
 
-static void cancel_recv(struct worker *w, uint32_t slot)
+static void cancel_recv(struct worker *w, uint32_t fd)
 {
 	struct io_uring_sqe *sqe = get_sqe(w);
 
 	/* The recv ends with -ECANCELED; this request's own CQE only on error. */
-	io_uring_prep_cancel64(sqe, (uint64_t)OP_RECV << 32 | slot, 0);
+	io_uring_prep_cancel64(sqe, (uint64_t)OP_RECV << 32 | fd, 0);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-	set_op(sqe, OP_CANCEL, slot);
+	set_op(sqe, OP_CANCEL, fd);
 }
 
 /* Send the next reply, or the rest of a short one: one send in flight keeps them in order. */
-static void send_next(struct worker *w, uint32_t slot)
+static void send_next(struct worker *w, uint32_t fd)
 {
-	struct conn *c = &w->conns[slot];
+	struct conn *c = &w->conns[fd];
 	struct io_uring_sqe *sqe;
 	const char *p;
 	uint32_t len;
@@ -240,9 +242,8 @@ static void send_next(struct worker *w, uint32_t slot)
 		return;
 	}
 	sqe = get_sqe(w);
-	io_uring_prep_send(sqe, (int)slot, p + c->off, len - c->off, MSG_NOSIGNAL | MSG_WAITALL);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	set_op(sqe, OP_SEND, slot);
+	io_uring_prep_send(sqe, (int)fd, p + c->off, len - c->off, MSG_NOSIGNAL | MSG_WAITALL);
+	set_op(sqe, OP_SEND, fd);
 	c->flags |= C_SEND;
 }
 
@@ -316,68 +317,55 @@ static void drop_spill(struct conn *c)
 	}
 }
 
-static void unpark(struct worker *w, uint32_t slot)
+static void unpark(struct worker *w, uint32_t fd)
 {
 	for (unsigned int i = 0; i < w->nparked; i++)
-		if (w->parked[i] == (int32_t)slot) {
+		if (w->parked[i] == (int32_t)fd) {
 			w->parked[i] = w->parked[--w->nparked];
 			break;
 		}
-	w->conns[slot].flags &= ~C_PARKED;
+	w->conns[fd].flags &= ~C_PARKED;
 }
 
 /*
  * Keep the connection's recv armed while it should be, and close it when
  * nothing is left in flight after EOF or an error.
  */
-static void settle(struct worker *w, uint32_t slot)
+static void settle(struct worker *w, uint32_t fd)
 {
-	struct conn *c = &w->conns[slot];
+	struct conn *c = &w->conns[fd];
 	struct io_uring_sqe *sqe;
 
 	if (!(c->flags & (C_RECV | C_EOF | C_DEAD | C_PARKED | C_THROTTLED))) {
-		arm_recv(w, slot);
+		arm_recv(w, fd);
 		return;
 	}
 	if (!(c->flags & (C_EOF | C_DEAD)) || (c->flags & (C_RECV | C_SEND)) || c->head >= 0 || c->spill)
 		return;
 	if (c->flags & C_PARKED)
-		unpark(w, slot);
-	/*
-	 * Shut down, then close. On 6.1 and 6.12 a closed direct descriptor's
-	 * file is put only once every request issued before the close is done
-	 * (resource nodes are recycled in order), and an idle connection's
-	 * recv is never done: without the shutdown the peer would get no FIN
-	 * while others sit idle. Hard-linked, so the close runs even if the
-	 * shutdown fails (a peer already gone).
-	 */
-	sq_room(w, 2);
+		unpark(w, fd);
 	sqe = get_sqe(w);
-	io_uring_prep_shutdown(sqe, (int)slot, SHUT_RDWR);
-	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
-	set_op(sqe, OP_CLOSE, slot);
-	sqe = get_sqe(w);
-	io_uring_prep_close_direct(sqe, slot);
+	io_uring_prep_close(sqe, (int)fd);
 	sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
-	set_op(sqe, OP_CLOSE, slot);
-	/* The slot is free once the close runs: nothing of it is in flight. */
+	set_op(sqe, OP_CLOSE, fd);
+	/* The fd is free once the close runs: nothing of it is in flight. */
 	c->flags = 0;
 }
 
-static void fail(struct worker *w, uint32_t slot)
+static void fail(struct worker *w, uint32_t fd)
 {
-	struct conn *c = &w->conns[slot];
+	struct conn *c = &w->conns[fd];
 
 	if (!(c->flags & C_DEAD) && (c->flags & C_RECV))
-		cancel_recv(w, slot);
+		cancel_recv(w, fd);
 	c->flags |= C_DEAD | C_EOF;
 	unqueue(w, c, 0);
 	drop_spill(c);
 }
 
-static void on_recv(struct worker *w, uint32_t slot, int res, uint32_t cflags)
+static void on_recv(struct worker *w, uint32_t fd, int res, uint32_t cflags)
 {
-	struct conn *c = &w->conns[slot];
+	struct conn *c = &w->conns[fd];
 
 	if (!(cflags & IORING_CQE_F_MORE))
 		c->flags &= ~C_RECV;
@@ -400,7 +388,7 @@ static void on_recv(struct worker *w, uint32_t slot, int res, uint32_t cflags)
 				c->tail = bid;
 				c->nqueued++;
 			}
-			send_next(w, slot);
+			send_next(w, fd);
 			/*
 			 * Replies pile up: the peer is not reading. Stop
 			 * receiving for it, and copy what it holds out of the
@@ -410,7 +398,7 @@ static void on_recv(struct worker *w, uint32_t slot, int res, uint32_t cflags)
 			if (c->nqueued >= QUEUE_HIGH && !(c->flags & C_THROTTLED)) {
 				c->flags |= C_THROTTLED;
 				if (c->flags & C_RECV)
-					cancel_recv(w, slot);
+					cancel_recv(w, fd);
 				unqueue(w, c, 1);
 			}
 		}
@@ -420,19 +408,19 @@ static void on_recv(struct worker *w, uint32_t slot, int res, uint32_t cflags)
 	} else if (res == -ENOBUFS) {
 		if (!(c->flags & (C_RECV | C_PARKED | C_EOF | C_DEAD))) {
 			c->flags |= C_PARKED;
-			w->parked[w->nparked++] = (int32_t)slot;
+			w->parked[w->nparked++] = (int32_t)fd;
 		}
 	} else if (res == -EINVAL) {
 		die("multishot recv with provided buffers (kernel 6.0 or later needed)", EINVAL);
 	} else if (res < 0 && res != -ECANCELED) {
-		fail(w, slot);
+		fail(w, fd);
 	}
-	settle(w, slot);
+	settle(w, fd);
 }
 
-static void on_send(struct worker *w, uint32_t slot, int res)
+static void on_send(struct worker *w, uint32_t fd, int res)
 {
-	struct conn *c = &w->conns[slot];
+	struct conn *c = &w->conns[fd];
 	int32_t bid = c->head;
 
 	c->flags &= ~C_SEND;
@@ -459,16 +447,16 @@ static void on_send(struct worker *w, uint32_t slot, int res)
 		}
 	}
 	if (res <= 0)
-		fail(w, slot);
-	send_next(w, slot);
+		fail(w, fd);
+	send_next(w, fd);
 	if ((c->flags & C_THROTTLED) && !c->spill && c->nqueued <= QUEUE_LOW)
 		c->flags &= ~C_THROTTLED;
-	settle(w, slot);
+	settle(w, fd);
 }
 
 static void on_accept(struct worker *w, int res, uint32_t cflags)
 {
-	if (res >= 0) {
+	if (res >= 0 && (unsigned int)res < max_fds) {
 		struct conn *c = &w->conns[res];
 
 		c->head = c->tail = -1;
@@ -477,13 +465,11 @@ static void on_accept(struct worker *w, int res, uint32_t cflags)
 		c->flags = 0;
 		c->spill = c->spill_tail = NULL;
 		settle(w, (uint32_t)res);
-	} else if (res == -ENFILE) {
-		/* The kernel closed it: the fixed file table is full. */
+	} else if (res == -EMFILE || res == -ENFILE) {
 		if (!w->warned_full++)
-			fprintf(stderr, "uring_echo: CPU %d: %u connections open, refusing more (-m)\n",
-				w->cpu, max_conns);
+			fprintf(stderr, "uring_echo: CPU %d: accept: %s\n", w->cpu, strerror(-res));
 	} else if (res == -EINVAL || res == -EBADF || res == -EOPNOTSUPP) {
-		die("multishot accept into direct descriptors (kernel 5.19 or later needed)", -res);
+		die("multishot accept (kernel 5.19 or later needed)", -res);
 	}
 	if (!(cflags & IORING_CQE_F_MORE))
 		arm_accept(w);
@@ -513,9 +499,6 @@ static void setup_ring(struct worker *w)
 		die("io_uring_queue_init_params", -ret);
 	/* An optimization only: io_uring_enter by index instead of by fd. */
 	io_uring_register_ring_fd(&w->ring);
-	ret = io_uring_register_files_sparse(&w->ring, max_conns);
-	if (ret < 0)
-		die("io_uring_register_files_sparse (a fixed file table of -m MAXCONNS)", -ret);
 	w->br = setup_buf_ring(&w->ring, nbufs, BGID, 0, &ret);
 	if (!w->br)
 		die("io_uring_setup_buf_ring (provided buffer rings: kernel 5.19 or later)", -ret);
@@ -523,8 +506,8 @@ static void setup_ring(struct worker *w)
 	w->bufs = mmap(NULL, (size_t)nbufs * buf_size, PROT_READ | PROT_WRITE,
 		       MAP_ANONYMOUS | MAP_PRIVATE | MAP_POPULATE, -1, 0);
 	w->meta = calloc(nbufs, sizeof(*w->meta));
-	w->conns = calloc(max_conns, sizeof(*w->conns));
-	w->parked = calloc(max_conns, sizeof(*w->parked));
+	w->conns = calloc(max_fds, sizeof(*w->conns));
+	w->parked = calloc(max_fds, sizeof(*w->parked));
 	if (w->bufs == MAP_FAILED || !w->meta || !w->conns || !w->parked)
 		die("buffers", ENOMEM);
 	for (unsigned int i = 0; i < nbufs; i++)
@@ -561,26 +544,26 @@ static void *worker(void *arg)
 			w->br_added = 0;
 		}
 		for (unsigned int budget = w->bufs_free; w->nparked && budget; budget--) {
-			int32_t slot = w->parked[--w->nparked];
+			int32_t fd = w->parked[--w->nparked];
 
-			w->conns[slot].flags &= ~C_PARKED;
-			settle(w, (uint32_t)slot);
+			w->conns[fd].flags &= ~C_PARKED;
+			settle(w, (uint32_t)fd);
 		}
 		ret = io_uring_submit_and_wait(&w->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY && ret != -ETIME)
 			die("io_uring_submit_and_wait", -ret);
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
-			uint32_t slot = (uint32_t)cqe->user_data;
+			uint32_t fd = (uint32_t)cqe->user_data;
 
 			switch (cqe->user_data >> 32) {
 			case OP_ACCEPT:
 				on_accept(w, cqe->res, cqe->flags);
 				break;
 			case OP_RECV:
-				on_recv(w, slot, cqe->res, cqe->flags);
+				on_recv(w, fd, cqe->res, cqe->flags);
 				break;
 			case OP_SEND:
-				on_send(w, slot, cqe->res);
+				on_send(w, fd, cqe->res);
 				break;
 			default:	/* a failed close or cancel: nothing to undo */
 				break;
@@ -600,7 +583,7 @@ int main(int argc, char **argv)
 	unsigned int seconds = 0;
 	pthread_t tid;
 
-	while ((ch = getopt(argc, argv, "p:a:C:t:b:n:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:a:C:t:b:n:")) != -1) {
 		switch (ch) {
 		case 'p': port = atoi(optarg); break;
 		case 'a': addr = optarg; break;
@@ -608,10 +591,9 @@ int main(int argc, char **argv)
 		case 't': seconds = (unsigned int)atoi(optarg); break;
 		case 'b': buf_size = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'n': nbufs = (unsigned int)strtoul(optarg, NULL, 10); break;
-		case 'm': max_conns = (unsigned int)strtoul(optarg, NULL, 10); break;
 		default:
 			fprintf(stderr, "usage: uring_echo -p PORT [-a ADDR] [-C CPULIST] [-t SECONDS] "
-				"[-b BUFSIZE] [-n BUFFERS] [-m MAXCONNS]\n");
+				"[-b BUFSIZE] [-n BUFFERS]\n");
 			return 2;
 		}
 	}
@@ -620,25 +602,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (buf_size < 1 || buf_size > (1U << 30) || nbufs < 1 || nbufs > 32768 ||
-	    (nbufs & (nbufs - 1)) || max_conns < 1 || max_conns > (1U << 20)) {
-		fprintf(stderr, "uring_echo: need 1 <= BUFSIZE <= 1 GiB, BUFFERS a power of two up to 32768, "
-			"1 <= MAXCONNS <= 1048576\n");
+	    (nbufs & (nbufs - 1))) {
+		fprintf(stderr, "uring_echo: need 1 <= BUFSIZE <= 1 GiB and BUFFERS a power of two up to 32768\n");
 		return 2;
 	}
 	listen_addr.sin_port = htons(port);
 	{
-		/* The fixed file table may be no larger than RLIMIT_NOFILE. */
 		struct rlimit rl = { 1 << 20, 1 << 20 };
 
 		if (setrlimit(RLIMIT_NOFILE, &rl) && !getrlimit(RLIMIT_NOFILE, &rl)) {
 			rl.rlim_cur = rl.rlim_max;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < max_conns) {
-			fprintf(stderr, "uring_echo: RLIMIT_NOFILE is %lu: at most that many connections per CPU\n",
-				(unsigned long)rl.rlim_cur);
-			max_conns = (unsigned int)rl.rlim_cur;
-		}
+		/* No fd reaches RLIMIT_NOFILE: that many connection entries do. */
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < max_fds)
+			max_fds = (unsigned int)rl.rlim_cur;
 	}
 	if (cpus) {
 		char *copy = strdup(cpus), *tok, *save;
