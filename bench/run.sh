@@ -3,9 +3,9 @@
 #
 # make bench: boot a stock-kernel VM (BENCH_KERNEL=6.1, the default, or 6.12)
 # and measure, in one run with the same
-# client, firehose echo against the tuned epoll reference server; then the
-# same 64-byte test beside 10,000 and 100,000 idle connections, and a CPU
-# profile of the server CPUs. Writes bench/results/bench.txt, bench.csv and
+# client, firehose echo against the tuned epoll and io_uring reference servers;
+# then the same 64-byte test beside 10,000 and 100,000 idle connections, and a
+# CPU profile of the server CPUs. Writes bench/results/bench.txt, bench.csv and
 # PNG charts. Absolute numbers under emulation mean little; ratios do.
 #
 #   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 5)
@@ -32,7 +32,7 @@ tests/vm/build-module.sh "$guest"
 tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
 	--file "build/k/$guest/kmod/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl \
 	--file build/bench/fh_load:/fh/bin/fh_load --file build/bench/epoll_echo:/fh/bin/epoll_echo \
-	--file build/bench/fh_idle:/fh/bin/fh_idle --bin perf
+	--file build/bench/uring_echo:/fh/bin/uring_echo --file build/bench/fh_idle:/fh/bin/fh_idle --bin perf
 
 echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), ${VM_CPUS:-2} CPUs); progress:"
 # slab_nomerge: firehose's caches must show in /proc/slabinfo under their names.
@@ -42,7 +42,7 @@ echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), ${
 # holding 100,000 connections would size it.
 tests/vm/run.sh --kernel "$guest" --initrd build/bench/bench.cpio.gz --run bench.sh \
 	--args "$secs,$reps${BENCH_SERVER_CPUS:+,$BENCH_SERVER_CPUS}" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
-	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|[0-9A-Za-z_]+ (firehose|epoll):)' || true
+	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
 
@@ -76,26 +76,35 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 		printf "servers pinned to the first %d CPU(s), the client (fh_load, a thread per CPU) to the rest\n\n", scpus
 		printf "ratio: firehose/epoll messages per second. eff: the same per second of server CPU\n"
 		printf "(epoll us/msg over firehose us/msg), the figure the client cannot cap.\n"
+		printf "ratio_u, eff_u, eff_np_u: the same against the io_uring server (uring).\n"
 		printf "us/msg: server CPU time per message; cli: client CPU time per message; cpu%%: server CPU busy\n"
 		printf "fh_poll: of fh_us, the time firehose spun waiting for work (poll_us), which served no\n"
 		printf "message; eff_np: eff with that time left out.\n\n"
-		printf "%-14s %11s %11s %6s %6s %7s %9s %9s %8s %8s %7s %7s %7s %6s %6s\n", "row", "firehose/s", "epoll/s",
-			"ratio", "eff", "eff_np", "fh_p99us", "ep_p99us", "fh_us", "ep_us", "fh_poll", "fh_cli", "ep_cli", "fh_cpu", "ep_cpu"
-		print "row,firehose_msgs_per_s,epoll_msgs_per_s,ratio,efficiency_ratio,firehose_p50_us,epoll_p50_us,firehose_p99_us,epoll_p99_us,firehose_cpu_us_per_msg,epoll_cpu_us_per_msg,firehose_client_us_per_msg,epoll_client_us_per_msg,firehose_polled_us_per_msg,efficiency_ratio_net_of_polling" > csv
+		printf "%-14s %11s %11s %11s %6s %6s %7s %7s %6s %8s %9s %9s %9s %8s %8s %8s %7s %7s %7s %7s %6s %6s %6s\n",
+			"row", "firehose/s", "epoll/s", "uring/s", "ratio", "eff", "eff_np", "ratio_u", "eff_u", "eff_np_u",
+			"fh_p99us", "ep_p99us", "ur_p99us", "fh_us", "ep_us", "ur_us", "fh_poll",
+			"fh_cli", "ep_cli", "ur_cli", "fh_cpu", "ep_cpu", "ur_cpu"
+		# The uring columns come last, so the earlier ones keep their places.
+		print "row,firehose_msgs_per_s,epoll_msgs_per_s,ratio,efficiency_ratio,firehose_p50_us,epoll_p50_us,firehose_p99_us,epoll_p99_us,firehose_cpu_us_per_msg,epoll_cpu_us_per_msg,firehose_client_us_per_msg,epoll_client_us_per_msg,firehose_polled_us_per_msg,efficiency_ratio_net_of_polling,uring_msgs_per_s,ratio_uring,efficiency_ratio_uring,efficiency_ratio_uring_net_of_polling,uring_p50_us,uring_p99_us,uring_cpu_us_per_msg,uring_client_us_per_msg" > csv
 		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
-			F = k SUBSEP "firehose"; E = k SUBSEP "epoll"
-			mf = median(F); me = median(E)
-			f = rate[F, mf]; e = rate[E, me]
+			F = k SUBSEP "firehose"; E = k SUBSEP "epoll"; U = k SUBSEP "uring"
+			mf = median(F); me = median(E); mu = median(U)
+			f = rate[F, mf]; e = rate[E, me]; u = rate[U, mu]
 			r = e > 0 ? f / e : 0
 			x = cpu[F, mf] > 0 ? cpu[E, me] / cpu[F, mf] : 0
 			net = cpu[F, mf] - poll[F, mf]
 			xn = net > 0 ? cpu[E, me] / net : 0
-			printf "%-14s %11d %11d %5.2fx %5.2fx %6.2fx %9.1f %9.1f %8.2f %8.2f %7.2f %7.2f %7.2f %5d%% %5d%%\n", k, f, e, r, x, xn,
-				p99[F, mf], p99[E, me], cpu[F, mf], cpu[E, me], poll[F, mf],
-				ccpu[F, mf], ccpu[E, me], util[F, mf], util[E, me]
-			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f\n", k, f, e, r, x, p50[F, mf],
+			ru = u > 0 ? f / u : 0
+			xu = cpu[F, mf] > 0 ? cpu[U, mu] / cpu[F, mf] : 0
+			xnu = net > 0 ? cpu[U, mu] / net : 0
+			printf "%-14s %11d %11d %11d %5.2fx %5.2fx %6.2fx %6.2fx %5.2fx %7.2fx %9.1f %9.1f %9.1f %8.2f %8.2f %8.2f %7.2f %7.2f %7.2f %7.2f %5d%% %5d%% %5d%%\n",
+				k, f, e, u, r, x, xn, ru, xu, xnu,
+				p99[F, mf], p99[E, me], p99[U, mu], cpu[F, mf], cpu[E, me], cpu[U, mu], poll[F, mf],
+				ccpu[F, mf], ccpu[E, me], ccpu[U, mu], util[F, mf], util[E, me], util[U, mu]
+			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%.3f,%d,%.3f,%.3f,%.3f,%s,%s,%s,%s\n", k, f, e, r, x, p50[F, mf],
 				p50[E, me], p99[F, mf], p99[E, me], cpu[F, mf], cpu[E, me],
-				ccpu[F, mf], ccpu[E, me], poll[F, mf], xn >> csv
+				ccpu[F, mf], ccpu[E, me], poll[F, mf], xn,
+				u, ru, xu, xnu, p50[U, mu], p99[U, mu], cpu[U, mu], ccpu[U, mu] >> csv
 		}
 		printf "\nscale: 64 B, depth 1, 32 connections, while the same server holds an idle crowd\n"
 		printf "%-10s %-10s %12s %10s %8s %20s\n", "server", "idle_conns", "msgs/s", "p99_us", "vs_none", "fh_bytes/conn"
@@ -110,20 +119,17 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 		printf "\nprofile: server CPUs, 64 B, 32 connections (perf cpu-clock with call graphs)\n"
 		printf "floor: sending each reply (tcp_write_xmit, which on loopback also runs the\n"
 		printf "client receive) and allocating its skb (tcp_stream_alloc_skb): what any TCP server pays.\n"
-		printf "ceiling: 100 / the floor share of epoll, the most any server could gain per CPU-second over it.\n"
+		printf "ceiling: 100 / the floor share of a userspace server (epoll, uring), the most any server\n"
+		printf "could gain per CPU-second over it.\n"
 		printf "fh_functions: the functions of firehose itself; polling: of those, the worker spinning for work\n"
 		printf "(its polled_us counter), which is busy time but no work. Shares of busy samples.\n\n"
 		printf "%-10s %5s %7s %8s %14s %9s %8s\n", "server", "depth", "busy%", "floor%", "fh_functions%", "polling%", "ceiling"
 		for (i = 1; i <= npr; i++) {
 			split(pr[i], a, " ")
-			if (a[2] == "epoll") ceil[a[3]] = a[6] > 0 ? 100 / a[6] : 0
-		}
-		for (i = 1; i <= npr; i++) {
-			split(pr[i], a, " ")
 			printf "%-10s %5s %6.1f%% %7.1f%% %14s %9s %8s\n", a[2], a[3], a[4], a[6],
 				a[2] == "firehose" ? sprintf("%.1f%%", a[5]) : "-",
 				a[2] == "firehose" ? sprintf("%.1f%%", a[7]) : "-",
-				a[2] == "epoll" ? sprintf("%.2fx", ceil[a[3]]) : "-"
+				(a[2] != "firehose" && a[6] > 0) ? sprintf("%.2fx", 100 / a[6]) : "-"
 		}
 		printf "\ntop symbols, server CPUs during firehose 64 B, depth 1 (share of all samples)\n"
 		for (i = 1; i <= np; i++) { split(prof[i], a, " "); printf "  %6.2f%%  %s\n", a[2], a[1] }
@@ -142,16 +148,17 @@ set grid ytics
 set xtics rotate by -20
 set key top right
 set output "$res/throughput.png"
-set title "echo messages/s: firehose vs tuned epoll server (same pinned CPUs, same client)"
+set title "echo messages/s: firehose vs tuned epoll and io_uring servers (same pinned CPUs, same client)"
 set ylabel "messages/s"
-plot "build/bench/plot.dat" using 2:xtic(1) title "firehose", "" using 3 title "epoll reference"
+plot "build/bench/plot.dat" using 2:xtic(1) title "firehose", "" using 3 title "epoll reference", \
+	"" using 16 title "io_uring reference"
 set output "$res/cpu_per_msg.png"
 set title "server CPU time per message (lower is better)"
 set ylabel "microseconds of server CPU per message"
 set logscale y
 set key top left
 plot "build/bench/plot.dat" using 10:xtic(1) title "firehose", "" using (\$10-\$14) title "firehose, net of polling", \
-	"" using 11 title "epoll reference"
+	"" using 11 title "epoll reference", "" using 22 title "io_uring reference"
 EOF
 	echo "bench: charts in $res/throughput.png and $res/cpu_per_msg.png"
 fi

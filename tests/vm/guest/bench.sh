@@ -20,6 +20,7 @@ ccpus="$half-$((ncpu - 1))"
 [ "$ncpu" -ge 2 ] || ccpus=0
 FH_PORT=7777
 EP_PORT=7778
+UR_PORT=7779
 echo "bench: $ncpu CPUs: servers on $scpus, client on $ccpus, ${secs}s per run, $reps repetitions"
 
 # Busy jiffies of the server CPUs, total jiffies of the server CPUs, busy
@@ -46,7 +47,7 @@ run_row() {
 	p50=$(echo "$out" | sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p')
 	p99=$(echo "$out" | sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p')
 	# USER_HZ is 100: a jiffy of /proc/stat is 10 ms. Polling is firehose
-	# spinning while it waits for work; the epoll server has none.
+	# spinning while it waits for work; the userspace servers have none.
 	report "ROW $1 $2 $rate $p50 $p99 $(echo "$before $after" | awk -v m="$msgs" -v server="$2" '{
 		sb = $5 - $1; sa = $6 - $2; cb = $7 - $3; pu = server == "firehose" ? $8 - $4 : 0
 		printf "%.2f %.0f %.2f %.2f", m ? sb * 10000 / m : 0, sa ? 100 * sb / sa : 0,
@@ -60,6 +61,8 @@ fhctl set idle-timeout off max-connections 1000000 || exit 1
 fhctl listener add echo 127.0.0.1:$FH_PORT --cpus "$scpus" || exit 1
 epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
 ep_pid=$!
+uring_echo -p $UR_PORT -a 127.0.0.1 -C "$scpus" &
+ur_pid=$!
 sleep 1
 
 # Repetitions interleave the servers, so drift under emulation hits both alike.
@@ -71,11 +74,12 @@ $r
 EOF2
 		run_row "$name" firehose $FH_PORT "$c" "$s" "$d"
 		run_row "$name" epoll $EP_PORT "$c" "$s" "$d"
+		run_row "$name" uring $UR_PORT "$c" "$s" "$d"
 	done
 	rep=$((rep + 1))
 done
-kill $ep_pid
-wait $ep_pid 2>/dev/null
+kill $ep_pid $ur_pid
+wait $ep_pid $ur_pid 2>/dev/null
 
 # Profile: where the server CPUs spend each server's 64-byte runs, with call
 # graphs. "floor" is what any server must spend to answer over TCP: sending
@@ -112,23 +116,29 @@ profile() { # profile SERVER PORT DEPTH
 }
 epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
 ep_pid=$!
+uring_echo -p $UR_PORT -a 127.0.0.1 -C "$scpus" &
+ur_pid=$!
 sleep 1
-echo "bench: profiling both servers (perf, call graphs)"
+echo "bench: profiling the servers (perf, call graphs)"
 for depth in 1 16; do
 	profile firehose $FH_PORT $depth
 	profile epoll $EP_PORT $depth
+	profile uring $UR_PORT $depth
 done
-kill $ep_pid
-wait $ep_pid 2>/dev/null
+kill $ep_pid $ur_pid
+wait $ep_pid $ur_pid 2>/dev/null
 
 # Scale: each server's 64-byte test while it also holds an idle crowd.
 sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
 ep_pid=$!
+uring_echo -p $UR_PORT -a 127.0.0.1 -C "$scpus" &
+ur_pid=$!
 sleep 1
-for server in firehose epoll; do
+for server in firehose epoll uring; do
 	port=$FH_PORT
 	[ $server = epoll ] && port=$EP_PORT
+	[ $server = uring ] && port=$UR_PORT
 	for n in 0 10000 100000; do
 		if [ "$n" -gt 0 ]; then
 			rm -f /tmp/idle.ready
@@ -165,7 +175,7 @@ for server in firehose epoll; do
 		sleep 2
 	done
 done
-kill $ep_pid
+kill $ep_pid $ur_pid
 
 fhctl stats
 rmmod firehose || exit 1
