@@ -172,6 +172,19 @@ for server in firehose epoll uring; do
 			'BEGIN { printf "%.0f", (a > 32 ? (c + s) / a : 0) }')
 		report "SCALE $server $n $rate $p99 $per"
 		[ "$n" -gt 0 ] && { kill $idle_pid; wait $idle_pid 2>/dev/null; }
+		# The crowd's teardown (the server closing its side) must be over
+		# before the next run: on the server CPUs it would slow that run.
+		# Over means the TCP sockets in use stopped going down for 2 s
+		# (some may stay: a FIN lost to a full backlog under emulation).
+		i=0
+		last=-1
+		now=$(awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat)
+		while [ "$now" != "$last" ] && [ $i -lt 120 ]; do
+			last=$now
+			sleep 2; i=$((i + 2))
+			now=$(awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat)
+		done
+		[ "$now" -le 100 ] || echo "bench: $now TCP sockets still in use ${i}s after the idle crowd left"
 		sleep 2
 	done
 done
