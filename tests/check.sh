@@ -23,7 +23,7 @@ for k in $kernels; do
 done
 
 # Host programs the selftests drive inside the guest.
-guest_bins=(ip curl)
+guest_bins=(ip curl wrk sha256sum)
 
 suites=${FH_KUNIT_SUITES:-$(sed -n 's/^[[:space:]]*\.name = "\(fh_[a-z0-9_]*\)".*/\1/p' tests/kunit/*_test.c)}
 printf '%s\n' $suites >"$out/kunit-suites"
