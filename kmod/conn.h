@@ -21,6 +21,7 @@ struct fh_source;
  */
 struct fh_conn_src {
 	const struct fh_proto *proto;
+	void *site;			/* the protocol's per-listener state */
 	void (*put)(struct fh_conn_src *src);
 	/*
 	 * The owning worker's count of its open connections in the source's

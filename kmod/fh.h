@@ -15,6 +15,9 @@ struct fh_settings {
 	unsigned int keepalive_s;	/* idle before the first probe; 0: off */
 	unsigned int keepalive_intvl_s;	/* between probes */
 	unsigned int keepalive_cnt;	/* unanswered probes before the drop */
+	/* http */
+	unsigned int http_header_timeout_ms;	/* 0: off */
+	unsigned int http_max_header;		/* bytes of a request head */
 };
 
 extern struct fh_settings fh_settings;

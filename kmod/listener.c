@@ -37,9 +37,18 @@ struct fh_listener_net {
 	unsigned int __percpu *conns;
 };
 
+/*
+ * The last reference: the listener is closed and no connection made from
+ * it is left (each holds one through its source), so nothing can reach
+ * the site any more. Process context (a worker or the control plane).
+ */
 static void fh_listener_release(struct kref *ref)
 {
-	kfree(container_of(ref, struct fh_listener, ref));
+	struct fh_listener *l = container_of(ref, struct fh_listener, ref);
+
+	if (l->site)
+		l->proto->site_destroy(l->site);
+	kfree(l);
 }
 
 static void fh_listener_put(struct fh_listener *l)
@@ -284,14 +293,27 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 	struct fh_listener_net *ln = net_generic(net, fh_listener_net_id);
 	unsigned int n = cpumask_weight(req->cpus), cpu, i;
 	struct fh_listener *l;
+	void *site = NULL;
 	int ret;
 
 	l = kzalloc(struct_size(l, lsocks, n), GFP_KERNEL);
 	if (!l)
 		return -ENOMEM;
+	/*
+	 * Even without site options: the protocol decides what it needs
+	 * (http refuses a listener with no document root).
+	 */
+	if (req->proto->site_create) {
+		site = req->proto->site_create(&req->site, extack);
+		if (IS_ERR_OR_NULL(site)) {
+			kfree(l);
+			return site ? PTR_ERR(site) : -ENOMEM;
+		}
+	}
 	kref_init(&l->ref);
 	l->net = net;
 	l->proto = req->proto;
+	l->site = site;
 	l->max_conns = req->max_conns;
 	atomic_set(&l->nr_conns, 0);
 	cpumask_copy(&l->cpus, req->cpus);
@@ -315,6 +337,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 
 		ls->ev.handle = fh_lsock_handle;
 		ls->src.proto = l->proto;
+		ls->src.site = l->site;
 		ls->src.put = fh_lsock_src_put;
 		ls->src.net_conns = per_cpu_ptr(ln->conns, cpu);
 		ls->src.limited = l->max_conns ? &l->nr_conns : NULL;
@@ -337,6 +360,8 @@ err:
 	for (i = 0; i < l->nr_lsocks; i++)
 		sock_release(l->lsocks[i].sock);
 	mutex_unlock(&fh_cfg_mutex);
+	if (site)
+		l->proto->site_destroy(site);
 	kfree(l);
 	return ret;
 }

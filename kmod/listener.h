@@ -7,6 +7,7 @@
 #include <linux/socket.h>
 
 #include "conn.h"
+#include "proto.h"
 #include "worker.h"
 
 struct fh_listener;
@@ -36,6 +37,7 @@ struct fh_listener {
 	struct cpumask cpus;
 	unsigned int max_conns;		/* 0: only the module-wide limit */
 	atomic_t nr_conns;		/* counted only with max_conns */
+	void *site;			/* the protocol's, or NULL */
 	unsigned int nr_lsocks;
 	struct fh_lsock lsocks[];
 };
@@ -46,6 +48,7 @@ struct fh_listen_req {
 	u16 port;
 	u8 addr[16];
 	u32 max_conns;
+	struct fh_site_req site;
 	/* Off the stack where CPUs are many (CPUMASK_OFFSTACK): 1 KiB at 8,192. */
 	cpumask_var_t cpus;
 };

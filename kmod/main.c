@@ -29,6 +29,10 @@ struct fh_settings fh_settings = {
 	.keepalive_s = 60,
 	.keepalive_intvl_s = 10,
 	.keepalive_cnt = 6,
+	/* nginx: client_header_timeout 60s; a slow peer costs us less here. */
+	.http_header_timeout_ms = 10 * 1000,
+	/* nginx: large_client_header_buffers 4 8k. */
+	.http_max_header = 32 * 1024,
 };
 
 atomic_t fh_nr_conns = ATOMIC_INIT(0);

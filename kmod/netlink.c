@@ -7,6 +7,7 @@
 #include <linux/cpumask.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/limits.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
@@ -36,8 +37,13 @@ static const struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] = {
 	[FH_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[FH_A_CPUS] = { .type = NLA_NUL_STRING, .len = FH_CPULIST_MAX - 1 },
 	[FH_A_LISTENER_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
+	[FH_A_LISTENER_ROOT] = { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[FH_A_LISTENER_UID] = { .type = NLA_U32 },
+	[FH_A_LISTENER_GID] = { .type = NLA_U32 },
+	[FH_A_LISTENER_CACHE] = { .type = NLA_U64 },
 };
 
+/* An address naming one listener: listener del, and cache flush. */
 static const struct nla_policy fh_listener_del_policy[FH_A_MAX + 1] = {
 	[FH_A_FAMILY] = { .type = NLA_U16 },
 	[FH_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
@@ -49,6 +55,11 @@ static struct netlink_range_validation fh_timeout_range = {
 	.max = FH_TIMEOUT_MAX_MS,
 };
 
+static struct netlink_range_validation fh_http_max_header_range = {
+	.min = FH_HTTP_MAX_HEADER_MIN,
+	.max = FH_HTTP_MAX_HEADER_MAX,
+};
+
 static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
 	[FH_A_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
 	[FH_A_MAX_CONNS_PER_SOURCE] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_per_source_range),
@@ -57,6 +68,8 @@ static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
 	[FH_A_KEEPALIVE_S] = NLA_POLICY_MAX(NLA_U32, FH_KEEPALIVE_MAX_S),
 	[FH_A_KEEPALIVE_INTVL_S] = NLA_POLICY_RANGE(NLA_U32, 1, FH_KEEPALIVE_MAX_S),
 	[FH_A_KEEPALIVE_CNT] = NLA_POLICY_RANGE(NLA_U32, 1, FH_KEEPALIVE_CNT_MAX),
+	[FH_A_HTTP_HEADER_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
+	[FH_A_HTTP_MAX_HEADER] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_http_max_header_range),
 };
 
 /* Requests without attributes: strict validation rejects any attribute. */
@@ -125,6 +138,43 @@ static int fh_parse_cpus(struct genl_info *info, struct cpumask *cpus)
 	return 0;
 }
 
+/*
+ * The site options (http: document root, user, cache size), checked for
+ * shape only: what they mean is the protocol's site_create() to judge. A
+ * protocol without sites takes none of them.
+ */
+static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
+{
+	struct nlattr **a = info->attrs;
+	struct nlattr *given;
+
+	if (a[FH_A_LISTENER_UID] && !a[FH_A_LISTENER_GID])
+		return fh_require(info, FH_A_LISTENER_GID, "a uid needs its gid");
+	if (a[FH_A_LISTENER_GID] && !a[FH_A_LISTENER_UID])
+		return fh_require(info, FH_A_LISTENER_UID, "a gid needs its uid");
+	given = a[FH_A_LISTENER_ROOT] ?: a[FH_A_LISTENER_UID] ?:
+		a[FH_A_LISTENER_CACHE];
+	if (!given)
+		return 0;
+	if (!req->proto->site_create) {
+		NL_SET_ERR_MSG_ATTR(info->extack, given,
+				    "this protocol takes no root, user or cache");
+		return -EINVAL;
+	}
+	if (a[FH_A_LISTENER_ROOT])
+		req->site.root = nla_data(a[FH_A_LISTENER_ROOT]);
+	if (a[FH_A_LISTENER_UID]) {
+		req->site.has_user = true;
+		req->site.uid = nla_get_u32(a[FH_A_LISTENER_UID]);
+		req->site.gid = nla_get_u32(a[FH_A_LISTENER_GID]);
+	}
+	if (a[FH_A_LISTENER_CACHE]) {
+		req->site.has_cache = true;
+		req->site.cache_bytes = nla_get_u64(a[FH_A_LISTENER_CACHE]);
+	}
+	return 0;
+}
+
 static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fh_listen_req req = { };
@@ -148,6 +198,9 @@ static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[FH_A_LISTENER_MAX_CONNS])
 		req.max_conns = nla_get_u32(info->attrs[FH_A_LISTENER_MAX_CONNS]);
+	ret = fh_parse_site(info, &req);
+	if (ret)
+		return ret;
 	if (!zalloc_cpumask_var(&req.cpus, GFP_KERNEL))
 		return -ENOMEM;
 	ret = fh_parse_cpus(info, req.cpus) ?:
@@ -167,10 +220,57 @@ static int fh_nl_listener_del(struct sk_buff *skb, struct genl_info *info)
 	return fh_listener_del(genl_info_net(info), &req, info->extack);
 }
 
+/* Whether @l is the listener @req names (listener.c compares the same). */
+static bool fh_listener_is(const struct fh_listener *l,
+			   const struct fh_listen_req *req)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&l->addr;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
+
+	if (l->addr.ss_family != req->family)
+		return false;
+	if (req->family == AF_INET)
+		return sin->sin_port == htons(req->port) &&
+		       !memcmp(&sin->sin_addr, req->addr, 4);
+	return sin6->sin6_port == htons(req->port) &&
+	       !memcmp(&sin6->sin6_addr, req->addr, 16);
+}
+
+/* The protocol, family, address and port that name a listener. */
+static int fh_put_listener_addr(struct sk_buff *skb, const struct fh_listener *l)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&l->addr;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
+
+	if (nla_put_string(skb, FH_A_PROTO, l->proto->name) ||
+	    nla_put_u16(skb, FH_A_FAMILY, l->addr.ss_family) ||
+	    (l->addr.ss_family == AF_INET ?
+	     nla_put_in_addr(skb, FH_A_ADDR, sin->sin_addr.s_addr) :
+	     nla_put_in6_addr(skb, FH_A_ADDR, &sin6->sin6_addr)) ||
+	    nla_put_u16(skb, FH_A_PORT, ntohs(sin->sin_port)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * What a protocol with a site shows of it. Called with the listener kept
+ * alive by the configuration mutex (fh_listener_walk()), so its site is.
+ */
+static bool fh_listener_site_info(const struct fh_listener *l,
+				  struct fh_site_info *info)
+{
+	if (!l->site || !l->proto->site_info)
+		return false;
+	memset(info, 0, sizeof(*info));
+	l->proto->site_info(l->site, info);
+	return true;
+}
+
 static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 			    u32 portid, u32 seq, int flags)
 {
 	char cpus[FH_CPULIST_MAX];
+	struct fh_site_info si;
 	u64 accepted, active;
 	void *hdr;
 
@@ -180,37 +280,58 @@ static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 		return -EMSGSIZE;
 	fh_listener_counts(l, &accepted, &active);
 	scnprintf(cpus, sizeof(cpus), "%*pbl", cpumask_pr_args(&l->cpus));
-	if (nla_put_string(skb, FH_A_PROTO, l->proto->name) ||
-	    nla_put_u16(skb, FH_A_FAMILY, l->addr.ss_family) ||
-	    (l->addr.ss_family == AF_INET ?
-	     nla_put_in_addr(skb, FH_A_ADDR,
-			     ((struct sockaddr_in *)&l->addr)->sin_addr.s_addr) :
-	     nla_put_in6_addr(skb, FH_A_ADDR,
-			      &((struct sockaddr_in6 *)&l->addr)->sin6_addr)) ||
-	    nla_put_u16(skb, FH_A_PORT,
-			ntohs(((struct sockaddr_in *)&l->addr)->sin_port)) ||
+	if (fh_put_listener_addr(skb, l) ||
 	    nla_put_string(skb, FH_A_CPUS, cpus) ||
 	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACCEPTED, accepted, FH_A_PAD) ||
 	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACTIVE, active, FH_A_PAD) ||
-	    nla_put_u32(skb, FH_A_LISTENER_MAX_CONNS, l->max_conns)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
+	    nla_put_u32(skb, FH_A_LISTENER_MAX_CONNS, l->max_conns))
+		goto cancel;
+	if (fh_listener_site_info(l, &si) &&
+	    ((si.root && nla_put_string(skb, FH_A_LISTENER_ROOT, si.root)) ||
+	     nla_put_u32(skb, FH_A_LISTENER_UID, si.uid) ||
+	     nla_put_u32(skb, FH_A_LISTENER_GID, si.gid) ||
+	     nla_put_u64_64bit(skb, FH_A_LISTENER_CACHE, si.cache_limit,
+			       FH_A_PAD)))
+		goto cancel;
 	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/*
+ * The largest listener message: a document root of PATH_MAX bytes does not
+ * fit the page a dump starts with, so dumps start with room for one.
+ */
+static int fh_listener_dump_start(struct netlink_callback *cb)
+{
+	cb->min_dump_alloc = NLMSG_GOODSIZE + PATH_MAX;
 	return 0;
 }
 
 struct fh_listener_dump_ctx {
 	struct sk_buff *skb;
 	struct netlink_callback *cb;
+	int err;
 };
 
 static int fh_listener_dump_one(const struct fh_listener *l, void *arg)
 {
 	struct fh_listener_dump_ctx *ctx = arg;
 
-	return fh_listener_fill(ctx->skb, l, NETLINK_CB(ctx->cb->skb).portid,
-				ctx->cb->nlh->nlmsg_seq, NLM_F_MULTI);
+	ctx->err = fh_listener_fill(ctx->skb, l, NETLINK_CB(ctx->cb->skb).portid,
+				    ctx->cb->nlh->nlmsg_seq, NLM_F_MULTI);
+	return ctx->err;
+}
+
+/*
+ * A message that does not fit an empty buffer would end the dump early
+ * and silently: say so instead.
+ */
+static int fh_dump_end(struct sk_buff *skb, const struct fh_listener_dump_ctx *ctx)
+{
+	return ctx->err && !skb->len ? ctx->err : skb->len;
 }
 
 static int fh_nl_listener_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -219,7 +340,7 @@ static int fh_nl_listener_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	cb->args[0] = fh_listener_walk(sock_net(skb->sk), cb->args[0],
 				       fh_listener_dump_one, &ctx);
-	return skb->len;
+	return fh_dump_end(skb, &ctx);
 }
 
 static int fh_put_stats(struct sk_buff *msg, int attr, int cpu,
@@ -311,7 +432,11 @@ static int fh_nl_settings_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, FH_A_KEEPALIVE_INTVL_S,
 			READ_ONCE(fh_settings.keepalive_intvl_s)) ||
 	    nla_put_u32(msg, FH_A_KEEPALIVE_CNT,
-			READ_ONCE(fh_settings.keepalive_cnt))) {
+			READ_ONCE(fh_settings.keepalive_cnt)) ||
+	    nla_put_u32(msg, FH_A_HTTP_HEADER_TIMEOUT_MS,
+			READ_ONCE(fh_settings.http_header_timeout_ms)) ||
+	    nla_put_u32(msg, FH_A_HTTP_MAX_HEADER,
+			READ_ONCE(fh_settings.http_max_header))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -352,12 +477,14 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	if (!a[FH_A_MAX_CONNS] && !a[FH_A_MAX_CONNS_PER_SOURCE] &&
 	    !a[FH_A_IDLE_TIMEOUT_MS] &&
 	    !a[FH_A_SEND_TIMEOUT_MS] && !a[FH_A_KEEPALIVE_S] &&
-	    !a[FH_A_KEEPALIVE_INTVL_S] && !a[FH_A_KEEPALIVE_CNT]) {
+	    !a[FH_A_KEEPALIVE_INTVL_S] && !a[FH_A_KEEPALIVE_CNT] &&
+	    !a[FH_A_HTTP_HEADER_TIMEOUT_MS] && !a[FH_A_HTTP_MAX_HEADER]) {
 		NL_SET_ERR_MSG(info->extack, "no setting given");
 		return -EINVAL;
 	}
 	ret = fh_check_timeout(info, FH_A_IDLE_TIMEOUT_MS) ?:
-	      fh_check_timeout(info, FH_A_SEND_TIMEOUT_MS);
+	      fh_check_timeout(info, FH_A_SEND_TIMEOUT_MS) ?:
+	      fh_check_timeout(info, FH_A_HTTP_HEADER_TIMEOUT_MS);
 	if (ret)
 		return ret;
 	if (a[FH_A_MAX_CONNS])
@@ -381,8 +508,107 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	if (a[FH_A_KEEPALIVE_CNT])
 		WRITE_ONCE(fh_settings.keepalive_cnt,
 			   nla_get_u32(a[FH_A_KEEPALIVE_CNT]));
+	if (a[FH_A_HTTP_HEADER_TIMEOUT_MS])
+		WRITE_ONCE(fh_settings.http_header_timeout_ms,
+			   nla_get_u32(a[FH_A_HTTP_HEADER_TIMEOUT_MS]));
+	/* Read as each request head is parsed. */
+	if (a[FH_A_HTTP_MAX_HEADER])
+		WRITE_ONCE(fh_settings.http_max_header,
+			   nla_get_u32(a[FH_A_HTTP_MAX_HEADER]));
 	fh_wake_workers();
 	return 0;
+}
+
+struct fh_cache_flush_ctx {
+	const struct fh_listen_req *req;	/* NULL: every listener */
+	bool found, flushable;
+};
+
+static int fh_cache_flush_one(const struct fh_listener *l, void *arg)
+{
+	struct fh_cache_flush_ctx *ctx = arg;
+	bool flushable = l->site && l->proto->site_flush;
+
+	if (ctx->req && !fh_listener_is(l, ctx->req))
+		return 0;
+	if (flushable)
+		l->proto->site_flush(l->site);
+	ctx->found = true;
+	ctx->flushable = flushable;
+	return !!ctx->req;	/* one listener named: done */
+}
+
+static int fh_nl_cache_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_cache_flush_ctx ctx = { };
+	struct fh_listen_req req = { };
+	struct nlattr **a = info->attrs;
+	int ret;
+
+	if (a[FH_A_FAMILY] || a[FH_A_ADDR] || a[FH_A_PORT]) {
+		ret = fh_parse_addr(info, &req);
+		if (ret)
+			return ret;
+		ctx.req = &req;
+	}
+	fh_listener_walk(genl_info_net(info), 0, fh_cache_flush_one, &ctx);
+	if (!ctx.req)
+		return 0;
+	if (!ctx.found) {
+		NL_SET_ERR_MSG(info->extack, "no firehose listener has this address");
+		return -ENOENT;
+	}
+	if (!ctx.flushable) {
+		NL_SET_ERR_MSG(info->extack, "this listener's protocol has no cache");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int fh_cache_fill(struct sk_buff *skb, const struct fh_listener *l,
+			 const struct fh_site_info *si, u32 portid, u32 seq)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &fh_genl_family, NLM_F_MULTI,
+			  FH_CMD_CACHE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (fh_put_listener_addr(skb, l) ||
+	    nla_put_u64_64bit(skb, FH_A_LISTENER_CACHE, si->cache_limit, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_BYTES, si->cache_bytes, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_ENTRIES, si->cache_entries, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_HITS, si->hits, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_MISSES, si->misses, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_EVICTIONS, si->evictions, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_INVALIDATIONS, si->invalidations,
+			      FH_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int fh_cache_dump_one(const struct fh_listener *l, void *arg)
+{
+	struct fh_listener_dump_ctx *ctx = arg;
+	struct fh_site_info si;
+
+	if (!fh_listener_site_info(l, &si))
+		return 0;	/* no site, no cache: not listed */
+	ctx->err = fh_cache_fill(ctx->skb, l, &si, NETLINK_CB(ctx->cb->skb).portid,
+				 ctx->cb->nlh->nlmsg_seq);
+	return ctx->err;
+}
+
+static int fh_nl_cache_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct fh_listener_dump_ctx ctx = { .skb = skb, .cb = cb };
+
+	cb->args[0] = fh_listener_walk(sock_net(skb->sk), cb->args[0],
+				       fh_cache_dump_one, &ctx);
+	return fh_dump_end(skb, &ctx);
 }
 
 static const struct genl_ops fh_genl_ops[] = {
@@ -402,6 +628,7 @@ static const struct genl_ops fh_genl_ops[] = {
 	},
 	{
 		.cmd = FH_CMD_LISTENER_GET,
+		.start = fh_listener_dump_start,
 		.dumpit = fh_nl_listener_dump,
 		.policy = fh_empty_policy,
 		.maxattr = FH_A_MAX,
@@ -424,6 +651,19 @@ static const struct genl_ops fh_genl_ops[] = {
 		.policy = fh_settings_policy,
 		.maxattr = FH_A_MAX,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FH_CMD_CACHE_FLUSH,
+		.doit = fh_nl_cache_flush,
+		.policy = fh_listener_del_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FH_CMD_CACHE_GET,
+		.dumpit = fh_nl_cache_dump,
+		.policy = fh_empty_policy,
+		.maxattr = FH_A_MAX,
 	},
 };
 

@@ -5,6 +5,33 @@
 #include <linux/types.h>
 
 struct fh_conn;
+struct netlink_ext_ack;
+
+/*
+ * What a listener's command line gives its protocol (http: the document
+ * root, the user files are opened as, the content cache's size). Strings
+ * are only valid during the call that carries them.
+ */
+struct fh_site_req {
+	const char *root;	/* NULL: not given */
+	bool has_user;
+	u32 uid, gid;		/* in the caller's user namespace */
+	bool has_cache;
+	u64 cache_bytes;
+};
+
+/* What a protocol's per-listener state shows the control plane. */
+struct fh_site_info {
+	const char *root;	/* valid while the listener is */
+	u32 uid, gid;		/* in the reader's user namespace */
+	u64 cache_limit;
+	u64 cache_bytes;
+	u64 cache_entries;
+	u64 hits;
+	u64 misses;
+	u64 evictions;
+	u64 invalidations;
+};
 
 /*
  * A protocol sees chains, never sockets. on_data is called with new input on
@@ -22,6 +49,18 @@ struct fh_proto {
 	int (*on_data)(struct fh_conn *c);
 	int (*on_writable)(struct fh_conn *c);
 	void (*on_close)(struct fh_conn *c);
+
+	/*
+	 * Per-listener state (a "site"), for protocols that need one. Made
+	 * when the listener is added, in the caller's context (may sleep);
+	 * NULL site_create: the protocol takes no site options, and a
+	 * request that gives any is refused.
+	 */
+	void *(*site_create)(const struct fh_site_req *req,
+			     struct netlink_ext_ack *extack);
+	void (*site_destroy)(void *site);
+	void (*site_info)(void *site, struct fh_site_info *info);
+	void (*site_flush)(void *site);
 };
 
 const struct fh_proto *fh_proto_find(const char *name, bool *known);

@@ -17,6 +17,10 @@
 
 static const char * const fh_stat_names[__FH_STAT_MAX] = FH_STAT_NAMES_INIT;
 
+/* One worker counter per status class, 2xx to 5xx, in the ABI's order. */
+static_assert(sizeof_field(struct fh_stats, http_status) / sizeof(u64_stats_t) ==
+	      FH_STAT_HTTP_5XX - FH_STAT_HTTP_2XX + 1);
+
 /* A lookaside list's counters, added to the snapshot's. */
 static void fh_pool_stats_add(const struct fh_pool_stats *p, struct fh_stats_snap *s)
 {
@@ -77,6 +81,16 @@ void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 		s->v[FH_STAT_WORKER_CALLS] = u64_stats_read(&st->calls);
 		s->v[FH_STAT_REFUSED_LISTENER] = u64_stats_read(&st->refused_listener);
 		s->v[FH_STAT_REFUSED_SOURCE] = u64_stats_read(&st->refused_source);
+		s->v[FH_STAT_HTTP_2XX] = u64_stats_read(&st->http_status[0]);
+		s->v[FH_STAT_HTTP_3XX] = u64_stats_read(&st->http_status[1]);
+		s->v[FH_STAT_HTTP_4XX] = u64_stats_read(&st->http_status[2]);
+		s->v[FH_STAT_HTTP_5XX] = u64_stats_read(&st->http_status[3]);
+		s->v[FH_STAT_CACHE_HITS] = u64_stats_read(&st->cache_hits);
+		s->v[FH_STAT_CACHE_MISSES] = u64_stats_read(&st->cache_misses);
+		s->v[FH_STAT_PARKED] = u64_stats_read(&st->parked);
+		s->v[FH_STAT_CACHE_BYTES_OUT] = u64_stats_read(&st->cache_bytes_out);
+		s->v[FH_STAT_STREAMED_BYTES_OUT] =
+			u64_stats_read(&st->streamed_bytes_out);
 	} while (u64_stats_fetch_retry(&st->syncp, start));
 	fh_pool_stats_add(&st->conn_pool, s);
 	fh_pool_stats_add(&st->seg_pool, s);

@@ -51,6 +51,13 @@ struct fh_stats {
 	u64_stats_t calls;		/* control-plane calls run (fh_worker_call) */
 	u64_stats_t refused_listener;	/* of refused: over the listener's limit */
 	u64_stats_t refused_source;	/* of refused: over the per-source limit */
+	/* Written by protocols (http) through the connection's worker. */
+	u64_stats_t http_status[4];	/* 2xx, 3xx, 4xx, 5xx */
+	u64_stats_t cache_hits;
+	u64_stats_t cache_misses;
+	u64_stats_t parked;
+	u64_stats_t cache_bytes_out;
+	u64_stats_t streamed_bytes_out;
 	struct fh_pool_stats conn_pool;
 	struct fh_pool_stats seg_pool;
 };

@@ -26,11 +26,20 @@
  *	FH_A_CPUS (optional cpulist such as "0-3,6"; default all workers),
  *	FH_A_LISTENER_MAX_CONNS (optional, 1..FH_MAX_CONNS_LIMIT: connections
  *	this listener may have open at once, within the module-wide limit).
+ *	Site options, for protocols that serve files (http) and refused with
+ *	EINVAL by the others: FH_A_LISTENER_ROOT (the document root, an
+ *	absolute path of at most PATH_MAX - 1 bytes; http requires it),
+ *	FH_A_LISTENER_UID and FH_A_LISTENER_GID (the user and group files
+ *	are opened as, in the caller's user namespace; both or neither,
+ *	default the unprivileged nobody), FH_A_LISTENER_CACHE (the content
+ *	cache's limit in bytes, 0 for no cache; default the protocol's).
  *	Opens one SO_REUSEPORT listening socket per selected CPU, each owned by
  *	that CPU's worker. Errors: EINVAL (unknown protocol, bad address or
- *	cpulist, CPU without a worker), EEXIST (a firehose listener already has
- *	this address and port), EADDRINUSE (another socket holds the port),
- *	EADDRNOTAVAIL (address not local), EPROTONOSUPPORT (protocol not built).
+ *	cpulist, CPU without a worker, a site option the protocol does not
+ *	take, a uid without a gid or the other way round, http without a
+ *	root), EEXIST (a firehose listener already has this address and
+ *	port), EADDRINUSE (another socket holds the port), EADDRNOTAVAIL
+ *	(address not local), EPROTONOSUPPORT (protocol not built).
  *
  * FH_CMD_LISTENER_DEL (admin)
  *	Request: FH_A_FAMILY, FH_A_ADDR, FH_A_PORT. Closes the listening
@@ -40,7 +49,10 @@
  * FH_CMD_LISTENER_GET (dump)
  *	Reply: one message per listener with FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR,
  *	FH_A_PORT, FH_A_CPUS, FH_A_LISTENER_ACCEPTED, FH_A_LISTENER_ACTIVE,
- *	FH_A_LISTENER_MAX_CONNS (0: no limit of its own), always all of them.
+ *	FH_A_LISTENER_MAX_CONNS (0: no limit of its own), always all of them;
+ *	a listener with a site (http) also has FH_A_LISTENER_ROOT,
+ *	FH_A_LISTENER_UID and FH_A_LISTENER_GID (in the reader's user
+ *	namespace) and FH_A_LISTENER_CACHE (the cache's limit).
  *
  * FH_CMD_STATS_GET
  *	Reply: FH_A_STATS (nest of every FH_STAT_* counter but FH_STAT_CPU:
@@ -50,12 +62,13 @@
  * FH_CMD_SETTINGS_GET
  *	Reply: FH_A_MAX_CONNS, FH_A_MAX_CONNS_PER_SOURCE, FH_A_IDLE_TIMEOUT_MS,
  *	FH_A_SEND_TIMEOUT_MS, FH_A_KEEPALIVE_S, FH_A_KEEPALIVE_INTVL_S,
- *	FH_A_KEEPALIVE_CNT, always all seven.
+ *	FH_A_KEEPALIVE_CNT, FH_A_HTTP_HEADER_TIMEOUT_MS, FH_A_HTTP_MAX_HEADER,
+ *	always all nine.
  *
  * FH_CMD_SETTINGS_SET (admin)
- *	Request: any of the seven settings attributes (at least one). Limits:
+ *	Request: any of the nine settings attributes (at least one). Limits:
  *	max connections 1..FH_MAX_CONNS_LIMIT, per source 0..FH_MAX_CONNS_LIMIT
- *	(0: no per-source limit), timeouts
+ *	(0: no per-source limit), timeouts (idle, send, http header)
  *	FH_TIMEOUT_MIN_MS..FH_TIMEOUT_MAX_MS; a timeout of 0 disables it.
  *	Values apply at once to all workers; lowering max connections closes
  *	nothing, it refuses new connections until the count falls below.
@@ -73,6 +86,28 @@
  *	apply to connections accepted afterwards; open connections keep the
  *	values they were accepted with. A connection dropped by keepalive
  *	counts under FH_STAT_ERRORS.
+ *
+ *	http: FH_A_HTTP_HEADER_TIMEOUT_MS is the time a client has to send a
+ *	request's head (request line and headers); when it runs out the
+ *	request is answered 408 and the connection closed (default 10 s;
+ *	0 disables it). FH_A_HTTP_MAX_HEADER is the longest request head in
+ *	bytes, FH_HTTP_MAX_HEADER_MIN..FH_HTTP_MAX_HEADER_MAX (default
+ *	32768); a longer one is answered 431.
+ *
+ * FH_CMD_CACHE_FLUSH (admin)
+ *	Request: FH_A_FAMILY, FH_A_ADDR, FH_A_PORT naming one listener, or
+ *	none of them for every listener of the namespace that has a content
+ *	cache (none at all is no error). Drops every entry of the cache(s).
+ *	Errors: ENOENT (no listener has that address),
+ *	EOPNOTSUPP (that listener's protocol has no cache).
+ *
+ * FH_CMD_CACHE_GET (dump)
+ *	Reply: one message per listener with a content cache (http), with
+ *	FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR, FH_A_PORT, FH_A_LISTENER_CACHE
+ *	(the limit; 0: caching off), FH_A_CACHE_BYTES and FH_A_CACHE_ENTRIES
+ *	(held now), FH_A_CACHE_HITS, FH_A_CACHE_MISSES, FH_A_CACHE_EVICTIONS
+ *	and FH_A_CACHE_INVALIDATIONS (counted since the listener was added).
+ *	No message at all when no listener has a cache.
  */
 #ifndef _UAPI_LINUX_FIREHOSE_H
 #define _UAPI_LINUX_FIREHOSE_H
@@ -87,6 +122,8 @@
 #define FH_TIMEOUT_MAX_MS	(24U * 3600 * 1000)
 #define FH_KEEPALIVE_MAX_S	32767	/* TCP's MAX_TCP_KEEPIDLE, _KEEPINTVL */
 #define FH_KEEPALIVE_CNT_MAX	127	/* TCP's MAX_TCP_KEEPCNT */
+#define FH_HTTP_MAX_HEADER_MIN	1024		/* bytes of a request head */
+#define FH_HTTP_MAX_HEADER_MAX	(1024 * 1024)
 
 enum fh_cmd {
 	FH_CMD_UNSPEC,
@@ -96,6 +133,8 @@ enum fh_cmd {
 	FH_CMD_STATS_GET,
 	FH_CMD_SETTINGS_GET,
 	FH_CMD_SETTINGS_SET,
+	FH_CMD_CACHE_FLUSH,
+	FH_CMD_CACHE_GET,
 
 	__FH_CMD_MAX,
 	FH_CMD_MAX = __FH_CMD_MAX - 1
@@ -104,7 +143,7 @@ enum fh_cmd {
 enum fh_attr {
 	FH_A_UNSPEC,
 	FH_A_PAD,
-	FH_A_PROTO,		/* string: "echo", "chargen" */
+	FH_A_PROTO,		/* string: "echo", "chargen", "http" */
 	FH_A_FAMILY,		/* u16: AF_INET or AF_INET6 */
 	FH_A_ADDR,		/* binary: 4 or 16 bytes, network order */
 	FH_A_PORT,		/* u16: 1..65535 */
@@ -121,6 +160,18 @@ enum fh_attr {
 	FH_A_KEEPALIVE_CNT,	/* u32: unanswered probes before the drop */
 	FH_A_MAX_CONNS_PER_SOURCE, /* u32, 0 = off: connections per peer address */
 	FH_A_LISTENER_MAX_CONNS, /* u32: the listener's own limit, 0 = none */
+	FH_A_LISTENER_ROOT,	/* string: http document root, absolute path */
+	FH_A_LISTENER_UID,	/* u32: http: the user files are opened as */
+	FH_A_LISTENER_GID,	/* u32: http: that user's group */
+	FH_A_LISTENER_CACHE,	/* u64: http: content cache limit, bytes; 0 = none */
+	FH_A_HTTP_HEADER_TIMEOUT_MS, /* u32, 0 = off: time to send a request head */
+	FH_A_HTTP_MAX_HEADER,	/* u32: longest request head, bytes */
+	FH_A_CACHE_BYTES,	/* u64: bytes the cache holds */
+	FH_A_CACHE_ENTRIES,	/* u64: files the cache holds */
+	FH_A_CACHE_HITS,	/* u64: requests served from the cache */
+	FH_A_CACHE_MISSES,	/* u64: requests that had to load a file */
+	FH_A_CACHE_EVICTIONS,	/* u64: entries evicted for room */
+	FH_A_CACHE_INVALIDATIONS, /* u64: entries dropped as stale or flushed */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1
@@ -153,6 +204,15 @@ enum fh_stat {
 	FH_STAT_WORKER_CALLS,	/* control-plane calls run on workers */
 	FH_STAT_REFUSED_LISTENER, /* of refused: over the listener's limit */
 	FH_STAT_REFUSED_SOURCE,	/* of refused: over the per-source limit */
+	FH_STAT_HTTP_2XX,	/* http responses with a 2xx status */
+	FH_STAT_HTTP_3XX,	/* http responses with a 3xx status (304 too) */
+	FH_STAT_HTTP_4XX,	/* http responses with a 4xx status */
+	FH_STAT_HTTP_5XX,	/* http responses with a 5xx status */
+	FH_STAT_CACHE_HITS,	/* http requests served from the content cache */
+	FH_STAT_CACHE_MISSES,	/* http requests that had to load a file */
+	FH_STAT_PARKED,		/* requests parked for the loader stage */
+	FH_STAT_CACHE_BYTES_OUT, /* body bytes sent from the content cache */
+	FH_STAT_STREAMED_BYTES_OUT, /* body bytes streamed from the page cache */
 
 	__FH_STAT_MAX,
 	FH_STAT_MAX = __FH_STAT_MAX - 1
@@ -187,6 +247,15 @@ enum fh_stat {
 	[FH_STAT_WORKER_CALLS] = "worker_calls",		\
 	[FH_STAT_REFUSED_LISTENER] = "refused_listener",	\
 	[FH_STAT_REFUSED_SOURCE] = "refused_source",		\
+	[FH_STAT_HTTP_2XX] = "http_2xx",			\
+	[FH_STAT_HTTP_3XX] = "http_3xx",			\
+	[FH_STAT_HTTP_4XX] = "http_4xx",			\
+	[FH_STAT_HTTP_5XX] = "http_5xx",			\
+	[FH_STAT_CACHE_HITS] = "cache_hits",			\
+	[FH_STAT_CACHE_MISSES] = "cache_misses",		\
+	[FH_STAT_PARKED] = "parked",				\
+	[FH_STAT_CACHE_BYTES_OUT] = "cache_bytes_out",		\
+	[FH_STAT_STREAMED_BYTES_OUT] = "streamed_bytes_out",	\
 }
 
 #endif /* _UAPI_LINUX_FIREHOSE_H */
