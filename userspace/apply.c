@@ -127,6 +127,7 @@ struct want {
 	char cpus_arg[FH_CPULIST_MAX];	/* as written, empty for every worker */
 	char cpus[FH_CPULIST_MAX];	/* as the kernel will list it */
 	uint32_t max_conns;		/* 0: none of its own */
+	struct site_opts site;		/* http: root, user, cache */
 	const struct listener *running;	/* the listener at this address now */
 	enum apply_act act;
 };
@@ -157,6 +158,7 @@ struct apply_step {
 	const char *address;
 	const char *cpus;		/* NULL: every worker CPU */
 	uint32_t max_conns;
+	const struct site_opts *site;
 	struct settings_req set, undo_set;
 };
 
@@ -197,6 +199,7 @@ static void apply_parse(const char *path, struct apply_plan *p)
 			if (r.cpus)
 				snprintf(w->cpus_arg, sizeof(w->cpus_arg), "%s", r.cpus);
 			w->max_conns = r.max_conns;
+			w->site = r.site;
 			for (size_t i = 0; i < p->nw; i++)
 				if (!strcmp(p->w[i].address, w->address))
 					bad_value("listener %s is already on line %lu", w->address,
@@ -229,6 +232,22 @@ static void apply_parse(const char *path, struct apply_plan *p)
 	}
 	cmd_file_close(&cf);
 	cur_cmd = find_cmd("apply", NULL);
+}
+
+/*
+ * Whether a running listener's site is not what the file wants. A cache
+ * size the file does not give is the protocol's default, which fhctl does
+ * not know: then any running size will do.
+ */
+static bool site_differs(const struct site_opts *want, const struct site_opts *have)
+{
+	if (want->has_root != have->has_root ||
+	    (want->has_root && strcmp(want->root, have->root)))
+		return true;
+	if (want->has_user != have->has_user ||
+	    (want->has_user && (want->uid != have->uid || want->gid != have->gid)))
+		return true;
+	return want->has_cache && (!have->has_cache || want->cache != have->cache);
 }
 
 /* Reads the running state and decides what to do with each listener. */
@@ -284,7 +303,8 @@ static void apply_plan(struct genl *g, const char *file, struct apply_plan *p)
 			w->running = l;
 			p->running_wanted[j] = true;
 			w->act = strcmp(l->proto, w->proto) || strcmp(l->cpus, w->cpus) ||
-				 l->max_conns != w->max_conns ? ACT_REPLACE : ACT_KEEP;
+				 l->max_conns != w->max_conns || site_differs(&w->site, &l->site) ?
+				 ACT_REPLACE : ACT_KEEP;
 		}
 	}
 	free(workers.r);
@@ -307,7 +327,8 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 			continue;
 		v[n++] = (struct apply_step){ .kind = STEP_ADD, .line = w->line, .proto = w->proto,
 			.ep = &w->ep, .address = w->address,
-			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL, .max_conns = w->max_conns };
+			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL, .max_conns = w->max_conns,
+			.site = &w->site };
 	}
 	/* One address holds one listener: the old one goes, its connections stay. */
 	for (size_t i = 0; i < p->nw; i++) {
@@ -318,10 +339,11 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 			continue;
 		v[n++] = (struct apply_step){ .kind = STEP_DEL, .line = w->line, .proto = l->proto,
 			.ep = &l->ep, .address = l->address, .cpus = l->cpus,
-			.max_conns = l->max_conns };
+			.max_conns = l->max_conns, .site = &l->site };
 		v[n++] = (struct apply_step){ .kind = STEP_ADD, .line = w->line, .proto = w->proto,
 			.ep = &w->ep, .address = w->address,
-			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL, .max_conns = w->max_conns };
+			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL, .max_conns = w->max_conns,
+			.site = &w->site };
 	}
 	/* Only the settings that differ from the running ones. */
 	for (size_t i = 0; i < p->ns; i++) {
@@ -347,7 +369,8 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 		if (p->running_wanted[j])
 			continue;
 		v[n++] = (struct apply_step){ .kind = STEP_DEL, .proto = l->proto, .ep = &l->ep,
-			.address = l->address, .cpus = l->cpus, .max_conns = l->max_conns };
+			.address = l->address, .cpus = l->cpus, .max_conns = l->max_conns,
+			.site = &l->site };
 	}
 	*nsteps = n;
 	return v;
@@ -357,7 +380,7 @@ static int apply_step_do(struct genl *g, const struct apply_step *st)
 {
 	switch (st->kind) {
 	case STEP_ADD:
-		return listener_add(g, st->proto, st->ep, st->cpus, st->max_conns);
+		return listener_add(g, st->proto, st->ep, st->cpus, st->max_conns, st->site);
 	case STEP_DEL:
 		return listener_del(g, st->ep);
 	case STEP_SET:
@@ -372,7 +395,8 @@ static int apply_step_undo(struct genl *g, const struct apply_step *st)
 	case STEP_ADD:
 		return listener_del(g, st->ep);
 	case STEP_DEL:
-		return listener_add(g, st->proto, st->ep, st->cpus, st->max_conns);
+		/* The deleted listener back as it was, its site included. */
+		return listener_add(g, st->proto, st->ep, st->cpus, st->max_conns, st->site);
 	case STEP_SET:
 		return settings_set(g, &st->undo_set);
 	}
@@ -432,7 +456,7 @@ static void apply_report(const struct apply_plan *p)
 	};
 	const char *const *verb = dry_run ? would : done;
 	unsigned int count[ACT_DELETE + 1] = { 0 }, changed = 0;
-	char a[32], b[32];
+	char a[32], b[32], site[PATH_MAX + 128];
 
 	for (size_t i = 0; i < p->nw; i++) {
 		const struct want *w = &p->w[i];
@@ -441,11 +465,13 @@ static void apply_report(const struct apply_plan *p)
 		printf("%s %s %s cpus %s", verb[w->act], w->proto, w->address, w->cpus);
 		if (w->max_conns)
 			printf(" max-connections %" PRIu32, w->max_conns);
+		fputs(site_str(&w->site, site, sizeof(site)), stdout);
 		if (w->act == ACT_REPLACE) {
 			printf(" (%s %s cpus %s", dry_run ? "now" : "was", w->running->proto,
 			       w->running->cpus);
 			if (w->running->max_conns)
 				printf(" max-connections %" PRIu32, w->running->max_conns);
+			fputs(site_str(&w->running->site, site, sizeof(site)), stdout);
 			putchar(')');
 		}
 		putchar('\n');

@@ -41,13 +41,17 @@ bool dry_run;
 
 static const char usage_text[] =
 	"Usage: fhctl listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N]\n"
+	"                          [--root DIR [--user NAME] [--cache SIZE]]\n"
 	"       fhctl listener del ADDR:PORT\n"
 	"       fhctl listener list [-j]\n"
 	"       fhctl stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]\n"
 	"       fhctl set {max-connections N | max-connections-per-source N |\n"
 	"                  idle-timeout DURATION | send-timeout DURATION |\n"
-	"                  keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N}...\n"
+	"                  keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N |\n"
+	"                  http-header-timeout DURATION | http-max-header SIZE}...\n"
 	"       fhctl show settings [-j]\n"
+	"       fhctl cache flush [--listener ADDR:PORT]\n"
+	"       fhctl cache stats [-j]\n"
 	"       fhctl apply FILE [--dry-run]\n"
 	"       fhctl -b FILE [--dry-run]\n"
 	"       fhctl --dry-run COMMAND...\n"
@@ -58,6 +62,10 @@ static const char usage_text[] =
 	"DURATION   N[ms|s|m|h], seconds if no unit; 0 or off disables\n"
 	"SECONDS    a DURATION of whole seconds (TCP keepalive: new connections only;\n"
 	"           keepalive 0 or off disables it)\n"
+	"SIZE       bytes: N[K|M|G], powers of 1024\n"
+	"--root DIR http (required): the document root; --user NAME: the user files\n"
+	"           are opened as (default nobody); --cache SIZE: the content cache's\n"
+	"           limit, 0 for none\n"
 	"-j         JSON output\n"
 	"-b FILE    run the commands in FILE ('-': standard input), one per line as\n"
 	"           typed after 'fhctl'; '#' starts a comment, \"double quotes\" group;\n"
@@ -127,7 +135,9 @@ void __attribute__((noreturn)) usage_ok(void)
 /* Command table                                                             */
 
 static const struct cmd cmds[] = {
-	{ "listener", "add", cmd_listener_add, "listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N]" },
+	{ "listener", "add", cmd_listener_add,
+	  "listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N] "
+	  "[--root DIR [--user NAME] [--cache SIZE]]" },
 	{ "listener", "del", cmd_listener_del, "listener del ADDR:PORT" },
 	{ "listener", "list", cmd_listener_list, "listener list [-j]" },
 	{ "stats", NULL, cmd_stats,
@@ -135,8 +145,11 @@ static const struct cmd cmds[] = {
 	{ "set", NULL, cmd_set,
 	  "set {max-connections N | max-connections-per-source N | idle-timeout DURATION | "
 	  "send-timeout DURATION | "
-	  "keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N}..." },
+	  "keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N | "
+	  "http-header-timeout DURATION | http-max-header SIZE}..." },
 	{ "show", "settings", cmd_show_settings, "show settings [-j]" },
+	{ "cache", "flush", cmd_cache_flush, "cache flush [--listener ADDR:PORT]" },
+	{ "cache", "stats", cmd_cache_stats, "cache stats [-j]" },
 	{ "apply", NULL, cmd_apply, "apply FILE [--dry-run]" },
 };
 
@@ -171,7 +184,8 @@ int run_command(int argc, char **argv)
 		usage_err("unknown command '%s'", word);
 	cur_cmd = find_cmd(word, sub);
 	if (!cur_cmd) {
-		const char *expect = strcmp(word, "listener") ? "settings" : "add, del or list";
+		const char *expect = !strcmp(word, "listener") ? "add, del or list" :
+				     !strcmp(word, "cache") ? "flush or stats" : "settings";
 
 		if (sub && is_help(sub))
 			usage_ok();

@@ -3,11 +3,12 @@
  * What fhctl's files share. fhctl.c has main(), the command table and error
  * reporting; genl.c the generic netlink layer; parse.c argument parsing;
  * output.c text and JSON formatting; listener.c, stats.c, settings.c,
- * batch.c and apply.c one object or command each.
+ * cache.c, batch.c and apply.c one object or command each.
  */
 #ifndef FHCTL_H
 #define FHCTL_H
 
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -126,8 +127,10 @@ void check_cpulist(const char *s);
 bool parse_duration_ms(const char *s, uint64_t *ms);
 /* Decimal seconds, e.g. 2 or 0.5. */
 bool parse_interval(const char *s, double *out);
+/* Bytes: N, or N with a K, M or G suffix (either case; powers of 1024). */
+bool parse_size(const char *s, uint64_t *out);
 
-#define MAX_POS		14
+#define MAX_POS		20
 
 struct opts {
 	const char *pos[MAX_POS];	/* positional words, in order */
@@ -137,15 +140,17 @@ struct opts {
 	bool per_cpu;
 	bool watch;
 	bool dry_run;
-	const char *cpus, *root, *mem, *count, *interval, *max_conns;
+	const char *cpus, *root, *user, *cache, *mem, *count, *interval, *max_conns;
+	const char *listener;
 };
 
 enum {
 	O_CPUS = 1 << 0,
-	O_ROOT_MEM = 1 << 1,
+	O_SITE = 1 << 1,	/* --root, --user, --cache; --mem */
 	O_STATS = 1 << 2,
 	O_DRY_RUN = 1 << 3,
 	O_MAX_CONNS = 1 << 4,
+	O_LISTENER = 1 << 5,	/* --listener ADDR:PORT */
 };
 
 void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
@@ -156,6 +161,8 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
 void format_endpoint(char *buf, size_t size, uint16_t family,
 		     const unsigned char *addr, uint16_t port);
 const char *format_ms(char *buf, size_t size, uint64_t ms);
+/* Bytes as parse_size() takes them: 256M, 8K, 1000; 0 is "0". */
+const char *format_size(char *buf, size_t size, uint64_t bytes);
 int u64_width(uint64_t v);
 int max_int(int a, int b);
 void json_str(const char *s);
@@ -163,12 +170,23 @@ void json_str(const char *s);
 /* ------------------------------------------------------------------------ */
 /* listener.c: listener add / del / list                                     */
 
+/* What a listener's site (http) is given: root, user, cache size. */
+struct site_opts {
+	bool has_root;
+	char root[PATH_MAX];	/* absolute, as realpath() made it */
+	bool has_user;
+	uint32_t uid, gid;
+	bool has_cache;
+	uint64_t cache;		/* bytes, 0: no cache */
+};
+
 /* A checked "listener add": what a real run would send. */
 struct listener_req {
 	const char *proto;
 	struct endpoint ep;
 	const char *cpus;	/* NULL: every worker CPU */
 	uint32_t max_conns;	/* 0: only the module-wide limit */
+	struct site_opts site;
 };
 
 struct listener {
@@ -178,6 +196,7 @@ struct listener {
 	char cpus[FH_CPULIST_MAX];
 	uint64_t accepted, active;
 	uint32_t max_conns;
+	struct site_opts site;	/* has_root etc.: what the kernel reported */
 };
 
 struct listener_list {
@@ -186,10 +205,14 @@ struct listener_list {
 };
 
 void parse_listener_add(int argc, char **argv, struct listener_req *r);
-/* Return 0, or -1 with g->err set. */
+/* Return 0, or -1 with g->err set. @site may be NULL. */
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
-		 const char *cpus, uint32_t max_conns);
+		 const char *cpus, uint32_t max_conns, const struct site_opts *site);
 int listener_del(struct genl *g, const struct endpoint *ep);
+/* " root DIR user NAME cache SIZE", what a site has, for people. */
+const char *site_str(const struct site_opts *site, char *buf, size_t size);
+/* The user name of @uid when @gid is its group, else "UID:GID". */
+const char *user_str(uint32_t uid, uint32_t gid, char *buf, size_t size);
 /* Dump callback: appends each listener to a struct listener_list. */
 int listener_cb(const struct nlmsghdr *nlh, void *data);
 
@@ -223,6 +246,7 @@ enum setting_kind {
 	SETTING_COUNT,		/* a number */
 	SETTING_MS,		/* a duration the kernel holds in milliseconds */
 	SETTING_S,		/* a duration the kernel holds in whole seconds */
+	SETTING_SIZE,		/* bytes, K/M/G suffixes allowed */
 };
 
 struct setting {
@@ -235,7 +259,7 @@ struct setting {
 };
 
 /* The settings, in the order "show settings" prints them. */
-#define NSETTINGS	7
+#define NSETTINGS	9
 extern const struct setting settings[];
 
 /* A checked "set": given[k] says whether value[k] is to be set. */
@@ -258,6 +282,12 @@ const char *setting_str(const struct setting *s, uint32_t v, char *buf, size_t s
 
 int cmd_set(int argc, char **argv);
 int cmd_show_settings(int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* cache.c: cache flush / stats                                              */
+
+int cmd_cache_flush(int argc, char **argv);
+int cmd_cache_stats(int argc, char **argv);
 
 /* ------------------------------------------------------------------------ */
 /* batch.c: command files (-b, and the reading half of apply)                */

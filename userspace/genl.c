@@ -263,7 +263,7 @@ struct nlmsghdr *fh_msg(struct genl *g, uint8_t cmd, uint16_t flags)
 {
 	/* Commands return before they send in a dry run; this is the backstop. */
 	if (dry_run && (cmd == FH_CMD_LISTENER_ADD || cmd == FH_CMD_LISTENER_DEL ||
-			cmd == FH_CMD_SETTINGS_SET))
+			cmd == FH_CMD_SETTINGS_SET || cmd == FH_CMD_CACHE_FLUSH))
 		die("internal error: a dry run tried to change the kernel's state");
 	return genl_msg(g, g->family, cmd, FH_GENL_VERSION, flags);
 }

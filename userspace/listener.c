@@ -2,12 +2,15 @@
 /* fhctl listener add / del / list. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -21,19 +24,70 @@ static void put_endpoint(struct nlmsghdr *nlh, const struct endpoint *ep)
 	mnl_attr_put_u16(nlh, FH_A_PORT, ep->port);
 }
 
+/* The unprivileged user http opens files as unless --user says otherwise. */
+#define DEFAULT_USER	"nobody"
+#define NOBODY_ID	65534
+
+/*
+ * http's --root, --user and --cache: the root made absolute (the kernel
+ * resolves it in fhctl's mount namespace, as realpath() does), the user
+ * resolved to its uid and primary gid.
+ */
+static void parse_site(const struct opts *o, struct site_opts *site)
+{
+	const char *user = o->user ? o->user : DEFAULT_USER;
+	struct passwd *pw;
+	struct stat st;
+
+	memset(site, 0, sizeof(*site));
+	if (!o->root)
+		usage_err("http needs --root DIR");
+	if (!*o->root)
+		bad_value("bad --root '': expected a directory");
+	if (!realpath(o->root, site->root))
+		die("listener add: --root %s: %s", o->root, strerror(errno));
+	if (stat(site->root, &st))
+		die("listener add: --root %s: %s", o->root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die("listener add: --root %s: not a directory", o->root);
+	site->has_root = true;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw) {
+		site->uid = (uint32_t)pw->pw_uid;
+		site->gid = (uint32_t)pw->pw_gid;
+	} else if (!o->user) {
+		/* No "nobody" in this passwd: its customary ids. */
+		site->uid = site->gid = NOBODY_ID;
+	} else {
+		/* getpwnam(3): these errno values, too, mean "not found". */
+		bool absent = !errno || errno == ENOENT || errno == ESRCH || errno == EBADF ||
+			      errno == EPERM;
+
+		die("listener add: --user %s: %s", user, absent ? "no such user" : strerror(errno));
+	}
+	site->has_user = true;
+
+	if (o->cache) {
+		if (!parse_size(o->cache, &site->cache))
+			bad_value("bad size '%s' for --cache: expected N[K|M|G], 0 for no cache",
+				  o->cache);
+		site->has_cache = true;
+	}
+}
+
 void parse_listener_add(int argc, char **argv, struct listener_req *r)
 {
 	struct opts o = { .max_pos = 2 };
 	size_t plen;
 
-	parse_opts(argc, argv, O_CPUS | O_ROOT_MEM | O_MAX_CONNS, &o);
+	parse_opts(argc, argv, O_CPUS | O_SITE | O_MAX_CONNS, &o);
 	if (o.npos < 1)
 		usage_err("missing PROTO");
 	if (o.npos < 2)
 		usage_err("missing ADDR:PORT");
-	/* Accepted by the syntax for later protocols, but the ABI cannot carry them. */
-	if (o.root)
-		die("--root is not supported by this firehose version");
+	/* Accepted by the syntax for a later protocol (kv), but the ABI cannot carry it. */
 	if (o.mem)
 		die("--mem is not supported by this firehose version");
 	plen = strlen(o.pos[0]);
@@ -41,6 +95,14 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 		bad_value("bad protocol name '%s': expected 1..%d characters", o.pos[0],
 			  FH_PROTO_NAME_MAX - 1);
 	parse_endpoint(o.pos[1], &r->ep);
+	if (!strcmp(o.pos[0], "http")) {
+		parse_site(&o, &r->site);
+	} else {
+		memset(&r->site, 0, sizeof(r->site));
+		if (o.root || o.user || o.cache)
+			usage_err("%s is only for http, not %s",
+				  o.root ? "--root" : o.user ? "--user" : "--cache", o.pos[0]);
+	}
 	if (o.cpus)
 		check_cpulist(o.cpus);
 	r->proto = o.pos[0];
@@ -58,9 +120,9 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 	}
 }
 
-/* Returns 0, or -1 with g->err set. */
+/* Returns 0, or -1 with g->err set. @site may be NULL. */
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
-		 const char *cpus, uint32_t max_conns)
+		 const char *cpus, uint32_t max_conns, const struct site_opts *site)
 {
 	struct nlmsghdr *nlh = fh_msg(g, FH_CMD_LISTENER_ADD, 0);
 
@@ -70,7 +132,43 @@ int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		mnl_attr_put_strz(nlh, FH_A_CPUS, cpus);
 	if (max_conns)
 		mnl_attr_put_u32(nlh, FH_A_LISTENER_MAX_CONNS, max_conns);
+	if (site && site->has_root)
+		mnl_attr_put_strz(nlh, FH_A_LISTENER_ROOT, site->root);
+	if (site && site->has_user) {
+		mnl_attr_put_u32(nlh, FH_A_LISTENER_UID, site->uid);
+		mnl_attr_put_u32(nlh, FH_A_LISTENER_GID, site->gid);
+	}
+	if (site && site->has_cache)
+		mnl_attr_put_u64(nlh, FH_A_LISTENER_CACHE, site->cache);
 	return genl_talk(g, nlh, NULL, NULL);
+}
+
+/* The user name of @uid when @gid is its group, else "UID:GID". */
+const char *user_str(uint32_t uid, uint32_t gid, char *buf, size_t size)
+{
+	struct passwd *pw = getpwuid((uid_t)uid);
+
+	if (pw && (uint32_t)pw->pw_gid == gid)
+		snprintf(buf, size, "%s", pw->pw_name);
+	else
+		snprintf(buf, size, "%" PRIu32 ":%" PRIu32, uid, gid);
+	return buf;
+}
+
+/* " root DIR user NAME cache SIZE", what a site has, for people. */
+const char *site_str(const struct site_opts *site, char *buf, size_t size)
+{
+	char user[64], cache[32];
+
+	buf[0] = '\0';
+	if (!site->has_root && !site->has_user && !site->has_cache)
+		return buf;
+	snprintf(buf, size, "%s%s%s%s%s%s", site->has_root ? " root " : "",
+		 site->has_root ? site->root : "", site->has_user ? " user " : "",
+		 site->has_user ? user_str(site->uid, site->gid, user, sizeof(user)) : "",
+		 site->has_cache ? " cache " : "",
+		 site->has_cache ? format_size(cache, sizeof(cache), site->cache) : "");
+	return buf;
 }
 
 int listener_del(struct genl *g, const struct endpoint *ep)
@@ -90,7 +188,7 @@ int cmd_listener_add(int argc, char **argv)
 	if (dry_run)
 		return 0;
 	genl_open(&g, "listener add");
-	if (listener_add(&g, r.proto, &r.ep, r.cpus, r.max_conns))
+	if (listener_add(&g, r.proto, &r.ep, r.cpus, r.max_conns, &r.site))
 		genl_report(&g, "listener add");
 	genl_close(&g);
 	return 0;
@@ -161,6 +259,23 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 			goto malformed;
 		l->max_conns = mnl_attr_get_u32(tb[FH_A_LISTENER_MAX_CONNS]);
 	}
+	if (tb[FH_A_LISTENER_ROOT]) {
+		copy_str_attr(l->site.root, sizeof(l->site.root), tb[FH_A_LISTENER_ROOT]);
+		l->site.has_root = true;
+	}
+	if (tb[FH_A_LISTENER_UID] && tb[FH_A_LISTENER_GID]) {
+		if (mnl_attr_validate(tb[FH_A_LISTENER_UID], MNL_TYPE_U32) < 0 ||
+		    mnl_attr_validate(tb[FH_A_LISTENER_GID], MNL_TYPE_U32) < 0)
+			goto malformed;
+		l->site.uid = mnl_attr_get_u32(tb[FH_A_LISTENER_UID]);
+		l->site.gid = mnl_attr_get_u32(tb[FH_A_LISTENER_GID]);
+		l->site.has_user = true;
+	}
+	if (tb[FH_A_LISTENER_CACHE]) {
+		if (!attr_get_uint(tb[FH_A_LISTENER_CACHE], &l->site.cache))
+			goto malformed;
+		l->site.has_cache = true;
+	}
 	ll->n++;
 	return MNL_CB_OK;
 
@@ -169,10 +284,26 @@ malformed:
 	return MNL_CB_ERROR;
 }
 
+/* The USER and CACHE columns of a listener; "-" where it has none. */
+static void site_columns(const struct listener *l, char *user, size_t ulen, char *cache,
+			 size_t clen)
+{
+	if (l->site.has_user)
+		user_str(l->site.uid, l->site.gid, user, ulen);
+	else
+		snprintf(user, ulen, "-");
+	if (!l->site.has_cache)
+		snprintf(cache, clen, "-");
+	else if (!l->site.cache)
+		snprintf(cache, clen, "off");
+	else
+		format_size(cache, clen, l->site.cache);
+}
+
 static void print_listeners(const struct listener_list *ll)
 {
-	int wp = 5, wa = 7, wc = 4, wacc = 8, wact = 6;
-	char max[16];
+	int wp = 5, wa = 7, wc = 4, wacc = 8, wact = 6, wm = 3, wu = 4, wk = 5;
+	char max[16], user[64], cache[32];
 
 	for (size_t i = 0; i < ll->n; i++) {
 		wp = max_int(wp, (int)strlen(ll->v[i].proto));
@@ -180,10 +311,18 @@ static void print_listeners(const struct listener_list *ll)
 		wc = max_int(wc, (int)strlen(ll->v[i].cpus));
 		wacc = max_int(wacc, u64_width(ll->v[i].accepted));
 		wact = max_int(wact, u64_width(ll->v[i].active));
+		wm = max_int(wm, u64_width(ll->v[i].max_conns));
+		site_columns(&ll->v[i], user, sizeof(user), cache, sizeof(cache));
+		wu = max_int(wu, (int)strlen(user));
+		wk = max_int(wk, (int)strlen(cache));
 	}
-	/* Two blanks between columns, none after the last, so awk splits it cleanly. */
-	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "PROTO", wa, "ADDRESS", wc, "CPUS",
-	       wacc, "ACCEPTED", wact, "ACTIVE", "MAX");
+	/*
+	 * Two blanks between columns, none after the last, so awk splits it
+	 * cleanly; ROOT, a path that may hold blanks, comes last.
+	 */
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "PROTO", wa,
+	       "ADDRESS", wc, "CPUS", wacc, "ACCEPTED", wact, "ACTIVE", wm, "MAX", wu, "USER",
+	       wk, "CACHE", "ROOT");
 	for (size_t i = 0; i < ll->n; i++) {
 		const struct listener *l = &ll->v[i];
 
@@ -192,8 +331,11 @@ static void print_listeners(const struct listener_list *ll)
 			snprintf(max, sizeof(max), "%" PRIu32, l->max_conns);
 		else
 			snprintf(max, sizeof(max), "-");
-		printf("%-*s  %-*s  %-*s  %-*" PRIu64 "  %-*" PRIu64 "  %s\n", wp, l->proto, wa,
-		       l->address, wc, l->cpus, wacc, l->accepted, wact, l->active, max);
+		site_columns(l, user, sizeof(user), cache, sizeof(cache));
+		printf("%-*s  %-*s  %-*s  %-*" PRIu64 "  %-*" PRIu64 "  %-*s  %-*s  %-*s  %s\n",
+		       wp, l->proto, wa, l->address, wc, l->cpus, wacc, l->accepted, wact,
+		       l->active, wm, max, wu, user, wk, cache,
+		       l->site.has_root ? l->site.root : "-");
 	}
 }
 
@@ -209,8 +351,18 @@ static void print_listeners_json(const struct listener_list *ll)
 		json_str(l->address);
 		printf(",\"cpus\":");
 		json_str(l->cpus);
-		printf(",\"accepted\":%" PRIu64 ",\"active\":%" PRIu64 ",\"max_connections\":%" PRIu32
-		       "}", l->accepted, l->active, l->max_conns);
+		printf(",\"accepted\":%" PRIu64 ",\"active\":%" PRIu64 ",\"max_connections\":%" PRIu32,
+		       l->accepted, l->active, l->max_conns);
+		/* A site's fields only where the listener has one (http). */
+		if (l->site.has_root) {
+			printf(",\"root\":");
+			json_str(l->site.root);
+		}
+		if (l->site.has_user)
+			printf(",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32, l->site.uid, l->site.gid);
+		if (l->site.has_cache)
+			printf(",\"cache\":%" PRIu64, l->site.cache);
+		putchar('}');
 	}
 	printf("]\n");
 }

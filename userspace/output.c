@@ -36,6 +36,23 @@ const char *format_ms(char *buf, size_t size, uint64_t ms)
 	return buf;
 }
 
+/* Bytes as parse_size() takes them: 256M, 8K, 1000; 0 is "0". */
+const char *format_size(char *buf, size_t size, uint64_t bytes)
+{
+	static const char units[] = "KMG";
+	int u = -1;
+
+	while (u < 2 && bytes && !(bytes % 1024)) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%" PRIu64, bytes);
+	else
+		snprintf(buf, size, "%" PRIu64 "%c", bytes, units[u]);
+	return buf;
+}
+
 int u64_width(uint64_t v)
 {
 	char buf[24];

@@ -157,6 +157,34 @@ bool parse_interval(const char *s, double *out)
 	return true;
 }
 
+/* Bytes: N, or N with a K, M or G suffix (either case; powers of 1024). */
+bool parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "kmg";
+	uint64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (!is_digit(*p))
+		return false;
+	for (; is_digit(*p); p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p) {
+		const char *u = p[1] ? NULL : strchr(units, *p | 0x20);
+
+		if (!u)
+			return false;
+		for (const char *k = units; k <= u; k++)
+			mult *= 1024;
+	}
+	if (v > UINT64_MAX / mult)
+		return false;
+	*out = v * mult;
+	return true;
+}
+
 /*
  * Options and positional words may be mixed freely after the command words.
  * Each subcommand lists what it accepts; everything else is a usage error.
@@ -208,10 +236,17 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 		} else if ((allowed & O_MAX_CONNS) &&
 			   (v = opt_value(argc, argv, &i, "--max-connections"))) {
 			o->max_conns = v;
-		} else if ((allowed & O_ROOT_MEM) && (v = opt_value(argc, argv, &i, "--root"))) {
+		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--root"))) {
 			o->root = v;
-		} else if ((allowed & O_ROOT_MEM) && (v = opt_value(argc, argv, &i, "--mem"))) {
+		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--user"))) {
+			o->user = v;
+		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--cache"))) {
+			o->cache = v;
+		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--mem"))) {
 			o->mem = v;
+		} else if ((allowed & O_LISTENER) &&
+			   (v = opt_value(argc, argv, &i, "--listener"))) {
+			o->listener = v;
 		} else if ((allowed & O_STATS) && opt_is(a, "--per-cpu")) {
 			o->per_cpu = true;
 		} else if ((allowed & O_STATS) && opt_is(a, "--watch")) {

@@ -27,6 +27,10 @@ const struct setting settings[] = {
 	  1, FH_KEEPALIVE_MAX_S },
 	{ "keepalive-count", "keepalive_cnt", FH_A_KEEPALIVE_CNT, SETTING_COUNT, false,
 	  1, FH_KEEPALIVE_CNT_MAX },
+	{ "http-header-timeout", "http_header_timeout_ms", FH_A_HTTP_HEADER_TIMEOUT_MS,
+	  SETTING_MS, true, FH_TIMEOUT_MIN_MS, FH_TIMEOUT_MAX_MS },
+	{ "http-max-header", "http_max_header", FH_A_HTTP_MAX_HEADER, SETTING_SIZE, false,
+	  FH_HTTP_MAX_HEADER_MIN, FH_HTTP_MAX_HEADER_MAX },
 };
 
 _Static_assert(sizeof(settings) / sizeof(settings[0]) == NSETTINGS,
@@ -45,6 +49,9 @@ setting_out_of_range(const struct setting *s, const char *val)
 	const char *off = s->off_ok ? "0 (off) or " : "";
 	char lo[32], hi[32];
 
+	if (s->kind == SETTING_SIZE)
+		bad_value("%s %s out of range: expected %s%s..%s", s->name, val, off,
+			  format_size(lo, sizeof(lo), s->min), format_size(hi, sizeof(hi), s->max));
 	if (s->kind == SETTING_COUNT)
 		bad_value("%s %s out of range: expected %s%" PRIu32 "..%" PRIu32, s->name, val,
 			  off, s->min, s->max);
@@ -63,6 +70,9 @@ static uint32_t parse_setting(const struct setting *s, const char *val)
 		else if (!parse_u64(val, &v))
 			bad_value("bad number '%s' for %s%s", val, s->name,
 				  s->off_ok ? ": expected N, 0 or off" : "");
+	} else if (s->kind == SETTING_SIZE) {
+		if (!parse_size(val, &v))
+			bad_value("bad size '%s' for %s: expected N[K|M|G]", val, s->name);
 	} else {
 		if (!parse_duration_ms(val, &v))
 			bad_value("bad duration '%s' for %s: expected N[ms|s|m|h]%s", val,
@@ -181,6 +191,8 @@ int cmd_show_settings(int argc, char **argv)
 
 const char *setting_str(const struct setting *s, uint32_t v, char *buf, size_t size)
 {
+	if (s->kind == SETTING_SIZE)
+		return format_size(buf, size, v);
 	if (s->kind != SETTING_COUNT)
 		return format_ms(buf, size, v * setting_unit_ms(s));
 	snprintf(buf, size, "%" PRIu32, v);

@@ -19,7 +19,8 @@
 static const char *const stat_names[FH_STAT_MAX + 1] = FH_STAT_NAMES_INIT;
 
 /* A counter added to the ABI needs a name above before fhctl builds again. */
-_Static_assert(FH_STAT_MAX == FH_STAT_REFUSED_SOURCE, "name every FH_STAT_* counter in stat_names");
+_Static_assert(FH_STAT_MAX == FH_STAT_STREAMED_BYTES_OUT,
+	       "name every FH_STAT_* counter in stat_names");
 
 #define FIRST_COUNTER	FH_STAT_ACCEPTED
 
@@ -168,7 +169,7 @@ static void rate_row(const struct stat_row *prev, const struct stat_row *cur,
 {
 	out->cpu = cur->cpu;
 	for (int s = FIRST_COUNTER; s <= FH_STAT_MAX; s++) {
-		if (s == FH_STAT_ACTIVE)
+		if (s == FH_STAT_ACTIVE || s == FH_STAT_SEGMENTS)
 			out->v[s] = cur->v[s];	/* a gauge, not a counter */
 		else if (!prev || cur->v[s] < prev->v[s])
 			out->v[s] = 0;		/* new worker or module reloaded */
