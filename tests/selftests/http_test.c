@@ -207,7 +207,7 @@ static int hc_read(struct hconn *c, struct resp *r, bool head_only, int timeout_
 
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
-	while (!c->buf || !(end = strstr(c->buf, "\r\n\r\n")))
+	while (!c->buf || !(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
 		if (hc_fill(c, deadline) <= 0)
 			return -1;
 	hlen = end + 4 - c->buf;
@@ -387,7 +387,9 @@ FIXTURE_TEARDOWN(http)
 		return;
 	fh_fhctl_ok("listener del %s", self->addr);
 	fh_run(NULL, 0, "fhctl listener del %s", self->addr2);
-	fh_fhctl_ok("set " FH_DEFAULT_SETTINGS);
+	/* what the tests change, back to the defaults */
+	fh_fhctl_ok("set max-connections 100000");
+	fh_fhctl_ok("set http-header-timeout 10s http-max-header 32K");
 	fh_run(NULL, 0, "rm -rf " ROOT " " OUTSIDE);
 }
 
