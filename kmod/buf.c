@@ -202,6 +202,50 @@ size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n)
 	return done;
 }
 
+/*
+ * Show the chain's bytes to @fn in place, run by run, from the start, until
+ * it returns nonzero (which this returns) or the bytes end (0). Page
+ * segments are read where they lie; a cloned skb's bytes may be scattered
+ * (linear part, fragments, a frag list), so they come through a small
+ * bounce buffer: such segments are rare (data not in page fragments) and
+ * what walks a chain (a protocol reading a request head) reads few bytes.
+ */
+int fh_chain_walk(const struct fh_chain *ch,
+		  int (*fn)(void *arg, const char *p, size_t len), void *arg)
+{
+	const struct fh_seg *seg;
+	char bounce[256];
+	u32 off, left, take;
+	const char *p;
+	int ret;
+
+	for (seg = ch->head; seg; seg = seg->next) {
+		off = seg->off;
+		left = seg->len;
+		while (left) {
+			if (seg->kind == FH_SEG_PAGE) {
+				struct page *page = seg->page + off / PAGE_SIZE;
+				u32 in = off % PAGE_SIZE;
+
+				take = min_t(u32, left, PAGE_SIZE - in);
+				p = kmap_local_page(page);
+				ret = fn(arg, p + in, take);
+				kunmap_local(p);
+			} else {
+				take = min_t(u32, left, sizeof(bounce));
+				if (skb_copy_bits(seg->skb, off, bounce, take))
+					return -EFAULT;
+				ret = fn(arg, bounce, take);
+			}
+			if (ret)
+				return ret;
+			off += take;
+			left -= take;
+		}
+	}
+	return 0;
+}
+
 void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs)
 {
 	fh_chain_consume(ch, segs, ch->len);

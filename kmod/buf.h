@@ -64,6 +64,8 @@ int fh_chain_append_frags(struct fh_chain *ch, struct fh_pool *segs,
 void fh_chain_splice(struct fh_chain *dst, struct fh_chain *src);
 void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n);
 size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n);
+int fh_chain_walk(const struct fh_chain *ch,
+		  int (*fn)(void *arg, const char *p, size_t len), void *arg);
 void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs);
 long fh_chain_compact(struct fh_chain *ch, struct fh_pool *segs, gfp_t gfp);
 int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,

@@ -8,6 +8,9 @@
  */
 #include <linux/version.h>
 #include <linux/bvec.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
+#include <linux/path.h>
 #include <linux/uio.h>
 #include <linux/net.h>
 #include <net/net_namespace.h>
@@ -70,6 +73,45 @@ static inline bool fh_sk_hold_net(struct sock *sk)
 	sock_inuse_add(net, 1);
 #endif
 	return true;
+}
+
+/*
+ * Inode times and the permission check: 6.6 put the ctime behind
+ * accessors, 6.7 the mtime, and 6.3 replaced the user namespace of a
+ * mount by its idmap in inode_permission().
+ */
+static inline struct timespec64 fh_inode_ctime(const struct inode *inode)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+	return inode->i_ctime;
+#else
+	return inode_get_ctime(inode);
+#endif
+}
+
+static inline struct timespec64 fh_inode_mtime(const struct inode *inode)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+	return inode->i_mtime;
+#else
+	return inode_get_mtime(inode);
+#endif
+}
+
+/*
+ * Exported by every supported kernel, but 6.1 declares it only in fs/'s
+ * private header; the same declaration again is harmless where it is public.
+ */
+int vfs_path_lookup(struct dentry *dentry, struct vfsmount *mnt,
+		    const char *name, unsigned int flags, struct path *path);
+
+static inline int fh_path_permission(const struct path *path, int mask)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	return inode_permission(mnt_user_ns(path->mnt), d_inode(path->dentry), mask);
+#else
+	return inode_permission(mnt_idmap(path->mnt), d_inode(path->dentry), mask);
+#endif
 }
 
 #endif /* _FH_COMPAT_H */

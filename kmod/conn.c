@@ -32,11 +32,14 @@
  * bound is max_conns times that.
  */
 #define FH_SEG_CHARGE		PAGE_SIZE
+/* How long a lingering close waits for the peer's FIN (nginx: 5 s idle). */
+#define FH_LINGER_MS		5000
 
 static struct kmem_cache *fh_conn_cache;
 static struct kmem_cache *fh_seg_cache;
 
 static void fh_conn_handle(struct fh_worker *w, struct fh_event *ev);
+static void fh_conn_resume_handle(struct fh_worker *w, struct fh_event *ev);
 
 static void fh_conn_queue(struct fh_conn *c)
 {
@@ -91,8 +94,68 @@ static void fh_conn_requeue_lru(struct fh_conn *c)
 		return;
 	c->progressed = false;
 	c->last_active = jiffies;
+	/* A deadline holds its place whatever moves. */
+	if (c->timed)
+		return;
 	list_move_tail(&c->lru, fh_chain_empty(&c->out) ? &c->w->quiet :
 							   &c->w->sending);
+}
+
+/*
+ * Into the timed list, kept in order of deadline. Deadlines of one kind
+ * share one length, so the new one is nearly always last: the walk from
+ * the tail ends at once.
+ */
+static void fh_conn_timed_insert(struct fh_conn *c)
+{
+	struct list_head *pos = &c->w->timed;
+	struct fh_conn *o;
+
+	list_for_each_entry_reverse(o, &c->w->timed, lru) {
+		if (!time_after(o->deadline, c->deadline)) {
+			pos = &o->lru;
+			break;
+		}
+	}
+	list_add(&c->lru, pos);
+}
+
+void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms)
+{
+	if (c->closed)
+		return;
+	if (!ms) {
+		if (!c->timed)
+			return;
+		c->timed = false;
+		c->last_active = jiffies;
+		list_move_tail(&c->lru, fh_chain_empty(&c->out) ? &c->w->quiet :
+								   &c->w->sending);
+		return;
+	}
+	list_del(&c->lru);
+	c->timed = true;
+	c->deadline = jiffies + msecs_to_jiffies(ms);
+	fh_conn_timed_insert(c);
+}
+
+void fh_conn_close_after(struct fh_conn *c)
+{
+	c->close_after = true;
+	fh_conn_set_deadline(c, 0);
+}
+
+void fh_conn_park(struct fh_conn *c)
+{
+	WARN_ON_ONCE(c->parked);
+	refcount_inc(&c->ref);
+	c->parked = true;
+	fh_stat_inc(&c->w->stats, &c->w->stats.parked);
+}
+
+void fh_conn_resume(struct fh_conn *c)
+{
+	fh_worker_queue(c->w, &c->resume_ev);
 }
 
 /*
@@ -131,6 +194,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		return -ENOMEM;
 	memset(c, 0, sizeof(*c));
 	c->ev.handle = fh_conn_handle;
+	c->resume_ev.handle = fh_conn_resume_handle;
 	refcount_set(&c->ref, 1);
 	c->w = w;
 	c->sock = sock;
@@ -290,8 +354,11 @@ static void fh_conn_urg_inline(struct sock *sk)
 /* What the connection's chains cost, in charge units (FH_SEG_CHARGE). */
 static size_t fh_conn_held(const struct fh_conn *c)
 {
-	return c->in.len + c->out.len +
-	       (size_t)(c->in.nsegs + c->out.nsegs) * FH_SEG_CHARGE;
+	size_t held = c->in.len + (size_t)c->in.nsegs * FH_SEG_CHARGE;
+
+	if (!c->proto->out_uncharged)
+		held += c->out.len + (size_t)c->out.nsegs * FH_SEG_CHARGE;
+	return held;
 }
 
 /* A chain whose segments are mostly charge: copying would shed them. */
@@ -317,7 +384,7 @@ static void fh_conn_compact(struct fh_conn *c)
 		if (n > 0)
 			fh_stat_add(&w->stats, &w->stats.compacted, n);
 	}
-	if (fh_chain_sparse(&c->out)) {
+	if (!c->proto->out_uncharged && fh_chain_sparse(&c->out)) {
 		n = fh_chain_compact(&c->out, &w->seg_pool, GFP_NOWAIT | __GFP_NOWARN);
 		if (n > 0)
 			fh_stat_add(&w->stats, &w->stats.compacted, n);
@@ -405,6 +472,13 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 		n = fh_conn_read(c);
 		if (n < 0)
 			return n;
+		if (n > 0 && c->close_after) {
+			/* The last answer is queued: nothing more is read. */
+			fh_chain_purge(&c->in, &c->w->seg_pool);
+			continue;
+		}
+		if (n > 0 && c->parked)
+			continue;	/* on_resume takes it from here */
 		if (n > 0) {
 			size_t in = c->in.len;
 
@@ -457,10 +531,20 @@ static void fh_conn_process(struct fh_conn *c)
 		fh_conn_close(c, FH_CLOSE_ERROR);
 		return;
 	}
-	/* The peer is done and has everything we owed it. */
-	if (c->rd_eof && fh_chain_empty(&c->out)) {
+	/*
+	 * The peer is done and has everything we owed it (a parked request
+	 * still owes it an answer).
+	 */
+	if (c->rd_eof && fh_chain_empty(&c->out) && !c->parked) {
 		fh_conn_close(c, FH_CLOSE_EOF);
 		return;
+	}
+	/* The last answer is out: FIN, then wait for the peer's (linger). */
+	if (c->close_after && !c->wr_shut && fh_chain_empty(&c->out) &&
+	    !c->parked) {
+		c->wr_shut = true;
+		kernel_sock_shutdown(c->sock, SHUT_WR);
+		fh_conn_set_deadline(c, FH_LINGER_MS);
 	}
 	fh_conn_requeue_lru(c);
 	if (again)
@@ -473,6 +557,30 @@ static void fh_conn_handle(struct fh_worker *w, struct fh_event *ev)
 	struct fh_conn *c = container_of(ev, struct fh_conn, ev);
 
 	fh_conn_process(c);
+	fh_conn_put(c);
+}
+
+/*
+ * Another stage is done with a parked request: the protocol takes its
+ * result (or only frees it, if the connection closed meanwhile), and the
+ * connection gets a turn to send it. Drops the park's reference.
+ */
+static void fh_conn_resume_handle(struct fh_worker *w, struct fh_event *ev)
+{
+	struct fh_conn *c = container_of(ev, struct fh_conn, resume_ev);
+	int ret;
+
+	c->parked = false;
+	ret = c->proto->on_resume(c);
+	if (!c->closed) {
+		if (ret) {
+			fh_stat_inc(&w->stats, &w->stats.errors);
+			fh_conn_close(c, FH_CLOSE_ERROR);
+		} else {
+			fh_conn_touch(c);
+			fh_conn_process(c);
+		}
+	}
 	fh_conn_put(c);
 }
 
@@ -490,6 +598,7 @@ static void fh_conn_close_all(struct fh_worker *w, struct net *net)
 {
 	fh_conn_close_list(&w->quiet, net);
 	fh_conn_close_list(&w->sending, net);
+	fh_conn_close_list(&w->timed, net);
 }
 
 static void fh_conn_close_net_fn(struct fh_worker *w, void *net)
@@ -538,7 +647,39 @@ static unsigned long fh_conn_expire_list(struct fh_worker *w,
 	return 0;
 }
 
-/* Apply both timeouts; returns when to look again (0: never). */
+/*
+ * Deadlines that passed: the protocol may queue a last answer (http: 408),
+ * which then goes out under the send timeout; a lingering close just ends.
+ */
+static unsigned long fh_conn_expire_timed(struct fh_worker *w)
+{
+	unsigned long now = jiffies;
+	struct fh_conn *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, &w->timed, lru) {
+		if (time_before(now, c->deadline))
+			return c->deadline;
+		fh_stat_inc(&w->stats, &w->stats.timeouts);
+		fh_conn_set_deadline(c, 0);
+		if (!c->wr_shut && c->proto->on_timeout &&
+		    !c->proto->on_timeout(c)) {
+			fh_conn_queue(c);
+			continue;
+		}
+		fh_conn_close(c, FH_CLOSE_TIMEOUT);
+	}
+	return 0;
+}
+
+/* The sooner of two times to look again (0: never). */
+static unsigned long fh_conn_sooner(unsigned long a, unsigned long b)
+{
+	if (!a || !b)
+		return a ?: b;
+	return time_before(a, b) ? a : b;
+}
+
+/* Apply the timeouts; returns when to look again (0: never). */
 static unsigned long fh_conn_expire(struct fh_worker *w)
 {
 	unsigned long idle = msecs_to_jiffies(READ_ONCE(fh_settings.idle_timeout_ms));
@@ -547,15 +688,14 @@ static unsigned long fh_conn_expire(struct fh_worker *w)
 
 	a = fh_conn_expire_list(w, &w->quiet, idle);
 	b = fh_conn_expire_list(w, &w->sending, send);
-	if (!a || !b)
-		return a ?: b;
-	return time_before(a, b) ? a : b;
+	return fh_conn_sooner(fh_conn_sooner(a, b), fh_conn_expire_timed(w));
 }
 
 static void fh_conn_worker_init(struct fh_worker *w)
 {
 	INIT_LIST_HEAD(&w->quiet);
 	INIT_LIST_HEAD(&w->sending);
+	INIT_LIST_HEAD(&w->timed);
 	fh_pool_init(&w->conn_pool, fh_conn_cache, FH_POOL_MAX_CONNS,
 		     &w->stats.conn_pool);
 	fh_pool_init(&w->seg_pool, fh_seg_cache, FH_POOL_MAX_SEGS,

@@ -43,14 +43,17 @@ struct fh_conn_src {
  */
 struct fh_conn {
 	struct fh_event ev;
+	/* Queued by another stage (fh_conn_resume()), with the park's reference. */
+	struct fh_event resume_ev;
 	refcount_t ref;
 	struct fh_worker *w;
 	struct socket *sock;
 	struct fh_conn_src *src;
 	struct fh_source *source;	/* counted per peer, or NULL */
 	const struct fh_proto *proto;
-	struct list_head lru;		/* in the owner's quiet or sending list */
+	struct list_head lru;		/* in the owner's quiet, sending or timed list */
 	unsigned long last_active;
+	unsigned long deadline;		/* in the timed list: when it is due */
 	struct fh_chain in;
 	struct fh_chain out;
 	u64 priv;			/* the protocol's own */
@@ -60,7 +63,36 @@ struct fh_conn {
 	bool closed;
 	bool rd_eof;
 	bool progressed;	/* bytes moved this turn */
+	bool timed;		/* a deadline is set: lru is in the timed list */
+	bool parked;		/* another stage has the request: no on_data */
+	bool close_after;	/* send what is queued, then close */
+	bool wr_shut;		/* ... it is sent: FIN out, input discarded */
 };
+
+/*
+ * What a protocol may ask of the engine, from its callbacks on the owner.
+ *
+ * fh_conn_park(): the request needs work that may sleep (a disk); the
+ * protocol hands it to another stage, which holds the connection by the
+ * reference this takes. Input is not given to on_data until the stage
+ * calls fh_conn_resume() (from any context but hard IRQ), exactly once per
+ * park; on_resume then runs on the owner, even if the connection was
+ * closed meanwhile, so the protocol can release what the stage made.
+ *
+ * fh_conn_set_deadline(): on_timeout runs if @ms pass before it is called
+ * again with 0 (a request head that must arrive in time); while set, the
+ * idle and send timeouts do not apply.
+ *
+ * fh_conn_close_after(): the output queued is the last (an error response
+ * that leaves the stream unusable): it is sent, then the connection shuts
+ * its sending side and discards input until the peer closes, for at most
+ * FH_LINGER_MS (so the peer reads the response instead of a reset, as
+ * nginx's lingering close does), then closes.
+ */
+void fh_conn_park(struct fh_conn *c);
+void fh_conn_resume(struct fh_conn *c);
+void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms);
+void fh_conn_close_after(struct fh_conn *c);
 
 int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		   struct socket *sock, struct fh_source *source);

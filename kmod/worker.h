@@ -84,6 +84,8 @@ struct fh_worker {
 	 */
 	struct list_head quiet;
 	struct list_head sending;
+	/* Connections with a protocol deadline, soonest first. */
+	struct list_head timed;
 	/* The layer above's lookaside lists: it sets them up, we sweep them. */
 	struct fh_pool conn_pool;
 	struct fh_pool seg_pool;
