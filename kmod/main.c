@@ -87,6 +87,7 @@ static void __exit fh_exit(void)
 	fh_netlink_exit();
 	fh_stats_exit();
 	fh_listeners_exit();	/* closes every listener and connection */
+	fh_protos_quiesce();
 	/* Callbacks that saw our sockets before they were restored finish. */
 	synchronize_net();
 	fh_workers_exit();

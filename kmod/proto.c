@@ -11,7 +11,7 @@ static const struct {
 } fh_protos[] = {
 	{ "echo", &fh_proto_echo },
 	{ "chargen", &fh_proto_chargen },
-	{ "http", NULL },
+	{ "http", &fh_proto_http },
 	{ "kv", NULL },
 };
 
@@ -32,10 +32,29 @@ const struct fh_proto *fh_proto_find(const char *name, bool *known)
 
 int fh_protos_init(void)
 {
-	return fh_chargen_init();
+	int ret;
+
+	ret = fh_chargen_init();
+	if (ret)
+		return ret;
+	ret = fh_http_init();
+	if (ret)
+		fh_chargen_exit();
+	return ret;
+}
+
+/*
+ * Every connection is closed: work the protocols' other stages still
+ * have (http's loader) finishes, handing its connections back to the
+ * workers, which are still there to let them go.
+ */
+void fh_protos_quiesce(void)
+{
+	fh_http_quiesce();
 }
 
 void fh_protos_exit(void)
 {
+	fh_http_exit();
 	fh_chargen_exit();
 }

@@ -45,10 +45,24 @@ struct fh_proto {
 	const char *name;
 	/* Bytes of input plus unsent output a connection may hold. */
 	size_t max_held;
+	/*
+	 * c->out holds only shared pages (page cache, a content cache) and
+	 * the protocol bounds it itself: it is not charged to max_held, so
+	 * a large response never stops the connection reading.
+	 */
+	bool out_uncharged;
 	int (*on_accept)(struct fh_conn *c);
 	int (*on_data)(struct fh_conn *c);
 	int (*on_writable)(struct fh_conn *c);
 	void (*on_close)(struct fh_conn *c);
+	/* Once per fh_conn_park(), on the owner, even after on_close (conn.h). */
+	int (*on_resume)(struct fh_conn *c);
+	/*
+	 * A deadline from fh_conn_set_deadline() passed. 0: the protocol has
+	 * queued a last answer (fh_conn_close_after()); negative, or no
+	 * on_timeout: close at once. Counted under FH_STAT_TIMEOUTS.
+	 */
+	int (*on_timeout)(struct fh_conn *c);
 
 	/*
 	 * Per-listener state (a "site"), for protocols that need one. Made
@@ -65,11 +79,16 @@ struct fh_proto {
 
 const struct fh_proto *fh_proto_find(const char *name, bool *known);
 int fh_protos_init(void);
+void fh_protos_quiesce(void);
 void fh_protos_exit(void);
 
 extern const struct fh_proto fh_proto_echo;
 extern const struct fh_proto fh_proto_chargen;
 int fh_chargen_init(void);
 void fh_chargen_exit(void);
+extern const struct fh_proto fh_proto_http;
+int fh_http_init(void);
+void fh_http_quiesce(void);
+void fh_http_exit(void);
 
 #endif /* _FH_PROTO_H */

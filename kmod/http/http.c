@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HTTP/1.1 static files (RFC 9110, 9112), answered as nginx answers.
+ *
+ * A request's head is parsed as its bytes arrive (http_parse.c keeps the
+ * state, so a trickled head is never parsed twice) and consumed at once.
+ * A head that arrives whole, the usual case, is parsed in the worker's
+ * scratch request and costs no allocation; only a partial head, a parked
+ * request or a body still going out gets per-connection state.
+ *
+ * A file in the content cache goes out from there by page reference with
+ * its headers made at load time; anything else is parked for the loader
+ * stage (load.c) and resumed on this worker. Responses are sent in order:
+ * while one is parked or still going out, the next request waits in the
+ * connection's input, whose limit then stops the reading (pipelining is
+ * bounded by memory, not trusted).
+ *
+ * Response headers are written into a page of the worker's own, which goes
+ * out by reference like the bodies: nothing on the way out is copied from
+ * the slab, and the page is reused once the stack has let go of it.
+ */
+#include <linux/ctype.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+
+#include "conn.h"
+#include "http.h"
+#include "http_path.h"
+#include "http_range.h"
+#include "proto.h"
+#include "trace.h"
+
+/* Input a connection may hold: a head is consumed as it is parsed. */
+#define FH_HTTP_MAX_HELD	(64 * 1024)
+/* Room to write one response's headers (a Location may be long). */
+#define FH_HTTP_HDR_MAX		(3 * HTTP_TARGET_CAP + 1024)
+
+/* What a connection keeps between turns; allocated only when needed. */
+struct fh_http_conn {
+	struct http_req *req;		/* a partial head, or a parked request */
+	struct fh_http_obj *obj;	/* a body going out, held */
+	u64 pos, end;			/* its next byte and its end */
+	u64 discard;			/* request body bytes still to skip */
+	bool timed;			/* the header timeout runs */
+	bool last;			/* close after this response */
+	bool loading;			/* the job is the loader's */
+	bool body;			/* the job's response has a body */
+	struct fh_http_job job;
+};
+
+/* Each worker's own, reached only from its thread (pinned to its CPU). */
+struct fh_http_cpu {
+	struct http_req req;		/* heads that arrive whole */
+	char path[HTTP_TARGET_CAP];	/* the decoded, normalised path */
+	char hdr[FH_HTTP_HDR_MAX];	/* a response's headers, being made */
+	struct page *page;		/* where headers go out from */
+	u32 off;
+	s64 date_sec;
+	char date[HTTP_DATE_LEN];
+};
+
+static struct fh_http_cpu **fh_http_cpus;
+static struct kmem_cache *fh_http_conn_cache;
+static struct kmem_cache *fh_http_req_cache;
+
+static struct fh_http_cpu *fh_http_cpu(const struct fh_conn *c)
+{
+	return fh_http_cpus[c->w->cpu];
+}
+
+static struct fh_http_site *fh_http_site(const struct fh_conn *c)
+{
+	return c->src->site;
+}
+
+static struct fh_http_conn *fh_http_state(struct fh_conn *c)
+{
+	struct fh_http_conn *st = (struct fh_http_conn *)(uintptr_t)c->priv;
+
+	if (st)
+		return st;
+	st = kmem_cache_zalloc(fh_http_conn_cache, GFP_KERNEL);
+	if (st)
+		c->priv = (uintptr_t)st;
+	return st;
+}
+
+static inline struct fh_http_conn *fh_http_peek(const struct fh_conn *c)
+{
+	return (struct fh_http_conn *)(uintptr_t)c->priv;
+}
+
+static const char *fh_http_reason(u16 status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Not Allowed";
+	case 408: return "Request Time-out";
+	case 414: return "Request-URI Too Large";
+	case 416: return "Requested Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Internal Server Error";
+	}
+}
+
+static void fh_http_count(struct fh_conn *c, u16 status)
+{
+	unsigned int class = status / 100;
+
+	if (class >= 2 && class <= 5)
+		fh_stat_inc(&c->w->stats, &c->w->stats.http_status[class - 2]);
+}
+
+/* Today's date, made once a second per worker. */
+static const char *fh_http_date(struct fh_http_cpu *cpu)
+{
+	s64 now = ktime_get_real_seconds();
+
+	if (now != cpu->date_sec) {
+		cpu->date_sec = now;
+		http_date_format(now, cpu->date);
+	}
+	return cpu->date;
+}
+
+/*
+ * Queue @len bytes (made in cpu->hdr) for sending, from the worker's
+ * header page. A full page is started again from its beginning when the
+ * stack no longer holds it (ours is then the only reference); else a
+ * fresh one replaces it.
+ */
+static int fh_http_emit(struct fh_conn *c, struct fh_http_cpu *cpu,
+			const char *buf, size_t len)
+{
+	u32 take;
+	int ret;
+
+	while (len) {
+		if (!cpu->page || cpu->off == PAGE_SIZE) {
+			if (cpu->page && page_ref_count(cpu->page) == 1) {
+				cpu->off = 0;
+			} else {
+				if (cpu->page)
+					put_page(cpu->page);
+				cpu->page = alloc_page(GFP_KERNEL);
+				cpu->off = 0;
+				if (!cpu->page)
+					return -ENOMEM;
+			}
+		}
+		take = min_t(size_t, len, PAGE_SIZE - cpu->off);
+		memcpy(page_address(cpu->page) + cpu->off, buf, take);
+		ret = fh_chain_append_page(&c->out, &c->w->seg_pool, cpu->page,
+					   cpu->off, take);
+		if (ret)
+			return ret;
+		cpu->off += take;
+		buf += take;
+		len -= take;
+	}
+	return 0;
+}
+
+/* The status line and the headers every response has. */
+static int fh_http_head(struct fh_http_cpu *cpu, u16 status)
+{
+	return scnprintf(cpu->hdr, FH_HTTP_HDR_MAX,
+			 "HTTP/1.1 %u %s\r\nServer: firehose\r\nDate: %.*s\r\n",
+			 status, fh_http_reason(status), HTTP_DATE_LEN,
+			 fh_http_date(cpu));
+}
+
+static int fh_http_connection(struct fh_http_cpu *cpu, int n, bool keep)
+{
+	return n + scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
+			     "Connection: %s\r\n", keep ? "keep-alive" : "close");
+}
+
+/* Bytes of a path that go into a Location as they are (RFC 3986 pchar, '/'). */
+static bool fh_http_loc_plain(unsigned char ch)
+{
+	return isalnum(ch) || strchr("-._~!$&'()*+,;=:@/", ch);
+}
+
+/*
+ * An error, a redirect or an unsatisfiable range: a small page of HTML,
+ * as nginx sends. @keep: the connection goes on (the request was read
+ * whole and its body can be skipped); otherwise it closes after this.
+ */
+static int fh_http_error(struct fh_conn *c, u16 status, bool keep, bool head,
+			 const char *extra, size_t extra_len)
+{
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	char body[192];
+	int n, blen, ret;
+
+	blen = scnprintf(body, sizeof(body),
+			 "<html>\r\n<head><title>%u %s</title></head>\r\n<body>\r\n<center><h1>%u %s</h1></center>\r\n<hr><center>firehose</center>\r\n</body>\r\n</html>\r\n",
+			 status, fh_http_reason(status), status,
+			 fh_http_reason(status));
+	n = fh_http_head(cpu, status);
+	n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
+		       "Content-Type: text/html\r\nContent-Length: %d\r\n", blen);
+	n = fh_http_connection(cpu, n, keep);
+	if (status == 405)
+		n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
+			       "Allow: GET, HEAD\r\n");
+	if (extra_len && n + extra_len < FH_HTTP_HDR_MAX - 2) {
+		memcpy(cpu->hdr + n, extra, extra_len);
+		n += extra_len;
+	}
+	cpu->hdr[n++] = '\r';
+	cpu->hdr[n++] = '\n';
+	if (!head && n + blen <= FH_HTTP_HDR_MAX) {
+		memcpy(cpu->hdr + n, body, blen);
+		n += blen;
+	}
+	fh_http_count(c, status);
+	ret = fh_http_emit(c, cpu, cpu->hdr, n);
+	if (ret)
+		return ret;
+	if (!keep)
+		fh_conn_close_after(c);
+	return 0;
+}
+
+/* 301 to the directory's own name, with its slash (nginx's answer). */
+static int fh_http_redirect(struct fh_conn *c, const struct http_req *r,
+			    const char *path, size_t len, bool keep)
+{
+	const char *query;
+	size_t i, qlen;
+	char *loc, *p;
+	int ret;
+
+	/* Rare (a directory named without its slash): worth no scratch. */
+	loc = kmalloc(3 * len + HTTP_TARGET_CAP + 16, GFP_KERNEL);
+	if (!loc)
+		return -ENOMEM;
+	p = loc + sprintf(loc, "Location: ");
+	for (i = 0; i < len; i++) {
+		unsigned char ch = path[i];
+
+		if (fh_http_loc_plain(ch))
+			*p++ = ch;
+		else
+			p += sprintf(p, "%%%02X", ch);
+	}
+	*p++ = '/';
+	query = http_req_query(r, &qlen);
+	if (qlen) {
+		*p++ = '?';
+		memcpy(p, query, qlen);
+		p += qlen;
+	}
+	*p++ = '\r';
+	*p++ = '\n';
+	ret = fh_http_error(c, 301, keep, r->method == HTTP_METHOD_HEAD, loc,
+			    p - loc);
+	kfree(loc);
+	return ret;
+}
+
+/*
+ * Queue cached bytes [*pos, end) of @o, or as many as fit before the
+ * queue holds @limit bytes. Each page appended holds itself, so @o need
+ * not outlive the call (a cache entry read under RCU).
+ */
+static int fh_http_append_cached(struct fh_conn *c, const struct fh_http_obj *o,
+				 u64 *pos, u64 end, size_t limit)
+{
+	u64 start = *pos;
+	int ret = 0;
+
+	while (*pos < end && c->out.len < limit) {
+		u32 off = offset_in_page(*pos);
+		u32 len = min_t(u64, PAGE_SIZE - off, end - *pos);
+
+		ret = fh_chain_append_page(&c->out, &c->w->seg_pool,
+					   o->pages[*pos >> PAGE_SHIFT], off, len);
+		if (ret)
+			break;
+		*pos += len;
+	}
+	fh_stat_add(&c->w->stats, &c->w->stats.cache_bytes_out, *pos - start);
+	return ret;
+}
+
+/*
+ * Queue the next window of the body going out. Streamed bytes may not be
+ * in memory: then the request is parked for the loader to bring them in,
+ * unless something is queued already (the next turn tries again when that
+ * has gone out).
+ */
+static int fh_http_fill(struct fh_conn *c, struct fh_http_conn *st)
+{
+	struct fh_http_obj *o = st->obj;
+	u64 start = st->pos;
+	struct page *page;
+	int ret = 0;
+
+	if (o->pages) {
+		ret = fh_http_append_cached(c, o, &st->pos, st->end, FH_HTTP_WINDOW);
+		if (ret)
+			return ret;
+	}
+	while (!o->pages && st->pos < st->end && c->out.len < FH_HTTP_WINDOW) {
+		u32 off = offset_in_page(st->pos);
+		u32 len = min_t(u64, PAGE_SIZE - off, st->end - st->pos);
+
+		page = find_get_page(o->file->f_mapping, st->pos >> PAGE_SHIFT);
+		if (!page || !PageUptodate(page)) {
+			if (page)
+				put_page(page);
+			if (!fh_chain_empty(&c->out))
+				break;
+			st->job.c = c;
+			st->job.site = fh_http_site(c);
+			st->job.kind = FH_HTTP_JOB_READ;
+			st->job.obj = o;
+			st->job.pos = st->pos;
+			st->job.end = min_t(u64, st->end, st->pos + FH_HTTP_WINDOW);
+			st->job.err = 0;
+			st->loading = true;
+			fh_conn_park(c);
+			fh_http_load(&st->job);
+			break;
+		}
+		ret = fh_chain_append_page(&c->out, &c->w->seg_pool, page, off, len);
+		put_page(page);
+		if (ret)
+			break;
+		st->pos += len;
+	}
+	if (!o->pages)
+		fh_stat_add(&c->w->stats, &c->w->stats.streamed_bytes_out,
+			    st->pos - start);
+	if (ret || st->pos < st->end)
+		return ret;
+	st->obj = NULL;
+	fh_http_obj_put(o);
+	if (st->last)
+		fh_conn_close_after(c);
+	return 0;
+}
+
+/*
+ * Answer @r with @o: 304 if the client's copy is current, 206 or 416 for a
+ * range, else 200. @held: the caller holds a reference on @o, which this
+ * takes over; otherwise @o is a cache entry under rcu_read_lock(), and a
+ * reference is taken only for a body larger than a window. -EAGAIN, with
+ * nothing queued: the entry was evicted under us; load the file.
+ */
+static int fh_http_respond(struct fh_conn *c, const struct http_req *r,
+			   struct fh_http_obj *o, bool held)
+{
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	bool head = r->method == HTTP_METHOD_HEAD;
+	bool keep = r->keep_alive;
+	u64 start = 0, count = o->size;
+	struct fh_http_conn *st;
+	bool body, small;
+	u16 status = 200;
+	char cr[48];
+	int n, ret = 0;
+
+	if (http_req_not_modified(r, o->etag, o->etag_len, o->mtime)) {
+		status = 304;
+	} else if (r->range_present &&
+		   http_req_use_range(r, o->etag, o->etag_len, o->mtime)) {
+		switch (http_range_parse(r->range, r->range_len, o->size,
+					 &start, &count)) {
+		case HTTP_RANGE_SINGLE:
+			status = 206;
+			break;
+		case HTTP_RANGE_UNSATISFIABLE:
+		case HTTP_RANGE_INVALID:	/* nginx answers 416 too */
+			n = scnprintf(cr, sizeof(cr),
+				      "Content-Range: bytes */%llu\r\n", o->size);
+			ret = fh_http_error(c, 416, keep, head, cr, n);
+			goto out;
+		default:
+			start = 0;
+			count = o->size;
+			break;
+		}
+	}
+	body = !head && status != 304 && count;
+	small = !held && o->pages && count <= FH_HTTP_WINDOW;
+	if (body && !small && !held) {
+		if (!refcount_inc_not_zero(&o->ref))
+			return -EAGAIN;
+		held = true;
+	}
+
+	n = fh_http_head(cpu, status);
+	if (status != 304)
+		n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
+			       "Content-Type: %s\r\nContent-Length: %llu\r\n",
+			       o->ctype, count);
+	if (status == 206)
+		n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
+			       "Content-Range: bytes %llu-%llu/%llu\r\n",
+			       start, start + count - 1, o->size);
+	n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
+		       "Last-Modified: %.*s\r\n", HTTP_DATE_LEN, o->last_modified);
+	n = fh_http_connection(cpu, n, keep);
+	n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
+		       "ETag: %.*s\r\n%s\r\n", o->etag_len, o->etag,
+		       status == 304 ? "" : "Accept-Ranges: bytes\r\n");
+	fh_http_count(c, status);
+	ret = fh_http_emit(c, cpu, cpu->hdr, n);
+	if (ret || !body)
+		goto out;
+	if (small) {
+		/* One window of cached pages, which hold themselves. */
+		ret = fh_http_append_cached(c, o, &start, start + count, SIZE_MAX);
+		if (!ret && !keep)
+			fh_conn_close_after(c);
+		return ret;
+	}
+	st = fh_http_state(c);
+	if (!st) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	st->obj = o;
+	st->pos = start;
+	st->end = start + count;
+	st->last = !keep;
+	return fh_http_fill(c, st);
+out:
+	if (!ret && !keep)
+		fh_conn_close_after(c);
+	if (held)
+		fh_http_obj_put(o);
+	return ret;
+}
+
+/* The request's own copy of the head, so the scratch can serve others. */
+static struct http_req *fh_http_keep_req(struct fh_http_conn *st,
+					 const struct http_req *r)
+{
+	if (st->req == r)
+		return st->req;
+	if (!st->req) {
+		st->req = kmem_cache_alloc(fh_http_req_cache, GFP_KERNEL);
+		if (!st->req)
+			return NULL;
+	}
+	memcpy(st->req, r, sizeof(*r));
+	return st->req;
+}
+
+static void fh_http_free_req(struct fh_http_conn *st)
+{
+	if (st && st->req) {
+		kmem_cache_free(fh_http_req_cache, st->req);
+		st->req = NULL;
+	}
+}
+
+/* A whole, valid GET or HEAD. */
+static int fh_http_request(struct fh_conn *c, struct http_req *r)
+{
+	struct fh_http_site *site = fh_http_site(c);
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	bool head = r->method == HTTP_METHOD_HEAD;
+	struct fh_http_conn *st;
+	struct fh_http_obj *o;
+	size_t plen, nlen;
+	const char *path;
+	bool is_dir;
+	int status, ret;
+
+	if (r->body_len) {
+		st = fh_http_state(c);
+		if (!st)
+			return -ENOMEM;
+		st->discard = r->body_len;
+	}
+	path = http_req_path(r, &plen);
+	status = http_path_normalize(path, plen, cpu->path, sizeof(cpu->path),
+				     &nlen, &is_dir);
+	if (status)
+		return fh_http_error(c, status, false, head, NULL, 0);
+
+	rcu_read_lock();
+	o = fh_http_cache_lookup(&site->cache, cpu->path, nlen);
+	if (o && fh_http_obj_fresh(o)) {
+		if (!READ_ONCE(o->referenced))
+			WRITE_ONCE(o->referenced, true);
+		this_cpu_inc(site->cache.cpu->hits);
+		fh_stat_inc(&c->w->stats, &c->w->stats.cache_hits);
+		ret = fh_http_respond(c, r, o, false);
+		rcu_read_unlock();
+		if (ret != -EAGAIN)
+			return ret;
+	} else {
+		rcu_read_unlock();
+		if (o)
+			fh_http_cache_drop(&site->cache, o);
+	}
+
+	/* Not in memory: the loader opens it, this worker goes on. */
+	this_cpu_inc(site->cache.cpu->misses);
+	fh_stat_inc(&c->w->stats, &c->w->stats.cache_misses);
+	st = fh_http_state(c);
+	if (!st || !fh_http_keep_req(st, r))
+		return -ENOMEM;
+	st->job.c = c;
+	st->job.site = site;
+	st->job.kind = FH_HTTP_JOB_OPEN;
+	st->job.is_dir = is_dir;
+	st->job.status = 0;
+	st->job.obj = NULL;
+	memcpy(st->job.path, cpu->path, nlen);
+	st->job.key_len = nlen;
+	st->job.path_len = nlen;
+	st->loading = true;
+	fh_conn_park(c);
+	fh_http_load(&st->job);
+	return 0;
+}
+
+struct fh_http_feed {
+	struct http_req *r;
+	size_t used;
+	enum http_parse_result res;
+};
+
+static int fh_http_feed_fn(void *arg, const char *p, size_t len)
+{
+	struct fh_http_feed *f = arg;
+
+	f->res = http_parse(f->r, p, len);
+	if (f->res == HTTP_PARSE_AGAIN) {
+		f->used += len;
+		return 0;
+	}
+	f->used += f->r->used;
+	return 1;
+}
+
+/*
+ * Answer what the input holds, in order, until it runs out or a response
+ * must finish first (parked, or a body still going out).
+ */
+static int fh_http_serve(struct fh_conn *c)
+{
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	struct fh_http_conn *st;
+	struct fh_http_feed f;
+	int ret;
+
+	for (;;) {
+		st = fh_http_peek(c);
+		if (c->close_after || c->out.len >= FH_HTTP_WINDOW)
+			return 0;
+		if (st && (st->loading || st->obj))
+			return 0;
+		if (st && st->discard) {
+			size_t n = min_t(u64, st->discard, c->in.len);
+
+			fh_chain_consume(&c->in, &c->w->seg_pool, n);
+			st->discard -= n;
+			if (st->discard)
+				return 0;
+		}
+		if (!c->in.len)
+			return 0;
+
+		if (st && st->req) {
+			f.r = st->req;
+		} else {
+			f.r = &cpu->req;
+			http_req_init(f.r, 0, READ_ONCE(fh_settings.http_max_header));
+			f.r->now = ktime_get_real_seconds();
+		}
+		f.used = 0;
+		f.res = HTTP_PARSE_AGAIN;
+		ret = fh_chain_walk(&c->in, fh_http_feed_fn, &f);
+		if (ret < 0)
+			return ret;
+		fh_chain_consume(&c->in, &c->w->seg_pool, f.used);
+
+		if (f.res == HTTP_PARSE_AGAIN) {
+			/* A partial head: keep the parser's state, start the clock. */
+			unsigned int ms = READ_ONCE(fh_settings.http_header_timeout_ms);
+
+			st = fh_http_state(c);
+			if (!st || !fh_http_keep_req(st, f.r))
+				return -ENOMEM;
+			if (!st->timed && ms) {
+				st->timed = true;
+				fh_conn_set_deadline(c, ms);
+			}
+			return 0;
+		}
+		if (st && st->timed) {
+			st->timed = false;
+			fh_conn_set_deadline(c, 0);
+		}
+		if (f.res == HTTP_PARSE_DONE) {
+			ret = fh_http_request(c, f.r);
+		} else {
+			/* 405 and 501 come with the whole head: it may go on. */
+			bool keep = f.r->complete && f.r->keep_alive &&
+				    !f.r->chunked;
+
+			if (keep && f.r->body_len) {
+				st = fh_http_state(c);
+				if (!st)
+					return -ENOMEM;
+				st->discard = f.r->body_len;
+			}
+			ret = fh_http_error(c, f.r->status, keep, false, NULL, 0);
+		}
+		st = fh_http_peek(c);
+		if (st && !st->loading)
+			fh_http_free_req(st);
+		if (ret)
+			return ret;
+	}
+}
+
+static int fh_http_on_data(struct fh_conn *c)
+{
+	return fh_http_serve(c);
+}
+
+/* Everything queued went out: the body's next window, or the next request. */
+static int fh_http_on_writable(struct fh_conn *c)
+{
+	struct fh_http_conn *st = fh_http_peek(c);
+	int ret;
+
+	if (st && st->obj && !st->loading) {
+		ret = fh_http_fill(c, st);
+		if (ret)
+			return ret;
+	}
+	return fh_http_serve(c);
+}
+
+/* The loader is done with the job: answer, or take up the body again. */
+static int fh_http_on_resume(struct fh_conn *c)
+{
+	struct fh_http_conn *st = fh_http_peek(c);
+	struct fh_http_job *job = &st->job;
+	struct http_req *r = st->req;
+	int ret;
+
+	st->loading = false;
+	if (c->closed) {
+		if (job->kind == FH_HTTP_JOB_OPEN && job->obj)
+			fh_http_obj_put(job->obj);
+		if (st->obj)
+			fh_http_obj_put(st->obj);
+		fh_http_free_req(st);
+		kmem_cache_free(fh_http_conn_cache, st);
+		c->priv = 0;
+		return 0;
+	}
+	if (job->kind == FH_HTTP_JOB_READ) {
+		if (job->err)
+			return job->err;	/* the length was promised */
+		ret = fh_http_fill(c, st);
+	} else if (job->status == 301) {
+		ret = fh_http_redirect(c, r, job->path, job->key_len, r->keep_alive);
+	} else if (job->status) {
+		ret = fh_http_error(c, job->status, r->keep_alive,
+				    r->method == HTTP_METHOD_HEAD, NULL, 0);
+	} else {
+		ret = fh_http_respond(c, r, job->obj, true);
+	}
+	job->obj = NULL;
+	if (job->kind == FH_HTTP_JOB_OPEN)
+		fh_http_free_req(st);
+	return ret ?: fh_http_serve(c);
+}
+
+/*
+ * The head did not arrive in time (a slowloris): 408, as nginx answers
+ * when it answers at all, and close.
+ */
+static int fh_http_on_timeout(struct fh_conn *c)
+{
+	struct fh_http_conn *st = fh_http_peek(c);
+
+	if (!st || !st->timed)
+		return -ETIMEDOUT;
+	st->timed = false;
+	fh_http_free_req(st);
+	return fh_http_error(c, 408, false, false, NULL, 0);
+}
+
+/* A parked connection's state is the loader's until on_resume frees it. */
+static void fh_http_on_close(struct fh_conn *c)
+{
+	struct fh_http_conn *st = fh_http_peek(c);
+
+	if (!st || st->loading)
+		return;
+	if (st->obj)
+		fh_http_obj_put(st->obj);
+	fh_http_free_req(st);
+	kmem_cache_free(fh_http_conn_cache, st);
+	c->priv = 0;
+}
+
+const struct fh_proto fh_proto_http = {
+	.name = "http",
+	.max_held = FH_HTTP_MAX_HELD,
+	.out_uncharged = true,
+	.on_data = fh_http_on_data,
+	.on_writable = fh_http_on_writable,
+	.on_close = fh_http_on_close,
+	.on_resume = fh_http_on_resume,
+	.on_timeout = fh_http_on_timeout,
+	.site_create = fh_http_site_create,
+	.site_destroy = fh_http_site_destroy,
+	.site_info = fh_http_site_info,
+	.site_flush = fh_http_site_flush,
+};
+
+static void fh_http_cpus_free(void)
+{
+	unsigned int cpu;
+
+	if (!fh_http_cpus)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct fh_http_cpu *h = fh_http_cpus[cpu];
+
+		if (!h)
+			continue;
+		if (h->page)
+			put_page(h->page);
+		kvfree(h);
+	}
+	kfree(fh_http_cpus);
+	fh_http_cpus = NULL;
+}
+
+int fh_http_init(void)
+{
+	unsigned int cpu;
+	int ret = -ENOMEM;
+
+	fh_http_conn_cache = KMEM_CACHE(fh_http_conn, 0);
+	fh_http_req_cache = KMEM_CACHE(http_req, 0);
+	fh_http_cpus = kcalloc(nr_cpu_ids, sizeof(*fh_http_cpus), GFP_KERNEL);
+	if (!fh_http_conn_cache || !fh_http_req_cache || !fh_http_cpus)
+		goto err;
+	for_each_possible_cpu(cpu) {
+		fh_http_cpus[cpu] = kvzalloc_node(sizeof(struct fh_http_cpu),
+						  GFP_KERNEL, cpu_to_node(cpu));
+		if (!fh_http_cpus[cpu])
+			goto err;
+	}
+	ret = fh_http_objs_init();
+	if (ret)
+		goto err;
+	ret = fh_http_load_init();
+	if (ret)
+		goto err_objs;
+	return 0;
+
+err_objs:
+	fh_http_objs_exit();
+err:
+	fh_http_cpus_free();
+	kmem_cache_destroy(fh_http_req_cache);
+	kmem_cache_destroy(fh_http_conn_cache);
+	return ret;
+}
+
+/* Before the workers stop: parked connections come back to them. */
+void fh_http_quiesce(void)
+{
+	fh_http_load_quiesce();
+}
+
+void fh_http_exit(void)
+{
+	fh_http_load_exit();
+	fh_http_objs_exit();
+	fh_http_cpus_free();
+	kmem_cache_destroy(fh_http_req_cache);
+	kmem_cache_destroy(fh_http_conn_cache);
+}

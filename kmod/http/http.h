@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FH_HTTP_H
+#define _FH_HTTP_H
+
+/*
+ * HTTP/1.1 static files (http.c), inside the engine's protocol interface.
+ * A listener's site (site.c) is its document root, the user files are
+ * opened as and its content cache (cache.c). A request the cache cannot
+ * answer is parked and handed to the loader stage (load.c), which may
+ * sleep on the disk; the worker goes on with other connections.
+ */
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/path.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/siphash.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "http_date.h"
+#include "http_parse.h"
+
+struct fh_conn;
+struct fh_site_req;
+struct fh_site_info;
+struct netlink_ext_ack;
+
+/* Body bytes queued on a connection at a time; more follow as they go. */
+#define FH_HTTP_WINDOW		(256 * 1024)
+/* The default content cache, when --cache is not given. */
+#define FH_HTTP_CACHE_DEFAULT	(64ULL << 20)
+/*
+ * A file is cached only if nobody has it open for writing and its last
+ * change is older than this: a write moves the change time before it
+ * copies its bytes, and a coarse clock may give a second change within
+ * one tick the same time, so a younger file could change again unseen.
+ */
+#define FH_HTTP_SETTLE_MS	50
+
+/*
+ * A file as responses see it: its validators and headers, and its bytes,
+ * either copied once into pages of its own (a cache entry) or left in the
+ * page cache behind an open file (streamed: too large for the cache, or
+ * too recently changed). Freed after a grace period, once the last
+ * reference (the cache's, a response's, a loader's) is gone.
+ */
+struct fh_http_obj {
+	refcount_t ref;
+	struct rcu_work free_work;
+	struct hlist_node node;		/* in the cache's table, under RCU */
+	struct list_head lru;		/* in the cache's clock, under its lock */
+	u64 hash;
+	bool cached;			/* in the table (cache lock) */
+	bool referenced;		/* hit since the clock hand passed */
+	struct inode *inode;		/* held: revalidated on every hit */
+	struct file *file;		/* streamed objects */
+	struct page **pages;		/* cached objects: the bytes */
+	unsigned int nr_pages;
+	u64 size;
+	u64 cost;			/* what the cache counts for it */
+	struct timespec64 ctime;
+	s64 mtime;
+	const char *ctype;
+	u8 etag_len;
+	char etag[40];
+	char last_modified[HTTP_DATE_LEN];
+	u16 key_len;
+	char key[];			/* the normalised request path */
+};
+
+struct fh_http_cache_cpu {
+	u64 hits;
+	u64 misses;
+};
+
+struct fh_http_cache {
+	spinlock_t lock;		/* writers: inserts, evictions */
+	struct hlist_head *table;	/* read under RCU, no lock */
+	unsigned int bits;
+	siphash_key_t key;		/* a client cannot aim at one bucket */
+	struct list_head lru;		/* the clock: oldest first */
+	u64 limit;			/* bytes; 0: no cache */
+	u64 max_entry;
+	u64 bytes;
+	u64 entries;
+	u64 evictions;
+	u64 invalidations;
+	struct fh_http_cache_cpu __percpu *cpu;
+};
+
+struct fh_http_site {
+	struct path root;
+	char *root_name;
+	const struct cred *cred;	/* unprivileged: files open as this */
+	kuid_t uid;
+	kgid_t gid;
+	struct fh_http_cache cache;
+};
+
+/* A parked request's work for the loader, and what it found. */
+enum fh_http_job_kind {
+	FH_HTTP_JOB_OPEN,	/* resolve and open the path, maybe cache it */
+	FH_HTTP_JOB_READ,	/* bring a streamed window into the page cache */
+};
+
+struct fh_http_job {
+	struct work_struct work;
+	struct fh_conn *c;
+	struct fh_http_site *site;
+	u8 kind;
+	bool is_dir;			/* the path ends with "/" */
+	u16 status;			/* OPEN: 0 or the error to answer */
+	int err;			/* READ: 0 or why the window is short */
+	struct fh_http_obj *obj;	/* OPEN: out, held; READ: in */
+	u64 pos, end;			/* READ: the window */
+	u32 key_len;			/* path[0..key_len): the request's */
+	u32 path_len;
+	char path[HTTP_TARGET_CAP + 16];	/* + "index.html" */
+};
+
+/* cache.c */
+int fh_http_cache_init(struct fh_http_cache *cache, u64 limit);
+void fh_http_cache_destroy(struct fh_http_cache *cache);
+struct fh_http_obj *fh_http_cache_lookup(struct fh_http_cache *cache,
+					 const char *key, size_t len);
+bool fh_http_obj_fresh(const struct fh_http_obj *o);
+void fh_http_cache_insert(struct fh_http_cache *cache, struct fh_http_obj *o);
+void fh_http_cache_drop(struct fh_http_cache *cache, struct fh_http_obj *o);
+void fh_http_cache_flush(struct fh_http_cache *cache);
+struct fh_http_obj *fh_http_obj_alloc(const char *key, size_t len);
+void fh_http_obj_put(struct fh_http_obj *o);
+int fh_http_objs_init(void);
+void fh_http_objs_exit(void);
+
+/* load.c */
+void fh_http_load(struct fh_http_job *job);
+int fh_http_load_init(void);
+void fh_http_load_quiesce(void);
+void fh_http_load_exit(void);
+
+/* site.c */
+void *fh_http_site_create(const struct fh_site_req *req,
+			  struct netlink_ext_ack *extack);
+void fh_http_site_destroy(void *site);
+void fh_http_site_info(void *site, struct fh_site_info *info);
+void fh_http_site_flush(void *site);
+
+#endif /* _FH_HTTP_H */

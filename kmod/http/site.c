@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An http listener's site: its document root, held open as a path so that
+ * every request is resolved beneath it (LOOKUP_BENEATH) whatever happens to
+ * the name it was given; the credentials files are opened with, those of
+ * an unprivileged user with no capabilities, so that what that user may
+ * not read is refused whatever root could; and its content cache.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/namei.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uidgid.h>
+#include <net/netlink.h>
+
+#include "http.h"
+#include "proto.h"
+
+/* The unprivileged nobody of the initial namespace, as in most distros. */
+#define FH_HTTP_NOBODY	65534
+
+static const struct cred *fh_http_site_cred(kuid_t uid, kgid_t gid)
+{
+	struct cred *cred = prepare_kernel_cred(&init_task);
+
+	if (!cred)
+		return NULL;
+	cred->uid = cred->euid = cred->suid = cred->fsuid = uid;
+	cred->gid = cred->egid = cred->sgid = cred->fsgid = gid;
+	/* The user's own rights and nothing more: no DAC override. */
+	cap_clear(cred->cap_inheritable);
+	cap_clear(cred->cap_permitted);
+	cap_clear(cred->cap_effective);
+	cap_clear(cred->cap_bset);
+	cap_clear(cred->cap_ambient);
+	return cred;
+}
+
+void *fh_http_site_create(const struct fh_site_req *req,
+			  struct netlink_ext_ack *extack)
+{
+	struct fh_http_site *site;
+	u64 limit = req->has_cache ? req->cache_bytes : FH_HTTP_CACHE_DEFAULT;
+	kuid_t uid;
+	kgid_t gid;
+	int err;
+
+	if (!req->root) {
+		NL_SET_ERR_MSG(extack, "http needs a document root (--root)");
+		return ERR_PTR(-EINVAL);
+	}
+	if (req->root[0] != '/') {
+		NL_SET_ERR_MSG(extack, "the document root must be an absolute path");
+		return ERR_PTR(-EINVAL);
+	}
+	if (req->has_user) {
+		uid = make_kuid(current_user_ns(), req->uid);
+		gid = make_kgid(current_user_ns(), req->gid);
+	} else {
+		uid = KUIDT_INIT(FH_HTTP_NOBODY);
+		gid = KGIDT_INIT(FH_HTTP_NOBODY);
+	}
+	if (!uid_valid(uid) || !gid_valid(gid)) {
+		NL_SET_ERR_MSG(extack, "the user or group has no mapping here");
+		return ERR_PTR(-EINVAL);
+	}
+
+	site = kzalloc(sizeof(*site), GFP_KERNEL);
+	if (!site)
+		return ERR_PTR(-ENOMEM);
+	site->uid = uid;
+	site->gid = gid;
+	err = -ENOMEM;
+	site->root_name = kstrdup(req->root, GFP_KERNEL);
+	site->cred = fh_http_site_cred(uid, gid);
+	if (!site->root_name || !site->cred)
+		goto err_free;
+	err = kern_path(req->root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &site->root);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "the document root is not a directory");
+		goto err_free;
+	}
+	err = fh_http_cache_init(&site->cache, limit);
+	if (err)
+		goto err_path;
+	return site;
+
+err_path:
+	path_put(&site->root);
+err_free:
+	if (site->cred)
+		put_cred(site->cred);
+	kfree(site->root_name);
+	kfree(site);
+	return ERR_PTR(err);
+}
+
+/* After the listener's last connection: nothing can reach the site. */
+void fh_http_site_destroy(void *arg)
+{
+	struct fh_http_site *site = arg;
+
+	fh_http_cache_destroy(&site->cache);
+	path_put(&site->root);
+	put_cred(site->cred);
+	kfree(site->root_name);
+	kfree(site);
+}
+
+void fh_http_site_info(void *arg, struct fh_site_info *info)
+{
+	struct fh_http_site *site = arg;
+	struct fh_http_cache *cache = &site->cache;
+	unsigned int cpu;
+
+	info->root = site->root_name;
+	info->uid = from_kuid_munged(current_user_ns(), site->uid);
+	info->gid = from_kgid_munged(current_user_ns(), site->gid);
+	info->cache_limit = cache->limit;
+	spin_lock(&cache->lock);
+	info->cache_bytes = cache->bytes;
+	info->cache_entries = cache->entries;
+	info->evictions = cache->evictions;
+	info->invalidations = cache->invalidations;
+	spin_unlock(&cache->lock);
+	/* Each CPU's worker writes its own; a torn read is off by one hit. */
+	for_each_possible_cpu(cpu) {
+		const struct fh_http_cache_cpu *c = per_cpu_ptr(cache->cpu, cpu);
+
+		info->hits += READ_ONCE(c->hits);
+		info->misses += READ_ONCE(c->misses);
+	}
+}
+
+void fh_http_site_flush(void *arg)
+{
+	struct fh_http_site *site = arg;
+
+	fh_http_cache_flush(&site->cache);
+}
