@@ -485,8 +485,10 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 			ret = c->proto->on_data(c);
 			if (ret)
 				return ret;
-			fh_stat_inc(&c->w->stats, &c->w->stats.requests);
-			trace_fh_request(sk, in, c->out.len);
+			if (!c->proto->counts_requests) {
+				fh_stat_inc(&c->w->stats, &c->w->stats.requests);
+				trace_fh_request(sk, in, c->out.len, 0, "", 0);
+			}
 			continue;
 		}
 		/* on_writable's output: send it this turn, nothing else will. */

@@ -51,6 +51,12 @@ struct fh_proto {
 	 * a large response never stops the connection reading.
 	 */
 	bool out_uncharged;
+	/*
+	 * The protocol counts and traces each request itself (fh_request
+	 * with its status and path); otherwise the engine counts one per
+	 * batch of input handled.
+	 */
+	bool counts_requests;
 	int (*on_accept)(struct fh_conn *c);
 	int (*on_data)(struct fh_conn *c);
 	int (*on_writable)(struct fh_conn *c);

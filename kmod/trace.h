@@ -56,19 +56,31 @@ TRACE_EVENT(fh_accept,
 	    TP_printk("lport=%u peer=%pISpc", __entry->lport, __entry->peer)
 );
 
+/*
+ * One request: @in bytes taken, @out queued. Protocols that know their
+ * requests (http) trace each with its status and path; the engine traces
+ * the others once per batch of input, with status 0 and no path.
+ */
 TRACE_EVENT(fh_request,
-	    TP_PROTO(const struct sock *sk, size_t in, size_t out),
-	    TP_ARGS(sk, in, out),
+	    TP_PROTO(const struct sock *sk, size_t in, size_t out, u16 status,
+		     const char *path, size_t path_len),
+	    TP_ARGS(sk, in, out, status, path, path_len),
 	    TP_STRUCT__entry(__field(u16, lport)
 			     __field(u16, rport)
+			     __field(u16, status)
 			     __field(size_t, in)
-			     __field(size_t, out)),
+			     __field(size_t, out)
+			     __dynamic_array(char, path, path_len + 1)),
 	    TP_fast_assign(__entry->lport = sk->sk_num;
 			   __entry->rport = ntohs(sk->sk_dport);
+			   __entry->status = status;
 			   __entry->in = in;
-			   __entry->out = out;),
-	    TP_printk("lport=%u rport=%u in=%zu out=%zu", __entry->lport,
-		      __entry->rport, __entry->in, __entry->out)
+			   __entry->out = out;
+			   memcpy(__get_dynamic_array(path), path, path_len);
+			   ((char *)__get_dynamic_array(path))[path_len] = '\0';),
+	    TP_printk("lport=%u rport=%u in=%zu out=%zu status=%u path=%s",
+		      __entry->lport, __entry->rport, __entry->in, __entry->out,
+		      __entry->status, __get_str(path))
 );
 
 TRACE_EVENT(fh_close,

@@ -61,6 +61,7 @@ struct fh_http_cpu {
 	u32 off;
 	s64 date_sec;
 	char date[HTTP_DATE_LEN];
+	const struct http_req *cur;	/* the request being answered */
 };
 
 static struct fh_http_cpu **fh_http_cpus;
@@ -115,12 +116,18 @@ static const char *fh_http_reason(u16 status)
 	}
 }
 
+/* One response: counted by class, and traced with the target's path. */
 static void fh_http_count(struct fh_conn *c, u16 status)
 {
+	const struct http_req *r = fh_http_cpus[c->w->cpu]->cur;
 	unsigned int class = status / 100;
 
+	fh_stat_inc(&c->w->stats, &c->w->stats.requests);
 	if (class >= 2 && class <= 5)
 		fh_stat_inc(&c->w->stats, &c->w->stats.http_status[class - 2]);
+	if (trace_fh_request_enabled() && r)
+		trace_fh_request(c->sock->sk, r->head_len, c->out.len, status,
+				 r->target, r->path_len);
 }
 
 /* Today's date, made once a second per worker. */
@@ -613,6 +620,7 @@ static int fh_http_serve(struct fh_conn *c)
 			st->timed = false;
 			fh_conn_set_deadline(c, 0);
 		}
+		cpu->cur = f.r;
 		if (f.res == HTTP_PARSE_DONE) {
 			ret = fh_http_request(c, f.r);
 		} else {
@@ -628,6 +636,7 @@ static int fh_http_serve(struct fh_conn *c)
 			}
 			ret = fh_http_error(c, f.r->status, keep, false, NULL, 0);
 		}
+		cpu->cur = NULL;
 		st = fh_http_peek(c);
 		if (st && !st->loading)
 			fh_http_free_req(st);
@@ -674,6 +683,7 @@ static int fh_http_on_resume(struct fh_conn *c)
 		c->priv = 0;
 		return 0;
 	}
+	fh_http_cpu(c)->cur = r;
 	if (job->kind == FH_HTTP_JOB_READ) {
 		if (job->err)
 			return job->err;	/* the length was promised */
@@ -687,6 +697,7 @@ static int fh_http_on_resume(struct fh_conn *c)
 		ret = fh_http_respond(c, r, job->obj, true);
 	}
 	job->obj = NULL;
+	fh_http_cpu(c)->cur = NULL;
 	if (job->kind == FH_HTTP_JOB_OPEN)
 		fh_http_free_req(st);
 	return ret ?: fh_http_serve(c);
@@ -703,6 +714,7 @@ static int fh_http_on_timeout(struct fh_conn *c)
 	if (!st || !st->timed)
 		return -ETIMEDOUT;
 	st->timed = false;
+	fh_http_cpu(c)->cur = NULL;
 	fh_http_free_req(st);
 	return fh_http_error(c, 408, false, false, NULL, 0);
 }
@@ -725,6 +737,7 @@ const struct fh_proto fh_proto_http = {
 	.name = "http",
 	.max_held = FH_HTTP_MAX_HELD,
 	.out_uncharged = true,
+	.counts_requests = true,
 	.on_data = fh_http_on_data,
 	.on_writable = fh_http_on_writable,
 	.on_close = fh_http_on_close,
