@@ -132,8 +132,8 @@ static void fh_http_cache_unlink(struct fh_http_cache *cache,
 
 /*
  * Make room for @cost bytes: the clock hand gives each entry hit since it
- * last passed a second chance. Cache lock held. Every entry is looked at
- * at most twice, so the walk is bounded even if all were hit.
+ * last passed a second chance. Cache lock held. Each entry is looked
+ * at no more than twice, so the walk is bounded even if all were hit.
  */
 static bool fh_http_cache_room(struct fh_http_cache *cache, u64 cost)
 {

@@ -779,7 +779,7 @@ int fh_http_init(void)
 	if (!fh_http_conn_cache || !fh_http_req_cache || !fh_http_cpus)
 		goto err;
 	for_each_possible_cpu(cpu) {
-		fh_http_cpus[cpu] = kvzalloc_node(sizeof(struct fh_http_cpu),
+		fh_http_cpus[cpu] = kvzalloc_node(sizeof(*fh_http_cpus[cpu]),
 						  GFP_KERNEL, cpu_to_node(cpu));
 		if (!fh_http_cpus[cpu])
 			goto err;

@@ -27,8 +27,14 @@ static const struct cred *fh_http_site_cred(kuid_t uid, kgid_t gid)
 
 	if (!cred)
 		return NULL;
-	cred->uid = cred->euid = cred->suid = cred->fsuid = uid;
-	cred->gid = cred->egid = cred->sgid = cred->fsgid = gid;
+	cred->uid = uid;
+	cred->euid = uid;
+	cred->suid = uid;
+	cred->fsuid = uid;
+	cred->gid = gid;
+	cred->egid = gid;
+	cred->sgid = gid;
+	cred->fsgid = gid;
 	/* The user's own rights and nothing more: no DAC override. */
 	cap_clear(cred->cap_inheritable);
 	cap_clear(cred->cap_permitted);
