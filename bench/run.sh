@@ -5,12 +5,15 @@
 # and measure, in one run with the same
 # client, firehose echo against the tuned epoll and io_uring reference servers;
 # then the same 64-byte test beside 10,000 and 100,000 idle connections, and a
-# CPU profile of the server CPUs. Writes bench/results/bench.txt, bench.csv and
-# PNG charts. Absolute numbers under emulation mean little; ratios do.
+# CPU profile of the server CPUs; then firehose's http listener against nginx
+# (static files, wrk as the client). Writes bench/results/bench.txt, bench.csv,
+# http.csv and PNG charts. Absolute numbers under emulation mean little; ratios do.
 #
 #   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 5)
 #   VM_MEM (MiB, default 6144)  BENCH_SERVER_CPUS (default VM_CPUS / 2)
 #   BENCH_RESULTS (directory, default bench/results)  BENCH_KERNEL (6.1 or 6.12)
+#   BENCH_ONLY=echo or BENCH_ONLY=http: that table alone (results then default
+#   to build/bench/results-echo or -http, leaving bench/results whole)
 # The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
 # fh_load thread per CPU): on a host with cores to spare, give the client more
 # CPUs than the server so the server, not the client, sets the pace.
@@ -21,7 +24,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 # 6.1 results stay where they always were; other kernels get their own.
 bk=${BENCH_KERNEL:-6.1}
-res=${BENCH_RESULTS:-bench/results$([ "$bk" = 6.1 ] || echo "-$bk")}
+only=${BENCH_ONLY:-all}
+case "$only" in
+all) res=${BENCH_RESULTS:-bench/results$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
+echo | http) res=${BENCH_RESULTS:-build/bench/results-$only$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
+*) echo "bench: BENCH_ONLY is echo or http, not $only" >&2; exit 2 ;;
+esac
 out=build/bench/vm
 mkdir -p "$res" "$out"
 secs=${BENCH_SECONDS:-4}
@@ -29,10 +37,13 @@ reps=${BENCH_REPS:-5}
 
 guest=stock-$bk
 tests/vm/build-module.sh "$guest"
+# The slow-client test's client (the Makefile's pattern rule builds it).
+${MAKE:-make} -s build/bench/fh_slow
 tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
 	--file "build/k/$guest/kmod/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl \
 	--file build/bench/fh_load:/fh/bin/fh_load --file build/bench/epoll_echo:/fh/bin/epoll_echo \
-	--file build/bench/uring_echo:/fh/bin/uring_echo --file build/bench/fh_idle:/fh/bin/fh_idle --bin perf
+	--file build/bench/uring_echo:/fh/bin/uring_echo --file build/bench/fh_idle:/fh/bin/fh_idle \
+	--file build/bench/fh_slow:/fh/bin/fh_slow --bin perf --bin nginx --bin wrk
 
 echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), ${VM_CPUS:-2} CPUs); progress:"
 # slab_nomerge: firehose's caches must show in /proc/slabinfo under their names.
@@ -41,14 +52,15 @@ echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), ${
 # thash_entries: an established-connection hash sized for C100K, as a user
 # holding 100,000 connections would size it.
 tests/vm/run.sh --kernel "$guest" --initrd build/bench/bench.cpio.gz --run bench.sh \
-	--args "$secs,$reps${BENCH_SERVER_CPUS:+,$BENCH_SERVER_CPUS}" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
-	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
+	--args "$secs,$reps,${BENCH_SERVER_CPUS:-0},$only" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
+	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|http |[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
 
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
-tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
+: >"$res/bench.txt"
+[ "$only" = http ] || tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
 	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" '
 	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
@@ -133,11 +145,91 @@ tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$
 		}
 		printf "\ntop symbols, server CPUs during firehose 64 B, depth 1 (share of all samples)\n"
 		for (i = 1; i <= np; i++) { split(prof[i], a, " "); printf "  %6.2f%%  %s\n", a[2], a[1] }
-	}' >"$res/bench.txt"
+	}' >>"$res/bench.txt"
+[ "$only" = echo ] || tr -d '\r' <"$report" | awk -v csv="$res/http.csv" -v when="$when" -v kernel="$kernel" \
+	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" \
+	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" -v alone="$([ "$only" = http ] && echo 1 || echo 0)" '
+	$1 == "HROW" { key = $2; if (!(key in order)) order[key] = ++n
+		k = key SUBSEP $3; runs[k]++
+		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
+		cpu[k, runs[k]] = $7; util[k, runs[k]] = $8; ccpu[k, runs[k]] = $9
+		poll[k, runs[k]] = $10; errs[k] += $11 + $12 }
+	$1 == "HSTAT" { st[$2] = $3 }
+	$1 == "HCACHE" { sub(/^HCACHE /, ""); cache = $0 }
+	$1 == "SLOW" { slow[++nslow] = $0 }
+	function median(k,    i, j, idx, cnt, lo) {
+		cnt = runs[k]
+		for (i = 1; i <= cnt; i++) {
+			lo = 0
+			for (j = 1; j <= cnt; j++)
+				if (rate[k, j] < rate[k, i] || (rate[k, j] == rate[k, i] && j < i))
+					lo++
+			if (lo == int((cnt - 1) / 2))
+				return i
+		}
+		return 1
+	}
+	function pct(a, b) { return a + b > 0 ? sprintf("%.1f%%", 100 * a / (a + b)) : "-" }
+	END {
+		if (alone) {
+			printf "firehose bench, %s, guest kernel %s, %d vCPUs (qemu TCG), %ss per run, median of %s\n", when, kernel, cpus, secs, reps
+			printf "servers pinned to the first %d CPU(s), the client to the rest\n", scpus
+		} else
+			printf "\n"
+		printf "\nhttp: static files, firehose (fhctl listener add http) against %s, both on the\n", nginx
+		printf "server CPUs; client wrk, a thread per client CPU, pinned to them, 32 connections,\n"
+		printf "keep-alive (ka) or Connection: close on every request (close: a new connection each).\n"
+		printf "ratio: firehose/nginx requests per second. eff: nginx us/req over firehose us/req.\n"
+		printf "us/req: server CPU time per request (of it, fh_poll: firehose spinning for work);\n"
+		printf "cli: client CPU per request; cpu%%: server CPU busy. err: socket errors plus non-2xx\n"
+		printf "responses wrk saw, over all runs (must be 0).\n\n"
+		printf "%-15s %10s %10s %6s %6s %9s %9s %9s %9s %8s %8s %7s %7s %7s %6s %6s %6s %6s\n",
+			"row", "fh_req/s", "ng_req/s", "ratio", "eff", "fh_p50us", "ng_p50us", "fh_p99us", "ng_p99us",
+			"fh_us", "ng_us", "fh_poll", "fh_cli", "ng_cli", "fh_cpu", "ng_cpu", "fh_err", "ng_err"
+		print "row,firehose_req_per_s,nginx_req_per_s,ratio,efficiency_ratio,firehose_p50_us,nginx_p50_us,firehose_p99_us,nginx_p99_us,firehose_cpu_us_per_req,nginx_cpu_us_per_req,firehose_polled_us_per_req,firehose_client_us_per_req,nginx_client_us_per_req,firehose_cpu_util,nginx_cpu_util,firehose_errors,nginx_errors" > csv
+		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
+			F = k SUBSEP "firehose"; N = k SUBSEP "nginx"
+			mf = median(F); mn = median(N)
+			f = rate[F, mf]; g = rate[N, mn]
+			r = g > 0 ? f / g : 0
+			x = cpu[F, mf] > 0 ? cpu[N, mn] / cpu[F, mf] : 0
+			printf "%-15s %10d %10d %5.2fx %5.2fx %9.1f %9.1f %9.1f %9.1f %8.2f %8.2f %7.2f %7.2f %7.2f %5d%% %5d%% %6d %6d\n",
+				k, f, g, r, x, p50[F, mf], p50[N, mn], p99[F, mf], p99[N, mn], cpu[F, mf], cpu[N, mn],
+				poll[F, mf], ccpu[F, mf], ccpu[N, mn], util[F, mf], util[N, mn], errs[F], errs[N]
+			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d\n", k, f, g, r, x,
+				p50[F, mf], p50[N, mn], p99[F, mf], p99[N, mn], cpu[F, mf], cpu[N, mn], poll[F, mf],
+				ccpu[F, mf], ccpu[N, mn], util[F, mf], util[N, mn], errs[F], errs[N] >> csv
+		}
+		printf "\nfirehose counters over the http rows (every run):\n"
+		printf "  responses: 2xx %.0f, 3xx %.0f, 4xx %.0f, 5xx %.0f; connections accepted %.0f\n",
+			st["http_2xx"], st["http_3xx"], st["http_4xx"], st["http_5xx"], st["accepted"]
+		printf "  cache: %.0f hits, %.0f misses, hit rate %s; %.0f requests parked for the loader\n",
+			st["cache_hits"], st["cache_misses"], pct(st["cache_hits"], st["cache_misses"]), st["parked"]
+		printf "  body bytes: %.0f from the content cache, %.0f streamed from the page cache\n",
+			st["cache_bytes_out"], st["streamed_bytes_out"]
+		printf "  zero-copy share of bytes sent: %s (zerocopy_bytes %.0f, copied_bytes %.0f)\n",
+			pct(st["zerocopy_bytes"], st["copied_bytes"]), st["zerocopy_bytes"], st["copied_bytes"]
+		printf "  fhctl cache stats -j: %s\n", cache
+		if (nslow) {
+			split(slow[1], a, " ")
+			printf "\nslow clients (Kegel): %d clients each reading 1m.bin at most 10,000 bytes/s\n", a[3]
+			printf "(bench/fh_slow, 8 KiB receive buffer; 9.54 MiB/s offered in all), one run. MiB/s: all\n"
+			printf "clients together; slowest: the slowest client'"'"'s bytes/s;\n"
+			printf "us/MiB: server CPU per MiB sent; own B/client: firehose fh_conn+fh_seg slabs, nginx\n"
+			printf "resident memory; tcp B/client: TCP buffers of both ends; memavail: MemAvailable drop.\n\n"
+			printf "%-10s %8s %8s %8s %9s %6s %13s %13s %15s %5s\n", "server", "clients", "MiB/s", "slowest", "us/MiB", "cpu%",
+				"own_B/client", "tcp_B/client", "memavail_B/cl", "exit"
+			for (i = 1; i <= nslow; i++) {
+				split(slow[i], a, " ")
+				printf "%-10s %8d %8.2f %8d %9.1f %5d%% %13d %13d %15d %5d\n", a[2], a[3], a[4] / 1048576, a[11],
+					a[5], a[6], a[7], a[8], a[9], a[10]
+			}
+		}
+	}' >>"$res/bench.txt"
 cat "$res/bench.txt"
 
 # Charts: messages/s side by side per row, and server CPU time per message.
-if command -v gnuplot >/dev/null; then
+if [ "$only" != http ] && command -v gnuplot >/dev/null; then
 	tail -n +2 "$res/bench.csv" | tr ',' ' ' >build/bench/plot.dat
 	gnuplot <<EOF
 set terminal pngcairo size 900,480 noenhanced
