@@ -563,6 +563,148 @@ TEST_F(apply, apply_dry_run_says_what_it_would_do_and_changes_nothing)
 	EXPECT_STREQ(before, after);
 }
 
+TEST_F(apply, apply_changes_the_http_settings_that_differ)
+{
+	char out[4096], settings[512];
+
+	write_conf(_metadata, self->conf, "set http-header-timeout 5s http-max-header 32K\n");
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	EXPECT_EQ(1, fh_count_lines_starting(out, "set http-header-timeout 5s (was 10s)\n"))
+		TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "kept http-max-header 32K\n")) TH_LOG("%s", out);
+	settings_text(settings, sizeof(settings));
+	EXPECT_NE(NULL, strstr(settings, "http-header-timeout 5s\nhttp-max-header 32K\n"))
+		TH_LOG("%s", settings);
+}
+
+TEST_F(apply, batch_cache_flush_of_every_listener_runs)
+{
+	char out[4096];
+
+	write_conf(_metadata, self->conf, "listener add echo %s\ncache flush\n", self->a);
+	EXPECT_EQ(0, fh_run(out, sizeof(out), "fhctl -b %s", self->conf)) TH_LOG("%s", out);
+	EXPECT_TRUE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, apply_with_a_root_on_echo_changes_nothing_naming_the_line)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add echo %s --root /\n",
+		   self->a, self->b);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: listener add: --root is only for http",
+		 self->conf);
+	fh_expect_error_line(_metadata, err, want);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, apply_refuses_cache_flush_naming_the_line)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "cache flush\n");
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:1: apply: only 'listener add' and 'set'",
+		 self->conf);
+	fh_expect_error_line(_metadata, err, want);
+}
+
+/* ---- http listeners (need the http protocol built in) ------------------ */
+
+/* Two fresh directories for document roots; the test removes them. */
+static void two_roots(struct __test_metadata *_metadata, char *r1, char *r2)
+{
+	ASSERT_NE(NULL, mkdtemp(r1));
+	ASSERT_NE(NULL, mkdtemp(r2));
+}
+
+TEST_F(apply, apply_adds_an_http_listener_with_its_root_user_and_cache)
+{
+	char r1[] = "/tmp/fh-apply-XXXXXX", r2[] = "/tmp/fh-apply-XXXXXX";
+	char out[4096], want[256];
+
+	two_roots(_metadata, r1, r2);
+	write_conf(_metadata, self->conf, "listener add http %s --root %s --cache 2M\n", self->a,
+		   r1);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "root %s user nobody cache 2M\n", r1);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+	listeners_json(out, sizeof(out));
+	snprintf(want, sizeof(want), "\"root\":\"%s\",\"uid\":65534,\"gid\":65534,"
+		 "\"cache\":2097152}", r1);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+	rmdir(r1);
+	rmdir(r2);
+}
+
+TEST_F(apply, apply_keeps_an_http_listener_with_the_same_root_and_default_cache)
+{
+	char r1[] = "/tmp/fh-apply-XXXXXX", r2[] = "/tmp/fh-apply-XXXXXX";
+	char out[4096], want[256];
+
+	two_roots(_metadata, r1, r2);
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s", self->a, r1));
+	write_conf(_metadata, self->conf, "listener add http %s --root %s\n", self->a, r1);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "kept http %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	rmdir(r1);
+	rmdir(r2);
+}
+
+TEST_F(apply, apply_replaces_an_http_listener_whose_root_differs)
+{
+	char r1[] = "/tmp/fh-apply-XXXXXX", r2[] = "/tmp/fh-apply-XXXXXX";
+	char out[4096], want[256];
+
+	two_roots(_metadata, r1, r2);
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s", self->a, r1));
+	write_conf(_metadata, self->conf, "listener add http %s --root %s\n", self->a, r2);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "replaced http %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	listeners_json(out, sizeof(out));
+	snprintf(want, sizeof(want), "\"root\":\"%s\"", r2);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+	rmdir(r1);
+	rmdir(r2);
+}
+
+TEST_F(apply, apply_replaces_an_http_listener_whose_user_differs)
+{
+	char r1[] = "/tmp/fh-apply-XXXXXX", r2[] = "/tmp/fh-apply-XXXXXX";
+	char out[4096], want[256];
+
+	two_roots(_metadata, r1, r2);
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s", self->a, r1));
+	write_conf(_metadata, self->conf, "listener add http %s --root %s --user root\n",
+		   self->a, r1);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "replaced http %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "user root")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "user nobody")) TH_LOG("%s", out);
+	rmdir(r1);
+	rmdir(r2);
+}
+
+TEST_F(apply, apply_dry_run_shows_the_http_site_it_would_add_and_adds_nothing)
+{
+	char root[] = "/tmp/fh-apply-XXXXXX", out[4096], want[256];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	write_conf(_metadata, self->conf, "listener add http %s --root %s --user root --cache 0\n",
+		   self->a, root);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s --dry-run", self->conf));
+	rmdir(root);
+	snprintf(want, sizeof(want), "would add http %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), " root %s user root cache 0\n", root);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
 TEST_F(apply, apply_of_a_missing_file_fails)
 {
 	char err[1024];

@@ -35,7 +35,8 @@ int fh_count_lines_starting(const char *s, const char *prefix);
 #define FH_DEFAULT_SETTINGS \
 	"max-connections 100000 max-connections-per-source 0 idle-timeout 60s " \
 	"send-timeout 30s " \
-	"keepalive 60s keepalive-interval 10s keepalive-count 6"
+	"keepalive 60s keepalive-interval 10s keepalive-count 6 " \
+	"http-header-timeout 10s http-max-header 32K"
 
 int fh_module_load(void);
 int fh_module_unload(void);

@@ -30,7 +30,8 @@
 #define DEFAULT_SETTINGS_JSON \
 	"{\"max_connections\":100000,\"max_connections_per_source\":0," \
 	"\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000," \
-	"\"keepalive_s\":60,\"keepalive_intvl_s\":10,\"keepalive_cnt\":6}\n"
+	"\"keepalive_s\":60,\"keepalive_intvl_s\":10,\"keepalive_cnt\":6," \
+	"\"http_header_timeout_ms\":10000,\"http_max_header\":32768}\n"
 
 
 /* Runs fhctl quietly, for cleanup that may legitimately fail. */
@@ -455,7 +456,8 @@ TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "show settings"));
 	EXPECT_STREQ("max-connections 100000\nmax-connections-per-source 0\n"
 		     "idle-timeout 60s\nsend-timeout 30s\n"
-		     "keepalive 60s\nkeepalive-interval 10s\nkeepalive-count 6\n", out);
+		     "keepalive 60s\nkeepalive-interval 10s\nkeepalive-count 6\n"
+		     "http-header-timeout 10s\nhttp-max-header 32K\n", out);
 }
 
 /* After "fhctl set CMD", show settings has HUMAN and its JSON has JSON. */
@@ -574,6 +576,279 @@ TEST_F(fhctl, set_keepalive_of_a_fraction_of_a_second_fails_and_changes_nothing)
 			   "keepalive 1500ms: TCP keepalive takes whole seconds");
 	expect_set_refused(_metadata, "keepalive-interval 500ms",
 			   "keepalive-interval 500ms: TCP keepalive takes whole seconds");
+}
+
+TEST_F(fhctl, set_http_header_timeout_shows_in_show_settings)
+{
+	expect_setting_shown(_metadata, "http-header-timeout 2500ms",
+			     "http-header-timeout 2500ms\n", "\"http_header_timeout_ms\":2500");
+}
+
+TEST_F(fhctl, set_http_header_timeout_off_shows_off)
+{
+	expect_setting_shown(_metadata, "http-header-timeout off",
+			     "http-header-timeout off\n", "\"http_header_timeout_ms\":0");
+}
+
+TEST_F(fhctl, set_http_max_header_takes_a_size_and_shows_it)
+{
+	expect_setting_shown(_metadata, "http-max-header 64k",
+			     "http-max-header 64K\n", "\"http_max_header\":65536");
+}
+
+TEST_F(fhctl, set_http_max_header_in_plain_bytes_shows_them)
+{
+	expect_setting_shown(_metadata, "http-max-header 5000",
+			     "http-max-header 5000\n", "\"http_max_header\":5000");
+}
+
+TEST_F(fhctl, set_http_header_timeout_below_100ms_fails_and_changes_nothing)
+{
+	expect_set_refused(_metadata, "http-header-timeout 50ms",
+			   "http-header-timeout 50ms out of range: expected 0 (off) or 100ms..");
+}
+
+TEST_F(fhctl, set_http_max_header_out_of_range_fails_and_changes_nothing)
+{
+	expect_set_refused(_metadata, "http-max-header 1023",
+			   "http-max-header 1023 out of range: expected 1K..1M");
+	expect_set_refused(_metadata, "http-max-header 2M",
+			   "http-max-header 2M out of range: expected 1K..1M");
+}
+
+TEST_F(fhctl, set_http_max_header_that_is_no_size_fails_and_changes_nothing)
+{
+	expect_set_refused(_metadata, "http-max-header 4X",
+			   "bad size '4X' for http-max-header: expected N[K|M|G]");
+	expect_set_refused(_metadata, "http-max-header K", "bad size 'K'");
+}
+
+/* ---- site options and the cache commands ------------------------------ */
+
+TEST_F(fhctl, listener_add_echo_with_root_is_a_usage_error_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add echo %s --root /tmp",
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "--root is only for http, not echo");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_echo_with_cache_is_a_usage_error_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add echo %s --cache 1M",
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "--cache is only for http, not echo");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_http_without_root_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add http %s",
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "http needs --root DIR");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_http_with_a_missing_root_fails_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err),
+					  "listener add http %s --root /nonexistent/fh",
+					  self->addr4));
+	fh_expect_error_line(_metadata, err, "--root /nonexistent/fh: No such file or directory");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_http_with_a_file_for_root_fails_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err),
+					  "listener add http %s --root /proc/version",
+					  self->addr4));
+	fh_expect_error_line(_metadata, err, "--root /proc/version: not a directory");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_http_with_an_unknown_user_fails_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err),
+					  "listener add http %s --root / --user no-such-user-fh",
+					  self->addr4));
+	fh_expect_error_line(_metadata, err, "--user no-such-user-fh: no such user");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_http_with_a_bad_cache_size_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err),
+					"listener add http %s --root / --cache 12Q", self->addr4));
+	fh_expect_error_line(_metadata, err, "bad size '12Q' for --cache");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_list_of_echo_shows_no_root_user_or_cache)
+{
+	char out[8192], val[64];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	EXPECT_FALSE(listener_json_field(out, self->addr4, "root", val, sizeof(val)));
+	EXPECT_FALSE(listener_json_field(out, self->addr4, "uid", val, sizeof(val)));
+	EXPECT_FALSE(listener_json_field(out, self->addr4, "cache", val, sizeof(val)));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
+	EXPECT_NE(NULL, strstr(out, "  USER  CACHE  ROOT\n")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, cache_flush_of_an_unknown_listener_fails_with_enoent)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "cache flush --listener %s",
+					  self->addr4));
+	fh_expect_error_line(_metadata, err, "no firehose listener has this address");
+}
+
+TEST_F(fhctl, cache_flush_of_an_echo_listener_fails_saying_it_has_no_cache)
+{
+	char err[1024];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "cache flush --listener %s",
+					  self->addr4));
+	fh_expect_error_line(_metadata, err, "this listener's protocol has no cache");
+	EXPECT_EQ(1, listener_count());
+}
+
+TEST_F(fhctl, cache_flush_of_every_listener_without_a_cache_succeeds)
+{
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	EXPECT_EQ(0, fh_fhctl_ok("cache flush"));
+}
+
+TEST_F(fhctl, cache_flush_with_a_bad_address_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "cache flush --listener 127.0.0.1"));
+	fh_expect_error_line(_metadata, err, "bad address '127.0.0.1'");
+}
+
+TEST_F(fhctl, cache_stats_without_a_cache_prints_nothing)
+{
+	char out[1024];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "cache stats"));
+	EXPECT_STREQ("", out);
+}
+
+TEST_F(fhctl, cache_stats_json_without_a_cache_is_an_empty_array)
+{
+	char out[1024];
+
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "cache stats -j"));
+	EXPECT_STREQ("[]\n", out);
+}
+
+TEST_F(fhctl, cache_with_an_unknown_subcommand_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "cache drop"));
+	fh_expect_error_line(_metadata, err, "expected flush or stats");
+}
+
+/* ---- http listeners (need the http protocol built in) ------------------ */
+
+TEST_F(fhctl, listener_add_http_lists_root_user_nobody_and_the_default_cache_in_json)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", out[8192], val[128];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s", self->addr4, root));
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	rmdir(root);
+	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "root", val, sizeof(val)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ(root, val);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "uid", val, sizeof(val)));
+	EXPECT_STREQ("65534", val);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "gid", val, sizeof(val)));
+	EXPECT_STREQ("65534", val);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "cache", val, sizeof(val)));
+	EXPECT_STREQ("67108864", val);
+}
+
+TEST_F(fhctl, listener_add_http_lists_root_user_and_cache_in_the_table)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", out[8192], want[128];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s --user root --cache 8M",
+				 self->addr4, root));
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
+	rmdir(root);
+	snprintf(want, sizeof(want), "  root  8M     %s\n", root);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in:\n%s", want, out);
+}
+
+TEST_F(fhctl, listener_add_http_with_a_relative_root_lists_it_absolute)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", out[8192], val[128];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	/* "tmp/fh-ctl-...", from / */
+	EXPECT_EQ(0, fh_run(out, sizeof(out), "cd / && fhctl listener add http %s --root %s",
+			    self->addr4, root + 1)) TH_LOG("%s", out);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	rmdir(root);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "root", val, sizeof(val)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ(root, val);
+}
+
+TEST_F(fhctl, cache_stats_lists_an_http_listener_with_its_limit)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", out[4096];
+	const char *row;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s --cache 1M", self->addr4, root));
+	rmdir(root);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "cache stats"));
+	EXPECT_EQ(0, strncmp(out, "ADDRESS", 7)) TH_LOG("%s", out);
+	row = strchr(out, '\n');
+	ASSERT_NE(NULL, row) TH_LOG("%s", out);
+	EXPECT_EQ(0, strncmp(row + 1, self->addr4, strlen(self->addr4))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(row, "  1M  ")) TH_LOG("%s", out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "cache stats -j"));
+	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_NE(NULL, strstr(out, "\"limit\":1048576")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\"hit_rate\":null")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, cache_flush_of_an_http_listener_succeeds)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX";
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s", self->addr4, root));
+	rmdir(root);
+	EXPECT_EQ(0, fh_fhctl_ok("cache flush --listener %s", self->addr4));
+	EXPECT_EQ(0, fh_fhctl_ok("cache flush"));
 }
 
 /* ---- stats ------------------------------------------------------------- */

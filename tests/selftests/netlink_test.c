@@ -3,14 +3,17 @@
  * The "firehose" generic netlink family, spoken raw: every malformed request
  * is refused with the documented errno and an extended-ack message, and
  * changes nothing; state-changing commands need CAP_NET_ADMIN; a listener
- * reads back with the attributes include/uapi/firehose.h documents.
+ * reads back with the attributes include/uapi/firehose.h documents; the
+ * cache commands name their listener or answer for all of them.
  */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,7 +44,7 @@ struct fhnl {
 	char msg[256];
 	bool has_offs, has_miss;
 	uint32_t offs, miss_type;
-	_Alignas(8) char tx[4096];
+	_Alignas(8) char tx[8192];	/* a document root of PATH_MAX fits */
 	char *rx;
 };
 
@@ -228,6 +231,11 @@ static const struct nlattr *put_u32(struct nlmsghdr *nlh, uint16_t type, uint32_
 	return put_attr(nlh, type, sizeof(v), &v);
 }
 
+static const struct nlattr *put_u64(struct nlmsghdr *nlh, uint16_t type, uint64_t v)
+{
+	return put_attr(nlh, type, sizeof(v), &v);
+}
+
 static const struct nlattr *put_str(struct nlmsghdr *nlh, uint16_t type, const char *s)
 {
 	return put_attr(nlh, type, strlen(s) + 1, s);
@@ -265,6 +273,12 @@ struct listener {
 	uint32_t max_conns;
 	bool proto_nul, cpus_nul;
 	char proto[64], cpus[FH_CPULIST_MAX];
+	/* The site attributes (http only): how many of them came, and what. */
+	int site_attrs, uid_len, gid_len, cache_len;
+	uint32_t uid, gid;
+	uint64_t cache;
+	bool root_nul;
+	char root[PATH_MAX];
 };
 
 struct listeners {
@@ -327,6 +341,28 @@ static int listener_attr_cb(const struct nlattr *a, void *data)
 		if (len == 4)
 			l->max_conns = mnl_attr_get_u32(a);
 		break;
+	case FH_A_LISTENER_ROOT:
+		l->site_attrs++;
+		copy_str(l->root, sizeof(l->root), a, &l->root_nul);
+		break;
+	case FH_A_LISTENER_UID:
+		l->site_attrs++;
+		l->uid_len = len;
+		if (len == 4)
+			l->uid = mnl_attr_get_u32(a);
+		break;
+	case FH_A_LISTENER_GID:
+		l->site_attrs++;
+		l->gid_len = len;
+		if (len == 4)
+			l->gid = mnl_attr_get_u32(a);
+		break;
+	case FH_A_LISTENER_CACHE:
+		l->site_attrs++;
+		l->cache_len = len;
+		if (len == 8)
+			l->cache = mnl_attr_get_u64(a);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -360,11 +396,68 @@ static int listener_count(struct fhnl *nl)
 	return dump_listeners(nl, &ls) ? -1 : ls.n;
 }
 
+/* One CACHE_GET message: the attributes that came, by type, and their values. */
+struct cache_msg {
+	uint8_t cmd;
+	int len[FH_A_MAX + 1];
+	uint64_t v[FH_A_MAX + 1];	/* the u64 ones */
+	uint16_t port;
+	char proto[64];
+};
+
+struct caches {
+	struct cache_msg v[MAX_LISTENERS];
+	int n;
+};
+
+static int cache_attr_cb(const struct nlattr *a, void *data)
+{
+	struct cache_msg *m = data;
+	uint16_t type = mnl_attr_get_type(a);
+	int len = (int)mnl_attr_get_payload_len(a);
+	bool nul;
+
+	if (type > FH_A_MAX)
+		return MNL_CB_OK;
+	m->len[type] = len;
+	if (len == 8)
+		m->v[type] = mnl_attr_get_u64(a);
+	if (type == FH_A_PORT && len == 2)
+		m->port = mnl_attr_get_u16(a);
+	if (type == FH_A_PROTO)
+		copy_str(m->proto, sizeof(m->proto), a, &nul);
+	return MNL_CB_OK;
+}
+
+static int cache_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct caches *cs = data;
+	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
+
+	if (cs->n >= MAX_LISTENERS)
+		return MNL_CB_ERROR;
+	cs->v[cs->n].cmd = gh->cmd;
+	if (mnl_attr_parse(nlh, sizeof(*gh), cache_attr_cb, &cs->v[cs->n]) < 0)
+		return MNL_CB_ERROR;
+	cs->n++;
+	return MNL_CB_OK;
+}
+
+/* CACHE_GET dump: 0 or the errno; cs gets one entry per listener with a cache. */
+static int dump_caches(struct fhnl *nl, struct caches *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	return fhnl_talk(nl, fhnl_msg(nl, FH_CMD_CACHE_GET, NLM_F_DUMP), cache_cb, cs);
+}
+
 struct settings {
 	uint32_t max_conns, max_conns_per_source, idle_ms, send_ms;
 	uint32_t keepalive_s, keepalive_intvl_s, keepalive_cnt;
+	uint32_t http_header_ms, http_max_header;
 	int seen;
 };
+
+#define NSETTINGS	9
 
 static int settings_attr_cb(const struct nlattr *a, void *data)
 {
@@ -392,6 +485,12 @@ static int settings_attr_cb(const struct nlattr *a, void *data)
 		break;
 	case FH_A_KEEPALIVE_CNT:
 		v = &s->keepalive_cnt;
+		break;
+	case FH_A_HTTP_HEADER_TIMEOUT_MS:
+		v = &s->http_header_ms;
+		break;
+	case FH_A_HTTP_MAX_HEADER:
+		v = &s->http_max_header;
 		break;
 	default:
 		return MNL_CB_OK;
@@ -465,6 +564,7 @@ FIXTURE(nl) {
 	struct fhnl nl;
 	uint16_t port;
 	struct settings before;
+	char refused_msg[256];	/* the extack message of expect_refused()'s request */
 };
 
 FIXTURE_SETUP(nl)
@@ -473,7 +573,7 @@ FIXTURE_SETUP(nl)
 	ASSERT_EQ(0, fhnl_open(&self->nl));
 	self->port = (uint16_t)fh_test_port(21000);
 	ASSERT_EQ(0, get_settings(&self->nl, &self->before));
-	ASSERT_EQ(7, self->before.seen);
+	ASSERT_EQ(NSETTINGS, self->before.seen);
 	/* Each test starts from no listener at all. */
 	ASSERT_EQ(0, listener_count(&self->nl));
 }
@@ -499,6 +599,8 @@ FIXTURE_TEARDOWN(nl)
 	put_u32(nlh, FH_A_KEEPALIVE_S, 60);
 	put_u32(nlh, FH_A_KEEPALIVE_INTVL_S, 10);
 	put_u32(nlh, FH_A_KEEPALIVE_CNT, 6);
+	put_u32(nlh, FH_A_HTTP_HEADER_TIMEOUT_MS, 10000);
+	put_u32(nlh, FH_A_HTTP_MAX_HEADER, 32768);
 	if (fhnl_talk(&self->nl, nlh, NULL, NULL))
 		TH_LOG("teardown: restoring the default settings failed");
 	fhnl_close(&self->nl);
@@ -519,6 +621,7 @@ static void expect_refused(struct __test_metadata *_metadata, FIXTURE_DATA(nl) *
 	int err;
 
 	err = fhnl_talk(&self->nl, nlh, NULL, NULL);
+	snprintf(self->refused_msg, sizeof(self->refused_msg), "%s", self->nl.msg);
 	EXPECT_EQ(want, err) TH_LOG("got %s (%d), extack '%s'", err > 0 ? strerror(err) : "?",
 				    err, self->nl.msg);
 	EXPECT_NE(0, self->nl.msg[0]) TH_LOG("no extack message");
@@ -540,6 +643,8 @@ static void expect_refused(struct __test_metadata *_metadata, FIXTURE_DATA(nl) *
 	EXPECT_EQ(self->before.keepalive_s, now.keepalive_s);
 	EXPECT_EQ(self->before.keepalive_intvl_s, now.keepalive_intvl_s);
 	EXPECT_EQ(self->before.keepalive_cnt, now.keepalive_cnt);
+	EXPECT_EQ(self->before.http_header_ms, now.http_header_ms);
+	EXPECT_EQ(self->before.http_max_header, now.http_max_header);
 }
 
 /* ---- malformed LISTENER_ADD --------------------------------------------- */
@@ -647,14 +752,113 @@ TEST_F(nl, listener_add_unknown_protocol_gopher_is_einval)
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
-TEST_F(nl, listener_add_known_but_unbuilt_protocol_http_is_eprotonosupport)
+TEST_F(nl, listener_add_known_but_unbuilt_protocol_kv_is_eprotonosupport)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	const struct nlattr *bad;
 
-	bad = put_str(nlh, FH_A_PROTO, "http");
+	bad = put_str(nlh, FH_A_PROTO, "kv");
 	put_loopback4(nlh, self->port);
 	expect_refused(_metadata, self, nlh, EPROTONOSUPPORT, bad, 0);
+}
+
+/* ---- site options (root, uid/gid, cache) on LISTENER_ADD ----------------- */
+
+TEST_F(nl, listener_add_echo_with_a_root_is_einval_pointing_at_it)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *bad;
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	bad = put_str(nlh, FH_A_LISTENER_ROOT, "/");
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+	EXPECT_STREQ("this protocol takes no root, user or cache", self->refused_msg);
+}
+
+TEST_F(nl, listener_add_echo_with_a_uid_and_gid_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *bad;
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	bad = put_u32(nlh, FH_A_LISTENER_UID, NOBODY);
+	put_u32(nlh, FH_A_LISTENER_GID, NOBODY);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+	EXPECT_STREQ("this protocol takes no root, user or cache", self->refused_msg);
+}
+
+TEST_F(nl, listener_add_echo_with_a_cache_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *bad;
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	bad = put_u64(nlh, FH_A_LISTENER_CACHE, 1 << 20);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+	EXPECT_STREQ("this protocol takes no root, user or cache", self->refused_msg);
+}
+
+TEST_F(nl, listener_add_uid_without_gid_is_einval_naming_gid_missing)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	put_u32(nlh, FH_A_LISTENER_UID, NOBODY);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_A_LISTENER_GID);
+	EXPECT_STREQ("a uid needs its gid", self->refused_msg);
+}
+
+TEST_F(nl, listener_add_gid_without_uid_is_einval_naming_uid_missing)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	put_u32(nlh, FH_A_LISTENER_GID, NOBODY);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_A_LISTENER_UID);
+	EXPECT_STREQ("a gid needs its uid", self->refused_msg);
+}
+
+TEST_F(nl, listener_add_root_without_nul_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *bad;
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	bad = put_attr(nlh, FH_A_LISTENER_ROOT, 4, "/srv");
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
+/* PATH_MAX bytes and the NUL: the NUL is not where the policy looks. */
+TEST_F(nl, listener_add_root_of_path_max_bytes_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	static char root[PATH_MAX + 1];
+	const struct nlattr *bad;
+
+	memset(root, 'a', PATH_MAX);
+	root[0] = '/';
+	root[PATH_MAX] = '\0';
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	bad = put_str(nlh, FH_A_LISTENER_ROOT, root);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
+TEST_F(nl, listener_add_cache_of_four_bytes_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *bad;
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	bad = put_u32(nlh, FH_A_LISTENER_CACHE, 1);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 /* ---- malformed SETTINGS_SET, STATS_GET, commands ------------------------ */
@@ -716,6 +920,34 @@ TEST_F(nl, settings_set_keepalive_count_128_is_erange)
 	expect_setting_erange(_metadata, self, FH_A_KEEPALIVE_CNT, FH_KEEPALIVE_CNT_MAX + 1);
 }
 
+TEST_F(nl, settings_set_http_header_timeout_of_50_ms_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
+	const struct nlattr *bad;
+
+	put_u32(nlh, FH_A_MAX_CONNS, 1234);
+	bad = put_u32(nlh, FH_A_HTTP_HEADER_TIMEOUT_MS, 50);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
+TEST_F(nl, settings_set_http_header_timeout_above_a_day_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_HTTP_HEADER_TIMEOUT_MS,
+			      FH_TIMEOUT_MAX_MS + 1);
+}
+
+TEST_F(nl, settings_set_http_max_header_of_1023_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_HTTP_MAX_HEADER,
+			      FH_HTTP_MAX_HEADER_MIN - 1);
+}
+
+TEST_F(nl, settings_set_http_max_header_above_1_mib_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_HTTP_MAX_HEADER,
+			      FH_HTTP_MAX_HEADER_MAX + 1);
+}
+
 TEST_F(nl, settings_set_without_any_setting_is_einval)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
@@ -743,10 +975,50 @@ TEST_F(nl, unknown_command_is_eopnotsupp)
 	EXPECT_EQ(self->before.max_conns, now.max_conns);
 }
 
+/* ---- CACHE_FLUSH and CACHE_GET, refused --------------------------------- */
+
+TEST_F(nl, cache_flush_of_an_unknown_address_is_enoent)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_CACHE_FLUSH, 0);
+
+	put_loopback4(nlh, self->port);
+	expect_refused(_metadata, self, nlh, ENOENT, NULL, 0);
+	EXPECT_STREQ("no firehose listener has this address", self->refused_msg);
+}
+
+TEST_F(nl, cache_flush_with_an_address_but_no_port_is_einval_naming_it_missing)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_CACHE_FLUSH, 0);
+	struct in_addr lo = { .s_addr = htonl(INADDR_LOOPBACK) };
+
+	put_u16(nlh, FH_A_FAMILY, AF_INET);
+	put_attr(nlh, FH_A_ADDR, sizeof(lo), &lo);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_A_PORT);
+}
+
+TEST_F(nl, cache_flush_with_a_protocol_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_CACHE_FLUSH, 0);
+	const struct nlattr *bad;
+
+	bad = put_str(nlh, FH_A_PROTO, "http");
+	put_loopback4(nlh, self->port);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
+TEST_F(nl, cache_get_with_a_stray_attribute_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_CACHE_GET, NLM_F_DUMP);
+	const struct nlattr *bad;
+
+	bad = put_u16(nlh, FH_A_PORT, self->port);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
 /* ---- privileges --------------------------------------------------------- */
 
 enum nobody_op { NOBODY_LISTENER_ADD, NOBODY_SETTINGS_SET, NOBODY_STATS_GET,
-		 NOBODY_SETTINGS_GET };
+		 NOBODY_SETTINGS_GET, NOBODY_CACHE_FLUSH, NOBODY_CACHE_GET };
 
 /*
  * Run op on a fresh socket as uid/gid 65534 without supplementary groups, in
@@ -757,6 +1029,7 @@ static int as_nobody(enum nobody_op op, uint16_t port)
 {
 	struct nlmsghdr *nlh = NULL;
 	struct settings s;
+	struct caches cs;
 	struct stats st;
 	struct fhnl nl;
 	int status, ret;
@@ -795,8 +1068,14 @@ static int as_nobody(enum nobody_op op, uint16_t port)
 		break;
 	case NOBODY_SETTINGS_GET:
 		ret = get_settings(&nl, &s);
-		if (!ret && s.seen != 7)
+		if (!ret && s.seen != NSETTINGS)
 			ret = 252;
+		break;
+	case NOBODY_CACHE_FLUSH:
+		ret = fhnl_talk(&nl, fhnl_msg(&nl, FH_CMD_CACHE_FLUSH, 0), NULL, NULL);
+		break;
+	case NOBODY_CACHE_GET:
+		ret = dump_caches(&nl, &cs);
 		break;
 	default:
 		ret = 253;
@@ -827,6 +1106,16 @@ TEST_F(nl, unprivileged_stats_get_succeeds)
 TEST_F(nl, unprivileged_settings_get_succeeds)
 {
 	EXPECT_EQ(0, as_nobody(NOBODY_SETTINGS_GET, self->port));
+}
+
+TEST_F(nl, unprivileged_cache_flush_is_eperm)
+{
+	EXPECT_EQ(EPERM, as_nobody(NOBODY_CACHE_FLUSH, self->port));
+}
+
+TEST_F(nl, unprivileged_cache_get_succeeds)
+{
+	EXPECT_EQ(0, as_nobody(NOBODY_CACHE_GET, self->port));
 }
 
 /* ---- what succeeds, reads back as documented ---------------------------- */
@@ -960,6 +1249,255 @@ TEST_F(nl, stats_get_has_totals_and_one_nest_per_cpu_with_its_cpu_first)
 	EXPECT_EQ(n, st.cpus);
 	EXPECT_EQ(n, st.cpu_first);
 	EXPECT_EQ(n, st.cpu_ids);
+}
+
+TEST_F(nl, settings_set_http_settings_read_back_through_settings_get)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
+	struct settings now;
+
+	put_u32(nlh, FH_A_HTTP_HEADER_TIMEOUT_MS, 2500);
+	put_u32(nlh, FH_A_HTTP_MAX_HEADER, FH_HTTP_MAX_HEADER_MAX);
+	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	ASSERT_EQ(0, get_settings(&self->nl, &now));
+	EXPECT_EQ(2500U, now.http_header_ms);
+	EXPECT_EQ((uint32_t)FH_HTTP_MAX_HEADER_MAX, now.http_max_header);
+	EXPECT_EQ(self->before.idle_ms, now.idle_ms);
+}
+
+TEST_F(nl, settings_set_http_header_timeout_0_turns_it_off)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
+	struct settings now;
+
+	put_u32(nlh, FH_A_HTTP_HEADER_TIMEOUT_MS, 0);
+	put_u32(nlh, FH_A_HTTP_MAX_HEADER, FH_HTTP_MAX_HEADER_MIN);
+	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	ASSERT_EQ(0, get_settings(&self->nl, &now));
+	EXPECT_EQ(0U, now.http_header_ms);
+	EXPECT_EQ((uint32_t)FH_HTTP_MAX_HEADER_MIN, now.http_max_header);
+}
+
+TEST_F(nl, fresh_module_has_the_documented_http_defaults)
+{
+	/* The fixture's teardown restores these; the module loads with them. */
+	EXPECT_EQ(10000U, self->before.http_header_ms);
+	EXPECT_EQ(32768U, self->before.http_max_header);
+}
+
+/* Add an echo listener on loopback at port; 0 or the errno. */
+static int add_echo(struct fhnl *nl, uint16_t port)
+{
+	struct nlmsghdr *nlh = fhnl_msg(nl, FH_CMD_LISTENER_ADD, 0);
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, port);
+	return fhnl_talk(nl, nlh, NULL, NULL);
+}
+
+TEST_F(nl, listener_echo_dumps_no_site_attributes)
+{
+	struct listeners ls;
+
+	ASSERT_EQ(0, add_echo(&self->nl, self->port)) TH_LOG("extack '%s'", self->nl.msg);
+	ASSERT_EQ(0, dump_listeners(&self->nl, &ls));
+	ASSERT_EQ(1, ls.n);
+	EXPECT_EQ(0, ls.v[0].site_attrs);
+}
+
+TEST_F(nl, cache_flush_of_an_echo_listener_is_eopnotsupp)
+{
+	struct nlmsghdr *nlh;
+
+	ASSERT_EQ(0, add_echo(&self->nl, self->port)) TH_LOG("extack '%s'", self->nl.msg);
+	nlh = fhnl_msg(&self->nl, FH_CMD_CACHE_FLUSH, 0);
+	put_loopback4(nlh, self->port);
+	EXPECT_EQ(EOPNOTSUPP, fhnl_talk(&self->nl, nlh, NULL, NULL));
+	EXPECT_STREQ("this listener's protocol has no cache", self->nl.msg);
+	EXPECT_EQ(1, listener_count(&self->nl));
+}
+
+TEST_F(nl, cache_flush_of_every_listener_without_a_cache_succeeds)
+{
+	ASSERT_EQ(0, add_echo(&self->nl, self->port)) TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, fhnl_talk(&self->nl, fhnl_msg(&self->nl, FH_CMD_CACHE_FLUSH, 0), NULL, NULL))
+		TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(1, listener_count(&self->nl));
+}
+
+TEST_F(nl, cache_get_lists_no_echo_listener)
+{
+	struct caches cs;
+
+	ASSERT_EQ(0, add_echo(&self->nl, self->port)) TH_LOG("extack '%s'", self->nl.msg);
+	ASSERT_EQ(0, dump_caches(&self->nl, &cs));
+	EXPECT_EQ(0, cs.n);
+}
+
+/* ---- http listeners (need the http protocol built in) ------------------- */
+
+/* An http LISTENER_ADD on loopback at port, with root unless NULL. */
+static struct nlmsghdr *http_add_msg(struct fhnl *nl, uint16_t port, const char *root)
+{
+	struct nlmsghdr *nlh = fhnl_msg(nl, FH_CMD_LISTENER_ADD, 0);
+
+	put_str(nlh, FH_A_PROTO, "http");
+	put_loopback4(nlh, port);
+	if (root)
+		put_str(nlh, FH_A_LISTENER_ROOT, root);
+	return nlh;
+}
+
+TEST_F(nl, listener_add_http_without_root_is_einval)
+{
+	expect_refused(_metadata, self, http_add_msg(&self->nl, self->port, NULL), EINVAL,
+		       NULL, 0);
+	EXPECT_EQ(0, strncmp(self->refused_msg, "http needs a document root", 26))
+		TH_LOG("extack '%s'", self->refused_msg);
+}
+
+TEST_F(nl, listener_add_http_with_a_relative_root_is_einval)
+{
+	expect_refused(_metadata, self, http_add_msg(&self->nl, self->port, "tmp"), EINVAL,
+		       NULL, 0);
+}
+
+TEST_F(nl, listener_add_http_with_a_missing_root_fails_and_adds_nothing)
+{
+	struct nlmsghdr *nlh = http_add_msg(&self->nl, self->port, "/nonexistent/fh-root");
+
+	EXPECT_NE(0, fhnl_talk(&self->nl, nlh, NULL, NULL));
+	EXPECT_NE(0, self->nl.msg[0]) TH_LOG("no extack message");
+	EXPECT_EQ(0, listener_count(&self->nl));
+}
+
+TEST_F(nl, listener_add_http_dumps_root_uid_gid_and_the_default_cache)
+{
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct nlmsghdr *nlh;
+	struct listeners ls;
+	struct listener *l;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	nlh = http_add_msg(&self->nl, self->port, root);
+	put_u32(nlh, FH_A_LISTENER_UID, NOBODY);
+	put_u32(nlh, FH_A_LISTENER_GID, NOBODY);
+	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	rmdir(root);
+	ASSERT_EQ(1, ls.n);
+	l = &ls.v[0];
+	EXPECT_STREQ("http", l->proto);
+	EXPECT_EQ(4, l->site_attrs);
+	EXPECT_TRUE(l->root_nul);
+	EXPECT_STREQ(root, l->root);
+	EXPECT_EQ(4, l->uid_len);
+	EXPECT_EQ((uint32_t)NOBODY, l->uid);
+	EXPECT_EQ(4, l->gid_len);
+	EXPECT_EQ((uint32_t)NOBODY, l->gid);
+	EXPECT_EQ(8, l->cache_len);
+	EXPECT_EQ((uint64_t)64 << 20, l->cache);
+}
+
+TEST_F(nl, listener_add_http_with_cache_0_dumps_cache_0)
+{
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct nlmsghdr *nlh;
+	struct listeners ls;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	nlh = http_add_msg(&self->nl, self->port, root);
+	put_u64(nlh, FH_A_LISTENER_CACHE, 0);
+	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	rmdir(root);
+	ASSERT_EQ(1, ls.n);
+	EXPECT_EQ(8, ls.v[0].cache_len);
+	EXPECT_EQ((uint64_t)0, ls.v[0].cache);
+}
+
+/*
+ * A root of nearly PATH_MAX bytes (nested directories) still lists: the
+ * dump makes room for it.
+ */
+TEST_F(nl, listener_add_http_with_a_root_near_path_max_dumps_it_whole)
+{
+	char base[] = "/tmp/fh-nl-XXXXXX";
+	static char root[PATH_MAX];
+	char part[201];
+	struct listeners ls;
+	size_t len;
+	int depth = 0;
+
+	ASSERT_NE(NULL, mkdtemp(base));
+	memset(part, 'd', sizeof(part) - 1);
+	part[sizeof(part) - 1] = '\0';
+	snprintf(root, sizeof(root), "%s", base);
+	len = strlen(root);
+	while (len + 1 + strlen(part) < PATH_MAX - 1) {
+		root[len++] = '/';
+		memcpy(root + len, part, strlen(part) + 1);
+		len += strlen(part);
+		ASSERT_EQ(0, mkdir(root, 0755)) TH_LOG("mkdir %zu bytes: %s", len, strerror(errno));
+		depth++;
+	}
+	EXPECT_EQ(0, fhnl_talk(&self->nl, http_add_msg(&self->nl, self->port, root), NULL, NULL))
+		TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	EXPECT_EQ(1, ls.n);
+	EXPECT_STREQ(root, ls.v[0].root);
+	for (; depth > 0; depth--) {
+		rmdir(root);
+		*strrchr(root, '/') = '\0';
+	}
+	rmdir(base);
+}
+
+TEST_F(nl, cache_get_reports_an_http_listener_with_every_documented_attribute)
+{
+	static const int u64s[] = { FH_A_LISTENER_CACHE, FH_A_CACHE_BYTES, FH_A_CACHE_ENTRIES,
+				    FH_A_CACHE_HITS, FH_A_CACHE_MISSES, FH_A_CACHE_EVICTIONS,
+				    FH_A_CACHE_INVALIDATIONS };
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct caches cs;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	/* An echo listener beside it, on [::1] (the teardown removes both). */
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback6(nlh, self->port);
+	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, fhnl_talk(&self->nl, http_add_msg(&self->nl, self->port, root), NULL, NULL))
+		TH_LOG("extack '%s'", self->nl.msg);
+	rmdir(root);
+	ASSERT_EQ(0, dump_caches(&self->nl, &cs));
+	ASSERT_EQ(1, cs.n);
+	EXPECT_EQ(FH_CMD_CACHE_GET, cs.v[0].cmd);
+	EXPECT_STREQ("http", cs.v[0].proto);
+	EXPECT_EQ(2, cs.v[0].len[FH_A_FAMILY]);
+	EXPECT_EQ(4, cs.v[0].len[FH_A_ADDR]);
+	EXPECT_EQ(self->port, cs.v[0].port);
+	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++) {
+		int type = u64s[i];
+
+		EXPECT_EQ(8, cs.v[0].len[type]) TH_LOG("attribute %d", type);
+	}
+	EXPECT_EQ((uint64_t)64 << 20, cs.v[0].v[FH_A_LISTENER_CACHE]);
+	EXPECT_EQ((uint64_t)0, cs.v[0].v[FH_A_CACHE_ENTRIES]);
+}
+
+TEST_F(nl, cache_flush_of_an_http_listener_succeeds)
+{
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct nlmsghdr *nlh;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fhnl_talk(&self->nl, http_add_msg(&self->nl, self->port, root), NULL, NULL))
+		TH_LOG("extack '%s'", self->nl.msg);
+	rmdir(root);
+	nlh = fhnl_msg(&self->nl, FH_CMD_CACHE_FLUSH, 0);
+	put_loopback4(nlh, self->port);
+	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
 }
 
 TEST_HARNESS_MAIN

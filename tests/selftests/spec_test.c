@@ -695,6 +695,32 @@ TEST_F(spec, spec_values_are_the_uapi_headers)
 	EXPECT_EQ(0, bad);
 }
 
+/*
+ * The other way round: every attribute and counter of the uAPI header is in
+ * the spec (a new one, such as the http site's, is described there too).
+ */
+TEST_F(spec, every_uapi_attribute_and_counter_is_in_the_spec)
+{
+	static const struct { const char *set; unsigned int max; } sets[] = {
+		{ "firehose", FH_A_MAX }, { "stats", FH_STAT_MAX },
+	};
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		int set = -1;
+
+		for (size_t s = 0; s < NSPEC_SETS; s++)
+			if (!strcmp(spec_sets[s].name, sets[i].set))
+				set = (int)s;
+		ASSERT_NE(-1, set) TH_LOG("no attribute set %s in the spec", sets[i].set);
+		for (unsigned int v = 1; v <= sets[i].max; v++) {
+			int missing = !spec_attr(set, v);
+
+			EXPECT_EQ(0, missing) TH_LOG("%s attribute %u of the uAPI header is not in the spec",
+						   sets[i].set, v);
+		}
+	}
+}
+
 /* ---- commands ------------------------------------------------------------ */
 
 TEST_F(spec, every_kernel_command_is_in_the_spec)
