@@ -32,7 +32,9 @@
  *	FH_A_LISTENER_UID and FH_A_LISTENER_GID (the user and group files
  *	are opened as, in the caller's user namespace; both or neither,
  *	default the unprivileged nobody), FH_A_LISTENER_CACHE (the content
- *	cache's limit in bytes, 0 for no cache; default the protocol's).
+ *	cache's limit in bytes, 0 for no cache; default the protocol's),
+ *	FH_A_LISTENER_ACCESS_LOG (flag: record every response in the
+ *	access log, read with FH_CMD_LOG_GET; default off).
  *	Opens one SO_REUSEPORT listening socket per selected CPU, each owned by
  *	that CPU's worker. Errors: EINVAL (unknown protocol, bad address or
  *	cpulist, CPU without a worker, a site option the protocol does not
@@ -52,7 +54,8 @@
  *	FH_A_LISTENER_MAX_CONNS (0: no limit of its own), always all of them;
  *	a listener with a site (http) also has FH_A_LISTENER_ROOT,
  *	FH_A_LISTENER_UID and FH_A_LISTENER_GID (in the reader's user
- *	namespace) and FH_A_LISTENER_CACHE (the cache's limit).
+ *	namespace) and FH_A_LISTENER_CACHE (the cache's limit), and
+ *	FH_A_LISTENER_ACCESS_LOG if its responses are logged.
  *
  * FH_CMD_STATS_GET
  *	Reply: FH_A_STATS (nest of every FH_STAT_* counter but FH_STAT_CPU:
@@ -108,6 +111,23 @@
  *	(held now), FH_A_CACHE_HITS, FH_A_CACHE_MISSES, FH_A_CACHE_EVICTIONS
  *	and FH_A_CACHE_INVALIDATIONS (counted since the listener was added).
  *	No message at all when no listener has a cache.
+ *
+ * FH_CMD_LOG_GET (dump, admin)
+ *	Reads and consumes the access log: the records of responses made by
+ *	listeners added with FH_A_LISTENER_ACCESS_LOG, in each CPU's order
+ *	(the CPUs one after another, so not in global time order). Each
+ *	record is read once: two readers share the records between them, as
+ *	readers of a pipe do. A dump returns at most the records there were
+ *	when it began; read again (fhctl log --follow polls) for later ones.
+ *	Reply: one message per record with FH_A_LOG_TIME, FH_A_FAMILY and
+ *	FH_A_ADDR (the client's), FH_A_PORT (the listener's), FH_A_LOG_METHOD
+ *	(absent when the request line did not parse that far),
+ *	FH_A_LOG_TARGET (the request-target as received, cut at
+ *	FH_LOG_TARGET_MAX - 1 bytes; absent like the method),
+ *	FH_A_LOG_VERSION (10 or 11; 0 when unknown), FH_A_LOG_STATUS and
+ *	FH_A_LOG_BYTES. Each CPU keeps FH_LOG_RECORDS records; a worker
+ *	whose ring is full drops the record and counts it in
+ *	FH_STAT_LOG_DROPPED, it never waits for a reader.
  */
 #ifndef _UAPI_LINUX_FIREHOSE_H
 #define _UAPI_LINUX_FIREHOSE_H
@@ -122,6 +142,8 @@
 #define FH_TIMEOUT_MAX_MS	(24U * 3600 * 1000)
 #define FH_KEEPALIVE_MAX_S	32767	/* TCP's MAX_TCP_KEEPIDLE, _KEEPINTVL */
 #define FH_KEEPALIVE_CNT_MAX	127	/* TCP's MAX_TCP_KEEPCNT */
+#define FH_LOG_RECORDS		1024	/* access log records per CPU */
+#define FH_LOG_TARGET_MAX	192	/* bytes of a target kept, NUL included */
 #define FH_HTTP_MAX_HEADER_MIN	1024		/* bytes of a request head */
 #define FH_HTTP_MAX_HEADER_MAX	(1024 * 1024)
 
@@ -135,6 +157,7 @@ enum fh_cmd {
 	FH_CMD_SETTINGS_SET,
 	FH_CMD_CACHE_FLUSH,
 	FH_CMD_CACHE_GET,
+	FH_CMD_LOG_GET,
 
 	__FH_CMD_MAX,
 	FH_CMD_MAX = __FH_CMD_MAX - 1
@@ -172,6 +195,13 @@ enum fh_attr {
 	FH_A_CACHE_MISSES,	/* u64: requests that had to load a file */
 	FH_A_CACHE_EVICTIONS,	/* u64: entries evicted for room */
 	FH_A_CACHE_INVALIDATIONS, /* u64: entries dropped as stale or flushed */
+	FH_A_LISTENER_ACCESS_LOG, /* flag: http: log every response */
+	FH_A_LOG_TIME,		/* u64: seconds since the epoch (UTC) */
+	FH_A_LOG_METHOD,	/* string: the request's method */
+	FH_A_LOG_TARGET,	/* string: the request-target, maybe cut */
+	FH_A_LOG_VERSION,	/* u8: 10 (HTTP/1.0), 11, or 0: unknown */
+	FH_A_LOG_STATUS,	/* u16: the response's status */
+	FH_A_LOG_BYTES,		/* u64: body bytes of the response */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1
@@ -213,6 +243,8 @@ enum fh_stat {
 	FH_STAT_PARKED,		/* requests parked for the loader stage */
 	FH_STAT_CACHE_BYTES_OUT, /* body bytes sent from the content cache */
 	FH_STAT_STREAMED_BYTES_OUT, /* body bytes streamed from the page cache */
+	FH_STAT_LOG_RECORDS,	/* access log records written */
+	FH_STAT_LOG_DROPPED,	/* access log records dropped: ring full */
 
 	__FH_STAT_MAX,
 	FH_STAT_MAX = __FH_STAT_MAX - 1
@@ -256,6 +288,8 @@ enum fh_stat {
 	[FH_STAT_PARKED] = "parked",				\
 	[FH_STAT_CACHE_BYTES_OUT] = "cache_bytes_out",		\
 	[FH_STAT_STREAMED_BYTES_OUT] = "streamed_bytes_out",	\
+	[FH_STAT_LOG_RECORDS] = "log_records",			\
+	[FH_STAT_LOG_DROPPED] = "log_dropped",			\
 }
 
 #endif /* _UAPI_LINUX_FIREHOSE_H */
