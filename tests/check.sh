@@ -22,8 +22,10 @@ for k in $kernels; do
 	esac
 done
 
-# Host programs the selftests drive inside the guest.
-guest_bins=(ip curl wrk sha256sum)
+# Host programs the selftests drive inside the guest (mke2fs: slowdisk_test
+# makes an ext4 file system on its slow block device).
+export PATH=$PATH:/usr/sbin:/sbin
+guest_bins=(ip curl wrk sha256sum mke2fs)
 
 suites=${FH_KUNIT_SUITES:-$(sed -n 's/^[[:space:]]*\.name = "\(fh_[a-z0-9_]*\)".*/\1/p' tests/kunit/*_test.c)}
 printf '%s\n' $suites >"$out/kunit-suites"
@@ -65,6 +67,38 @@ else
 	echo "check: FAIL http/build: the HTTP parser tests did not build:"
 	tail -n 20 "$http_out/build.log" | sed 's/^/check:   /'
 fi
+
+# kmod_closure RELEASE DIR MODULE...: the stock kernel's MODULEs and what
+# they depend on (modules.dep), decompressed into DIR, their names in load
+# order in DIR/order. Fails when one is missing.
+kmod_closure() {
+	local rel=$1 dir=$2 m path
+	shift 2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	: >"$dir/order"
+	for m in "$@"; do
+		path=$(grep -E "(^|/)$m\.ko(\.[a-z]+)?:" "/lib/modules/$rel/modules.dep" | cut -d: -f1)
+		kmod_add "$rel" "$dir" "$path" || return 1
+	done
+}
+kmod_add() { # kmod_add RELEASE DIR PATH: PATH as in modules.dep, after its dependencies
+	local rel=$1 dir=$2 path=$3 name d
+	[ -n "$path" ] && [ -f "/lib/modules/$rel/$path" ] || return 1
+	name=$(basename "$path")
+	name=${name%%.ko*}
+	grep -qx "$name" "$dir/order" && return 0
+	for d in $(grep "^$path:" "/lib/modules/$rel/modules.dep" | cut -d: -f2-); do
+		kmod_add "$rel" "$dir" "$d" || return 1
+	done
+	case $path in
+	*.xz) xz -dc "/lib/modules/$rel/$path" ;;
+	*.zst) zstd -qdc "/lib/modules/$rel/$path" ;;
+	*.gz) gzip -dc "/lib/modules/$rel/$path" ;;
+	*) cat "/lib/modules/$rel/$path" ;;
+	esac >"$dir/$name.ko" || return 1
+	echo "$name" >>"$dir/order"
+}
 
 pack() { # pack NAME [extra mkinitramfs args]
 	local name=$1 moddir=build/k/$1/kmod
@@ -121,6 +155,14 @@ for k in $kernels; do
 			*) cp "$veth" "$out/veth-$k.ko" ;;
 			esac
 			extra+=(--file "$out/veth-$k.ko:/fh/mod/extra/veth.ko")
+		fi
+		# slowdisk_test's slow disk: null_blk, and ext4 with the crc32c it
+		# asks the crypto API for by name at mount (no modprobe in the guest).
+		# Debug kernels have no block layer; the test skips there.
+		if kmod_closure "$rel" "$out/slowdisk-$k" crc32c_generic null_blk ext4; then
+			extra+=(--dir "$out/slowdisk-$k:/fh/mod/slowdisk")
+		else
+			echo "check: $k: null_blk or ext4 missing from /lib/modules/$rel; slowdisk_test will skip"
 		fi
 		dko=$out/dkms/${k#stock-}/firehose.ko
 		[ -f "$dko" ] && extra+=(--file "$dko:/fh/mod/dkms/firehose.ko")
