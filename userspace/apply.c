@@ -235,7 +235,8 @@ static void apply_parse(const char *path, struct apply_plan *p)
 }
 
 /*
- * Whether a running listener's site is not what the file wants. A cache
+ * Whether a running listener's site is not what the file wants (the access
+ * log is on or off either way: a line without --access-log wants it off). A cache
  * size the file does not give is the protocol's default, which fhctl does
  * not know: then any running size will do.
  */
@@ -246,6 +247,8 @@ static bool site_differs(const struct site_opts *want, const struct site_opts *h
 		return true;
 	if (want->has_user != have->has_user ||
 	    (want->has_user && (want->uid != have->uid || want->gid != have->gid)))
+		return true;
+	if (want->access_log != have->access_log)
 		return true;
 	return want->has_cache && (!have->has_cache || want->cache != have->cache);
 }

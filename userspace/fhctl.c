@@ -41,7 +41,7 @@ bool dry_run;
 
 static const char usage_text[] =
 	"Usage: fhctl listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N]\n"
-	"                          [--root DIR [--user NAME] [--cache SIZE]]\n"
+	"                          [--root DIR [--user NAME] [--cache SIZE] [--access-log]]\n"
 	"       fhctl listener del ADDR:PORT\n"
 	"       fhctl listener list [-j]\n"
 	"       fhctl stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]\n"
@@ -52,6 +52,7 @@ static const char usage_text[] =
 	"       fhctl show settings [-j]\n"
 	"       fhctl cache flush [--listener ADDR:PORT]\n"
 	"       fhctl cache stats [-j]\n"
+	"       fhctl log [-j] [--follow]\n"
 	"       fhctl apply FILE [--dry-run]\n"
 	"       fhctl -b FILE [--dry-run]\n"
 	"       fhctl --dry-run COMMAND...\n"
@@ -65,7 +66,11 @@ static const char usage_text[] =
 	"SIZE       bytes: N[K|M|G], powers of 1024\n"
 	"--root DIR http (required): the document root; --user NAME: the user files\n"
 	"           are opened as (default nobody); --cache SIZE: the content cache's\n"
-	"           limit, 0 for none\n"
+	"           limit, 0 for none; --access-log: record every response, read\n"
+	"           with 'fhctl log'\n"
+	"log        print the access log's records and consume them, in the Common\n"
+	"           Log Format (-j: one JSON object per line); --follow (-f) reads\n"
+	"           again every 200 ms until interrupted\n"
 	"-j         JSON output\n"
 	"-b FILE    run the commands in FILE ('-': standard input), one per line as\n"
 	"           typed after 'fhctl'; '#' starts a comment, \"double quotes\" group;\n"
@@ -137,7 +142,7 @@ void __attribute__((noreturn)) usage_ok(void)
 static const struct cmd cmds[] = {
 	{ "listener", "add", cmd_listener_add,
 	  "listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N] "
-	  "[--root DIR [--user NAME] [--cache SIZE]]" },
+	  "[--root DIR [--user NAME] [--cache SIZE] [--access-log]]" },
 	{ "listener", "del", cmd_listener_del, "listener del ADDR:PORT" },
 	{ "listener", "list", cmd_listener_list, "listener list [-j]" },
 	{ "stats", NULL, cmd_stats,
@@ -150,6 +155,7 @@ static const struct cmd cmds[] = {
 	{ "show", "settings", cmd_show_settings, "show settings [-j]" },
 	{ "cache", "flush", cmd_cache_flush, "cache flush [--listener ADDR:PORT]" },
 	{ "cache", "stats", cmd_cache_stats, "cache stats [-j]" },
+	{ "log", NULL, cmd_log, "log [-j] [--follow]" },
 	{ "apply", NULL, cmd_apply, "apply FILE [--dry-run]" },
 };
 

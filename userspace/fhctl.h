@@ -3,7 +3,7 @@
  * What fhctl's files share. fhctl.c has main(), the command table and error
  * reporting; genl.c the generic netlink layer; parse.c argument parsing;
  * output.c text and JSON formatting; listener.c, stats.c, settings.c,
- * cache.c, batch.c and apply.c one object or command each.
+ * cache.c, log.c, batch.c and apply.c one object or command each.
  */
 #ifndef FHCTL_H
 #define FHCTL_H
@@ -140,17 +140,20 @@ struct opts {
 	bool per_cpu;
 	bool watch;
 	bool dry_run;
+	bool access_log;	/* listener add --access-log */
+	bool follow;		/* log --follow */
 	const char *cpus, *root, *user, *cache, *mem, *count, *interval, *max_conns;
 	const char *listener;
 };
 
 enum {
 	O_CPUS = 1 << 0,
-	O_SITE = 1 << 1,	/* --root, --user, --cache; --mem */
+	O_SITE = 1 << 1,	/* --root, --user, --cache, --access-log; --mem */
 	O_STATS = 1 << 2,
 	O_DRY_RUN = 1 << 3,
 	O_MAX_CONNS = 1 << 4,
 	O_LISTENER = 1 << 5,	/* --listener ADDR:PORT */
+	O_FOLLOW = 1 << 6,	/* --follow */
 };
 
 void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
@@ -170,7 +173,7 @@ void json_str(const char *s);
 /* ------------------------------------------------------------------------ */
 /* listener.c: listener add / del / list                                     */
 
-/* What a listener's site (http) is given: root, user, cache size. */
+/* What a listener's site (http) is given: root, user, cache size, access log. */
 struct site_opts {
 	bool has_root;
 	char root[PATH_MAX];	/* absolute, as realpath() made it */
@@ -178,6 +181,7 @@ struct site_opts {
 	uint32_t uid, gid;
 	bool has_cache;
 	uint64_t cache;		/* bytes, 0: no cache */
+	bool access_log;	/* its responses go to the access log */
 };
 
 /* A checked "listener add": what a real run would send. */
@@ -209,7 +213,7 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r);
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		 const char *cpus, uint32_t max_conns, const struct site_opts *site);
 int listener_del(struct genl *g, const struct endpoint *ep);
-/* " root DIR user NAME cache SIZE", what a site has, for people. */
+/* " root DIR user NAME cache SIZE access-log", what a site has, for people. */
 const char *site_str(const struct site_opts *site, char *buf, size_t size);
 /* The user name of @uid when @gid is its group, else "UID:GID". */
 const char *user_str(uint32_t uid, uint32_t gid, char *buf, size_t size);
@@ -288,6 +292,11 @@ int cmd_show_settings(int argc, char **argv);
 
 int cmd_cache_flush(int argc, char **argv);
 int cmd_cache_stats(int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* log.c: the access log                                                     */
+
+int cmd_log(int argc, char **argv);
 
 /* ------------------------------------------------------------------------ */
 /* batch.c: command files (-b, and the reading half of apply)                */

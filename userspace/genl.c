@@ -261,9 +261,13 @@ void genl_close(struct genl *g)
 
 struct nlmsghdr *fh_msg(struct genl *g, uint8_t cmd, uint16_t flags)
 {
-	/* Commands return before they send in a dry run; this is the backstop. */
+	/*
+	 * Commands return before they send in a dry run; this is the backstop.
+	 * Reading the log consumes it, so it counts as a change.
+	 */
 	if (dry_run && (cmd == FH_CMD_LISTENER_ADD || cmd == FH_CMD_LISTENER_DEL ||
-			cmd == FH_CMD_SETTINGS_SET || cmd == FH_CMD_CACHE_FLUSH))
+			cmd == FH_CMD_SETTINGS_SET || cmd == FH_CMD_CACHE_FLUSH ||
+			cmd == FH_CMD_LOG_GET))
 		die("internal error: a dry run tried to change the kernel's state");
 	return genl_msg(g, g->family, cmd, FH_GENL_VERSION, flags);
 }

@@ -29,7 +29,7 @@ static void put_endpoint(struct nlmsghdr *nlh, const struct endpoint *ep)
 #define NOBODY_ID	65534
 
 /*
- * http's --root, --user and --cache: the root made absolute (the kernel
+ * http's --root, --user, --cache and --access-log: the root made absolute (the kernel
  * resolves it in fhctl's mount namespace, as realpath() does), the user
  * resolved to its uid and primary gid.
  */
@@ -75,6 +75,7 @@ static void parse_site(const struct opts *o, struct site_opts *site)
 				  o->cache);
 		site->has_cache = true;
 	}
+	site->access_log = o->access_log;
 }
 
 void parse_listener_add(int argc, char **argv, struct listener_req *r)
@@ -99,9 +100,10 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 		parse_site(&o, &r->site);
 	} else {
 		memset(&r->site, 0, sizeof(r->site));
-		if (o.root || o.user || o.cache)
+		if (o.root || o.user || o.cache || o.access_log)
 			usage_err("%s is only for http, not %s",
-				  o.root ? "--root" : o.user ? "--user" : "--cache", o.pos[0]);
+				  o.root ? "--root" : o.user ? "--user" :
+				  o.cache ? "--cache" : "--access-log", o.pos[0]);
 	}
 	if (o.cpus)
 		check_cpulist(o.cpus);
@@ -140,6 +142,8 @@ int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 	}
 	if (site && site->has_cache)
 		mnl_attr_put_u64(nlh, FH_A_LISTENER_CACHE, site->cache);
+	if (site && site->access_log)
+		mnl_attr_put(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
 	return genl_talk(g, nlh, NULL, NULL);
 }
 
@@ -155,19 +159,20 @@ const char *user_str(uint32_t uid, uint32_t gid, char *buf, size_t size)
 	return buf;
 }
 
-/* " root DIR user NAME cache SIZE", what a site has, for people. */
+/* " root DIR user NAME cache SIZE access-log", what a site has, for people. */
 const char *site_str(const struct site_opts *site, char *buf, size_t size)
 {
 	char user[64], cache[32];
 
 	buf[0] = '\0';
-	if (!site->has_root && !site->has_user && !site->has_cache)
+	if (!site->has_root && !site->has_user && !site->has_cache && !site->access_log)
 		return buf;
-	snprintf(buf, size, "%s%s%s%s%s%s", site->has_root ? " root " : "",
+	snprintf(buf, size, "%s%s%s%s%s%s%s", site->has_root ? " root " : "",
 		 site->has_root ? site->root : "", site->has_user ? " user " : "",
 		 site->has_user ? user_str(site->uid, site->gid, user, sizeof(user)) : "",
 		 site->has_cache ? " cache " : "",
-		 site->has_cache ? format_size(cache, sizeof(cache), site->cache) : "");
+		 site->has_cache ? format_size(cache, sizeof(cache), site->cache) : "",
+		 site->access_log ? " access-log" : "");
 	return buf;
 }
 
@@ -276,12 +281,22 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 			goto malformed;
 		l->site.has_cache = true;
 	}
+	/* A flag: present when the listener's responses are logged. */
+	l->site.access_log = tb[FH_A_LISTENER_ACCESS_LOG] != NULL;
 	ll->n++;
 	return MNL_CB_OK;
 
 malformed:
 	errno = EPROTO;
 	return MNL_CB_ERROR;
+}
+
+/* The LOG column: on or off for a listener with a site (http), else "-". */
+static const char *log_column(const struct listener *l)
+{
+	if (!l->site.has_root)
+		return "-";
+	return l->site.access_log ? "on" : "off";
 }
 
 /* The USER and CACHE columns of a listener; "-" where it has none. */
@@ -302,7 +317,7 @@ static void site_columns(const struct listener *l, char *user, size_t ulen, char
 
 static void print_listeners(const struct listener_list *ll)
 {
-	int wp = 5, wa = 7, wc = 4, wacc = 8, wact = 6, wm = 3, wu = 4, wk = 5;
+	int wp = 5, wa = 7, wc = 4, wacc = 8, wact = 6, wm = 3, wu = 4, wk = 5, wl = 3;
 	char max[16], user[64], cache[32];
 
 	for (size_t i = 0; i < ll->n; i++) {
@@ -315,14 +330,15 @@ static void print_listeners(const struct listener_list *ll)
 		site_columns(&ll->v[i], user, sizeof(user), cache, sizeof(cache));
 		wu = max_int(wu, (int)strlen(user));
 		wk = max_int(wk, (int)strlen(cache));
+		wl = max_int(wl, (int)strlen(log_column(&ll->v[i])));
 	}
 	/*
 	 * Two blanks between columns, none after the last, so awk splits it
 	 * cleanly; ROOT, a path that may hold blanks, comes last.
 	 */
-	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "PROTO", wa,
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "PROTO", wa,
 	       "ADDRESS", wc, "CPUS", wacc, "ACCEPTED", wact, "ACTIVE", wm, "MAX", wu, "USER",
-	       wk, "CACHE", "ROOT");
+	       wk, "CACHE", wl, "LOG", "ROOT");
 	for (size_t i = 0; i < ll->n; i++) {
 		const struct listener *l = &ll->v[i];
 
@@ -332,9 +348,9 @@ static void print_listeners(const struct listener_list *ll)
 		else
 			snprintf(max, sizeof(max), "-");
 		site_columns(l, user, sizeof(user), cache, sizeof(cache));
-		printf("%-*s  %-*s  %-*s  %-*" PRIu64 "  %-*" PRIu64 "  %-*s  %-*s  %-*s  %s\n",
+		printf("%-*s  %-*s  %-*s  %-*" PRIu64 "  %-*" PRIu64 "  %-*s  %-*s  %-*s  %-*s  %s\n",
 		       wp, l->proto, wa, l->address, wc, l->cpus, wacc, l->accepted, wact,
-		       l->active, wm, max, wu, user, wk, cache,
+		       l->active, wm, max, wu, user, wk, cache, wl, log_column(l),
 		       l->site.has_root ? l->site.root : "-");
 	}
 }
@@ -362,6 +378,8 @@ static void print_listeners_json(const struct listener_list *ll)
 			printf(",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32, l->site.uid, l->site.gid);
 		if (l->site.has_cache)
 			printf(",\"cache\":%" PRIu64, l->site.cache);
+		if (l->site.has_root)
+			printf(",\"access_log\":%s", l->site.access_log ? "true" : "false");
 		putchar('}');
 	}
 	printf("]\n");

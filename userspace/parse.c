@@ -242,6 +242,8 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			o->user = v;
 		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--cache"))) {
 			o->cache = v;
+		} else if ((allowed & O_SITE) && opt_is(a, "--access-log")) {
+			o->access_log = true;
 		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--mem"))) {
 			o->mem = v;
 		} else if ((allowed & O_LISTENER) &&
@@ -255,6 +257,8 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			o->count = v;
 		} else if ((allowed & O_STATS) && (v = opt_value(argc, argv, &i, "--interval"))) {
 			o->interval = v;
+		} else if ((allowed & O_FOLLOW) && (opt_is(a, "--follow") || opt_is(a, "-f"))) {
+			o->follow = true;
 		} else if ((allowed & O_DRY_RUN) && opt_is(a, "--dry-run")) {
 			o->dry_run = true;
 		} else {
