@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "fh.h"
 #include "listener.h"
+#include "log.h"
 #include "netlink.h"
 #include "proto.h"
 #include "source.h"
@@ -91,6 +92,7 @@ static void __exit fh_exit(void)
 	/* Callbacks that saw our sockets before they were restored finish. */
 	synchronize_net();
 	fh_workers_exit();
+	fh_log_exit();		/* no worker writes any more */
 	fh_conns_exit();
 	fh_sources_exit();
 	fh_protos_exit();

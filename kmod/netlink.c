@@ -15,6 +15,7 @@
 
 #include "fh.h"
 #include "listener.h"
+#include "log.h"
 #include "netlink.h"
 #include "proto.h"
 #include "stats.h"
@@ -41,6 +42,7 @@ static const struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] = {
 	[FH_A_LISTENER_UID] = { .type = NLA_U32 },
 	[FH_A_LISTENER_GID] = { .type = NLA_U32 },
 	[FH_A_LISTENER_CACHE] = { .type = NLA_U64 },
+	[FH_A_LISTENER_ACCESS_LOG] = { .type = NLA_FLAG },
 };
 
 /* An address naming one listener: listener del, and cache flush. */
@@ -153,7 +155,7 @@ static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
 	if (a[FH_A_LISTENER_GID] && !a[FH_A_LISTENER_UID])
 		return fh_require(info, FH_A_LISTENER_UID, "a gid needs its uid");
 	given = a[FH_A_LISTENER_ROOT] ?: a[FH_A_LISTENER_UID] ?:
-		a[FH_A_LISTENER_CACHE];
+		a[FH_A_LISTENER_CACHE] ?: a[FH_A_LISTENER_ACCESS_LOG];
 	if (!given)
 		return 0;
 	if (!req->proto->site_create) {
@@ -172,6 +174,7 @@ static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
 		req->site.has_cache = true;
 		req->site.cache_bytes = nla_get_u64(a[FH_A_LISTENER_CACHE]);
 	}
+	req->site.access_log = nla_get_flag(a[FH_A_LISTENER_ACCESS_LOG]);
 	return 0;
 }
 
@@ -291,7 +294,8 @@ static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 	     nla_put_u32(skb, FH_A_LISTENER_UID, si.uid) ||
 	     nla_put_u32(skb, FH_A_LISTENER_GID, si.gid) ||
 	     nla_put_u64_64bit(skb, FH_A_LISTENER_CACHE, si.cache_limit,
-			       FH_A_PAD)))
+			       FH_A_PAD) ||
+	     (si.access_log && nla_put_flag(skb, FH_A_LISTENER_ACCESS_LOG))))
 		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -611,6 +615,58 @@ static int fh_nl_cache_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return fh_dump_end(skb, &ctx);
 }
 
+static int fh_log_fill(const struct fh_log_rec *rec, void *arg)
+{
+	struct fh_listener_dump_ctx *ctx = arg;
+	struct netlink_callback *cb = ctx->cb;
+	struct sk_buff *skb = ctx->skb;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &fh_genl_family, NLM_F_MULTI, FH_CMD_LOG_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, FH_A_LOG_TIME, rec->time, FH_A_PAD) ||
+	    nla_put_u16(skb, FH_A_FAMILY, rec->family) ||
+	    nla_put(skb, FH_A_ADDR, rec->family == AF_INET ? 4 : 16, rec->addr) ||
+	    nla_put_u16(skb, FH_A_PORT, rec->lport) ||
+	    (rec->method[0] &&
+	     (nla_put_string(skb, FH_A_LOG_METHOD, rec->method) ||
+	      nla_put_string(skb, FH_A_LOG_TARGET, rec->target))) ||
+	    nla_put_u8(skb, FH_A_LOG_VERSION, rec->version) ||
+	    nla_put_u16(skb, FH_A_LOG_STATUS, rec->status) ||
+	    nla_put_u64_64bit(skb, FH_A_LOG_BYTES, rec->bytes, FH_A_PAD)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* A dump reads what there is when it starts, not what comes after. */
+static int fh_log_dump_start(struct netlink_callback *cb)
+{
+	cb->args[0] = 0;		/* the CPU whose ring is read */
+	cb->args[1] = fh_log_pending();	/* records left to read */
+	return 0;
+}
+
+static int fh_nl_log_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct fh_listener_dump_ctx ctx = { .skb = skb, .cb = cb };
+	unsigned int cpu = cb->args[0];
+	u64 budget = cb->args[1];
+	int ret;
+
+	ret = fh_log_read(&cpu, &budget, fh_log_fill, &ctx);
+	cb->args[0] = cpu;
+	cb->args[1] = budget;
+	/* A record that fits no empty message cannot be: the attributes are bounded. */
+	if (ret && !skb->len)
+		return ret;
+	return skb->len;
+}
+
 static const struct genl_ops fh_genl_ops[] = {
 	{
 		.cmd = FH_CMD_LISTENER_ADD,
@@ -664,6 +720,14 @@ static const struct genl_ops fh_genl_ops[] = {
 		.dumpit = fh_nl_cache_dump,
 		.policy = fh_empty_policy,
 		.maxattr = FH_A_MAX,
+	},
+	{
+		.cmd = FH_CMD_LOG_GET,
+		.start = fh_log_dump_start,
+		.dumpit = fh_nl_log_dump,
+		.policy = fh_empty_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
 	},
 };
 

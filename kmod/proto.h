@@ -18,6 +18,7 @@ struct fh_site_req {
 	u32 uid, gid;		/* in the caller's user namespace */
 	bool has_cache;
 	u64 cache_bytes;
+	bool access_log;	/* log every response (kmod/log.h) */
 };
 
 /* What a protocol's per-listener state shows the control plane. */
@@ -25,6 +26,7 @@ struct fh_site_info {
 	const char *root;	/* valid while the listener is */
 	u32 uid, gid;		/* in the reader's user namespace */
 	u64 cache_limit;
+	bool access_log;
 	u64 cache_bytes;
 	u64 cache_entries;
 	u64 hits;

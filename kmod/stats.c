@@ -91,6 +91,8 @@ void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 		s->v[FH_STAT_CACHE_BYTES_OUT] = u64_stats_read(&st->cache_bytes_out);
 		s->v[FH_STAT_STREAMED_BYTES_OUT] =
 			u64_stats_read(&st->streamed_bytes_out);
+		s->v[FH_STAT_LOG_RECORDS] = u64_stats_read(&st->log_records);
+		s->v[FH_STAT_LOG_DROPPED] = u64_stats_read(&st->log_dropped);
 	} while (u64_stats_fetch_retry(&st->syncp, start));
 	fh_pool_stats_add(&st->conn_pool, s);
 	fh_pool_stats_add(&st->seg_pool, s);

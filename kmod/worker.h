@@ -58,6 +58,8 @@ struct fh_stats {
 	u64_stats_t parked;
 	u64_stats_t cache_bytes_out;
 	u64_stats_t streamed_bytes_out;
+	u64_stats_t log_records;	/* access log records written */
+	u64_stats_t log_dropped;	/* ... dropped: the ring was full */
 	struct fh_pool_stats conn_pool;
 	struct fh_pool_stats seg_pool;
 };

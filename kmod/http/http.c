@@ -26,11 +26,13 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
+#include <net/ipv6.h>
 
 #include "conn.h"
 #include "http.h"
 #include "http_path.h"
 #include "http_range.h"
+#include "log.h"
 #include "proto.h"
 #include "trace.h"
 
@@ -48,7 +50,6 @@ struct fh_http_conn {
 	bool timed;			/* the header timeout runs */
 	bool last;			/* close after this response */
 	bool loading;			/* the job is the loader's */
-	bool body;			/* the job's response has a body */
 	struct fh_http_job job;
 };
 
@@ -61,6 +62,9 @@ struct fh_http_cpu {
 	u32 off;
 	s64 date_sec;
 	char date[HTTP_DATE_LEN];
+	/* The first lines of a 200, made with the date once a second. */
+	u32 ok_len;
+	char ok[96];
 	const struct http_req *cur;	/* the request being answered */
 };
 
@@ -116,8 +120,66 @@ static const char *fh_http_reason(u16 status)
 	}
 }
 
-/* One response: counted by class, and traced with the target's path. */
-static void fh_http_count(struct fh_conn *c, u16 status)
+/*
+ * An access log record of @r (NULL: no request line came, as after a
+ * header timeout; then, as nginx does, the request is logged as "-").
+ */
+static void fh_http_log(struct fh_conn *c, const struct http_req *r,
+			u16 status, u64 bytes)
+{
+	static const char * const names[] = {
+		[HTTP_METHOD_GET] = "GET", [HTTP_METHOD_HEAD] = "HEAD",
+		[HTTP_METHOD_POST] = "POST", [HTTP_METHOD_PUT] = "PUT",
+		[HTTP_METHOD_DELETE] = "DELETE", [HTTP_METHOD_CONNECT] = "CONNECT",
+		[HTTP_METHOD_OPTIONS] = "OPTIONS", [HTTP_METHOD_TRACE] = "TRACE",
+		[HTTP_METHOD_PATCH] = "PATCH",
+	};
+	struct sock *sk = c->sock->sk;
+	struct fh_log_rec rec;
+	size_t n;
+
+	rec.time = ktime_get_real_seconds();
+	rec.bytes = bytes;
+	rec.status = status;
+	rec.lport = sk->sk_num;
+	memset(rec.addr, 0, sizeof(rec.addr));
+	rec.family = AF_INET;
+	memcpy(rec.addr, &sk->sk_daddr, 4);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		rec.family = AF_INET6;
+		memcpy(rec.addr, &sk->sk_v6_daddr, 16);
+	}
+#endif
+	rec.version = r ? r->version : 0;
+	rec.method[0] = '\0';
+	rec.target[0] = '\0';
+	/* A request line read as far as its version names both. */
+	if (r && r->version) {
+		if (r->method != HTTP_METHOD_OTHER && r->method < ARRAY_SIZE(names)) {
+			strscpy(rec.method, names[r->method], sizeof(rec.method));
+		} else if (r->p.mlen <= sizeof(r->p.mbuf)) {
+			memcpy(rec.method, r->p.mbuf, r->p.mlen);
+			rec.method[r->p.mlen] = '\0';
+		}
+		n = min_t(size_t, r->target_len, sizeof(rec.target) - 1);
+		memcpy(rec.target, r->target, n);
+		rec.target[n] = '\0';
+		/* A target the parser had no room for would log as nothing. */
+		if (!n)
+			strscpy(rec.target, "-", sizeof(rec.target));
+	}
+	if (fh_log_write(c->w->cpu, &rec))
+		fh_stat_inc(&c->w->stats, &c->w->stats.log_records);
+	else
+		fh_stat_inc(&c->w->stats, &c->w->stats.log_dropped);
+}
+
+/*
+ * One response, of @bytes of body: counted by class, traced with the
+ * target's path, and logged if the listener keeps an access log.
+ */
+static void fh_http_count(struct fh_conn *c, u16 status, u64 bytes)
 {
 	const struct http_req *r = fh_http_cpus[c->w->cpu]->cur;
 	unsigned int class = status / 100;
@@ -128,6 +190,8 @@ static void fh_http_count(struct fh_conn *c, u16 status)
 	if (trace_fh_request_enabled() && r)
 		trace_fh_request(c->sock->sk, r->head_len, c->out.len, status,
 				 r->target, r->path_len);
+	if (fh_http_site(c)->access_log)
+		fh_http_log(c, r, status, bytes);
 }
 
 /* Today's date, made once a second per worker. */
@@ -138,6 +202,9 @@ static const char *fh_http_date(struct fh_http_cpu *cpu)
 	if (now != cpu->date_sec) {
 		cpu->date_sec = now;
 		http_date_format(now, cpu->date);
+		cpu->ok_len = scnprintf(cpu->ok, sizeof(cpu->ok),
+					"HTTP/1.1 200 OK\r\nServer: firehose\r\nDate: %.*s\r\n",
+					HTTP_DATE_LEN, cpu->date);
 	}
 	return cpu->date;
 }
@@ -234,7 +301,7 @@ static int fh_http_error(struct fh_conn *c, u16 status, bool keep, bool head,
 		memcpy(cpu->hdr + n, body, blen);
 		n += blen;
 	}
-	fh_http_count(c, status);
+	fh_http_count(c, status, head ? 0 : blen);
 	ret = fh_http_emit(c, cpu, cpu->hdr, n);
 	if (ret)
 		return ret;
@@ -365,20 +432,17 @@ static int fh_http_fill(struct fh_conn *c, struct fh_http_conn *st)
 
 /*
  * Answer @r with @o: 304 if the client's copy is current, 206 or 416 for a
- * range, else 200. @held: the caller holds a reference on @o, which this
- * takes over; otherwise @o is a cache entry under rcu_read_lock(), and a
- * reference is taken only for a body larger than a window. -EAGAIN, with
- * nothing queued: the entry was evicted under us; load the file.
+ * range, else 200. Takes over the caller's reference on @o.
  */
 static int fh_http_respond(struct fh_conn *c, const struct http_req *r,
-			   struct fh_http_obj *o, bool held)
+			   struct fh_http_obj *o)
 {
 	struct fh_http_cpu *cpu = fh_http_cpu(c);
 	bool head = r->method == HTTP_METHOD_HEAD;
 	bool keep = r->keep_alive;
 	u64 start = 0, count = o->size;
 	struct fh_http_conn *st;
-	bool body, small;
+	bool body;
 	u16 status = 200;
 	char cr[48];
 	int n, ret = 0;
@@ -405,13 +469,21 @@ static int fh_http_respond(struct fh_conn *c, const struct http_req *r,
 		}
 	}
 	body = !head && status != 304 && count;
-	small = !held && o->pages && count <= FH_HTTP_WINDOW;
-	if (body && !small && !held) {
-		if (!refcount_inc_not_zero(&o->ref))
-			return -EAGAIN;
-		held = true;
-	}
 
+	if (status == 200) {
+		/* The usual answer, from parts made beforehand. */
+		static const char ka[] = "Connection: keep-alive\r\n\r\n";
+		static const char cl[] = "Connection: close\r\n\r\n";
+
+		fh_http_date(cpu);
+		memcpy(cpu->hdr, cpu->ok, cpu->ok_len);
+		n = cpu->ok_len;
+		memcpy(cpu->hdr + n, o->hdr, o->hdr_len);
+		n += o->hdr_len;
+		memcpy(cpu->hdr + n, keep ? ka : cl, keep ? sizeof(ka) - 1 : sizeof(cl) - 1);
+		n += keep ? sizeof(ka) - 1 : sizeof(cl) - 1;
+		goto emit;
+	}
 	n = fh_http_head(cpu, status);
 	if (status != 304)
 		n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
@@ -427,16 +499,15 @@ static int fh_http_respond(struct fh_conn *c, const struct http_req *r,
 	n += scnprintf(cpu->hdr + n, FH_HTTP_HDR_MAX - n,
 		       "ETag: %.*s\r\n%s\r\n", o->etag_len, o->etag,
 		       status == 304 ? "" : "Accept-Ranges: bytes\r\n");
-	fh_http_count(c, status);
+emit:
+	fh_http_count(c, status, body ? count : 0);
 	ret = fh_http_emit(c, cpu, cpu->hdr, n);
 	if (ret || !body)
 		goto out;
-	if (small) {
+	if (o->pages && count <= FH_HTTP_WINDOW) {
 		/* One window of cached pages, which hold themselves. */
 		ret = fh_http_append_cached(c, o, &start, start + count, SIZE_MAX);
-		if (!ret && !keep)
-			fh_conn_close_after(c);
-		return ret;
+		goto out;
 	}
 	st = fh_http_state(c);
 	if (!st) {
@@ -451,8 +522,7 @@ static int fh_http_respond(struct fh_conn *c, const struct http_req *r,
 out:
 	if (!ret && !keep)
 		fh_conn_close_after(c);
-	if (held)
-		fh_http_obj_put(o);
+	fh_http_obj_put(o);
 	return ret;
 }
 
@@ -490,7 +560,7 @@ static int fh_http_request(struct fh_conn *c, struct http_req *r)
 	size_t plen, nlen;
 	const char *path;
 	bool is_dir;
-	int status, ret;
+	int status;
 
 	if (r->body_len) {
 		st = fh_http_state(c);
@@ -504,21 +574,26 @@ static int fh_http_request(struct fh_conn *c, struct http_req *r)
 	if (status)
 		return fh_http_error(c, status, false, head, NULL, 0);
 
+	/*
+	 * The entry is held while its response is made, which may sleep (an
+	 * allocation); a reference taken under RCU fails only on an entry
+	 * being freed, which is then no longer in the table: a miss.
+	 */
 	rcu_read_lock();
 	o = fh_http_cache_lookup(&site->cache, cpu->path, nlen);
+	if (o && !refcount_inc_not_zero(&o->ref))
+		o = NULL;
+	rcu_read_unlock();
 	if (o && fh_http_obj_fresh(o)) {
 		if (!READ_ONCE(o->referenced))
 			WRITE_ONCE(o->referenced, true);
 		this_cpu_inc(site->cache.cpu->hits);
 		fh_stat_inc(&c->w->stats, &c->w->stats.cache_hits);
-		ret = fh_http_respond(c, r, o, false);
-		rcu_read_unlock();
-		if (ret != -EAGAIN)
-			return ret;
-	} else {
-		rcu_read_unlock();
-		if (o)
-			fh_http_cache_drop(&site->cache, o);
+		return fh_http_respond(c, r, o);
+	}
+	if (o) {
+		fh_http_cache_drop(&site->cache, o);
+		fh_http_obj_put(o);
 	}
 
 	/* Not in memory: the loader opens it, this worker goes on. */
@@ -694,7 +769,7 @@ static int fh_http_on_resume(struct fh_conn *c)
 		ret = fh_http_error(c, job->status, r->keep_alive,
 				    r->method == HTTP_METHOD_HEAD, NULL, 0);
 	} else {
-		ret = fh_http_respond(c, r, job->obj, true);
+		ret = fh_http_respond(c, r, job->obj);
 	}
 	job->obj = NULL;
 	fh_http_cpu(c)->cur = NULL;

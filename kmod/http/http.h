@@ -67,6 +67,9 @@ struct fh_http_obj {
 	u8 etag_len;
 	char etag[40];
 	char last_modified[HTTP_DATE_LEN];
+	/* A 200's headers after Date but Connection, made at load. */
+	u16 hdr_len;
+	char hdr[256];
 	u16 key_len;
 	char key[];			/* the normalised request path */
 };
@@ -97,6 +100,7 @@ struct fh_http_site {
 	const struct cred *cred;	/* unprivileged: files open as this */
 	kuid_t uid;
 	kgid_t gid;
+	bool access_log;
 	struct fh_http_cache cache;
 };
 

@@ -134,6 +134,10 @@ static struct fh_http_obj *fh_http_make(struct fh_http_job *job,
 	o->etag_len = scnprintf(o->etag, sizeof(o->etag), "\"%llx-%llx\"",
 				(u64)o->mtime, o->size);
 	http_date_format(o->mtime, o->last_modified);
+	o->hdr_len = scnprintf(o->hdr, sizeof(o->hdr),
+			       "Content-Type: %s\r\nContent-Length: %llu\r\nLast-Modified: %.*s\r\nETag: %.*s\r\nAccept-Ranges: bytes\r\n",
+			       o->ctype, o->size, HTTP_DATE_LEN, o->last_modified,
+			       o->etag_len, o->etag);
 
 	if (cache->limit && o->size <= cache->max_entry &&
 	    fh_http_settled(inode, &o->ctime) && fh_http_read_pages(o, file)) {

@@ -16,6 +16,7 @@
 #include <net/netlink.h>
 
 #include "http.h"
+#include "log.h"
 #include "proto.h"
 
 /* The unprivileged nobody of the initial namespace, as in most distros. */
@@ -78,6 +79,12 @@ void *fh_http_site_create(const struct fh_site_req *req,
 		return ERR_PTR(-ENOMEM);
 	site->uid = uid;
 	site->gid = gid;
+	site->access_log = req->access_log;
+	if (req->access_log) {
+		err = fh_log_enable();
+		if (err)
+			goto err_free;
+	}
 	err = -ENOMEM;
 	site->root_name = kstrdup(req->root, GFP_KERNEL);
 	site->cred = fh_http_site_cred(uid, gid);
@@ -125,6 +132,7 @@ void fh_http_site_info(void *arg, struct fh_site_info *info)
 	info->uid = from_kuid_munged(current_user_ns(), site->uid);
 	info->gid = from_kgid_munged(current_user_ns(), site->gid);
 	info->cache_limit = cache->limit;
+	info->access_log = site->access_log;
 	spin_lock(&cache->lock);
 	info->cache_bytes = cache->bytes;
 	info->cache_entries = cache->entries;
