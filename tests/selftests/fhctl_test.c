@@ -645,6 +645,16 @@ TEST_F(fhctl, listener_add_echo_with_cache_is_a_usage_error_and_adds_nothing)
 	EXPECT_EQ(0, listener_count());
 }
 
+TEST_F(fhctl, listener_add_echo_with_access_log_is_a_usage_error_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add echo %s --access-log",
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "--access-log is only for http, not echo");
+	EXPECT_EQ(0, listener_count());
+}
+
 TEST_F(fhctl, listener_add_http_without_root_is_a_usage_error)
 {
 	char err[1024];
@@ -708,7 +718,7 @@ TEST_F(fhctl, listener_list_of_echo_shows_no_root_user_or_cache)
 	EXPECT_FALSE(listener_json_field(out, self->addr4, "uid", val, sizeof(val)));
 	EXPECT_FALSE(listener_json_field(out, self->addr4, "cache", val, sizeof(val)));
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
-	EXPECT_NE(NULL, strstr(out, "  USER  CACHE  ROOT\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "  USER  CACHE  LOG  ROOT\n")) TH_LOG("%s", out);
 }
 
 TEST_F(fhctl, cache_flush_of_an_unknown_listener_fails_with_enoent)
@@ -801,8 +811,59 @@ TEST_F(fhctl, listener_add_http_lists_root_user_and_cache_in_the_table)
 				 self->addr4, root));
 	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
 	rmdir(root);
-	snprintf(want, sizeof(want), "  root  8M     %s\n", root);
+	snprintf(want, sizeof(want), "  root  8M     off  %s\n", root);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in:\n%s", want, out);
+}
+
+TEST_F(fhctl, listener_add_http_with_access_log_lists_it_true_in_json)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", out[8192], val[64];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s --access-log", self->addr4,
+				 root));
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	rmdir(root);
+	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "access_log", val, sizeof(val)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ("true", val);
+}
+
+TEST_F(fhctl, listener_add_http_with_access_log_lists_log_on_in_the_table)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", out[8192], want[128];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s --user root --cache 8M "
+				 "--access-log", self->addr4, root));
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
+	rmdir(root);
+	snprintf(want, sizeof(want), "  root  8M     on   %s\n", root);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in:\n%s", want, out);
+}
+
+TEST_F(fhctl, listener_add_http_without_access_log_lists_it_false_in_json)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", out[8192], val[64];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fh_fhctl_ok("listener add http %s --root %s", self->addr4, root));
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	rmdir(root);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "access_log", val, sizeof(val)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ("false", val);
+}
+
+TEST_F(fhctl, listener_list_of_echo_has_no_access_log_field)
+{
+	char out[8192], val[64];
+
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr4));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	EXPECT_FALSE(listener_json_field(out, self->addr4, "access_log", val, sizeof(val)))
+		TH_LOG("%s", out);
 }
 
 TEST_F(fhctl, listener_add_http_with_a_relative_root_lists_it_absolute)
@@ -849,6 +910,105 @@ TEST_F(fhctl, cache_flush_of_an_http_listener_succeeds)
 	rmdir(root);
 	EXPECT_EQ(0, fh_fhctl_ok("cache flush --listener %s", self->addr4));
 	EXPECT_EQ(0, fh_fhctl_ok("cache flush"));
+}
+
+/* ---- the access log ---------------------------------------------------- */
+
+TEST_F(fhctl, apply_replaces_an_http_listener_whose_access_log_differs)
+{
+	char root[] = "/tmp/fh-ctl-XXXXXX", file[] = "/tmp/fh-ctl-apply-XXXXXX";
+	char out[8192], val[64], line[256];
+	int fd;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --root %s", self->addr4, root));
+	fd = mkstemp(file);
+	ASSERT_LE(0, fd);
+	snprintf(line, sizeof(line), "listener add http %s --root %s --access-log\n",
+		 self->addr4, root);
+	ASSERT_EQ((ssize_t)strlen(line), write(fd, line, strlen(line)));
+	close(fd);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", file));
+	EXPECT_NE(NULL, strstr(out, "replaced http")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, " access-log")) TH_LOG("%s", out);
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "access_log", val, sizeof(val)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ("true", val);
+	/* the same file again changes nothing */
+	EXPECT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", file));
+	EXPECT_NE(NULL, strstr(out, "kept http")) TH_LOG("%s", out);
+	unlink(file);
+	rmdir(root);
+}
+
+TEST_F(fhctl, log_read_twice_prints_nothing_the_second_time)
+{
+	char out[65536];
+
+	/* Whatever earlier tests left is consumed by the first read. */
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "log"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "log"));
+	EXPECT_STREQ("", out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "log -j"));
+	EXPECT_STREQ("", out);
+}
+
+TEST_F(fhctl, unprivileged_log_fails_with_operation_not_permitted)
+{
+	char *argv[] = { "fhctl", "log", NULL };
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_as_nobody(err, sizeof(err), argv));
+	fh_expect_error_line(_metadata, err, "Operation not permitted");
+}
+
+TEST_F(fhctl, log_with_an_argument_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "log %s", self->addr4));
+	fh_expect_error_line(_metadata, err, "unexpected argument");
+}
+
+TEST_F(fhctl, log_follow_in_a_command_file_is_a_usage_error)
+{
+	char out[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_run(out, sizeof(out), "echo 'log --follow' | fhctl -b -"));
+	fh_expect_error_line(_metadata, out, "stdin:1: log: --follow is not for a command file");
+}
+
+/*
+ * --follow polls (every 200 ms) without spinning, and SIGTERM ends it with
+ * exit 0: its CPU time over 2 s stays far below the 2 s a busy loop takes.
+ */
+TEST_F(fhctl, log_follow_sleeps_between_reads_and_exits_0_on_sigterm)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	char out[1024];
+	long ticks = -1;
+	int st = -1;
+
+	ASSERT_EQ(0, fh_run(out, sizeof(out),
+			    "fhctl log --follow >/dev/null & p=$!; sleep 2; "
+			    "t=$(awk '{ print $14 + $15 }' /proc/$p/stat); kill -TERM $p; "
+			    "wait $p; echo \"status $? ticks $t\"")) TH_LOG("%s", out);
+	ASSERT_EQ(2, sscanf(out, "status %d ticks %ld", &st, &ticks)) TH_LOG("%s", out);
+	EXPECT_EQ(0, st);
+	EXPECT_LE(0, ticks);
+	EXPECT_GT(hz / 2, ticks) TH_LOG("%ld ticks of CPU in 2 s (%ld a second)", ticks, hz);
+}
+
+TEST_F(fhctl, log_follow_exits_0_on_sigint)
+{
+	char out[1024];
+
+	/* A background job ignores SIGINT unless it sets its own handler: fhctl does. */
+	ASSERT_EQ(0, fh_run(out, sizeof(out),
+			    "fhctl log --follow >/dev/null & p=$!; sleep 1; kill -INT $p; "
+			    "wait $p; echo \"status $?\"")) TH_LOG("%s", out);
+	EXPECT_STREQ("status 0\n", out);
 }
 
 /* ---- stats ------------------------------------------------------------- */

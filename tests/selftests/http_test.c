@@ -31,6 +31,7 @@
 
 #include "fh_util.h"
 #include "fh_harness.h"
+#include "uapi/firehose.h"
 
 #define ADDR	"127.0.0.1"
 #define ROOT	"/tmp/www"
@@ -1543,6 +1544,182 @@ TEST_F_TIMEOUT(http, wrk_gets_no_errors_and_only_2xx_from_a_4k_file, 300)
 	EXPECT_LT(0, strtoll(e, NULL, 10));
 	EXPECT_EQ(NULL, strstr(out, "Socket errors:")) TH_LOG("%s", out);
 	EXPECT_EQ(0, wrk_number(out, "Non-2xx or 3xx responses:"));
+}
+
+/* ---- the access log ---- */
+
+/* The records each CPU's ring keeps. */
+#define LOG_RECORDS	FH_LOG_RECORDS
+
+/* Reads, and so empties, the access log: what earlier tests left. */
+static void log_drain(void)
+{
+	fh_run(NULL, 0, "fhctl log >/dev/null");
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/*
+ * `fhctl log ARGS` again and again, each output appended to @out, until
+ * @out holds @lines lines or @ms pass (a record may be written just after
+ * its response is sent). Returns the lines @out holds, or -1.
+ */
+static int log_read_lines(char *out, size_t len, const char *args, int lines, int ms)
+{
+	long long end = fh_now_ms() + ms;
+	size_t used = 0;
+	int n;
+
+	out[0] = '\0';
+	for (;;) {
+		if (used + 1 < len && fh_fhctl_out(out + used, len - used, "log %s", args))
+			return -1;
+		used = strlen(out);
+		n = count_lines(out);
+		if (n >= lines || fh_now_ms() >= end)
+			return n;
+		usleep(50000);
+	}
+}
+
+/* The second listener, with --access-log, on an empty log. */
+static int add_logged(const char *addr, const char *more)
+{
+	int ret = fh_fhctl_ok("listener add http %s --root " ROOT " --access-log %s", addr, more);
+
+	log_drain();
+	return ret;
+}
+
+TEST_F(http, access_log_has_one_clf_line_for_a_get)
+{
+	char out[4096], want[128];
+	const char *when;
+	struct tm tm;
+	struct resp r;
+	time_t t;
+
+	ASSERT_EQ(0, add_logged(self->addr2, ""));
+	EXPECT_EQ(404, get(_metadata, self->port2, "/x", &r));
+	ASSERT_EQ(1, log_read_lines(out, sizeof(out), "", 1, 2000)) TH_LOG("%s", out);
+	/* 127.0.0.1 - - [02/Jan/2023:03:04:05 +0000] "GET /x HTTP/1.1" 404 153 */
+	EXPECT_EQ(0, strncmp(out, "127.0.0.1 - - [", 15)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), " +0000] \"GET /x HTTP/1.1\" 404 %zu\n", r.body_len);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+	resp_free(&r);
+	memset(&tm, 0, sizeof(tm));
+	when = strchr(out, '[');
+	ASSERT_NE(NULL, when);
+	ASSERT_NE(NULL, strptime(when + 1, "%d/%b/%Y:%H:%M:%S +0000]", &tm)) TH_LOG("%s", out);
+	t = timegm(&tm);
+	EXPECT_GE(60, labs((long)(t - time(NULL)))) TH_LOG("logged at %s", out);
+}
+
+TEST_F(http, access_log_read_twice_prints_nothing_the_second_time)
+{
+	char out[4096];
+	struct resp r;
+
+	ASSERT_EQ(0, add_logged(self->addr2, ""));
+	EXPECT_EQ(200, get(_metadata, self->port2, "/one.txt", &r));
+	resp_free(&r);
+	ASSERT_EQ(1, log_read_lines(out, sizeof(out), "", 1, 2000)) TH_LOG("%s", out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "log"));
+	EXPECT_STREQ("", out);
+}
+
+TEST_F(http, listener_without_access_log_logs_nothing)
+{
+	char out[4096], want[64];
+	struct resp r;
+
+	/* the fixture's listener has no --access-log; the second one logs */
+	ASSERT_EQ(0, add_logged(self->addr2, ""));
+	EXPECT_EQ(200, get(_metadata, self->port, "/one.txt", &r));
+	resp_free(&r);
+	EXPECT_EQ(200, get(_metadata, self->port2, "/one.txt", &r));
+	resp_free(&r);
+	ASSERT_EQ(1, log_read_lines(out, sizeof(out), "-j", 1, 2000)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "\"port\":%d,", self->port2);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+	/* and nothing else comes */
+	usleep(500000);
+	EXPECT_EQ(0, log_read_lines(out, sizeof(out), "-j", 1, 0)) TH_LOG("%s", out);
+}
+
+TEST_F(http, bad_request_line_is_logged_as_dash_with_400)
+{
+	char out[4096], want[64];
+	struct hconn *c;
+	struct resp r;
+
+	ASSERT_EQ(0, add_logged(self->addr2, ""));
+	/* '@' cannot start a method: the line does not parse that far */
+	c = hc_open(self->port2);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, hc_sends(c, "@GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+	ASSERT_EQ(0, hc_read(c, &r, false, IO_MS));
+	hc_close(c);
+	EXPECT_EQ(400, r.status);
+	ASSERT_EQ(1, log_read_lines(out, sizeof(out), "", 1, 2000)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), " +0000] \"-\" 400 %zu\n", r.body_len);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+	resp_free(&r);
+}
+
+TEST_F(http, access_log_counts_log_records)
+{
+	long long before;
+	struct resp r;
+
+	ASSERT_EQ(0, add_logged(self->addr2, ""));
+	before = fh_stat("log_records");
+	ASSERT_LE(0, before);
+	EXPECT_EQ(200, get(_metadata, self->port2, "/one.txt", &r));
+	resp_free(&r);
+	EXPECT_TRUE(fh_wait_stat("log_records", before + 1, 2000))
+		TH_LOG("log_records %lld, was %lld", fh_stat("log_records"), before);
+	log_drain();
+}
+
+/*
+ * More responses than one CPU's ring holds, none read: the ones beyond it
+ * are dropped and counted, and every request is still answered.
+ */
+#define FLOOD	(LOG_RECORDS + 200)
+
+TEST_F_TIMEOUT(http, flood_beyond_the_ring_counts_log_dropped_and_answers_every_request, 600)
+{
+	const char req[] = "GET /one.txt HTTP/1.1\r\nHost: a\r\n\r\n";
+	long long before;
+	struct hconn *c;
+	struct resp r;
+	int i, ok = 0;
+
+	ASSERT_EQ(0, add_logged(self->addr2, "--cpus 0"));
+	before = fh_stat("log_dropped");
+	ASSERT_LE(0, before);
+	/* one keep-alive connection: one worker, CPU 0's, answers all of them */
+	c = hc_open(self->port2);
+	ASSERT_NE(NULL, c);
+	for (i = 0; i < FLOOD; i++) {
+		if (hc_sends(c, req) || hc_read(c, &r, false, IO_MS))
+			break;
+		ok += r.status == 200 && r.body_len == 1 && r.body[0] == 'x';
+		resp_free(&r);
+	}
+	hc_close(c);
+	EXPECT_EQ(FLOOD, ok) TH_LOG("%d of %d answered 200", ok, FLOOD);
+	EXPECT_TRUE(fh_wait_stat("log_dropped", before + (FLOOD - LOG_RECORDS), 2000))
+		TH_LOG("log_dropped %lld, was %lld", fh_stat("log_dropped"), before);
+	log_drain();
 }
 
 TEST_HARNESS_MAIN

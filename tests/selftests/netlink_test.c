@@ -279,6 +279,8 @@ struct listener {
 	uint64_t cache;
 	bool root_nul;
 	char root[PATH_MAX];
+	/* FH_A_LISTENER_ACCESS_LOG, a flag: how often it came, and its length. */
+	int access_log_seen, access_log_len;
 };
 
 struct listeners {
@@ -362,6 +364,10 @@ static int listener_attr_cb(const struct nlattr *a, void *data)
 		l->cache_len = len;
 		if (len == 8)
 			l->cache = mnl_attr_get_u64(a);
+		break;
+	case FH_A_LISTENER_ACCESS_LOG:
+		l->access_log_seen++;
+		l->access_log_len = len;
 		break;
 	}
 	return MNL_CB_OK;
@@ -448,6 +454,97 @@ static int dump_caches(struct fhnl *nl, struct caches *cs)
 {
 	memset(cs, 0, sizeof(*cs));
 	return fhnl_talk(nl, fhnl_msg(nl, FH_CMD_CACHE_GET, NLM_F_DUMP), cache_cb, cs);
+}
+
+/* One LOG_GET message: the attributes that came, by type, and their values. */
+struct log_msg {
+	uint8_t cmd;
+	int len[FH_A_MAX + 1];
+	uint64_t time, bytes;
+	uint16_t family, port, status;
+	uint8_t version;
+	unsigned char addr[16];
+	bool method_nul, target_nul;
+	char method[64], target[FH_LOG_TARGET_MAX + 8];
+};
+
+#define MAX_LOG_MSGS	16
+
+struct log_msgs {
+	struct log_msg v[MAX_LOG_MSGS];
+	int n;			/* messages kept */
+	long total;		/* messages received, kept or not */
+};
+
+static int log_attr_cb(const struct nlattr *a, void *data)
+{
+	struct log_msg *m = data;
+	uint16_t type = mnl_attr_get_type(a);
+	int len = (int)mnl_attr_get_payload_len(a);
+
+	if (type > FH_A_MAX)
+		return MNL_CB_OK;
+	m->len[type] = len;
+	switch (type) {
+	case FH_A_LOG_TIME:
+		if (len == 8)
+			m->time = mnl_attr_get_u64(a);
+		break;
+	case FH_A_LOG_BYTES:
+		if (len == 8)
+			m->bytes = mnl_attr_get_u64(a);
+		break;
+	case FH_A_FAMILY:
+		if (len == 2)
+			m->family = mnl_attr_get_u16(a);
+		break;
+	case FH_A_PORT:
+		if (len == 2)
+			m->port = mnl_attr_get_u16(a);
+		break;
+	case FH_A_LOG_STATUS:
+		if (len == 2)
+			m->status = mnl_attr_get_u16(a);
+		break;
+	case FH_A_LOG_VERSION:
+		if (len == 1)
+			m->version = mnl_attr_get_u8(a);
+		break;
+	case FH_A_ADDR:
+		if (len <= 16)
+			memcpy(m->addr, mnl_attr_get_payload(a), len);
+		break;
+	case FH_A_LOG_METHOD:
+		copy_str(m->method, sizeof(m->method), a, &m->method_nul);
+		break;
+	case FH_A_LOG_TARGET:
+		copy_str(m->target, sizeof(m->target), a, &m->target_nul);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* Keeps the first MAX_LOG_MSGS records and counts the rest. */
+static int log_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *gh = mnl_nlmsg_get_payload(nlh);
+	struct log_msgs *lm = data;
+	struct log_msg *m;
+
+	lm->total++;
+	if (lm->n >= MAX_LOG_MSGS)
+		return MNL_CB_OK;
+	m = &lm->v[lm->n++];
+	memset(m, 0, sizeof(*m));
+	m->cmd = gh->cmd;
+	return mnl_attr_parse(nlh, sizeof(*gh), log_attr_cb, m) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+/* LOG_GET dump, which consumes what it reads: 0 or the errno. */
+static int dump_log(struct fhnl *nl, struct log_msgs *lm)
+{
+	memset(lm, 0, sizeof(*lm));
+	return fhnl_talk(nl, fhnl_msg(nl, FH_CMD_LOG_GET, NLM_F_DUMP), log_cb, lm);
 }
 
 struct settings {
@@ -801,6 +898,17 @@ TEST_F(nl, listener_add_echo_with_a_cache_is_einval)
 	EXPECT_STREQ("this protocol takes no root, user or cache", self->refused_msg);
 }
 
+TEST_F(nl, listener_add_echo_with_access_log_is_einval_pointing_at_it)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *bad;
+
+	put_str(nlh, FH_A_PROTO, "echo");
+	put_loopback4(nlh, self->port);
+	bad = put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
 TEST_F(nl, listener_add_uid_without_gid_is_einval_naming_gid_missing)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
@@ -1015,10 +1123,30 @@ TEST_F(nl, cache_get_with_a_stray_attribute_is_einval)
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
+/* ---- LOG_GET, refused ---------------------------------------------------- */
+
+TEST_F(nl, log_get_with_a_stray_attribute_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LOG_GET, NLM_F_DUMP);
+	const struct nlattr *bad;
+
+	bad = put_u16(nlh, FH_A_PORT, self->port);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
+TEST_F(nl, log_get_with_a_stray_flag_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LOG_GET, NLM_F_DUMP);
+	const struct nlattr *bad;
+
+	bad = put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
 /* ---- privileges --------------------------------------------------------- */
 
 enum nobody_op { NOBODY_LISTENER_ADD, NOBODY_SETTINGS_SET, NOBODY_STATS_GET,
-		 NOBODY_SETTINGS_GET, NOBODY_CACHE_FLUSH, NOBODY_CACHE_GET };
+		 NOBODY_SETTINGS_GET, NOBODY_CACHE_FLUSH, NOBODY_CACHE_GET, NOBODY_LOG_GET };
 
 /*
  * Run op on a fresh socket as uid/gid 65534 without supplementary groups, in
@@ -1030,6 +1158,7 @@ static int as_nobody(enum nobody_op op, uint16_t port)
 	struct nlmsghdr *nlh = NULL;
 	struct settings s;
 	struct caches cs;
+	struct log_msgs lm;
 	struct stats st;
 	struct fhnl nl;
 	int status, ret;
@@ -1077,6 +1206,9 @@ static int as_nobody(enum nobody_op op, uint16_t port)
 	case NOBODY_CACHE_GET:
 		ret = dump_caches(&nl, &cs);
 		break;
+	case NOBODY_LOG_GET:
+		ret = dump_log(&nl, &lm);
+		break;
 	default:
 		ret = 253;
 	}
@@ -1116,6 +1248,11 @@ TEST_F(nl, unprivileged_cache_flush_is_eperm)
 TEST_F(nl, unprivileged_cache_get_succeeds)
 {
 	EXPECT_EQ(0, as_nobody(NOBODY_CACHE_GET, self->port));
+}
+
+TEST_F(nl, unprivileged_log_get_is_eperm)
+{
+	EXPECT_EQ(EPERM, as_nobody(NOBODY_LOG_GET, self->port));
 }
 
 /* ---- what succeeds, reads back as documented ---------------------------- */
@@ -1498,6 +1635,120 @@ TEST_F(nl, cache_flush_of_an_http_listener_succeeds)
 	nlh = fhnl_msg(&self->nl, FH_CMD_CACHE_FLUSH, 0);
 	put_loopback4(nlh, self->port);
 	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+}
+
+/* ---- the access log (needs http) --------------------------------------- */
+
+TEST_F(nl, listener_add_http_with_access_log_dumps_the_flag)
+{
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct nlmsghdr *nlh;
+	struct listeners ls;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	nlh = http_add_msg(&self->nl, self->port, root);
+	put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	rmdir(root);
+	ASSERT_EQ(1, ls.n);
+	EXPECT_EQ(1, ls.v[0].access_log_seen);
+	EXPECT_EQ(0, ls.v[0].access_log_len);
+	/* the other site attributes as always */
+	EXPECT_EQ(4, ls.v[0].site_attrs);
+}
+
+TEST_F(nl, listener_add_http_without_access_log_dumps_no_flag)
+{
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct listeners ls;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	EXPECT_EQ(0, fhnl_talk(&self->nl, http_add_msg(&self->nl, self->port, root), NULL, NULL))
+		TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	rmdir(root);
+	ASSERT_EQ(1, ls.n);
+	EXPECT_EQ(0, ls.v[0].access_log_seen);
+}
+
+/* One request on a fresh connection with Connection: close; the response's body bytes, or -1. */
+static long http_get_close(uint16_t port, const char *path, int *status)
+{
+	static char resp[65536];
+	char req[512];
+	const char *body;
+	long n;
+	int fd;
+
+	fd = fh_connect("127.0.0.1", port);
+	if (fd < 0)
+		return -1;
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		 path);
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	n = fh_read_to_eof(fd, resp, sizeof(resp) - 1, 10000);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	resp[n] = '\0';
+	body = strstr(resp, "\r\n\r\n");
+	if (!body || sscanf(resp, "HTTP/1.%*d %d", status) != 1)
+		return -1;
+	return n - (body + 4 - resp);
+}
+
+TEST_F(nl, log_get_record_of_a_request_has_the_documented_attributes)
+{
+	const unsigned char lo[4] = { 127, 0, 0, 1 };
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct nlmsghdr *nlh;
+	struct log_msgs lm;
+	struct log_msg *m;
+	long long end;
+	int status = 0;
+	long body;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	nlh = http_add_msg(&self->nl, self->port, root);
+	put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	/* what earlier tests left */
+	ASSERT_EQ(0, dump_log(&self->nl, &lm));
+	body = http_get_close(self->port, "/nothing", &status);
+	ASSERT_LT(0, body);
+	EXPECT_EQ(404, status);
+	/* the record may be written just after the response is sent */
+	end = fh_now_ms() + 2000;
+	do {
+		ASSERT_EQ(0, dump_log(&self->nl, &lm));
+	} while (!lm.n && fh_now_ms() < end && !usleep(20000));
+	rmdir(root);
+	ASSERT_EQ(1, lm.total);
+	m = &lm.v[0];
+	EXPECT_EQ(FH_CMD_LOG_GET, m->cmd);
+	EXPECT_EQ(8, m->len[FH_A_LOG_TIME]);
+	EXPECT_GE(60, llabs((long long)m->time - (long long)time(NULL))) TH_LOG("time %llu",
+		(unsigned long long)m->time);
+	EXPECT_EQ(2, m->len[FH_A_FAMILY]);
+	EXPECT_EQ(AF_INET, m->family);
+	ASSERT_EQ(4, m->len[FH_A_ADDR]);
+	EXPECT_EQ(0, memcmp(lo, m->addr, 4));
+	EXPECT_EQ(2, m->len[FH_A_PORT]);
+	EXPECT_EQ(self->port, m->port);
+	EXPECT_TRUE(m->method_nul);
+	EXPECT_STREQ("GET", m->method);
+	EXPECT_TRUE(m->target_nul);
+	EXPECT_STREQ("/nothing", m->target);
+	EXPECT_EQ(1, m->len[FH_A_LOG_VERSION]);
+	EXPECT_EQ(11, m->version);
+	EXPECT_EQ(2, m->len[FH_A_LOG_STATUS]);
+	EXPECT_EQ(404, m->status);
+	EXPECT_EQ(8, m->len[FH_A_LOG_BYTES]);
+	EXPECT_EQ((uint64_t)body, m->bytes);
 }
 
 TEST_HARNESS_MAIN
