@@ -56,6 +56,12 @@ fi
 for prog in /fh/selftests/*_test; do
 	[ -x "$prog" ] || continue
 	[ -z "$only" ] || echo " $only " | grep -q " $(basename "$prog") " || continue
+	# A slow disk needs a block layer, which the debug kernels leave out:
+	# there the test is not run at all (and not counted), rather than skipped.
+	if [ "$(basename "$prog")" = slowdisk_test ] && [ "$flavour" = debug ]; then
+		echo "check: $kernel: slowdisk_test not run: no block layer in this kernel"
+		continue
+	fi
 	fh_mod_load || { report "FAIL $kernel/$(basename "$prog"): insmod failed"; continue; }
 	FH_KERNEL=$kernel run_selftest "$kernel" "$prog"
 	fh_mod_unload || report "FAIL $kernel/$(basename "$prog"): rmmod failed afterwards"
