@@ -118,12 +118,17 @@
  *	(the CPUs one after another, so not in global time order). Each
  *	record is read once: two readers share the records between them, as
  *	readers of a pipe do. A dump returns at most the records there were
- *	when it began; read again (fhctl log --follow polls) for later ones.
+ *	when it began (counted over all CPUs); read again (fhctl log
+ *	--follow polls) for later ones. The log is the module's, shared by
+ *	every network namespace, so reading it needs CAP_NET_ADMIN in the
+ *	initial user namespace.
  *	Reply: one message per record with FH_A_LOG_TIME, FH_A_FAMILY and
  *	FH_A_ADDR (the client's), FH_A_PORT (the listener's), FH_A_LOG_METHOD
- *	(absent when the request line did not parse that far),
+ *	(absent when the request line did not parse that far, or named a
+ *	method unknown here of more than 8 bytes),
  *	FH_A_LOG_TARGET (the request-target as received, cut at
- *	FH_LOG_TARGET_MAX - 1 bytes; absent like the method),
+ *	FH_LOG_TARGET_MAX - 1 bytes; "-" when the line ended before it or it
+ *	was too long to keep; absent with the method),
  *	FH_A_LOG_VERSION (10 or 11; 0 when unknown), FH_A_LOG_STATUS and
  *	FH_A_LOG_BYTES. Each CPU keeps FH_LOG_RECORDS records; a worker
  *	whose ring is full drops the record and counts it in

@@ -154,8 +154,9 @@ static void fh_http_log(struct fh_conn *c, const struct http_req *r,
 	rec.version = r ? r->version : 0;
 	rec.method[0] = '\0';
 	rec.target[0] = '\0';
-	/* A request line read as far as its version names both. */
-	if (r && r->version) {
+	/* What of the request line was read: its method, then its target. */
+	if (r && (r->method != HTTP_METHOD_OTHER ||
+		  (r->p.mlen && r->p.mlen <= sizeof(r->p.mbuf)))) {
 		if (r->method != HTTP_METHOD_OTHER && r->method < ARRAY_SIZE(names)) {
 			strscpy(rec.method, names[r->method], sizeof(rec.method));
 		} else if (r->p.mlen <= sizeof(r->p.mbuf)) {
