@@ -36,7 +36,8 @@ DKMS_SRC = $(DESTDIR)/usr/src/firehose-$(VERSION)
 
 SELFTEST_SRCS := $(wildcard tests/selftests/*_test.c)
 SELFTESTS     := $(patsubst tests/selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
-SELFTEST_LIB  := tests/selftests/fh_util.c
+SELFTEST_LIB  := tests/selftests/fh_util.c tests/selftests/fh_http.c
+SELFTEST_HDRS := tests/selftests/fh_util.h tests/selftests/fh_http.h tests/selftests/fh_harness.h
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
 	kmods faulty-modules selftests bench-tools clean install uninstall \
@@ -65,7 +66,7 @@ $(BUILD)/kselftest/kselftest_harness.h:
 	@mkdir -p $(@D)
 	cp $(KSRC)/tools/testing/selftests/kselftest_harness.h $(KSRC)/tools/testing/selftests/kselftest.h $(@D)/
 
-$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) tests/selftests/fh_util.h tests/selftests/fh_harness.h \
+$(BUILD)/selftests/%: tests/selftests/%.c $(SELFTEST_LIB) $(SELFTEST_HDRS) \
 		$(BUILD)/kselftest/kselftest_harness.h include/uapi/firehose.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -I$(BUILD)/kselftest -Itests/selftests \
@@ -77,8 +78,7 @@ $(BUILD)/spec/spec_gen.h: netlink/firehose.yaml tests/selftests/spec_gen.py
 	python3 tests/selftests/spec_gen.py $< >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/selftests/spec_test: tests/selftests/spec_test.c $(BUILD)/spec/spec_gen.h $(SELFTEST_LIB) \
-		tests/selftests/fh_util.h tests/selftests/fh_harness.h \
-		$(BUILD)/kselftest/kselftest_harness.h include/uapi/firehose.h
+		$(SELFTEST_HDRS) $(BUILD)/kselftest/kselftest_harness.h include/uapi/firehose.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -I$(BUILD)/kselftest -Itests/selftests -I$(BUILD)/spec \
 		-o $@ $< $(SELFTEST_LIB) -pthread $(shell pkg-config --libs libmnl)

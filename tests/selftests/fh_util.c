@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -327,6 +328,26 @@ int fh_write_file(const char *path, const char *val)
 	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
 	close(fd);
 	return ok ? 0 : -1;
+}
+
+int fh_create_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	size_t done = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	while (done < len) {
+		n = write(fd, (const char *)data + done, len - done);
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	fchmod(fd, mode);
+	return close(fd);
 }
 
 void fh_fill_random(void *buf, size_t len, uint64_t seed)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define FH_MODULE_DEFAULT "/fh/mod/firehose.ko"
 
@@ -63,6 +64,8 @@ bool fh_wait_closed(int fd, int timeout_ms);
 size_t fh_read_file(const char *path, char *buf, size_t cap);
 /* Write val to a sysfs/debugfs/tracefs file (truncating): 0 or -1. */
 int fh_write_file(const char *path, const char *val);
+/* Create (or truncate) @path with @len bytes of @data and @mode: 0 or -1. */
+int fh_create_file(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Deterministic pseudo-random bytes. */
 void fh_fill_random(void *buf, size_t len, uint64_t seed);

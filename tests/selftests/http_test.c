@@ -13,14 +13,11 @@
  * nginx, to check the specification itself; the fhctl, counter and cache
  * tests then fail, as they must.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fh_http.h"
 #include "fh_util.h"
 #include "fh_harness.h"
 #include "uapi/firehose.h"
@@ -47,243 +45,11 @@
 
 #define IO_MS		10000
 
-/* ---- a raw HTTP/1.x client ---- */
-
-struct hconn {
-	int fd;
-	char *buf;		/* bytes received and not yet consumed */
-	size_t len, cap;
-	bool eof;
-};
-
-struct resp {
-	int status;
-	char version[16];	/* "HTTP/1.1" */
-	char *head;		/* status line and fields, NUL-terminated */
-	char *body;		/* NUL-terminated too, for strstr */
-	size_t body_len;
-};
-
-static struct hconn *hc_open(int port)
-{
-	struct hconn *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->fd = fh_connect(ADDR, port);
-	if (c->fd < 0) {
-		free(c);
-		return NULL;
-	}
-	fh_set_timeout(c->fd, IO_MS);
-	return c;
-}
-
-static void hc_close(struct hconn *c)
-{
-	if (!c)
-		return;
-	close(c->fd);
-	free(c->buf);
-	free(c);
-}
-
-static int hc_send(struct hconn *c, const void *p, size_t len)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = send(c->fd, (const char *)p + done, len - done, MSG_NOSIGNAL);
-		if (n <= 0)
-			return -1;
-		done += n;
-	}
-	return 0;
-}
-
-static int hc_sends(struct hconn *c, const char *s)
-{
-	return hc_send(c, s, strlen(s));
-}
-
-/* Receive more, until @deadline: >0 bytes, 0 on EOF or reset, -1 on timeout. */
-static long hc_fill(struct hconn *c, long long deadline)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	ssize_t n;
-
-	if (c->eof)
-		return 0;
-	if (c->cap - c->len < 16384) {
-		size_t cap = c->cap ? c->cap * 2 : 32768;
-		char *b = realloc(c->buf, cap + 1);
-
-		if (!b)
-			return -1;
-		c->buf = b;
-		c->cap = cap;
-	}
-	for (;;) {
-		int left = (int)(deadline - fh_now_ms());
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0)
-			return -1;
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-		if (n > 0) {
-			c->len += n;
-			c->buf[c->len] = '\0';
-			return n;
-		}
-		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-			c->eof = true;
-			return 0;
-		}
-	}
-}
-
-static void resp_free(struct resp *r)
-{
-	free(r->head);
-	free(r->body);
-	memset(r, 0, sizeof(*r));
-}
-
-/*
- * The value of header field @name (case-insensitive) in @r, trimmed, in
- * @val; returns how many times the field appears.
- */
-static int resp_field(const struct resp *r, const char *name, char *val, size_t cap)
-{
-	size_t nlen = strlen(name);
-	const char *p = r->head ? strstr(r->head, "\r\n") : NULL;
-	int n = 0;
-
-	if (val && cap)
-		val[0] = '\0';
-	while (p && p[2]) {
-		const char *line = p + 2, *end = strstr(line, "\r\n");
-
-		if (!end)
-			break;
-		if (!strncasecmp(line, name, nlen) && line[nlen] == ':') {
-			const char *v = line + nlen + 1;
-			const char *e = end;
-
-			while (*v == ' ' || *v == '\t')
-				v++;
-			while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-				e--;
-			if (!n && val && cap) {
-				size_t l = (size_t)(e - v) < cap - 1 ? (size_t)(e - v) : cap - 1;
-
-				memcpy(val, v, l);
-				val[l] = '\0';
-			}
-			n++;
-		}
-		p = end;
-	}
-	return n;
-}
-
-static bool resp_has(const struct resp *r, const char *name, const char *want)
-{
-	char v[512];
-
-	return resp_field(r, name, v, sizeof(v)) == 1 && !strcmp(v, want);
-}
-
-/*
- * Read one response. @head_only: the request was HEAD, so no body follows
- * whatever Content-Length says. Returns 0, or -1 (timeout, EOF or garbage
- * before a whole response).
- */
-static int hc_read(struct hconn *c, struct resp *r, bool head_only, int timeout_ms)
-{
-	long long deadline = fh_now_ms() + timeout_ms;
-	char cl[64], *end;
-	size_t hlen, blen;
-	bool to_eof = false;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	while (!c->buf || !(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
-		if (hc_fill(c, deadline) <= 0)
-			return -1;
-	hlen = end + 4 - c->buf;
-	r->head = strndup(c->buf, hlen);
-	if (!r->head || sscanf(r->head, "%15s %d", r->version, &r->status) != 2)
-		return -1;
-	if (head_only || r->status == 304 || r->status == 204 || r->status / 100 == 1)
-		blen = 0;
-	else if (resp_field(r, "Content-Length", cl, sizeof(cl)) == 1)
-		blen = strtoull(cl, NULL, 10);
-	else
-		to_eof = true, blen = 0;
-	/* the body: up to its Content-Length, or up to EOF when it has none */
-	while (to_eof ? !c->eof : c->len < hlen + blen) {
-		if (hc_fill(c, deadline) < 0)
-			return -1;
-		if (c->eof && !to_eof && c->len < hlen + blen)
-			return -1;
-	}
-	if (to_eof)
-		blen = c->len - hlen;
-	r->body = malloc(blen + 1);
-	if (!r->body)
-		return -1;
-	memcpy(r->body, c->buf + hlen, blen);
-	r->body[blen] = '\0';
-	r->body_len = blen;
-	memmove(c->buf, c->buf + hlen + blen, c->len - hlen - blen);
-	c->len -= hlen + blen;
-	c->buf[c->len] = '\0';
-	return 0;
-}
-
-/* The server closed the connection within @ms, with nothing more sent. */
-static bool hc_closed(struct hconn *c, int ms)
-{
-	long long deadline = fh_now_ms() + ms;
-
-	while (!c->eof)
-		if (hc_fill(c, deadline) < 0)
-			return false;
-	return c->len == 0;
-}
-
-/* The connection is still open after @ms (no EOF, no bytes). */
-static bool hc_open_still(struct hconn *c, int ms)
-{
-	return hc_fill(c, fh_now_ms() + ms) < 0 && !c->eof && c->len == 0;
-}
-
 /* ---- the document root ---- */
-
-static int write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-	size_t done = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	while (done < len) {
-		n = write(fd, (const char *)data + done, len - done);
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		done += n;
-	}
-	fchmod(fd, mode);
-	return close(fd);
-}
 
 static int write_str(const char *path, const char *s)
 {
-	return write_file(path, s, strlen(s), 0644);
+	return fh_create_file(path, s, strlen(s), 0644);
 }
 
 static int set_mtime(const char *path, time_t t)
@@ -322,16 +88,16 @@ static int make_root(void)
 	bad |= fh_run(NULL, 0, "rm -rf " ROOT " " OUTSIDE);
 	bad |= mkdir(ROOT, 0755) | mkdir(OUTSIDE, 0755);
 	bad |= write_str(OUTSIDE "/secret.txt", OUTSIDE_MARK "\n");
-	bad |= write_file(ROOT "/empty.txt", "", 0, 0644);
+	bad |= fh_create_file(ROOT "/empty.txt", "", 0, 0644);
 	bad |= write_str(ROOT "/one.txt", "x");
 	fh_fill_random(data_4k, sizeof(data_4k), 4096);
-	bad |= write_file(ROOT "/4k.bin", data_4k, sizeof(data_4k), 0644);
+	bad |= fh_create_file(ROOT "/4k.bin", data_4k, sizeof(data_4k), 0644);
 	if (!data_1m)
 		data_1m = malloc(1 << 20);
 	if (!data_1m)
 		return -1;
 	fh_fill_random(data_1m, 1 << 20, 1 << 20);
-	bad |= write_file(ROOT "/1m.bin", data_1m, 1 << 20, 0644);
+	bad |= fh_create_file(ROOT "/1m.bin", data_1m, 1 << 20, 0644);
 	bad |= write_str(ROOT "/index.html", INDEX_BODY);
 	for (i = 0; i < sizeof(typed) / sizeof(typed[0]); i++) {
 		snprintf(path, sizeof(path), ROOT "/%s", typed[i].name);
@@ -341,7 +107,7 @@ static int make_root(void)
 	bad |= write_str(ROOT "/sub/index.html", SUB_BODY);
 	bad |= mkdir(ROOT "/noindex", 0755);
 	bad |= write_str(ROOT "/noindex/a.txt", "a\n");
-	bad |= write_file(ROOT "/secret.txt", SECRET_BODY, strlen(SECRET_BODY), 0600);
+	bad |= fh_create_file(ROOT "/secret.txt", SECRET_BODY, strlen(SECRET_BODY), 0600);
 	bad |= chown(ROOT "/secret.txt", 0, 0);
 	bad |= symlink("one.txt", ROOT "/link.txt");
 	bad |= symlink("/etc/passwd", ROOT "/escape");
@@ -401,7 +167,7 @@ FIXTURE_TEARDOWN(http)
 static struct hconn *ask(struct __test_metadata *_metadata, int port,
 			 const char *req, struct resp *r)
 {
-	struct hconn *c = hc_open(port);
+	struct hconn *c = hc_open(port, IO_MS);
 	bool head = !strncmp(req, "HEAD ", 5);
 
 	EXPECT_NE(NULL, c);
@@ -429,7 +195,7 @@ static int get(struct __test_metadata *_metadata, int port, const char *path, st
 static void expect_fatal(struct __test_metadata *_metadata, int port,
 			 const char *req, size_t len, int status)
 {
-	struct hconn *c = hc_open(port);
+	struct hconn *c = hc_open(port, IO_MS);
 	struct resp r;
 
 	ASSERT_NE(NULL, c);
@@ -614,7 +380,7 @@ TEST_F(http, head_gives_the_get_fields_and_no_body)
 	struct resp h, g;
 
 	/* HEAD then GET on one connection: a body after HEAD would be read as the next status line */
-	c = hc_open(self->port);
+	c = hc_open(self->port, IO_MS);
 	ASSERT_NE(NULL, c);
 	ASSERT_EQ(0, hc_sends(c, "HEAD /4k.bin HTTP/1.1\r\nHost: a\r\n\r\n"
 				 "GET /4k.bin HTTP/1.1\r\nHost: a\r\n\r\n"));
@@ -641,7 +407,7 @@ TEST_F(http, http11_connection_stays_open_for_the_next_request)
 	struct resp r;
 	int i;
 
-	c = hc_open(self->port);
+	c = hc_open(self->port, IO_MS);
 	ASSERT_NE(NULL, c);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, hc_sends(c, "GET /one.txt HTTP/1.1\r\nHost: a\r\n\r\n"));
@@ -707,7 +473,7 @@ TEST_F(http, pipelined_requests_are_answered_in_order)
 	struct hconn *c;
 	struct resp a, b, d;
 
-	c = hc_open(self->port);
+	c = hc_open(self->port, IO_MS);
 	ASSERT_NE(NULL, c);
 	/* three requests in one write */
 	ASSERT_EQ(0, hc_sends(c, "GET /4k.bin HTTP/1.1\r\nHost: a\r\n\r\n"
@@ -1125,7 +891,7 @@ TEST_F(http, header_trickled_past_the_timeout_is_408_and_close_while_others_are_
 	char line[32];
 
 	ASSERT_EQ(0, fh_fhctl_ok("set http-header-timeout 1s"));
-	slow = hc_open(self->port);
+	slow = hc_open(self->port, IO_MS);
 	ASSERT_NE(NULL, slow);
 	t0 = fh_now_ms();
 	ASSERT_EQ(0, hc_sends(slow, "GET /one.txt HTTP/1.1\r\nHost: a\r\n"));
@@ -1172,7 +938,7 @@ static void expect_refused(struct __test_metadata *_metadata, int port,
 	int i;
 
 	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", target);
-	c = hc_open(port);
+	c = hc_open(port, IO_MS);
 	ASSERT_NE(NULL, c);
 	ASSERT_EQ(0, hc_sends(c, req));
 	ASSERT_EQ(0, hc_read(c, &r, false, IO_MS)) TH_LOG("%s", target);
@@ -1262,7 +1028,7 @@ static int write_version(int k)
 	if (!b)
 		return -1;
 	memset(b, 'A' + k, VSIZE(k));
-	ret = write_file(ROOT "/v.tmp", b, VSIZE(k), 0644) ||
+	ret = fh_create_file(ROOT "/v.tmp", b, VSIZE(k), 0644) ||
 	      rename(ROOT "/v.tmp", ROOT "/v.txt");
 	free(b);
 	return ret;
@@ -1304,7 +1070,7 @@ TEST_F_TIMEOUT(http, file_replaced_under_load_is_never_torn_or_stale, 300)
 		}
 		_exit(0);
 	}
-	c = hc_open(self->port);
+	c = hc_open(self->port, IO_MS);
 	while (c && !bad && !(reaped = waitpid(writer, &st, WNOHANG) == writer)) {
 		if (hc_sends(c, "GET /v.txt HTTP/1.1\r\nHost: a\r\n\r\n") ||
 		    hc_read(c, &r, false, IO_MS)) {
@@ -1325,7 +1091,7 @@ TEST_F_TIMEOUT(http, file_replaced_under_load_is_never_torn_or_stale, 300)
 		/* a server may end a keep-alive connection after N requests */
 		if (resp_has(&r, "Connection", "close")) {
 			hc_close(c);
-			c = hc_open(self->port);
+			c = hc_open(self->port, IO_MS);
 		}
 		resp_free(&r);
 		requests++;
@@ -1499,7 +1265,7 @@ TEST_F_TIMEOUT(http, thousand_keep_alive_clients_all_get_200, 600)
 	if (!getenv("FH_HTTP_PEER_PORT"))
 		ASSERT_EQ(0, fh_fhctl_ok("set max-connections 100000"));
 	for (i = 0; i < CLIENTS; i++) {
-		c[i] = hc_open(self->port);
+		c[i] = hc_open(self->port, IO_MS);
 		ASSERT_NE(NULL, c[i]) TH_LOG("client %d could not connect", i);
 	}
 	for (round = 0; round < ROUNDS; round++) {
@@ -1662,7 +1428,7 @@ TEST_F(http, bad_request_line_is_logged_as_dash_with_400)
 
 	ASSERT_EQ(0, add_logged(self->addr2, ""));
 	/* '@' cannot start a method: the line does not parse that far */
-	c = hc_open(self->port2);
+	c = hc_open(self->port2, IO_MS);
 	ASSERT_NE(NULL, c);
 	ASSERT_EQ(0, hc_sends(c, "@GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
 	ASSERT_EQ(0, hc_read(c, &r, false, IO_MS));
@@ -1707,7 +1473,7 @@ TEST_F_TIMEOUT(http, flood_beyond_the_ring_counts_log_dropped_and_answers_every_
 	before = fh_stat("log_dropped");
 	ASSERT_LE(0, before);
 	/* one keep-alive connection: one worker, CPU 0's, answers all of them */
-	c = hc_open(self->port2);
+	c = hc_open(self->port2, IO_MS);
 	ASSERT_NE(NULL, c);
 	for (i = 0; i < FLOOD; i++) {
 		if (hc_sends(c, req) || hc_read(c, &r, false, IO_MS))

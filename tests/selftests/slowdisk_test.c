@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,13 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fh_http.h"
 #include "fh_util.h"
 #include "fh_harness.h"
 
@@ -73,84 +72,7 @@
 
 #define IO_MS		30000
 
-/* ---- a keep-alive HTTP/1.1 client ---- */
-
-struct hconn {
-	int fd;
-	char *buf;
-	size_t len, cap;
-};
-
-static struct hconn *hc_open(int port)
-{
-	struct hconn *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->fd = fh_connect(ADDR, port);
-	if (c->fd < 0) {
-		free(c);
-		return NULL;
-	}
-	fh_set_timeout(c->fd, IO_MS);
-	return c;
-}
-
-static void hc_close(struct hconn *c)
-{
-	if (!c)
-		return;
-	close(c->fd);
-	free(c->buf);
-	free(c);
-}
-
-static int hc_sends(struct hconn *c, const char *s)
-{
-	size_t len = strlen(s), done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = send(c->fd, s + done, len - done, MSG_NOSIGNAL);
-		if (n <= 0)
-			return -1;
-		done += n;
-	}
-	return 0;
-}
-
-/* Receive more until @deadline: >0 bytes, 0 on EOF, -1 on timeout or error. */
-static long hc_fill(struct hconn *c, long long deadline)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	ssize_t n;
-
-	if (c->cap - c->len < 65536) {
-		size_t cap = c->cap ? c->cap * 2 : 131072;
-		char *b = realloc(c->buf, cap + 1);
-
-		if (!b)
-			return -1;
-		c->buf = b;
-		c->cap = cap;
-	}
-	for (;;) {
-		int left = (int)(deadline - fh_now_ms());
-
-		if (left <= 0 || poll(&pfd, 1, left) <= 0)
-			return -1;
-		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
-		if (n > 0) {
-			c->len += n;
-			c->buf[c->len] = '\0';
-			return n;
-		}
-		if (n == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EINTR)
-			return -1;
-	}
-}
+/* ---- keep-alive GETs ---- */
 
 /*
  * GET @path on @c and read the whole response within @timeout_ms. Returns
@@ -160,9 +82,8 @@ static long hc_fill(struct hconn *c, long long deadline)
 static int hc_get(struct hconn *c, const char *path, char **body, size_t *body_len,
 		  int timeout_ms)
 {
-	long long deadline = fh_now_ms() + timeout_ms;
-	char req[256], *end, *cl;
-	size_t hlen, blen;
+	char req[256];
+	struct resp r;
 	int status;
 
 	if (body)
@@ -170,29 +91,17 @@ static int hc_get(struct hconn *c, const char *path, char **body, size_t *body_l
 	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path);
 	if (hc_sends(c, req))
 		return -1;
-	while (!c->buf || !(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
-		if (hc_fill(c, deadline) <= 0)
-			return -1;
-	hlen = end + 4 - c->buf;
-	if (sscanf(c->buf, "HTTP/1.1 %d", &status) != 1)
-		return -1;
-	cl = strcasestr(c->buf, "\r\nContent-Length:");
-	if (!cl || cl > end)
-		return -1;
-	blen = strtoull(cl + 17, NULL, 10);
-	while (c->len < hlen + blen)
-		if (hc_fill(c, deadline) <= 0)
-			return -1;
-	if (body) {
-		*body = malloc(blen + 1);
-		if (!*body)
-			return -1;
-		memcpy(*body, c->buf + hlen, blen);
+	status = hc_read(c, &r, false, timeout_ms) ? -1 : r.status;
+	/* an HTTP/1.1 response that says its length, nothing less */
+	if (strcmp(r.version, "HTTP/1.1") || !resp_field(&r, "Content-Length", NULL, 0))
+		status = -1;
+	if (status >= 0 && body) {
+		*body = r.body;
+		r.body = NULL;
 	}
-	if (body_len)
-		*body_len = blen;
-	memmove(c->buf, c->buf + hlen + blen, c->len - hlen - blen);
-	c->len -= hlen + blen;
+	if (status >= 0 && body_len)
+		*body_len = r.body_len;
+	resp_free(&r);
 	return status;
 }
 
@@ -369,26 +278,6 @@ static void awake_stop(struct awake *a)
 
 /* ---- the slow disk ---- */
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	size_t done = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	while (done < len) {
-		n = write(fd, (const char *)data + done, len - done);
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		done += n;
-	}
-	fchmod(fd, 0644);
-	return close(fd);
-}
-
 static unsigned char *cold_data(int i)
 {
 	static unsigned char *data[COLD_FILES];
@@ -524,11 +413,11 @@ static int slow_disk_up(char *why, size_t len)
 		return -1;
 	}
 	fh_fill_random(hot_data, sizeof(hot_data), 7);
-	if (write_file(MNT "/hot.bin", hot_data, sizeof(hot_data)))
+	if (fh_create_file(MNT "/hot.bin", hot_data, sizeof(hot_data), 0644))
 		goto write_failed;
 	for (i = 0; i < COLD_FILES; i++) {
 		snprintf(path, sizeof(path), MNT "/cold/%d.bin", i);
-		if (!cold_data(i) || write_file(path, cold_data(i), COLD_SIZE))
+		if (!cold_data(i) || fh_create_file(path, cold_data(i), COLD_SIZE, 0644))
 			goto write_failed;
 	}
 	if (!big_data)
@@ -536,7 +425,7 @@ static int slow_disk_up(char *why, size_t len)
 	if (!big_data)
 		goto write_failed;
 	fh_fill_random(big_data, BIG_SIZE, 8);
-	if (write_file(MNT "/big.bin", big_data, BIG_SIZE))
+	if (fh_create_file(MNT "/big.bin", big_data, BIG_SIZE, 0644))
 		goto write_failed;
 	/* cold: on the device only */
 	sync();
@@ -632,7 +521,7 @@ TEST_F(slowdisk, cold_file_is_parked_and_arrives_byte_exact)
 	parked = fh_stat("parked");
 	misses = fh_stat("cache_misses");
 	ASSERT_LE(0, parked) TH_LOG("no parked counter");
-	c = hc_open(self->port);
+	c = hc_open(self->port, IO_MS);
 	ASSERT_NE(NULL, c);
 	t0 = fh_now_ms();
 	EXPECT_EQ(0, hc_get_exact(c, "/cold/0.bin", cold_data(0), COLD_SIZE, IO_MS));
@@ -657,7 +546,7 @@ struct cold_run {
 static void *cold_fetcher(void *arg)
 {
 	struct cold_run *r = arg;
-	struct hconn *c = hc_open(r->port);
+	struct hconn *c = hc_open(r->port, IO_MS);
 	char path[64];
 	long long t0, ms;
 	int i, f;
@@ -698,7 +587,7 @@ TEST_F_TIMEOUT(slowdisk, cached_requests_keep_their_p99_while_cold_files_load, 3
 	int i, ok = 0, failed = 0;
 
 	NEED_THE_SLOW_DISK();
-	hot = hc_open(self->port);
+	hot = hc_open(self->port, IO_MS);
 	ASSERT_NE(NULL, hot);
 	warm_hot(_metadata, hot);
 	awake_start(&awake);
@@ -770,7 +659,7 @@ struct big_run {
 static void *big_fetcher(void *arg)
 {
 	struct big_run *r = arg;
-	struct hconn *c = hc_open(r->port);
+	struct hconn *c = hc_open(r->port, IO_MS);
 	long long t0 = fh_now_ms();
 	char *body = NULL;
 
@@ -796,7 +685,7 @@ TEST_F_TIMEOUT(slowdisk, big_cold_file_streams_byte_exact_while_cached_requests_
 	int failed = 0;
 
 	NEED_THE_SLOW_DISK();
-	hot = hc_open(self->port);
+	hot = hc_open(self->port, IO_MS);
 	ASSERT_NE(NULL, hot);
 	warm_hot(_metadata, hot);
 	streamed = fh_stat("streamed_bytes_out");
