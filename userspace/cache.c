@@ -59,35 +59,21 @@ static int cache_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[FH_A_MAX + 1] = { 0 };
 	struct cache_list *cl = data;
-	struct cache_row *r;
-	uint16_t family;
+	struct cache_row *r, *v;
+	struct endpoint ep;
 
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), fh_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
-	if (!tb[FH_A_FAMILY] || !tb[FH_A_ADDR] || !tb[FH_A_PORT] ||
-	    mnl_attr_validate(tb[FH_A_FAMILY], MNL_TYPE_U16) < 0 ||
-	    mnl_attr_validate(tb[FH_A_PORT], MNL_TYPE_U16) < 0)
+	if (!attr_endpoint(tb, &ep))
 		goto malformed;
-	family = mnl_attr_get_u16(tb[FH_A_FAMILY]);
-	if ((family != AF_INET && family != AF_INET6) ||
-	    mnl_attr_get_payload_len(tb[FH_A_ADDR]) != addr_len(family))
-		goto malformed;
-	if (cl->n == cl->cap) {
-		size_t cap = cl->cap ? cl->cap * 2 : 16;
-		struct cache_row *v = realloc(cl->v, cap * sizeof(*v));
-
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		cl->v = v;
-		cl->cap = cap;
-	}
+	v = dump_grow(cl->v, cl->n, &cl->cap, sizeof(*v));
+	if (!v)
+		return MNL_CB_ERROR;
+	cl->v = v;
 	r = &cl->v[cl->n];
 	memset(r, 0, sizeof(*r));
 	copy_str_attr(r->proto, sizeof(r->proto), tb[FH_A_PROTO]);
-	format_endpoint(r->address, sizeof(r->address), family,
-			mnl_attr_get_payload(tb[FH_A_ADDR]), mnl_attr_get_u16(tb[FH_A_PORT]));
+	format_endpoint(r->address, sizeof(r->address), ep.family, ep.addr, ep.port);
 	if (!get_u64(tb, FH_A_LISTENER_CACHE, &r->limit) ||
 	    !get_u64(tb, FH_A_CACHE_BYTES, &r->bytes) ||
 	    !get_u64(tb, FH_A_CACHE_ENTRIES, &r->entries) ||
@@ -141,14 +127,6 @@ static void cache_cells(const struct cache_row *r, char cell[NCOLS][64])
 	snprintf(cell[8], 64, "%" PRIu64, r->invalidations);
 }
 
-/* Two blanks between columns, none after the last, so awk splits it cleanly. */
-static void print_cells(const char *const *cell, const int *w)
-{
-	for (int c = 0; c < NCOLS - 1; c++)
-		printf("%-*s  ", w[c], cell[c]);
-	printf("%s\n", cell[NCOLS - 1]);
-}
-
 static void print_cache(const struct cache_list *cl)
 {
 	static const char *const head[NCOLS] = {
@@ -157,24 +135,22 @@ static void print_cache(const struct cache_list *cl)
 	};
 	char cell[NCOLS][64];
 	const char *row[NCOLS];
-	int w[NCOLS];
+	int w[NCOLS] = { 0 };
 
 	/* Nothing at all without a cache: no header over no rows. */
 	if (!cl->n)
 		return;
 	for (int c = 0; c < NCOLS; c++)
-		w[c] = (int)strlen(head[c]);
-	for (size_t i = 0; i < cl->n; i++) {
-		cache_cells(&cl->v[i], cell);
-		for (int c = 0; c < NCOLS; c++)
-			w[c] = max_int(w[c], (int)strlen(cell[c]));
-	}
-	print_cells(head, w);
-	for (int c = 0; c < NCOLS; c++)
 		row[c] = cell[c];
+	table_fit(w, head, NCOLS);
 	for (size_t i = 0; i < cl->n; i++) {
 		cache_cells(&cl->v[i], cell);
-		print_cells(row, w);
+		table_fit(w, row, NCOLS);
+	}
+	table_row(head, w, NCOLS);
+	for (size_t i = 0; i < cl->n; i++) {
+		cache_cells(&cl->v[i], cell);
+		table_row(row, w, NCOLS);
 	}
 }
 

@@ -102,6 +102,19 @@ int fh_attr_cb(const struct nlattr *attr, void *data);
 /* A string attribute, cut to @size; "-" when absent. */
 void copy_str_attr(char *dst, size_t size, const struct nlattr *attr);
 
+struct endpoint;
+/*
+ * FH_A_FAMILY (AF_INET or AF_INET6), FH_A_ADDR of its length and FH_A_PORT
+ * into @ep; false when one is missing or malformed.
+ */
+bool attr_endpoint(const struct nlattr *const *tb, struct endpoint *ep);
+/*
+ * Room for element @n of a dump callback's array @v of *@cap elements of
+ * @elem bytes (doubling, from 16): the array, perhaps moved; NULL with
+ * errno ENOMEM, @v still allocated, when there is none.
+ */
+void *dump_grow(void *v, size_t n, size_t *cap, size_t elem);
+
 /* ------------------------------------------------------------------------ */
 /* parse.c: argument parsing                                                 */
 
@@ -161,6 +174,9 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
 /* ------------------------------------------------------------------------ */
 /* output.c: formatting, text tables and JSON                                */
 
+/* An address as inet_ntop() writes it, "?" if it cannot. */
+const char *format_host(char *buf, size_t size, uint16_t family, const unsigned char *addr);
+/* ADDR:PORT, [ADDR]:PORT for IPv6, as parse_endpoint() takes it. */
 void format_endpoint(char *buf, size_t size, uint16_t family,
 		     const unsigned char *addr, uint16_t port);
 const char *format_ms(char *buf, size_t size, uint64_t ms);
@@ -168,6 +184,13 @@ const char *format_ms(char *buf, size_t size, uint64_t ms);
 const char *format_size(char *buf, size_t size, uint64_t bytes);
 int u64_width(uint64_t v);
 int max_int(int a, int b);
+/*
+ * Text tables: each column as wide as its widest cell (table_fit() over the
+ * header and every row, @w zeroed first), left-aligned, two blanks between
+ * columns and none after the last, so awk splits a row cleanly.
+ */
+void table_fit(int *w, const char *const *cell, int ncols);
+void table_row(const char *const *cell, const int *w, int ncols);
 void json_str(const char *s);
 
 /* ------------------------------------------------------------------------ */

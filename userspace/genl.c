@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -314,4 +315,36 @@ void copy_str_attr(char *dst, size_t size, const struct nlattr *attr)
 		len = size - 1;
 	memcpy(dst, mnl_attr_get_payload(attr), len);
 	dst[len] = '\0';
+}
+
+bool attr_endpoint(const struct nlattr *const *tb, struct endpoint *ep)
+{
+	if (!tb[FH_A_FAMILY] || !tb[FH_A_ADDR] || !tb[FH_A_PORT] ||
+	    mnl_attr_validate(tb[FH_A_FAMILY], MNL_TYPE_U16) < 0 ||
+	    mnl_attr_validate(tb[FH_A_PORT], MNL_TYPE_U16) < 0)
+		return false;
+	memset(ep, 0, sizeof(*ep));
+	ep->family = mnl_attr_get_u16(tb[FH_A_FAMILY]);
+	if ((ep->family != AF_INET && ep->family != AF_INET6) ||
+	    mnl_attr_get_payload_len(tb[FH_A_ADDR]) != addr_len(ep->family))
+		return false;
+	memcpy(ep->addr, mnl_attr_get_payload(tb[FH_A_ADDR]), addr_len(ep->family));
+	ep->port = mnl_attr_get_u16(tb[FH_A_PORT]);
+	return true;
+}
+
+void *dump_grow(void *v, size_t n, size_t *cap, size_t elem)
+{
+	size_t want;
+
+	if (n < *cap)
+		return v;
+	want = *cap ? *cap * 2 : 16;
+	v = realloc(v, want * elem);
+	if (!v) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	*cap = want;
+	return v;
 }

@@ -223,37 +223,21 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[FH_A_MAX + 1] = { 0 };
 	struct listener_list *ll = data;
-	struct listener *l;
-	uint16_t family;
+	struct listener *l, *v;
+	struct endpoint ep;
 
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), fh_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
-	if (!tb[FH_A_FAMILY] || !tb[FH_A_ADDR] || !tb[FH_A_PORT] ||
-	    mnl_attr_validate(tb[FH_A_FAMILY], MNL_TYPE_U16) < 0 ||
-	    mnl_attr_validate(tb[FH_A_PORT], MNL_TYPE_U16) < 0)
+	if (!attr_endpoint(tb, &ep))
 		goto malformed;
-	family = mnl_attr_get_u16(tb[FH_A_FAMILY]);
-	if ((family != AF_INET && family != AF_INET6) ||
-	    mnl_attr_get_payload_len(tb[FH_A_ADDR]) != addr_len(family))
-		goto malformed;
-
-	if (ll->n == ll->cap) {
-		size_t cap = ll->cap ? ll->cap * 2 : 16;
-		struct listener *v = realloc(ll->v, cap * sizeof(*v));
-
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		ll->v = v;
-		ll->cap = cap;
-	}
+	v = dump_grow(ll->v, ll->n, &ll->cap, sizeof(*v));
+	if (!v)
+		return MNL_CB_ERROR;
+	ll->v = v;
 	l = &ll->v[ll->n];
 	memset(l, 0, sizeof(*l));
-	l->ep.family = family;
-	l->ep.port = mnl_attr_get_u16(tb[FH_A_PORT]);
-	memcpy(l->ep.addr, mnl_attr_get_payload(tb[FH_A_ADDR]), addr_len(family));
-	format_endpoint(l->address, sizeof(l->address), family, l->ep.addr, l->ep.port);
+	l->ep = ep;
+	format_endpoint(l->address, sizeof(l->address), ep.family, ep.addr, ep.port);
 	copy_str_attr(l->proto, sizeof(l->proto), tb[FH_A_PROTO]);
 	copy_str_attr(l->cpus, sizeof(l->cpus), tb[FH_A_CPUS]);
 	if ((tb[FH_A_LISTENER_ACCEPTED] && !attr_get_uint(tb[FH_A_LISTENER_ACCEPTED], &l->accepted)) ||
@@ -299,59 +283,63 @@ static const char *log_column(const struct listener *l)
 	return l->site.access_log ? "on" : "off";
 }
 
-/* The USER and CACHE columns of a listener; "-" where it has none. */
-static void site_columns(const struct listener *l, char *user, size_t ulen, char *cache,
-			 size_t clen)
+#define NCOLS	10
+
+/* A row of the table: each cell as text, ROOT (a path that may hold blanks) last. */
+struct listener_row {
+	char accepted[24], active[24], max[16], user[64], cache[32];
+	const char *cell[NCOLS];
+};
+
+static void listener_row(const struct listener *l, struct listener_row *r)
 {
+	snprintf(r->accepted, sizeof(r->accepted), "%" PRIu64, l->accepted);
+	snprintf(r->active, sizeof(r->active), "%" PRIu64, l->active);
+	/* "-": no limit of its own, only the module-wide one. */
+	if (l->max_conns)
+		snprintf(r->max, sizeof(r->max), "%" PRIu32, l->max_conns);
+	else
+		snprintf(r->max, sizeof(r->max), "-");
 	if (l->site.has_user)
-		user_str(l->site.uid, l->site.gid, user, ulen);
+		user_str(l->site.uid, l->site.gid, r->user, sizeof(r->user));
 	else
-		snprintf(user, ulen, "-");
+		snprintf(r->user, sizeof(r->user), "-");
 	if (!l->site.has_cache)
-		snprintf(cache, clen, "-");
+		snprintf(r->cache, sizeof(r->cache), "-");
 	else if (!l->site.cache)
-		snprintf(cache, clen, "off");
+		snprintf(r->cache, sizeof(r->cache), "off");
 	else
-		format_size(cache, clen, l->site.cache);
+		format_size(r->cache, sizeof(r->cache), l->site.cache);
+	r->cell[0] = l->proto;
+	r->cell[1] = l->address;
+	r->cell[2] = l->cpus;
+	r->cell[3] = r->accepted;
+	r->cell[4] = r->active;
+	r->cell[5] = r->max;
+	r->cell[6] = r->user;
+	r->cell[7] = r->cache;
+	r->cell[8] = log_column(l);
+	r->cell[9] = l->site.has_root ? l->site.root : "-";
 }
 
 static void print_listeners(const struct listener_list *ll)
 {
-	int wp = 5, wa = 7, wc = 4, wacc = 8, wact = 6, wm = 3, wu = 4, wk = 5, wl = 3;
-	char max[16], user[64], cache[32];
+	static const char *const head[NCOLS] = {
+		"PROTO", "ADDRESS", "CPUS", "ACCEPTED", "ACTIVE", "MAX", "USER", "CACHE", "LOG",
+		"ROOT",
+	};
+	struct listener_row r;
+	int w[NCOLS] = { 0 };
 
+	table_fit(w, head, NCOLS);
 	for (size_t i = 0; i < ll->n; i++) {
-		wp = max_int(wp, (int)strlen(ll->v[i].proto));
-		wa = max_int(wa, (int)strlen(ll->v[i].address));
-		wc = max_int(wc, (int)strlen(ll->v[i].cpus));
-		wacc = max_int(wacc, u64_width(ll->v[i].accepted));
-		wact = max_int(wact, u64_width(ll->v[i].active));
-		wm = max_int(wm, u64_width(ll->v[i].max_conns));
-		site_columns(&ll->v[i], user, sizeof(user), cache, sizeof(cache));
-		wu = max_int(wu, (int)strlen(user));
-		wk = max_int(wk, (int)strlen(cache));
-		wl = max_int(wl, (int)strlen(log_column(&ll->v[i])));
+		listener_row(&ll->v[i], &r);
+		table_fit(w, r.cell, NCOLS);
 	}
-	/*
-	 * Two blanks between columns, none after the last, so awk splits it
-	 * cleanly; ROOT, a path that may hold blanks, comes last.
-	 */
-	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "PROTO", wa,
-	       "ADDRESS", wc, "CPUS", wacc, "ACCEPTED", wact, "ACTIVE", wm, "MAX", wu, "USER",
-	       wk, "CACHE", wl, "LOG", "ROOT");
+	table_row(head, w, NCOLS);
 	for (size_t i = 0; i < ll->n; i++) {
-		const struct listener *l = &ll->v[i];
-
-		/* "-": no limit of its own, only the module-wide one. */
-		if (l->max_conns)
-			snprintf(max, sizeof(max), "%" PRIu32, l->max_conns);
-		else
-			snprintf(max, sizeof(max), "-");
-		site_columns(l, user, sizeof(user), cache, sizeof(cache));
-		printf("%-*s  %-*s  %-*s  %-*" PRIu64 "  %-*" PRIu64 "  %-*s  %-*s  %-*s  %-*s  %s\n",
-		       wp, l->proto, wa, l->address, wc, l->cpus, wacc, l->accepted, wact,
-		       l->active, wm, max, wu, user, wk, cache, wl, log_column(l),
-		       l->site.has_root ? l->site.root : "-");
+		listener_row(&ll->v[i], &r);
+		table_row(r.cell, w, NCOLS);
 	}
 }
 

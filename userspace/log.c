@@ -13,7 +13,6 @@
  * With -j, one JSON object per line (JSON Lines, no enclosing array), so
  * that --follow can stream them.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -39,9 +38,7 @@
 
 struct log_rec {
 	uint64_t time;
-	uint16_t family;
-	unsigned char addr[16];
-	uint16_t port;		/* the listener's */
+	struct endpoint ep;	/* the client's address, the listener's port */
 	bool has_method, has_target;
 	char method[METHOD_MAX];
 	char target[FH_LOG_TARGET_MAX];
@@ -55,20 +52,6 @@ struct log_out {
 	uint64_t n;		/* records printed */
 };
 
-/*
- * A string attribute's bytes up to its NUL, cut to @size - 1. Bytes, not
- * text: the target is as the client sent it.
- */
-static void copy_bytes(char *dst, size_t size, const struct nlattr *attr)
-{
-	size_t len = strnlen(mnl_attr_get_payload(attr), mnl_attr_get_payload_len(attr));
-
-	if (len >= size)
-		len = size - 1;
-	memcpy(dst, mnl_attr_get_payload(attr), len);
-	dst[len] = '\0';
-}
-
 static int log_parse(const struct nlmsghdr *nlh, struct log_rec *r)
 {
 	const struct nlattr *tb[FH_A_MAX + 1] = { 0 };
@@ -76,20 +59,12 @@ static int log_parse(const struct nlmsghdr *nlh, struct log_rec *r)
 	memset(r, 0, sizeof(*r));
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), fh_attr_cb, tb) < 0)
 		return -1;
-	if (!tb[FH_A_LOG_TIME] || !tb[FH_A_FAMILY] || !tb[FH_A_ADDR] || !tb[FH_A_PORT] ||
-	    !tb[FH_A_LOG_STATUS] || !tb[FH_A_LOG_BYTES] ||
+	if (!tb[FH_A_LOG_TIME] || !tb[FH_A_LOG_STATUS] || !tb[FH_A_LOG_BYTES] ||
 	    !attr_get_uint(tb[FH_A_LOG_TIME], &r->time) ||
 	    !attr_get_uint(tb[FH_A_LOG_BYTES], &r->bytes) ||
-	    mnl_attr_validate(tb[FH_A_FAMILY], MNL_TYPE_U16) < 0 ||
-	    mnl_attr_validate(tb[FH_A_PORT], MNL_TYPE_U16) < 0 ||
-	    mnl_attr_validate(tb[FH_A_LOG_STATUS], MNL_TYPE_U16) < 0)
+	    mnl_attr_validate(tb[FH_A_LOG_STATUS], MNL_TYPE_U16) < 0 ||
+	    !attr_endpoint(tb, &r->ep))
 		return -1;
-	r->family = mnl_attr_get_u16(tb[FH_A_FAMILY]);
-	if ((r->family != AF_INET && r->family != AF_INET6) ||
-	    mnl_attr_get_payload_len(tb[FH_A_ADDR]) != addr_len(r->family))
-		return -1;
-	memcpy(r->addr, mnl_attr_get_payload(tb[FH_A_ADDR]), addr_len(r->family));
-	r->port = mnl_attr_get_u16(tb[FH_A_PORT]);
 	r->status = mnl_attr_get_u16(tb[FH_A_LOG_STATUS]);
 	if (tb[FH_A_LOG_VERSION]) {
 		if (mnl_attr_validate(tb[FH_A_LOG_VERSION], MNL_TYPE_U8) < 0)
@@ -97,11 +72,11 @@ static int log_parse(const struct nlmsghdr *nlh, struct log_rec *r)
 		r->version = mnl_attr_get_u8(tb[FH_A_LOG_VERSION]);
 	}
 	if (tb[FH_A_LOG_METHOD]) {
-		copy_bytes(r->method, sizeof(r->method), tb[FH_A_LOG_METHOD]);
+		copy_str_attr(r->method, sizeof(r->method), tb[FH_A_LOG_METHOD]);
 		r->has_method = true;
 	}
 	if (tb[FH_A_LOG_TARGET]) {
-		copy_bytes(r->target, sizeof(r->target), tb[FH_A_LOG_TARGET]);
+		copy_str_attr(r->target, sizeof(r->target), tb[FH_A_LOG_TARGET]);
 		r->has_target = true;
 	}
 	return 0;
@@ -184,8 +159,7 @@ static void print_clf(const struct log_rec *r)
 	const char *v = version_str(r->version);
 	struct tm tm;
 
-	if (!inet_ntop(r->family, r->addr, host, sizeof(host)))
-		snprintf(host, sizeof(host), "?");
+	format_host(host, sizeof(host), r->ep.family, r->ep.addr);
 	if (!gmtime_r(&t, &tm) ||
 	    !strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm))
 		snprintf(when, sizeof(when), "%" PRIu64, r->time);
@@ -210,11 +184,10 @@ static void print_json(const struct log_rec *r)
 	char host[INET6_ADDRSTRLEN];
 	const char *v = version_str(r->version);
 
-	if (!inet_ntop(r->family, r->addr, host, sizeof(host)))
-		snprintf(host, sizeof(host), "?");
+	format_host(host, sizeof(host), r->ep.family, r->ep.addr);
 	printf("{\"time\":%" PRIu64 ",\"address\":", r->time);
 	json_str(host);
-	printf(",\"port\":%" PRIu16 ",\"method\":", r->port);
+	printf(",\"port\":%" PRIu16 ",\"method\":", r->ep.port);
 	if (r->has_method)
 		json_bytes(r->method);
 	else

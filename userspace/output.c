@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fhctl's output helpers: values formatted as the user types them, column
- * widths for text tables, and JSON strings.
+ * fhctl's output helpers: values formatted as the user types them, text
+ * tables, and JSON strings.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "fhctl.h"
+
+const char *format_host(char *buf, size_t size, uint16_t family, const unsigned char *addr)
+{
+	if (!inet_ntop(family, addr, buf, size))
+		snprintf(buf, size, "?");
+	return buf;
+}
 
 void format_endpoint(char *buf, size_t size, uint16_t family,
 			    const unsigned char *addr, uint16_t port)
 {
 	char host[INET6_ADDRSTRLEN];
 
-	if (!inet_ntop(family, addr, host, sizeof(host)))
-		snprintf(host, sizeof(host), "?");
+	format_host(host, sizeof(host), family, addr);
 	if (family == AF_INET6)
 		snprintf(buf, size, "[%s]:%u", host, port);
 	else
@@ -63,6 +70,19 @@ int u64_width(uint64_t v)
 int max_int(int a, int b)
 {
 	return a > b ? a : b;
+}
+
+void table_fit(int *w, const char *const *cell, int ncols)
+{
+	for (int c = 0; c < ncols; c++)
+		w[c] = max_int(w[c], (int)strlen(cell[c]));
+}
+
+void table_row(const char *const *cell, const int *w, int ncols)
+{
+	for (int c = 0; c < ncols - 1; c++)
+		printf("%-*s  ", w[c], cell[c]);
+	printf("%s\n", cell[ncols - 1]);
 }
 
 void json_str(const char *s)

@@ -48,24 +48,17 @@ malformed:
 static int stats_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct stats *st = data;
-	struct stat_row *row;
+	struct stat_row *row, *cpus;
 
 	switch (mnl_attr_get_type(attr)) {
 	case FH_A_STATS:
 		row = &st->total;
 		break;
 	case FH_A_STATS_CPU:
-		if (st->n == st->cap) {
-			size_t cap = st->cap ? st->cap * 2 : 64;
-			struct stat_row *v = realloc(st->cpus, cap * sizeof(*v));
-
-			if (!v) {
-				errno = ENOMEM;
-				return MNL_CB_ERROR;
-			}
-			st->cpus = v;
-			st->cap = cap;
-		}
+		cpus = dump_grow(st->cpus, st->n, &st->cap, sizeof(*cpus));
+		if (!cpus)
+			return MNL_CB_ERROR;
+		st->cpus = cpus;
 		row = &st->cpus[st->n++];
 		break;
 	default:
