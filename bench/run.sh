@@ -215,8 +215,9 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 			printf "\nslow clients (Kegel): %d clients each reading 1m.bin at most 10,000 bytes/s\n", a[3]
 			printf "(bench/fh_slow, 8 KiB receive buffer; 9.54 MiB/s offered in all), one run. MiB/s: all\n"
 			printf "clients together; slowest: the slowest client'"'"'s bytes/s;\n"
-			printf "us/MiB: server CPU per MiB sent; own B/client: firehose fh_conn+fh_seg slabs, nginx\n"
-			printf "resident memory; tcp B/client: TCP buffers of both ends; memavail: MemAvailable drop.\n\n"
+			printf "us/MiB: server CPU per MiB sent; own B/client: firehose'"'"'s slabs (fh_conn, fh_seg,\n"
+			printf "fh_http_conn, http_req, fh_source), nginx'"'"'s resident memory; tcp B/client: TCP\n"
+			printf "buffers of both ends; memavail: the drop in MemAvailable (everything).\n\n"
 			printf "%-10s %8s %8s %8s %9s %6s %13s %13s %15s %5s\n", "server", "clients", "MiB/s", "slowest", "us/MiB", "cpu%",
 				"own_B/client", "tcp_B/client", "memavail_B/cl", "exit"
 			for (i = 1; i <= nslow; i++) {
