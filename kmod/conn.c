@@ -165,16 +165,62 @@ void fh_conn_resume(struct fh_conn *c)
  * fh_conn_process() closes it as a socket error. The netlink policy keeps
  * every value within TCP's limits, so the setters cannot fail.
  */
-static void fh_conn_keepalive(struct sock *sk)
+static void fh_sock_keepalive(struct sock *sk, unsigned int idle)
 {
-	unsigned int idle = READ_ONCE(fh_settings.keepalive_s);
-
-	if (!idle)
+	if (!idle) {
+		lock_sock(sk);
+		sock_reset_flag(sk, SOCK_KEEPOPEN);
+		inet_csk_delete_keepalive_timer(sk);
+		release_sock(sk);
 		return;
+	}
 	tcp_sock_set_keepidle(sk, idle);
 	tcp_sock_set_keepintvl(sk, READ_ONCE(fh_settings.keepalive_intvl_s));
 	tcp_sock_set_keepcnt(sk, READ_ONCE(fh_settings.keepalive_cnt));
 	sock_set_keepalive(sk);
+}
+
+/*
+ * What every connection gets, set once on the listening socket: an
+ * accepted socket is a clone of it and inherits all of it (TCP even
+ * starts the clone's keepalive timer), so accepting costs no socket lock.
+ * Urgent data stays in the stream: see fh_conn_urg_inline().
+ */
+void fh_sock_listen_opts(struct sock *sk)
+{
+	tcp_sock_set_nodelay(sk);
+	lock_sock(sk);
+	sock_set_flag(sk, SOCK_URGINLINE);
+	release_sock(sk);
+	fh_sock_keepalive(sk, READ_ONCE(fh_settings.keepalive_s));
+}
+
+/*
+ * An accepted socket has its listener's options; only keepalive settings
+ * changed since the listener was made need setting again (an unlocked
+ * look: nothing else knows the socket yet).
+ */
+static void fh_conn_sock_opts(struct sock *sk)
+{
+	unsigned int idle = READ_ONCE(fh_settings.keepalive_s);
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!(tp->nonagle & TCP_NAGLE_OFF))
+		tcp_sock_set_nodelay(sk);
+	if (!sock_flag(sk, SOCK_URGINLINE)) {
+		lock_sock(sk);
+		sock_set_flag(sk, SOCK_URGINLINE);
+		release_sock(sk);
+	}
+	if (!idle) {
+		if (sock_flag(sk, SOCK_KEEPOPEN))
+			fh_sock_keepalive(sk, 0);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) || tp->keepalive_time != idle * HZ ||
+	    tp->keepalive_intvl != READ_ONCE(fh_settings.keepalive_intvl_s) * HZ ||
+	    tp->keepalive_probes != READ_ONCE(fh_settings.keepalive_cnt))
+		fh_sock_keepalive(sk, idle);
 }
 
 /*
@@ -214,12 +260,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		}
 	}
 
-	tcp_sock_set_nodelay(sk);
-	fh_conn_keepalive(sk);
-	/* Urgent data stays in the stream: see fh_conn_urg_inline(). */
-	lock_sock(sk);
-	sock_set_flag(sk, SOCK_URGINLINE);
-	release_sock(sk);
+	fh_conn_sock_opts(sk);
 	list_add_tail(&c->lru, &w->quiet);
 	c->last_active = jiffies;
 	fh_stat_inc(&w->stats, &w->stats.accepted);

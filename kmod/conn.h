@@ -97,6 +97,7 @@ void fh_conn_close_after(struct fh_conn *c);
 int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		   struct socket *sock, struct fh_source *source);
 void fh_conns_close_net(struct net *net, unsigned int __percpu *conns);
+void fh_sock_listen_opts(struct sock *sk);
 
 extern const struct fh_worker_hooks fh_conn_hooks;
 

@@ -220,6 +220,7 @@ static int fh_lsock_open(struct fh_lsock *ls, struct fh_listener *l,
 	}
 	sock_set_reuseaddr(sock->sk);
 	sock_set_reuseport(sock->sk);
+	fh_sock_listen_opts(sock->sk);
 	ret = kernel_bind(sock, (struct sockaddr *)&l->addr, l->addrlen);
 	if (ret) {
 		if (ret == -EADDRINUSE)
