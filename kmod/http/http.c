@@ -71,6 +71,7 @@ struct fh_http_cpu {
 static struct fh_http_cpu **fh_http_cpus;
 static struct kmem_cache *fh_http_conn_cache;
 static struct kmem_cache *fh_http_req_cache;
+static struct kmem_cache *fh_http_path_cache;
 
 static struct fh_http_cpu *fh_http_cpu(const struct fh_conn *c)
 {
@@ -603,6 +604,10 @@ static int fh_http_request(struct fh_conn *c, struct http_req *r)
 	st = fh_http_state(c);
 	if (!st || !fh_http_keep_req(st, r))
 		return -ENOMEM;
+	/* Only while the loader works on it: a streaming body needs none. */
+	st->job.path = kmem_cache_alloc(fh_http_path_cache, GFP_KERNEL);
+	if (!st->job.path)
+		return -ENOMEM;
 	st->job.c = c;
 	st->job.site = site;
 	st->job.kind = FH_HTTP_JOB_OPEN;
@@ -749,9 +754,11 @@ static int fh_http_on_resume(struct fh_conn *c)
 	int ret;
 
 	st->loading = false;
+	if (job->kind == FH_HTTP_JOB_OPEN && c->closed && job->obj)
+		fh_http_obj_put(job->obj);
 	if (c->closed) {
-		if (job->kind == FH_HTTP_JOB_OPEN && job->obj)
-			fh_http_obj_put(job->obj);
+		if (job->path)
+			kmem_cache_free(fh_http_path_cache, job->path);
 		if (st->obj)
 			fh_http_obj_put(st->obj);
 		fh_http_free_req(st);
@@ -774,8 +781,11 @@ static int fh_http_on_resume(struct fh_conn *c)
 	}
 	job->obj = NULL;
 	fh_http_cpu(c)->cur = NULL;
-	if (job->kind == FH_HTTP_JOB_OPEN)
+	if (job->kind == FH_HTTP_JOB_OPEN) {
+		kmem_cache_free(fh_http_path_cache, job->path);
+		job->path = NULL;
 		fh_http_free_req(st);
+	}
 	return ret ?: fh_http_serve(c);
 }
 
@@ -851,8 +861,11 @@ int fh_http_init(void)
 
 	fh_http_conn_cache = KMEM_CACHE(fh_http_conn, 0);
 	fh_http_req_cache = KMEM_CACHE(http_req, 0);
+	fh_http_path_cache = kmem_cache_create("fh_http_path", FH_HTTP_PATH_MAX,
+					       0, 0, NULL);
 	fh_http_cpus = kcalloc(nr_cpu_ids, sizeof(*fh_http_cpus), GFP_KERNEL);
-	if (!fh_http_conn_cache || !fh_http_req_cache || !fh_http_cpus)
+	if (!fh_http_conn_cache || !fh_http_req_cache || !fh_http_path_cache ||
+	    !fh_http_cpus)
 		goto err;
 	for_each_possible_cpu(cpu) {
 		fh_http_cpus[cpu] = kvzalloc_node(sizeof(*fh_http_cpus[cpu]),
@@ -872,6 +885,7 @@ err_objs:
 	fh_http_objs_exit();
 err:
 	fh_http_cpus_free();
+	kmem_cache_destroy(fh_http_path_cache);
 	kmem_cache_destroy(fh_http_req_cache);
 	kmem_cache_destroy(fh_http_conn_cache);
 	return ret;
@@ -888,6 +902,7 @@ void fh_http_exit(void)
 	fh_http_load_exit();
 	fh_http_objs_exit();
 	fh_http_cpus_free();
+	kmem_cache_destroy(fh_http_path_cache);
 	kmem_cache_destroy(fh_http_req_cache);
 	kmem_cache_destroy(fh_http_conn_cache);
 }

@@ -122,8 +122,11 @@ struct fh_http_job {
 	u64 pos, end;			/* READ: the window */
 	u32 key_len;			/* path[0..key_len): the request's */
 	u32 path_len;
-	char path[HTTP_TARGET_CAP + 16];	/* + "index.html" */
+	char *path;			/* OPEN: FH_HTTP_PATH_MAX bytes */
 };
+
+/* A normalised path, then "index.html" and a NUL. */
+#define FH_HTTP_PATH_MAX	(HTTP_TARGET_CAP + 16)
 
 /* cache.c */
 int fh_http_cache_init(struct fh_http_cache *cache, u64 limit);
