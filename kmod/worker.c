@@ -22,12 +22,6 @@
  * work within the last millisecond waits for it on the CPU, up to poll_us,
  * instead of paying a sleep, and its producer an IPI and a wakeup. An idle
  * worker sleeps at once. 0 turns polling off.
- *
- * The wait adapts to what it finds: each spin that ends with nothing to do
- * halves the next one, so a load whose events come further apart than
- * poll_us (a new connection per request, say) stops burning CPU on spins;
- * a spin that finds work, or a sleep that a full spin would have covered,
- * gives back the whole poll_us.
  */
 static unsigned int fh_poll_us = 50;
 module_param_named(poll_us, fh_poll_us, uint, 0644);
@@ -117,28 +111,19 @@ static long fh_worker_sleep_for(struct fh_worker *w)
 
 static void fh_worker_poll(struct fh_worker *w)
 {
-	u64 max = (u64)READ_ONCE(fh_poll_us) * NSEC_PER_USEC;
+	unsigned int us = READ_ONCE(fh_poll_us);
 	u64 now, until, t;
 
-	if (!max || !llist_empty(&w->ready))
+	if (!us || !llist_empty(&w->ready))
 		return;
 	now = local_clock();
 	if (now - w->last_work > NSEC_PER_MSEC)
 		return;
-	if (w->poll_ns > max)
-		w->poll_ns = max;
-	/* Less than a microsecond left: not worth a spin. */
-	if (w->poll_ns < NSEC_PER_USEC)
-		return;
-	until = now + w->poll_ns;
+	until = now + (u64)us * NSEC_PER_USEC;
 	t = now;
 	while (llist_empty(&w->ready) && !need_resched() &&
 	       !kthread_should_stop() && (t = local_clock()) < until)
 		cpu_relax();
-	if (llist_empty(&w->ready))
-		w->poll_ns /= 2;
-	else
-		w->poll_ns = max;
 	/* Spun time served no request: counted so it can be told apart. */
 	fh_stat_add(&w->stats, &w->stats.polled_ns, t - now);
 }
@@ -156,16 +141,9 @@ static int fh_worker_fn(void *arg)
 		/* A full barrier: a producer that missed "sleeping" is seen here. */
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (llist_empty(&w->ready) && !kthread_should_stop()) {
-			u64 slept = local_clock();
-
 			schedule_timeout(timeout);
-			if (!llist_empty(&w->ready)) {
+			if (!llist_empty(&w->ready))
 				fh_stat_inc(&w->stats, &w->stats.wakeups);
-				/* Woken within a full spin: spinning would have paid. */
-				if (local_clock() - slept <
-				    (u64)READ_ONCE(fh_poll_us) * NSEC_PER_USEC)
-					w->poll_ns = U64_MAX;
-			}
 		}
 		__set_current_state(TASK_RUNNING);
 		WRITE_ONCE(w->sleeping, false);
@@ -228,7 +206,6 @@ int fh_workers_init(const struct fh_worker_hooks *hooks)
 			goto err_unlock;
 		}
 		w->cpu = cpu;
-		w->poll_ns = U64_MAX;	/* the first spin is a whole one */
 		u64_stats_init(&w->stats.syncp);
 		init_llist_head(&w->ready);
 		fh_hooks->init(w);

@@ -93,7 +93,6 @@ struct fh_worker {
 	struct fh_pool seg_pool;
 	unsigned long next_sweep;
 	u64 last_work;			/* local_clock() of the last batch */
-	u64 poll_ns;			/* the next spin's length (fh_worker_poll) */
 	struct fh_stats stats;
 };
 
