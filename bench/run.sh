@@ -155,6 +155,12 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 		cpu[k, runs[k]] = $7; util[k, runs[k]] = $8; ccpu[k, runs[k]] = $9
 		poll[k, runs[k]] = $10; errs[k] += $11 + $12 }
 	$1 == "HSTAT" { st[$2] = $3 }
+	$1 == "HPROF" { hp[$2, $3] = $0; if (!($2 in porder)) porder[$2] = ++npo }
+	$1 == "HPSYM" { pk = $2 SUBSEP $3; hs[pk, ++nhs[pk]] = sprintf("%6.2f%%  %-30s", $4, substr($5, 1, 30)) }
+	$1 == "HLOGROW" { v = $2; if (!(v in lorder)) lorder[v] = ++nlo; lr[v]++; L = v SUBSEP lr[v]
+		lrate[L] = $4; lp50[L] = $5; lp99[L] = $6; lcpu[L] = $7; lutil[L] = $8; lcli[L] = $9
+		lpoll[L] = $10; lerr[v] += $11 + $12 }
+	$1 == "HLOGCNT" { L = $2 SUBSEP lr[$2]; lrec[L] = $3; ldrop[L] = $4; lreq[L] = $5 }
 	$1 == "HCACHE" { sub(/^HCACHE /, ""); cache = $0 }
 	$1 == "SLOW" { slow[++nslow] = $0 }
 	function median(k,    i, j, idx, cnt, lo) {
@@ -163,6 +169,18 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 			lo = 0
 			for (j = 1; j <= cnt; j++)
 				if (rate[k, j] < rate[k, i] || (rate[k, j] == rate[k, i] && j < i))
+					lo++
+			if (lo == int((cnt - 1) / 2))
+				return i
+		}
+		return 1
+	}
+	function lmedian(v,    i, j, cnt, lo) {
+		cnt = lr[v]
+		for (i = 1; i <= cnt; i++) {
+			lo = 0
+			for (j = 1; j <= cnt; j++)
+				if (lrate[v, j] < lrate[v, i] || (lrate[v, j] == lrate[v, i] && j < i))
 					lo++
 			if (lo == int((cnt - 1) / 2))
 				return i
@@ -193,6 +211,7 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 			f = rate[F, mf]; g = rate[N, mn]
 			r = g > 0 ? f / g : 0
 			x = cpu[F, mf] > 0 ? cpu[N, mn] / cpu[F, mf] : 0
+			mus[k, "firehose"] = cpu[F, mf]; mus[k, "nginx"] = cpu[N, mn]
 			printf "%-15s %10d %10d %5.2fx %5.2fx %9.1f %9.1f %9.1f %9.1f %8.2f %8.2f %7.2f %7.2f %7.2f %5d%% %5d%% %6d %6d\n",
 				k, f, g, r, x, p50[F, mf], p50[N, mn], p99[F, mf], p99[N, mn], cpu[F, mf], cpu[N, mn],
 				poll[F, mf], ccpu[F, mf], ccpu[N, mn], util[F, mf], util[N, mn], errs[F], errs[N]
@@ -210,6 +229,63 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 		printf "  zero-copy share of bytes sent: %s (zerocopy_bytes %.0f, copied_bytes %.0f)\n",
 			pct(st["zerocopy_bytes"], st["copied_bytes"]), st["zerocopy_bytes"], st["copied_bytes"]
 		printf "  fhctl cache stats -j: %s\n", cache
+		if (nlo) {
+			printf "\naccess log: 512 B keep-alive, 32 connections, from a second firehose listener added\n"
+			printf "with --access-log (on), beside the first listener (off), interleaved, median of %s.\n", reps
+			printf "on: nobody reads the log during the run, so each CPU'"'"'s ring (1024 records) fills at\n"
+			printf "once and the rest of the records are dropped (log_dropped): it times mostly the drop.\n"
+			printf "on_follow: fhctl log --follow >/dev/null runs on the client CPUs, emptying the rings\n"
+			printf "every 200 ms (its CPU counts as client CPU, in cli_us). records, dropped: the counters'"'"'\n"
+			printf "increase over the median run; us_vs_off: server us/req over the off run'"'"'s.\n\n"
+			printf "%-10s %9s %9s %9s %8s %8s %8s %6s %9s %9s %8s %9s %4s\n", "variant", "req/s", "p50us", "p99us",
+				"fh_us", "fh_poll", "cli_us", "cpu%", "records", "dropped", "drop%", "us_vs_off", "err"
+			for (i = 1; i <= nlo; i++) for (v in lorder) if (lorder[v] == i) {
+				m = lmedian(v); L = v SUBSEP m
+				if (v == "off") offus = lcpu[L]
+				printf "%-10s %9d %9.1f %9.1f %8.2f %8.2f %8.2f %5d%% %9d %9d %7.1f%% %9s %4d\n", v, lrate[L], lp50[L], lp99[L],
+					lcpu[L], lpoll[L], lcli[L], lutil[L], lrec[L], ldrop[L],
+					(lreq[L] > 0 ? 100 * ldrop[L] / lreq[L] : 0),
+					(offus > 0 ? sprintf("%.3fx", lcpu[L] / offus) : "-"), lerr[v]
+			}
+		}
+		if (npo) {
+			printf "\nprofile: the server CPUs during each server'"'"'s run (perf cpu-clock at 1 kHz with call\n"
+			printf "graphs, up to 3 s of the load'"'"'s steady state, as wrk drives the row). Each busy sample\n"
+			printf "goes to the first function of its stack, leaf first, that is in a class; shared helpers\n"
+			printf "(memcpy, memset, slab and page allocation, locks, RCU, iov_iter copies, ktime) pass it\n"
+			printf "to their caller. floor: TCP/IP stack and socket layer (tcp_, ip_, inet_, sk_, sock_,\n"
+			printf "skb_, net device, loopback; on loopback this includes the client'"'"'s receive, run in\n"
+			printf "the sender'"'"'s softirq): what every server pays. own: firehose'"'"'s module or nginx'"'"'s\n"
+			printf "binary. file: page cache, splice/sendfile, VFS. sys: syscall entry/exit, epoll, fd\n"
+			printf "table, libc. sched: scheduler, wakeups, timers, irqs, RCU/workqueue upkeep. xmit: the\n"
+			printf "echo profile'"'"'s floor (under tcp_write_xmit or tcp_stream_alloc_skb). poll: firehose\n"
+			printf "spinning for work (polled_us), part of own. Shares of busy samples.\n"
+			printf "us/req: the row'"'"'s median server CPU per request (the table above); floor_us: us/req x\n"
+			printf "floor%%; ceiling: the other server'"'"'s us/req over this one'"'"'s floor_us, the most this\n"
+			printf "server could gain per request over the other if all its non-floor CPU went to zero.\n"
+			for (i = 1; i <= npo; i++) for (r in porder) if (porder[r] == i) {
+				printf "\n%s\n", r
+				printf "%-9s %6s %6s %6s %6s %6s %6s %6s %6s %6s %8s %8s %8s %8s\n", "server", "busy%", "floor%", "own%",
+					"file%", "sys%", "sched%", "other%", "xmit%", "poll%", "samples", "us/req", "floor_us", "ceiling"
+				for (j = 1; j <= 2; j++) {
+					sv = j == 1 ? "firehose" : "nginx"; ov = j == 1 ? "nginx" : "firehose"
+					if (!((r, sv) in hp)) continue
+					split(hp[r, sv], a, " ")
+					us = mus[r, sv]; fus = us * a[5] / 100
+					printf "%-9s %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %6s %8d %8.2f %8.2f %8s\n",
+						sv, a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+						sv == "firehose" ? sprintf("%.1f%%", a[12]) : "-", a[13], us, fus,
+						((fus > 0 && mus[r, ov] > 0) ? sprintf("%.2fx", mus[r, ov] / fus) : "-")
+				}
+				printf "  top leaf symbols, share of busy samples:\n"
+				printf "  %-39s | %s\n", "firehose", "nginx"
+				for (j = 1; j <= 12; j++) {
+					x = hs[r SUBSEP "firehose", j]; y = hs[r SUBSEP "nginx", j]
+					if (x == "" && y == "") break
+					printf "  %-39s | %s\n", x, y
+				}
+			}
+		}
 		if (nslow) {
 			split(slow[1], a, " ")
 			printf "\nslow clients (Kegel): %d clients each reading 1m.bin at most 10,000 bytes/s\n", a[3]

@@ -11,6 +11,9 @@
 #   PROFILE <server> <depth> <busy%> <own%> <floor%> <polling%> then PROFILE sym:<symbol> <percent>
 #   HROW <row> <server> <req_per_s> <p50_us> <p99_us> <server_cpu_us_per_req> <server_cpu_util%> <client_cpu_us_per_req> <polled_us_per_req> <socket_errors> <non_2xx_3xx>
 #   HSTAT <firehose counter> <its increase over the http rows>
+#   HPROF <row> <server> <busy%> <floor%> <own%> <file%> <sys%> <sched%> <other%> <xmit%> <polling%> <busy_samples>
+#   HPSYM <row> <server> <percent of busy samples> <leaf symbol>
+#   HLOGROW <off|on|on_follow> firehose <as HROW>, then HLOGCNT <same> <log_records> <log_dropped> <requests>
 #   HCACHE <fhctl cache stats -j>
 #   SLOW <server> <clients> <bytes_per_s> <server_cpu_us_per_MB> <server_cpu_util%> <own_bytes_per_client> <tcp_bytes_per_client> <memavail_bytes_per_client> <exit_status> <slowest_client_bytes_per_s>
 . /fh/lib.sh
@@ -209,6 +212,59 @@ nclient=$((ncpu - half))
 [ "$nclient" -ge 1 ] || nclient=1
 HTTP_ROWS="512B_ka_c32:512.bin:32:ka 4KiB_ka_c32:4k.bin:32:ka 64KiB_ka_c32:64k.bin:32:ka 1MiB_ka_c32:1m.bin:32:ka 512B_close_c32:512.bin:32:close"
 
+HTTP_PROFILE_ROWS="512B_ka_c32:512.bin:32:ka 1MiB_ka_c32:1m.bin:32:ka 512B_close_c32:512.bin:32:close"
+FH_LOG_PORT=8082
+
+# The access log's cost: 512 B keep-alive from a second firehose listener,
+# the same but for --access-log, beside runs on the first, interleaved:
+#   off: the listener without the log;
+#   on: the listener with it, nobody reading: each CPU's ring (1024 records)
+#     fills in the run's first moments and the rest of the records are
+#     dropped (log_dropped), so this mostly times the dropping;
+#   on_follow: the same with "fhctl log --follow >/dev/null" on the client
+#     CPUs, which empties the rings every 200 ms (its CPU is the client's).
+# Reports per run "HLOGROW VARIANT firehose <the HROW fields>", then
+# "HLOGCNT VARIANT <log_records> <log_dropped> <requests>" (the counters'
+# increase over the run).
+fh_stat() {
+	awk -v k="$1" '$1 == k { print $2 }' /proc/net/firehose/stats
+}
+access_log_rows() {
+	fhctl listener add http 127.0.0.1:$FH_LOG_PORT --root /srv/www --user nobody --cache 256M \
+		--cpus "$scpus" --access-log || { echo "bench: http: no access-log listener"; return 1; }
+	wget -q -O /tmp/got "http://127.0.0.1:$FH_LOG_PORT/512.bin" && cmp -s /tmp/got /srv/www/512.bin ||
+		{ echo "bench: http: port $FH_LOG_PORT did not serve 512.bin whole"; return 1; }
+	fhctl log >/dev/null
+	echo "bench: http: access log: 512 B keep-alive, the log off, on and read, $reps times"
+	rep=1
+	while [ $rep -le "$reps" ]; do
+		for v in off on on_follow; do
+			port=$FH_LOG_PORT
+			[ $v = off ] && port=$FH_HTTP_PORT
+			fpid=
+			if [ $v = on_follow ]; then
+				taskset -c "$ccpus" fhctl log --follow >/dev/null &
+				fpid=$!
+				sleep 0.5
+			fi
+			r0=$(fh_stat log_records)
+			d0=$(fh_stat log_dropped)
+			http_row "$v" firehose $port 32 512.bin ka HLOGROW
+			r1=$(fh_stat log_records)
+			d1=$(fh_stat log_dropped)
+			if [ -n "$fpid" ]; then
+				kill $fpid
+				wait $fpid 2>/dev/null
+			fi
+			echo "bench: access log $v: log_records +$((r1 - r0)) log_dropped +$((d1 - d0)) of $reqs requests"
+			report "HLOGCNT $v $((r1 - r0)) $((d1 - d0)) $reqs"
+			fhctl log >/dev/null
+		done
+		rep=$((rep + 1))
+	done
+	fhctl listener del 127.0.0.1:$FH_LOG_PORT
+}
+
 # nginx.conf for the server CPUs: a worker per CPU, each bound to its own,
 # each with its own SO_REUSEPORT listener; sendfile, an open-file cache, no
 # access log, keep-alive connections that last the whole run.
@@ -260,18 +316,25 @@ wrk_us() {
 			printf "%.1f", x; exit }'
 }
 
-# http_row ROW SERVER PORT CONNS FILE ka|close
+# wrk_run SECONDS PORT CONNS FILE ka|close: wrk's output. wrk reconnects
+# after each response that says Connection: close, and counts each such
+# request: a new connection per request.
+wrk_run() {
+	if [ "$5" = close ]; then
+		taskset -c "$ccpus" wrk -t"$nclient" -c"$3" -d"${1}s" --timeout 10s --latency \
+			-H 'Connection: close' "http://127.0.0.1:$2/$4" 2>&1
+	else
+		taskset -c "$ccpus" wrk -t"$nclient" -c"$3" -d"${1}s" --timeout 10s --latency \
+			"http://127.0.0.1:$2/$4" 2>&1
+	fi
+}
+
+# http_row ROW SERVER PORT CONNS FILE ka|close [TAG]: one timed run, reported
+# as "TAG ROW SERVER ..." (TAG: HROW unless given); leaves the requests
+# served in $reqs.
 http_row() {
 	before=$(sample)
-	# wrk reconnects after each response that says Connection: close, and
-	# counts each such request: a new connection per request.
-	if [ "$6" = close ]; then
-		out=$(taskset -c "$ccpus" wrk -t"$nclient" -c"$4" -d"${secs}s" --timeout 10s --latency \
-			-H 'Connection: close' "http://127.0.0.1:$3/$5" 2>&1)
-	else
-		out=$(taskset -c "$ccpus" wrk -t"$nclient" -c"$4" -d"${secs}s" --timeout 10s --latency \
-			"http://127.0.0.1:$3/$5" 2>&1)
-	fi || { echo "bench: http $1 $2: wrk failed: $out"; return 1; }
+	out=$(wrk_run "$secs" "$3" "$4" "$5" "$6") || { echo "bench: http $1 $2: wrk failed: $out"; reqs=0; return 1; }
 	after=$(sample)
 	reqs=$(echo "$out" | awk '/ requests in / { print $1 }')
 	rate=$(echo "$out" | awk '$1 == "Requests/sec:" { printf "%.0f", $2 }')
@@ -282,10 +345,98 @@ http_row() {
 	echo "http $1 $2: reqs=${reqs:-0} req_per_s=${rate:-0} p50_us=$p50 p99_us=$p99 socket_errors=$errs non_2xx=$non2xx"
 	# Errors are the finding, not noise: show wrk's own account of them.
 	[ "$errs" = 0 ] && [ "$non2xx" = 0 ] || echo "$out" | sed 's/^/bench: wrk: /'
-	report "HROW $1 $2 ${rate:-0} ${p50:-0} ${p99:-0} $(echo "$before $after" | awk -v m="${reqs:-0}" -v server="$2" '{
+	report "${7:-HROW} $1 $2 ${rate:-0} ${p50:-0} ${p99:-0} $(echo "$before $after" | awk -v m="${reqs:-0}" -v server="$2" '{
 		sb = $5 - $1; sa = $6 - $2; cb = $7 - $3; pu = server == "firehose" ? $8 - $4 : 0
 		printf "%.2f %.0f %.2f %.2f", m ? sb * 10000 / m : 0, sa ? 100 * sb / sa : 0,
 			m ? cb * 10000 / m : 0, m ? pu / m : 0 }') $errs $non2xx"
+	reqs=${reqs:-0}
+}
+
+# profile_http ROW SERVER PORT CONNS FILE ka|close: where the server CPUs go
+# while wrk loads one server, from perf (cpu-clock at 1 kHz, call graphs)
+# over at most 3 s of the load's steady state. Each busy sample is charged
+# to the first function on its stack, leaf first, that belongs to a class;
+# helpers any caller uses (memcpy, memset, slab and page allocation, locks,
+# RCU, iov_iter copies, ktime, retpoline thunks) and kernel functions in no
+# class pass it on to their caller. Classes:
+#   floor: the TCP/IP stack and the socket layer (tcp_*, ip_*, inet_*, sk_*,
+#     sock_*, skb_*, net device and loopback, softirq receive, the socket
+#     system calls below their entry): what every TCP server pays; on
+#     loopback it includes the client's receive, run in the sender's softirq;
+#   own: the server's own code: firehose's module, nginx's binary;
+#   file: page cache, splice and sendfile, VFS reads, open and stat, tmpfs;
+#   sys: system call entry and exit, epoll, the descriptor table, and
+#     userspace libraries (libc): the price of being a process;
+#   sched: scheduler, wakeups, timers and interrupts, RCU and workqueue
+#     upkeep, the idle loop's own work (not its halt);
+#   other: samples no function of whose stack is in a class.
+# Idle samples (the leaf is the halt of the idle loop) are left out: shares
+# are of busy samples. xmit: the echo profile's floor, samples under
+# tcp_write_xmit or tcp_stream_alloc_skb, for comparison.
+# Reports "HPROF ROW SERVER busy% floor% own% file% sys% sched% other% xmit%
+# polling% busy_samples", then "HPSYM ROW SERVER percent symbol" for the 12
+# leaf symbols with the most busy samples.
+profile_http() {
+	pt=$secs
+	[ "$pt" -le 3 ] || pt=3
+	wrk_run $((pt + 2)) "$3" "$4" "$5" "$6" >/tmp/wrk.prof &
+	wpid=$!
+	sleep 1
+	before=$(sample)
+	perf record -q -g -e cpu-clock -F 1000 -C "$scpus" -o /tmp/perf.data -- sleep "$pt" >/dev/null 2>&1
+	after=$(sample)
+	wait $wpid
+	polling=$(echo "$before $after" | awk -v server="$2" '{ sa = $6 - $2
+		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
+	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | awk -v row="$1" -v server="$2" -v polling="$polling" \
+		-v syms=/tmp/perf.leaf -v others=/tmp/perf.other '
+		function cls(sym, dso) {
+			if (dso ~ /firehose/ || dso ~ /\/nginx$/) return "own"
+			if (dso ~ /^\//) return "sys"
+			if (dso !~ /kernel/) return ""
+			if (sym ~ /^(fh_|http_)/) return "own"
+			if (sym ~ /^_*(mem(cpy|set|move|cmp)|copy_user|copy_to|copy_from|copy_page|clear_page|clear_user|rep_mov|rep_stos|check_object_size|check_heap_object|virt_addr_valid|kmem_cache_|kmalloc|kfree|kvfree|kvmalloc|slab_|alloc_pages|get_page_from_freelist|rmqueue|free_unref|free_pages|free_pcp|put_page|folio_put|raw_|queued_|native_queued|pv_queued|rcu_read|local_bh|cond_resched|preempt_|refcount_|x86_indirect|x86_return|static_call|ktime_get|read_tsc|native_sched_clock|sched_clock|list_|mutex_|iov_iter|copyout|copyin|page_frag|percpu_counter|get_user|put_user|strn?(cmp|cpy|len)|get_random|siphash|jhash|kthread_should_stop)/) return ""
+			if (sym ~ /^_*(tcp|tcp4|tcp6|ip|ipv4|ip4|ip6|ipv6|inet|inet6|sk|sock|skb|napi|net|netif|netdev|dev|loopback|neigh|nf|ipt|dst|fib|csum|eth|gro|rps|sch|qdisc|pfifo|reqsk|udp)_/ ||
+			    sym ~ /^_*(kfree_skb|consume_skb|process_backlog|validate_xmit|release_sock|lock_sock|build_skb|alloc_skb|pskb|move_addr|sockfd|do_accept|kernel_(sendmsg|recvmsg|sendpage|accept|sock)|security_sock|selinux_sock|apparmor_sock|bpf_skops|cgroup_bpf|mem_cgroup_(un)?charge_skmem|sys_(send|recv|accept|shutdown|socket|setsockopt|getsockopt|getsockname|getpeername))/) return "floor"
+			if (sym ~ /^_*(filemap|generic_file|file_|folio|page_cache|pagecache|find_get|find_lock|find_or_create|mapping_|read_pages|readahead|ondemand_readahead|do_sendfile|x64_sys_sendfile|splice|do_splice|direct_splice|iter_file_splice|generic_splice|vfs_|rw_verify|shmem|ramfs|simple_|ext4|iomap|do_sys_open|do_filp_open|path_|link_path|walk_component|lookup_|d_|dput|dget|fsnotify|touch_atime|atime_|current_time|generic_fillattr|do_statx|cp_new_stat|do_sys_newfstat|x64_sys_newfstat|x64_sys_openat|do_sys_openat|pipe_|alloc_pipe|anon_pipe|mark_page_accessed|filp_open|open_|do_dentry_open|security_file|apparmor_file|kernel_read|inode_|generic_permission|may_open|terminate_walk|getname|putname|step_into|try_to_unlazy|legitimize|complete_walk|nd_|mntput|mntget|xas_|xa_|add_to_pipe)/) return "file"
+			if (sym ~ /^_*(schedule|sched_|pick_next|put_prev|enqueue_|dequeue_|update_curr|update_load|update_rq|update_cfs|update_min_vruntime|update_blocked|reweight|set_next_entity|set_next_task|check_preempt|resched|try_to_wake_up|wake_up|ttwu_|autoremove_wake|default_wake|wake_q|finish_task_switch|switch_to|switch_mm|context_switch|psi_|cpuacct|account_|irqtime|vtime|hrtimer|tick_|timer|run_timer|mod_timer|lapic|native_apic|x2apic|sysvec_|asm_sysvec|asm_common|irq_|handle_irq|handle_edge|common_interrupt|do_idle|cpu_startup_entry|cpuidle|poll_idle|cpu_idle_poll|default_idle_call|idle_|call_cpuidle|kthread|worker_thread|process_one_work|smpboot|ret_from_fork|rcu_|note_gp|softirq|do_softirq|irq_exit|run_ksoftirqd|native_irq_return|prepare_to_wait|finish_wait|complete|queue_work|wq_|clockevents|native_write_msr|swake|raise_softirq|flush_tlb|native_flush_tlb|select_task_rq|select_idle|available_idle|load_balance|newidle_balance|nohz|trigger_load_balance|task_tick|native_read_msr|arch_cpu_idle|cpuidle|generic_smp|smp_call|flush_smp|llist_)/) return "sched"
+			if (sym ~ /^_*(entry_SYSCALL|do_syscall|syscall_|x64_sys_|exit_to_user|ep_|do_epoll|epoll|fget|fput|fdget|close_fd|filp_close|fd_install|alloc_fd|get_unused_fd|put_unused_fd|restore_fpregs|fpregs|switch_fpu|error_entry|error_return|irqentry|asm_exc_page_fault|exc_page_fault|do_user_addr_fault|handle_mm_fault|do_anonymous|do_fault|security_|apparmor_|audit|seccomp|clear_bhb)/) return "sys"
+			return ""
+		}
+		function flush(   i, c) {
+			if (!nf) return
+			if (fsym[1] ~ /safe_halt|default_idle|acpi_idle|mwait_idle|intel_idle/) idle++
+			else {
+				busy++
+				leaf = fsym[1]
+				if (fdso[1] !~ /kernel|firehose/) leaf = (leaf == "[unknown]" ? "" : leaf) "[" fdso[1] "]"
+				sub(/\[\/.*\//, "[", leaf)
+				lf[leaf]++
+				c = ""
+				for (i = 1; i <= nf && c == ""; i++) c = cls(fsym[i], fdso[i])
+				if (c == "") { c = "other"; ot[leaf]++ }
+				n[c]++
+				for (i = 1; i <= nf; i++)
+					if (fsym[i] == "tcp_write_xmit" || fsym[i] == "tcp_stream_alloc_skb") { xmit++; break }
+			}
+			nf = 0
+		}
+		NF == 0 { flush(); next }
+		{ d = $NF; gsub(/[()]/, "", d); nf++; fsym[nf] = $2; fdso[nf] = d }
+		END { flush()
+			b = busy ? busy : 1
+			printf "HPROF %s %s %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %d\n", row, server,
+				busy + idle ? 100 * busy / (busy + idle) : 0, 100 * n["floor"] / b, 100 * n["own"] / b,
+				100 * n["file"] / b, 100 * n["sys"] / b, 100 * n["sched"] / b, 100 * n["other"] / b,
+				100 * xmit / b, polling * (busy + idle) / b, busy
+			for (s in lf) printf "%.2f %s\n", 100 * lf[s] / b, s > syms
+			for (s in ot) printf "%.2f %s\n", 100 * ot[s] / b, s > others
+		}' >/tmp/perf.split
+	cat /tmp/perf.split >>"$FH_REPORT"
+	sort -rn /tmp/perf.leaf | head -n 12 | awk -v row="$1" -v server="$2" '{ print "HPSYM " row " " server " " $1 " " $2 }' >>"$FH_REPORT"
+	echo "bench: profile $1 $2: $(cat /tmp/perf.split)"
+	[ -s /tmp/perf.other ] && echo "bench: profile $1 $2: unclassified: $(sort -rn /tmp/perf.other | head -n 6 | tr '\n' ' ')"
+	rm -f /tmp/perf.leaf /tmp/perf.other /tmp/perf.data
 }
 
 # Memory the slow clients cost: the server's own (firehose: its slabs,
@@ -392,6 +543,15 @@ EOF2
 	done
 	fh_counters >/tmp/fh.after
 	awk 'FNR == NR { b[$1] = $2; next } { print "HSTAT " $1 " " $2 - b[$1] }' /tmp/fh.before /tmp/fh.after >>"$FH_REPORT"
+	echo "bench: http: profiling the servers (perf, call graphs)"
+	for r in $HTTP_PROFILE_ROWS; do
+		IFS=: read -r name file c mode <<EOF2
+$r
+EOF2
+		profile_http "$name" firehose $FH_HTTP_PORT "$c" "$file" "$mode"
+		profile_http "$name" nginx $NG_PORT "$c" "$file" "$mode"
+	done
+	access_log_rows
 	echo "bench: http: $SLOW_N slow clients, $SLOW_RATE bytes/s each"
 	slow_run firehose $FH_HTTP_PORT
 	slow_run nginx $NG_PORT
