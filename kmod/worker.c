@@ -22,7 +22,17 @@
  * work within the last millisecond waits for it on the CPU, up to poll_us,
  * instead of paying a sleep, and its producer an IPI and a wakeup. An idle
  * worker sleeps at once. 0 turns polling off.
+ *
+ * Spins that keep finding nothing are a load whose events come further
+ * apart than poll_us (a new connection per request, say): after
+ * FH_POLL_MISSES of them in a row the worker sleeps at once for the next
+ * FH_POLL_SKIP idle moments, then tries spinning again. A load that spins
+ * usefully never misses that many in a row and keeps its spins. Nothing
+ * here depends on how fast a wakeup is (under emulation it is slower than
+ * a whole spin).
  */
+#define FH_POLL_MISSES	4
+#define FH_POLL_SKIP	32
 static unsigned int fh_poll_us = 50;
 module_param_named(poll_us, fh_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "microseconds a busy worker polls its ready list before sleeping (0: never)");
@@ -119,11 +129,21 @@ static void fh_worker_poll(struct fh_worker *w)
 	now = local_clock();
 	if (now - w->last_work > NSEC_PER_MSEC)
 		return;
+	if (w->poll_skip) {
+		w->poll_skip--;
+		return;
+	}
 	until = now + (u64)us * NSEC_PER_USEC;
 	t = now;
 	while (llist_empty(&w->ready) && !need_resched() &&
 	       !kthread_should_stop() && (t = local_clock()) < until)
 		cpu_relax();
+	if (!llist_empty(&w->ready)) {
+		w->poll_misses = 0;
+	} else if (++w->poll_misses >= FH_POLL_MISSES) {
+		w->poll_misses = 0;
+		w->poll_skip = FH_POLL_SKIP;
+	}
 	/* Spun time served no request: counted so it can be told apart. */
 	fh_stat_add(&w->stats, &w->stats.polled_ns, t - now);
 }

@@ -93,6 +93,9 @@ struct fh_worker {
 	struct fh_pool seg_pool;
 	unsigned long next_sweep;
 	u64 last_work;			/* local_clock() of the last batch */
+	/* Spins that found nothing in a row; idle moments not to spin. */
+	unsigned int poll_misses;
+	unsigned int poll_skip;
 	struct fh_stats stats;
 };
 
