@@ -128,13 +128,6 @@ static const char *fh_http_reason(u16 status)
 static void fh_http_log(struct fh_conn *c, const struct http_req *r,
 			u16 status, u64 bytes)
 {
-	static const char * const names[] = {
-		[HTTP_METHOD_GET] = "GET", [HTTP_METHOD_HEAD] = "HEAD",
-		[HTTP_METHOD_POST] = "POST", [HTTP_METHOD_PUT] = "PUT",
-		[HTTP_METHOD_DELETE] = "DELETE", [HTTP_METHOD_CONNECT] = "CONNECT",
-		[HTTP_METHOD_OPTIONS] = "OPTIONS", [HTTP_METHOD_TRACE] = "TRACE",
-		[HTTP_METHOD_PATCH] = "PATCH",
-	};
 	struct sock *sk = c->sock->sk;
 	struct fh_log_rec rec;
 	size_t n;
@@ -158,9 +151,11 @@ static void fh_http_log(struct fh_conn *c, const struct http_req *r,
 	/* What of the request line was read: its method, then its target. */
 	if (r && (r->method != HTTP_METHOD_OTHER ||
 		  (r->p.mlen && r->p.mlen <= sizeof(r->p.mbuf)))) {
-		if (r->method != HTTP_METHOD_OTHER && r->method < ARRAY_SIZE(names)) {
-			strscpy(rec.method, names[r->method], sizeof(rec.method));
-		} else if (r->p.mlen <= sizeof(r->p.mbuf)) {
+		const char *name = http_method_name(r->method);
+
+		if (name) {
+			strscpy(rec.method, name, sizeof(rec.method));
+		} else {	/* an unknown method, whole in mbuf */
 			memcpy(rec.method, r->p.mbuf, r->p.mlen);
 			rec.method[r->p.mlen] = '\0';
 		}
@@ -183,7 +178,7 @@ static void fh_http_log(struct fh_conn *c, const struct http_req *r,
  */
 static void fh_http_count(struct fh_conn *c, u16 status, u64 bytes)
 {
-	const struct http_req *r = fh_http_cpus[c->w->cpu]->cur;
+	const struct http_req *r = fh_http_cpu(c)->cur;
 	unsigned int class = status / 100;
 
 	fh_stat_inc(&c->w->stats, &c->w->stats.requests);
@@ -551,6 +546,18 @@ static void fh_http_free_req(struct fh_http_conn *st)
 	}
 }
 
+/* The connection is closed and no stage has its state: let all of it go. */
+static void fh_http_free_state(struct fh_conn *c, struct fh_http_conn *st)
+{
+	if (st->job.path)
+		kmem_cache_free(fh_http_path_cache, st->job.path);
+	if (st->obj)
+		fh_http_obj_put(st->obj);
+	fh_http_free_req(st);
+	kmem_cache_free(fh_http_conn_cache, st);
+	c->priv = 0;
+}
+
 /* A whole, valid GET or HEAD. */
 static int fh_http_request(struct fh_conn *c, struct http_req *r)
 {
@@ -754,16 +761,10 @@ static int fh_http_on_resume(struct fh_conn *c)
 	int ret;
 
 	st->loading = false;
-	if (job->kind == FH_HTTP_JOB_OPEN && c->closed && job->obj)
-		fh_http_obj_put(job->obj);
 	if (c->closed) {
-		if (job->path)
-			kmem_cache_free(fh_http_path_cache, job->path);
-		if (st->obj)
-			fh_http_obj_put(st->obj);
-		fh_http_free_req(st);
-		kmem_cache_free(fh_http_conn_cache, st);
-		c->priv = 0;
+		if (job->kind == FH_HTTP_JOB_OPEN && job->obj)
+			fh_http_obj_put(job->obj);
+		fh_http_free_state(c, st);
 		return 0;
 	}
 	fh_http_cpu(c)->cur = r;
@@ -810,13 +811,8 @@ static void fh_http_on_close(struct fh_conn *c)
 {
 	struct fh_http_conn *st = fh_http_peek(c);
 
-	if (!st || st->loading)
-		return;
-	if (st->obj)
-		fh_http_obj_put(st->obj);
-	fh_http_free_req(st);
-	kmem_cache_free(fh_http_conn_cache, st);
-	c->priv = 0;
+	if (st && !st->loading)
+		fh_http_free_state(c, st);
 }
 
 const struct fh_proto fh_proto_http = {

@@ -311,6 +311,12 @@ static void http_method_end(struct http_req *r)
 	}
 }
 
+const char *http_method_name(enum http_method m)
+{
+	return m >= HTTP_METHOD_GET && m <= HTTP_METHOD_PATCH ?
+	       http_methods[m] : NULL;
+}
+
 static void http_split_query(struct http_req *r)
 {
 	u32 i;

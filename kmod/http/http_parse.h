@@ -203,6 +203,9 @@ void http_req_reset(struct http_req *r);
 enum http_parse_result http_parse(struct http_req *r, const char *buf,
 				  size_t len);
 
+/* The name of a known method ("GET"), NULL for HTTP_METHOD_OTHER. */
+const char *http_method_name(enum http_method m);
+
 /* The path and the query (without "?") inside r->target. */
 static inline const char *http_req_path(const struct http_req *r,
 					size_t *len)
