@@ -224,8 +224,8 @@ int fh_chain_walk(const struct fh_chain *ch,
 		left = seg->len;
 		while (left) {
 			if (seg->kind == FH_SEG_PAGE) {
-				struct page *page = seg->page + off / PAGE_SIZE;
-				u32 in = off % PAGE_SIZE;
+				struct page *page = nth_page(seg->page, off >> PAGE_SHIFT);
+				u32 in = offset_in_page(off);
 
 				take = min_t(u32, left, PAGE_SIZE - in);
 				p = kmap_local_page(page);

@@ -87,6 +87,12 @@ static void fh_conn_touch(struct fh_conn *c)
 	c->progressed = true;
 }
 
+/* The list a connection without a deadline belongs to, by its state. */
+static struct list_head *fh_conn_lru_home(const struct fh_conn *c)
+{
+	return fh_chain_empty(&c->out) ? &c->w->quiet : &c->w->sending;
+}
+
 /* Once per turn: the newest at the tail of the list its state belongs to. */
 static void fh_conn_requeue_lru(struct fh_conn *c)
 {
@@ -97,8 +103,7 @@ static void fh_conn_requeue_lru(struct fh_conn *c)
 	/* A deadline holds its place whatever moves. */
 	if (c->timed)
 		return;
-	list_move_tail(&c->lru, fh_chain_empty(&c->out) ? &c->w->quiet :
-							   &c->w->sending);
+	list_move_tail(&c->lru, fh_conn_lru_home(c));
 }
 
 /*
@@ -129,8 +134,7 @@ void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms)
 			return;
 		c->timed = false;
 		c->last_active = jiffies;
-		list_move_tail(&c->lru, fh_chain_empty(&c->out) ? &c->w->quiet :
-								   &c->w->sending);
+		list_move_tail(&c->lru, fh_conn_lru_home(c));
 		return;
 	}
 	list_del(&c->lru);
@@ -180,6 +184,14 @@ static void fh_sock_keepalive(struct sock *sk, unsigned int idle)
 	sock_set_keepalive(sk);
 }
 
+/* SO_OOBINLINE, which the kernel has no setter for. */
+static void fh_sock_urg_inline(struct sock *sk)
+{
+	lock_sock(sk);
+	sock_set_flag(sk, SOCK_URGINLINE);
+	release_sock(sk);
+}
+
 /*
  * What every connection gets, set once on the listening socket: an
  * accepted socket is a clone of it and inherits all of it (TCP even
@@ -189,9 +201,7 @@ static void fh_sock_keepalive(struct sock *sk, unsigned int idle)
 void fh_sock_listen_opts(struct sock *sk)
 {
 	tcp_sock_set_nodelay(sk);
-	lock_sock(sk);
-	sock_set_flag(sk, SOCK_URGINLINE);
-	release_sock(sk);
+	fh_sock_urg_inline(sk);
 	fh_sock_keepalive(sk, READ_ONCE(fh_settings.keepalive_s));
 }
 
@@ -207,11 +217,8 @@ static void fh_conn_sock_opts(struct sock *sk)
 
 	if (!(tp->nonagle & TCP_NAGLE_OFF))
 		tcp_sock_set_nodelay(sk);
-	if (!sock_flag(sk, SOCK_URGINLINE)) {
-		lock_sock(sk);
-		sock_set_flag(sk, SOCK_URGINLINE);
-		release_sock(sk);
-	}
+	if (!sock_flag(sk, SOCK_URGINLINE))
+		fh_sock_urg_inline(sk);
 	if (!idle) {
 		if (sock_flag(sk, SOCK_KEEPOPEN))
 			fh_sock_keepalive(sk, 0);
