@@ -14,6 +14,10 @@
 #   BENCH_RESULTS (directory, default bench/results)  BENCH_KERNEL (6.1 or 6.12)
 #   BENCH_ONLY=echo or BENCH_ONLY=http: that table alone (results then default
 #   to build/bench/results-echo or -http, leaving bench/results whole)
+#   BENCH_PICK: an extended regular expression; only the rows and parts whose
+#   names it matches whole run (row names as in the tables, and echo_profile,
+#   scale, http_profile, access_log, slow); for a quick look at one row
+#   BENCH_PARAMS: module parameters, name=value[:name=value], e.g. poll_us=0
 # The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
 # fh_load thread per CPU): on a host with cores to spare, give the client more
 # CPUs than the server so the server, not the client, sets the pace.
@@ -30,6 +34,8 @@ all) res=${BENCH_RESULTS:-bench/results$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
 echo | http) res=${BENCH_RESULTS:-build/bench/results-$only$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
 *) echo "bench: BENCH_ONLY is echo or http, not $only" >&2; exit 2 ;;
 esac
+# A pick is a partial table: it never overwrites the full results.
+[ "${BENCH_PICK:-all}" = all ] || res=${BENCH_RESULTS:-build/bench/results-pick}
 out=build/bench/vm
 mkdir -p "$res" "$out"
 secs=${BENCH_SECONDS:-4}
@@ -52,7 +58,7 @@ echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), ${
 # thash_entries: an established-connection hash sized for C100K, as a user
 # holding 100,000 connections would size it.
 tests/vm/run.sh --kernel "$guest" --initrd build/bench/bench.cpio.gz --run bench.sh \
-	--args "$secs,$reps,${BENCH_SERVER_CPUS:-0},$only" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
+	--args "$secs,$reps,${BENCH_SERVER_CPUS:-0},$only,${BENCH_PICK:-all},${BENCH_PARAMS:-}" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
 	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|http |[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }

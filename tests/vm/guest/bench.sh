@@ -1,8 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest side of 'make bench': bench.sh SECONDS REPS SERVER_CPUS ONLY, where
-# SERVER_CPUS 0 means half and ONLY is all, echo or http. Servers run on the
+# Guest side of 'make bench': bench.sh SECONDS REPS SERVER_CPUS ONLY [PICK
+# [PARAMS]], where SERVER_CPUS 0 means half and ONLY is all, echo or http.
+# PICK (default all) is an extended regular expression: only the rows and
+# parts whose names it matches whole run (the row names, and echo_profile,
+# scale, http_profile, access_log, slow). PARAMS is name=value[:name=value]
+# module parameters for insmod. Servers run on the
 # first SERVER_CPUS CPUs, the client on the rest; every server sees the same
 # client, rows and duration.
 # Results go to the report channel as lines the host turns into tables:
@@ -21,6 +25,12 @@ secs=${1:-4}
 reps=${2:-3}
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 only=${4:-all}
+pick=${5:-all}
+params=${6:-}
+# want NAME: whether PICK lets NAME run.
+want() {
+	[ "$pick" = all ] || echo "$1" | grep -Eq "^($pick)\$"
+}
 # Server CPUs: the first $3 (default half); the client gets the rest.
 half=${3:-0}
 [ "$half" -gt 0 ] || half=$((ncpu / 2))
@@ -86,6 +96,7 @@ bench_echo() {
 			IFS=: read -r name c s d <<EOF2
 $r
 EOF2
+			want "$name" || continue
 			run_row "$name" firehose $FH_PORT "$c" "$s" "$d"
 			run_row "$name" epoll $EP_PORT "$c" "$s" "$d"
 			run_row "$name" uring $UR_PORT "$c" "$s" "$d"
@@ -128,81 +139,85 @@ EOF2
 			grep ' fh_' /tmp/perf.self | head -n 12
 		fi
 	}
-	epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
-	ep_pid=$!
-	uring_echo -p $UR_PORT -a 127.0.0.1 -C "$scpus" &
-	ur_pid=$!
-	sleep 1
-	echo "bench: profiling the servers (perf, call graphs)"
-	for depth in 1 16; do
-		profile firehose $FH_PORT $depth
-		profile epoll $EP_PORT $depth
-		profile uring $UR_PORT $depth
-	done
-	kill $ep_pid $ur_pid
-	wait $ep_pid $ur_pid 2>/dev/null
-
-	# Scale: each server's 64-byte test while it also holds an idle crowd.
-	sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-	epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
-	ep_pid=$!
-	uring_echo -p $UR_PORT -a 127.0.0.1 -C "$scpus" &
-	ur_pid=$!
-	sleep 1
-	for server in firehose epoll uring; do
-		port=$FH_PORT
-		[ $server = epoll ] && port=$EP_PORT
-		[ $server = uring ] && port=$UR_PORT
-		for n in 0 10000 100000; do
-			if [ "$n" -gt 0 ]; then
-				rm -f /tmp/idle.ready
-				taskset -c "$ccpus" fh_idle -a 127.0.0.1 -p $port -n "$n" \
-					-b 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 -t 3600 -r /tmp/idle.ready &
-				idle_pid=$!
-				i=0
-				while [ ! -e /tmp/idle.ready ] && [ $i -lt 1200 ] && kill -0 $idle_pid 2>/dev/null; do
-					sleep 1; i=$((i + 1))
-				done
-				[ -e /tmp/idle.ready ] || { echo "bench: could not open $n idle connections"; kill $idle_pid; continue; }
-			fi
-			active=$(awk '$1=="active"{print $2}' /proc/net/firehose/stats)
-			conn_bytes=$(awk '$1=="fh_conn"{print $3 * $4}' /proc/slabinfo)
-			seg_bytes=$(awk '$1=="fh_seg"{print $3 * $4}' /proc/slabinfo)
-			# As many runs beside the same crowd as the rows had; the median counts.
-			: >/tmp/scale.runs
-			run=0
-			while [ $run -lt "$reps" ]; do
-				run=$((run + 1))
-				out=$(fh_load -a 127.0.0.1 -p $port -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus") ||
-					echo "bench: scale run failed"
-				echo "scale $server $n idle (firehose active $active, fh_conn slab ${conn_bytes}B, fh_seg slab ${seg_bytes}B): $out"
-				echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*p99_us=\([0-9.]*\).*/\1 \2/p' >>/tmp/scale.runs
-			done
-			set -- $(sort -n /tmp/scale.runs | sed -n "$(( ($(wc -l </tmp/scale.runs) + 1) / 2 ))p")
-			rate=${1:-0}
-			p99=${2:-0}
-			per=0
-			[ $server = firehose ] && per=$(awk -v a="$active" -v c="$conn_bytes" -v s="$seg_bytes" \
-				'BEGIN { printf "%.0f", (a > 32 ? (c + s) / a : 0) }')
-			report "SCALE $server $n $rate $p99 $per"
-			[ "$n" -gt 0 ] && { kill $idle_pid; wait $idle_pid 2>/dev/null; }
-			# The crowd's teardown (the server closing its side) must be over
-			# before the next run: on the server CPUs it would slow that run.
-			# Over means the TCP sockets in use stopped going down for 2 s
-			# (some may stay: a FIN lost to a full backlog under emulation).
-			i=0
-			last=-1
-			now=$(awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat)
-			while [ "$now" != "$last" ] && [ $i -lt 120 ]; do
-				last=$now
-				sleep 2; i=$((i + 2))
-				now=$(awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat)
-			done
-			[ "$now" -le 100 ] || echo "bench: $now TCP sockets still in use ${i}s after the idle crowd left"
-			sleep 2
+	if want echo_profile; then
+		epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
+		ep_pid=$!
+		uring_echo -p $UR_PORT -a 127.0.0.1 -C "$scpus" &
+		ur_pid=$!
+		sleep 1
+		echo "bench: profiling the servers (perf, call graphs)"
+		for depth in 1 16; do
+			profile firehose $FH_PORT $depth
+			profile epoll $EP_PORT $depth
+			profile uring $UR_PORT $depth
 		done
-	done
-	kill $ep_pid $ur_pid
+		kill $ep_pid $ur_pid
+		wait $ep_pid $ur_pid 2>/dev/null
+	fi
+
+	if want scale; then
+		# Scale: each server's 64-byte test while it also holds an idle crowd.
+		sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+		epoll_echo -p $EP_PORT -a 127.0.0.1 -C "$scpus" &
+		ep_pid=$!
+		uring_echo -p $UR_PORT -a 127.0.0.1 -C "$scpus" &
+		ur_pid=$!
+		sleep 1
+		for server in firehose epoll uring; do
+			port=$FH_PORT
+			[ $server = epoll ] && port=$EP_PORT
+			[ $server = uring ] && port=$UR_PORT
+			for n in 0 10000 100000; do
+				if [ "$n" -gt 0 ]; then
+					rm -f /tmp/idle.ready
+					taskset -c "$ccpus" fh_idle -a 127.0.0.1 -p $port -n "$n" \
+						-b 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5 -t 3600 -r /tmp/idle.ready &
+					idle_pid=$!
+					i=0
+					while [ ! -e /tmp/idle.ready ] && [ $i -lt 1200 ] && kill -0 $idle_pid 2>/dev/null; do
+						sleep 1; i=$((i + 1))
+					done
+					[ -e /tmp/idle.ready ] || { echo "bench: could not open $n idle connections"; kill $idle_pid; continue; }
+				fi
+				active=$(awk '$1=="active"{print $2}' /proc/net/firehose/stats)
+				conn_bytes=$(awk '$1=="fh_conn"{print $3 * $4}' /proc/slabinfo)
+				seg_bytes=$(awk '$1=="fh_seg"{print $3 * $4}' /proc/slabinfo)
+				# As many runs beside the same crowd as the rows had; the median counts.
+				: >/tmp/scale.runs
+				run=0
+				while [ $run -lt "$reps" ]; do
+					run=$((run + 1))
+					out=$(fh_load -a 127.0.0.1 -p $port -c 32 -s 64 -d 1 -t "$secs" -C "$ccpus") ||
+						echo "bench: scale run failed"
+					echo "scale $server $n idle (firehose active $active, fh_conn slab ${conn_bytes}B, fh_seg slab ${seg_bytes}B): $out"
+					echo "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*p99_us=\([0-9.]*\).*/\1 \2/p' >>/tmp/scale.runs
+				done
+				set -- $(sort -n /tmp/scale.runs | sed -n "$(( ($(wc -l </tmp/scale.runs) + 1) / 2 ))p")
+				rate=${1:-0}
+				p99=${2:-0}
+				per=0
+				[ $server = firehose ] && per=$(awk -v a="$active" -v c="$conn_bytes" -v s="$seg_bytes" \
+					'BEGIN { printf "%.0f", (a > 32 ? (c + s) / a : 0) }')
+				report "SCALE $server $n $rate $p99 $per"
+				[ "$n" -gt 0 ] && { kill $idle_pid; wait $idle_pid 2>/dev/null; }
+				# The crowd's teardown (the server closing its side) must be over
+				# before the next run: on the server CPUs it would slow that run.
+				# Over means the TCP sockets in use stopped going down for 2 s
+				# (some may stay: a FIN lost to a full backlog under emulation).
+				i=0
+				last=-1
+				now=$(awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat)
+				while [ "$now" != "$last" ] && [ $i -lt 120 ]; do
+					last=$now
+					sleep 2; i=$((i + 2))
+					now=$(awk '$1 == "TCP:" { print $3 }' /proc/net/sockstat)
+				done
+				[ "$now" -le 100 ] || echo "bench: $now TCP sockets still in use ${i}s after the idle crowd left"
+				sleep 2
+			done
+		done
+		kill $ep_pid $ur_pid
+	fi
 }
 
 # The http table: firehose's http listener against nginx, tuned as a user
@@ -536,6 +551,7 @@ bench_http() {
 			IFS=: read -r name file c mode <<EOF2
 $r
 EOF2
+			want "$name" || continue
 			http_row "$name" firehose $FH_HTTP_PORT "$c" "$file" "$mode"
 			http_row "$name" nginx $NG_PORT "$c" "$file" "$mode"
 		done
@@ -543,18 +559,21 @@ EOF2
 	done
 	fh_counters >/tmp/fh.after
 	awk 'FNR == NR { b[$1] = $2; next } { print "HSTAT " $1 " " $2 - b[$1] }' /tmp/fh.before /tmp/fh.after >>"$FH_REPORT"
-	echo "bench: http: profiling the servers (perf, call graphs)"
+	want http_profile && echo "bench: http: profiling the servers (perf, call graphs)"
 	for r in $HTTP_PROFILE_ROWS; do
 		IFS=: read -r name file c mode <<EOF2
 $r
 EOF2
+		want http_profile || continue
 		profile_http "$name" firehose $FH_HTTP_PORT "$c" "$file" "$mode"
 		profile_http "$name" nginx $NG_PORT "$c" "$file" "$mode"
 	done
-	access_log_rows
-	echo "bench: http: $SLOW_N slow clients, $SLOW_RATE bytes/s each"
-	slow_run firehose $FH_HTTP_PORT
-	slow_run nginx $NG_PORT
+	! want access_log || access_log_rows
+	if want slow; then
+		echo "bench: http: $SLOW_N slow clients, $SLOW_RATE bytes/s each"
+		slow_run firehose $FH_HTTP_PORT
+		slow_run nginx $NG_PORT
+	fi
 	echo "bench: firehose cache after the http rows:"
 	fhctl cache stats
 	report "HCACHE $(fhctl cache stats -j | tr -d '\n')"
@@ -563,7 +582,8 @@ EOF2
 	fhctl listener del 127.0.0.1:$FH_HTTP_PORT
 }
 
-insmod "$FH_MOD" || exit 1
+# shellcheck disable=SC2046 # one word per parameter
+insmod "$FH_MOD" $(echo "$params" | tr : ' ') || exit 1
 fhctl set idle-timeout off max-connections 1000000 || exit 1
 # http first: the echo part ends with idle crowds of 100,000 whose teardown
 # can outlast its wait (a full run saw a 4 s stall in the next test).
