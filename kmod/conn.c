@@ -149,6 +149,11 @@ void fh_conn_close_after(struct fh_conn *c)
 	fh_conn_set_deadline(c, 0);
 }
 
+void fh_conn_linger(struct fh_conn *c)
+{
+	c->linger = true;
+}
+
 void fh_conn_park(struct fh_conn *c)
 {
 	WARN_ON_ONCE(c->parked);
@@ -523,6 +528,7 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 		if (n > 0 && c->close_after) {
 			/* The last answer is queued: nothing more is read. */
 			fh_chain_purge(&c->in, &c->w->seg_pool);
+			c->linger = true;
 			continue;
 		}
 		if (n > 0 && c->parked)
@@ -577,6 +583,14 @@ static void fh_conn_process(struct fh_conn *c)
 	}
 
 	if (READ_ONCE(sk->sk_err) || sk->sk_state == TCP_CLOSE) {
+		/*
+		 * Closed with no error: a lingering close saw the peer's FIN
+		 * after ours (TCP moved on to TIME_WAIT), the end it waits for.
+		 */
+		if (!READ_ONCE(sk->sk_err) && c->wr_shut) {
+			fh_conn_close(c, FH_CLOSE_EOF);
+			return;
+		}
 		fh_stat_inc(&c->w->stats, &c->w->stats.errors);
 		fh_conn_close(c, FH_CLOSE_ERROR);
 		return;
@@ -589,7 +603,18 @@ static void fh_conn_process(struct fh_conn *c)
 		fh_conn_close(c, FH_CLOSE_EOF);
 		return;
 	}
-	/* The last answer is out: FIN, then wait for the peer's (linger). */
+	/*
+	 * The last answer is queued to TCP. With nothing unread and nothing
+	 * more expected, close: TCP sends the FIN after the data and, the
+	 * netns held, retransmits until acknowledged. Otherwise FIN, then
+	 * wait for the peer's (linger).
+	 */
+	if (c->close_after && !c->wr_shut && fh_chain_empty(&c->out) &&
+	    !c->parked && !c->linger && fh_chain_empty(&c->in) &&
+	    skb_queue_empty_lockless(&sk->sk_receive_queue)) {
+		fh_conn_close(c, FH_CLOSE_EOF);
+		return;
+	}
 	if (c->close_after && !c->wr_shut && fh_chain_empty(&c->out) &&
 	    !c->parked) {
 		c->wr_shut = true;

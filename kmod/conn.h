@@ -66,6 +66,7 @@ struct fh_conn {
 	bool timed;		/* a deadline is set: lru is in the timed list */
 	bool parked;		/* another stage has the request: no on_data */
 	bool close_after;	/* send what is queued, then close */
+	bool linger;		/* ... and the peer may still be sending */
 	bool wr_shut;		/* ... it is sent: FIN out, input discarded */
 };
 
@@ -83,16 +84,23 @@ struct fh_conn {
  * again with 0 (a request head that must arrive in time); while set, the
  * idle and send timeouts do not apply.
  *
- * fh_conn_close_after(): the output queued is the last (an error response
- * that leaves the stream unusable): it is sent, then the connection shuts
- * its sending side and discards input until the peer closes, for at most
- * FH_LINGER_MS (so the peer reads the response instead of a reset, as
- * nginx's lingering close does), then closes.
+ * fh_conn_close_after(): the output queued is the last: it is sent, then
+ * the connection closes. If the peer sent bytes nobody read, or may still
+ * be sending (fh_conn_linger()), a close would answer them with a reset
+ * that can destroy the response before the peer reads it; so then the
+ * connection shuts its sending side and discards input until the peer
+ * closes, for at most FH_LINGER_MS, then closes. Otherwise it closes at
+ * once and TCP sends the FIN after the data, as a userspace close() does.
+ * This is nginx's "lingering_close auto".
+ *
+ * fh_conn_linger(): the peer may still be sending (a request body not
+ * read, a stream that could not be parsed): the close lingers.
  */
 void fh_conn_park(struct fh_conn *c);
 void fh_conn_resume(struct fh_conn *c);
 void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms);
 void fh_conn_close_after(struct fh_conn *c);
+void fh_conn_linger(struct fh_conn *c);
 
 int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		   struct socket *sock, struct fh_source *source);

@@ -33,7 +33,7 @@
  */
 #define FH_POLL_MISSES	4
 #define FH_POLL_SKIP	32
-static unsigned int fh_poll_us = 50;
+static unsigned int fh_poll_us;
 module_param_named(poll_us, fh_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "microseconds a busy worker polls its ready list before sleeping (0: never)");
 

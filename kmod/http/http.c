@@ -244,6 +244,22 @@ static int fh_http_emit(struct fh_conn *c, struct fh_http_cpu *cpu,
 	return 0;
 }
 
+/*
+ * The response going out is the connection's last. The close lingers when
+ * the peer may still be sending: a body not yet skipped, or a request that
+ * was not read whole (these statuses); otherwise it is immediate.
+ */
+static void fh_http_close_after(struct fh_conn *c, u16 status)
+{
+	const struct fh_http_conn *st = fh_http_peek(c);
+
+	fh_conn_close_after(c);
+	if ((st && st->discard) || status == 400 || status == 408 ||
+	    status == 413 || status == 414 || status == 431 ||
+	    status == 501 || status == 505)
+		fh_conn_linger(c);
+}
+
 /* The status line and the headers every response has. */
 static int fh_http_head(struct fh_http_cpu *cpu, u16 status)
 {
@@ -303,7 +319,7 @@ static int fh_http_error(struct fh_conn *c, u16 status, bool keep, bool head,
 	if (ret)
 		return ret;
 	if (!keep)
-		fh_conn_close_after(c);
+		fh_http_close_after(c, status);
 	return 0;
 }
 
@@ -423,7 +439,7 @@ static int fh_http_fill(struct fh_conn *c, struct fh_http_conn *st)
 	st->obj = NULL;
 	fh_http_obj_put(o);
 	if (st->last)
-		fh_conn_close_after(c);
+		fh_http_close_after(c, 200);
 	return 0;
 }
 
@@ -518,7 +534,7 @@ emit:
 	return fh_http_fill(c, st);
 out:
 	if (!ret && !keep)
-		fh_conn_close_after(c);
+		fh_http_close_after(c, 200);
 	fh_http_obj_put(o);
 	return ret;
 }
