@@ -221,6 +221,13 @@ static int fh_lsock_open(struct fh_lsock *ls, struct fh_listener *l,
 	sock_set_reuseaddr(sock->sk);
 	sock_set_reuseport(sock->sk);
 	fh_sock_listen_opts(sock->sk);
+	if (l->proto->client_first) {
+		int secs = 1;
+
+		/* Cannot fail: TCP takes any value for it. */
+		sock->ops->setsockopt(sock, SOL_TCP, TCP_DEFER_ACCEPT,
+				      KERNEL_SOCKPTR(&secs), sizeof(secs));
+	}
 	ret = kernel_bind(sock, (struct sockaddr *)&l->addr, l->addrlen);
 	if (ret) {
 		if (ret == -EADDRINUSE)

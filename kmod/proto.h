@@ -59,6 +59,13 @@ struct fh_proto {
 	 * batch of input handled.
 	 */
 	bool counts_requests;
+	/*
+	 * The client speaks first: the listener defers accept until its
+	 * first bytes arrive (TCP_DEFER_ACCEPT), so a new connection costs
+	 * the worker one turn (accept, read, answer), not two. A client that
+	 * stays silent is accepted after about a second all the same.
+	 */
+	bool client_first;
 	int (*on_accept)(struct fh_conn *c);
 	int (*on_data)(struct fh_conn *c);
 	int (*on_writable)(struct fh_conn *c);

@@ -836,6 +836,7 @@ const struct fh_proto fh_proto_http = {
 	.max_held = FH_HTTP_MAX_HELD,
 	.out_uncharged = true,
 	.counts_requests = true,
+	.client_first = true,
 	.on_data = fh_http_on_data,
 	.on_writable = fh_http_on_writable,
 	.on_close = fh_http_on_close,

@@ -314,7 +314,7 @@ http {
 	keepalive_timeout 75s;
 	default_type application/octet-stream;
 	server {
-		listen 127.0.0.1:$NG_PORT reuseport;
+		listen 127.0.0.1:$NG_PORT reuseport deferred;
 		root /srv/www;
 	}
 }
@@ -403,6 +403,7 @@ profile_http() {
 	wait $wpid
 	polling=$(echo "$before $after" | awk -v server="$2" '{ sa = $6 - $2
 		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
+	[ "$2" = firehose ] && perf report -i /tmp/perf.data --stdio --no-children -S memset_erms,clear_page_erms,finish_task_switch.isra.0 -g caller,0.5,callee --percent-limit 1 2>/dev/null | grep -v '^$' | head -150 | sed 's/^/bench: cg: /'
 	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | awk -v row="$1" -v server="$2" -v polling="$polling" \
 		-v syms=/tmp/perf.leaf -v others=/tmp/perf.other '
 		function cls(sym, dso) {
