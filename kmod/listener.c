@@ -228,6 +228,10 @@ static int fh_lsock_open(struct fh_lsock *ls, struct fh_listener *l,
 		sock->ops->setsockopt(sock, SOL_TCP, TCP_DEFER_ACCEPT,
 				      KERNEL_SOCKPTR(&secs), sizeof(secs));
 	}
+	/* Accepted sockets are copies of this one and inherit it. */
+	if (l->proto->notsent_lowat)
+		WRITE_ONCE(tcp_sk(sock->sk)->notsent_lowat,
+			   l->proto->notsent_lowat);
 	ret = kernel_bind(sock, (struct sockaddr *)&l->addr, l->addrlen);
 	if (ret) {
 		if (ret == -EADDRINUSE)

@@ -66,6 +66,14 @@ struct fh_proto {
 	 * stays silent is accepted after about a second all the same.
 	 */
 	bool client_first;
+	/*
+	 * Unsent bytes a socket takes before it reports itself full
+	 * (TCP_NOTSENT_LOWAT; 0: TCP's default, no bound). A response goes
+	 * to the socket only as fast as the peer takes it, so a slow peer
+	 * does not hold hundreds of KiB of TCP memory and push every socket
+	 * into TCP's memory pressure.
+	 */
+	u32 notsent_lowat;
 	int (*on_accept)(struct fh_conn *c);
 	int (*on_data)(struct fh_conn *c);
 	int (*on_writable)(struct fh_conn *c);

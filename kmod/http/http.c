@@ -837,6 +837,7 @@ const struct fh_proto fh_proto_http = {
 	.out_uncharged = true,
 	.counts_requests = true,
 	.client_first = true,
+	.notsent_lowat = SZ_128K,
 	.on_data = fh_http_on_data,
 	.on_writable = fh_http_on_writable,
 	.on_close = fh_http_on_close,
