@@ -19,9 +19,14 @@
 
 /*
  * Under load the next event is usually microseconds away: a worker that did
- * work within the last millisecond waits for it on the CPU, up to poll_us,
- * instead of paying a sleep, and its producer an IPI and a wakeup. An idle
- * worker sleeps at once. 0 turns polling off.
+ * work within the last millisecond may wait for it on the CPU, up to
+ * poll_us, instead of paying a sleep, and its producer an IPI and a wakeup.
+ * An idle worker sleeps at once. Off (0) by default: measured in one VM,
+ * toggled between interleaved runs, 50 us of polling bought no requests/s
+ * in any HTTP or echo row and cost server CPU in all (512 B keep-alive:
+ * 21.6 us/req without, 27.5 with; a new connection per request: 72 vs
+ * 121). It is for a CPU given to firehose alone, where latency matters
+ * more than the cycles.
  *
  * Spins that keep finding nothing are a load whose events come further
  * apart than poll_us (a new connection per request, say): after
