@@ -261,20 +261,24 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	c->proto = src->proto;
 	fh_chain_init(&c->in);
 	fh_chain_init(&c->out);
+	/* on_accept may set a deadline, which moves lru to the timed list. */
+	INIT_LIST_HEAD(&c->lru);
+	c->last_active = jiffies;
 
 	if (c->proto->on_accept) {
 		ret = c->proto->on_accept(c);
 		if (ret) {
 			/* It may have queued output before it failed. */
 			fh_chain_purge(&c->out, &w->seg_pool);
+			list_del(&c->lru);
 			fh_pool_free(&w->conn_pool, c);
 			return ret;
 		}
 	}
 
 	fh_conn_sock_opts(sk);
-	list_add_tail(&c->lru, &w->quiet);
-	c->last_active = jiffies;
+	if (!c->timed)
+		list_add_tail(&c->lru, &w->quiet);
 	fh_stat_inc(&w->stats, &w->stats.accepted);
 	fh_stat_inc(&w->stats, &w->stats.active);
 	fh_stat_inc(src, &src->accepted);

@@ -716,14 +716,16 @@ static int fh_http_serve(struct fh_conn *c)
 				return -ENOMEM;
 			if (!st->timed && ms) {
 				st->timed = true;
-				fh_conn_set_deadline(c, ms);
+				/* A first head's clock runs from the accept. */
+				if (!c->timed)
+					fh_conn_set_deadline(c, ms);
 			}
 			return 0;
 		}
-		if (st && st->timed) {
+		if (st)
 			st->timed = false;
+		if (c->timed)
 			fh_conn_set_deadline(c, 0);
-		}
 		cpu->cur = f.r;
 		if (f.res == HTTP_PARSE_DONE) {
 			ret = fh_http_request(c, f.r);
@@ -810,6 +812,20 @@ static int fh_http_on_resume(struct fh_conn *c)
  * The head did not arrive in time (a slowloris): 408, as nginx answers
  * when it answers at all, and close.
  */
+/*
+ * A new connection has the header timeout to send its first head: one
+ * that never does is closed without an answer when it runs out, as nginx
+ * does (a partial head gets a 408).
+ */
+static int fh_http_on_accept(struct fh_conn *c)
+{
+	unsigned int ms = READ_ONCE(fh_settings.http_header_timeout_ms);
+
+	if (ms)
+		fh_conn_set_deadline(c, ms);
+	return 0;
+}
+
 static int fh_http_on_timeout(struct fh_conn *c)
 {
 	struct fh_http_conn *st = fh_http_peek(c);
@@ -842,6 +858,7 @@ const struct fh_proto fh_proto_http = {
 	.on_writable = fh_http_on_writable,
 	.on_close = fh_http_on_close,
 	.on_resume = fh_http_on_resume,
+	.on_accept = fh_http_on_accept,
 	.on_timeout = fh_http_on_timeout,
 	.site_create = fh_http_site_create,
 	.site_destroy = fh_http_site_destroy,

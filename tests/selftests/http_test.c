@@ -473,6 +473,122 @@ TEST_F(http, connection_close_is_honoured)
 	hc_close(c);
 }
 
+/*
+ * Nothing unread and nothing more expected: the server closes as soon as
+ * the answer is out, as nginx does, instead of holding the connection
+ * until the client's FIN (the linger after errors, up to 5 s).
+ */
+TEST_F(http, connection_close_ends_the_connection_without_waiting_for_the_client)
+{
+	long long closed = fh_stat("closed");
+	struct hconn *c;
+	struct resp r;
+
+	ASSERT_LE(0, closed);
+	c = ask(_metadata, self->port,
+		"GET /one.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", &r);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(200, r.status);
+	EXPECT_TRUE(hc_closed(c, IO_MS));
+	/* The client still holds its end open. */
+	EXPECT_TRUE(fh_wait_stat("closed", closed + 1, 1000));
+	resp_free(&r);
+	hc_close(c);
+}
+
+/*
+ * After a request that could not be read whole, the peer may still be
+ * sending: the server shuts its side and waits for the client's FIN, so
+ * what the client sends meanwhile meets no reset that could destroy the
+ * answer; the client's FIN then ends it as a clean close, not an error.
+ */
+TEST_F(http, close_after_a_400_lingers_until_the_client_closes_and_is_no_error)
+{
+	long long closed = fh_stat("closed"), errors = fh_stat("errors");
+	struct hconn *c;
+	struct resp r;
+
+	ASSERT_LE(0, closed);
+	ASSERT_LE(0, errors);
+	c = ask(_metadata, self->port, "GET\r\n\r\n", &r);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(400, r.status);
+	EXPECT_TRUE(hc_closed(c, IO_MS));
+	usleep(300 * 1000);
+	EXPECT_EQ(closed, fh_stat("closed")) TH_LOG("closed before the client did");
+	hc_close(c);
+	EXPECT_TRUE(fh_wait_stat("closed", closed + 1, 2000));
+	EXPECT_EQ(errors, fh_stat("errors"));
+	resp_free(&r);
+}
+
+/*
+ * HTTP clients speak first: the listener defers accept until the request
+ * arrives (one turn of the worker, not two), and a client that stays
+ * silent is still accepted about a second later and timed out as usual.
+ */
+TEST_F(http, connection_that_sent_nothing_is_not_accepted_until_its_request_arrives)
+{
+	long long accepted = fh_stat("accepted");
+	struct hconn *c;
+	struct resp r;
+
+	ASSERT_LE(0, accepted);
+	c = hc_open(self->port, IO_MS);
+	ASSERT_NE(NULL, c);
+	usleep(300 * 1000);
+	EXPECT_EQ(accepted, fh_stat("accepted"));
+	ASSERT_EQ(0, hc_sends(c, "GET /one.txt HTTP/1.1\r\nHost: a\r\n\r\n"));
+	ASSERT_EQ(0, hc_read(c, &r, false, IO_MS));
+	EXPECT_EQ(200, r.status);
+	EXPECT_EQ(accepted + 1, fh_stat("accepted"));
+	resp_free(&r);
+	hc_close(c);
+}
+
+/*
+ * A connection that never sends a head is closed, without an answer, when
+ * the header timeout runs out from its accept (nginx does the same); the
+ * accept itself comes about a second after the handshake (deferred).
+ */
+TEST_F(http, silent_client_is_closed_without_an_answer_after_the_header_timeout)
+{
+	long long t0, t;
+	struct hconn *c;
+
+	ASSERT_EQ(0, fh_fhctl_ok("set http-header-timeout 1s"));
+	c = hc_open(self->port, IO_MS);
+	ASSERT_NE(NULL, c);
+	t0 = fh_now_ms();
+	EXPECT_TRUE(hc_closed(c, 10000)) TH_LOG("%zu bytes came", c->len);
+	t = fh_now_ms() - t0;
+	EXPECT_LE(900, t);
+	EXPECT_GE(8000, t);
+	hc_close(c);
+}
+
+/* A head begun on a new connection must end within the timeout from the accept. */
+TEST_F(http, first_head_must_be_complete_within_the_header_timeout_of_the_accept)
+{
+	struct hconn *c;
+	struct resp r;
+	long long t0;
+
+	ASSERT_EQ(0, fh_fhctl_ok("set http-header-timeout 2s"));
+	c = hc_open(self->port, IO_MS);
+	ASSERT_NE(NULL, c);
+	t0 = fh_now_ms();
+	ASSERT_EQ(0, hc_sends(c, "GET /one.txt HTTP/1.1\r\n"));
+	usleep(1000 * 1000);
+	ASSERT_EQ(0, hc_sends(c, "Host: a\r\n"));
+	ASSERT_EQ(0, hc_read(c, &r, false, 10000));
+	EXPECT_EQ(408, r.status);
+	/* two seconds from the accept, not from the second line */
+	EXPECT_GE(2800, fh_now_ms() - t0);
+	resp_free(&r);
+	hc_close(c);
+}
+
 TEST_F(http, pipelined_requests_are_answered_in_order)
 {
 	struct hconn *c;
