@@ -241,7 +241,7 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 			printf "on: nobody reads the log during the run, so each CPU'"'"'s ring (1024 records) fills at\n"
 			printf "once and the rest of the records are dropped (log_dropped): it times mostly the drop.\n"
 			printf "on_follow: fhctl log --follow >/dev/null runs on the client CPUs, emptying the rings\n"
-			printf "every 200 ms (its CPU counts as client CPU, in cli_us). records, dropped: the counters'"'"'\n"
+			printf "every 10 ms while records come (its CPU counts as client CPU, in cli_us). records, dropped: the counters'"'"'\n"
 			printf "increase over the median run; us_vs_off: server us/req over the off run'"'"'s.\n\n"
 			printf "%-10s %9s %9s %9s %8s %8s %8s %6s %9s %9s %8s %9s %4s\n", "variant", "req/s", "p50us", "p99us",
 				"fh_us", "fh_poll", "cli_us", "cpu%", "records", "dropped", "drop%", "us_vs_off", "err"

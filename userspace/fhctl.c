@@ -70,7 +70,7 @@ static const char usage_text[] =
 	"           with 'fhctl log'\n"
 	"log        print the access log's records and consume them, in the Common\n"
 	"           Log Format (-j: one JSON object per line); --follow (-f) reads\n"
-	"           again every 200 ms until interrupted\n"
+	"           again (after 10 ms, 200 ms when quiet) until interrupted\n"
 	"-j         JSON output\n"
 	"-b FILE    run the commands in FILE ('-': standard input), one per line as\n"
 	"           typed after 'fhctl'; '#' starts a comment, \"double quotes\" group;\n"

@@ -30,8 +30,14 @@
 
 #include "fhctl.h"
 
-/* --follow reads again this often. */
-#define FOLLOW_INTERVAL_NS	200000000L
+/*
+ * --follow reads again this often while the log is quiet, and this soon
+ * after a read that found records: each CPU's ring holds 1024, so at tens
+ * of thousands of requests a second a fixed 200 ms would let most of them
+ * be dropped, and reading every 10 ms of a quiet log would be a waste.
+ */
+#define FOLLOW_IDLE_NS		200000000L
+#define FOLLOW_BUSY_NS		10000000L
 
 /* Longer methods are cut; the kernel keeps a short one anyway. */
 #define METHOD_MAX	64
@@ -236,10 +242,11 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Reads the log every FOLLOW_INTERVAL_NS until SIGINT or SIGTERM. */
+/* Reads the log until SIGINT or SIGTERM, as often as it fills. */
 static void log_follow(struct genl *g, struct log_out *lo)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	long interval = FOLLOW_IDLE_NS;
 
 	/* No SA_RESTART: a blocked netlink receive must return on ^C too. */
 	sigemptyset(&sa.sa_mask);
@@ -249,9 +256,10 @@ static void log_follow(struct genl *g, struct log_out *lo)
 
 	while (!stop) {
 		struct timespec next;
+		uint64_t before = lo->n;
 
 		clock_gettime(CLOCK_MONOTONIC, &next);
-		next.tv_nsec += FOLLOW_INTERVAL_NS;
+		next.tv_nsec += interval;
 		if (next.tv_nsec >= 1000000000L) {
 			next.tv_sec++;
 			next.tv_nsec -= 1000000000L;
@@ -264,6 +272,7 @@ static void log_follow(struct genl *g, struct log_out *lo)
 		}
 		if (fflush(stdout))
 			die("log: write error: %s", strerror(errno ? errno : EIO));
+		interval = lo->n != before ? FOLLOW_BUSY_NS : FOLLOW_IDLE_NS;
 		/* Sleeps the rest of the interval, not a fresh one after each read. */
 		while (!stop &&
 		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)

@@ -237,7 +237,7 @@ FH_LOG_PORT=8082
 #     fills in the run's first moments and the rest of the records are
 #     dropped (log_dropped), so this mostly times the dropping;
 #   on_follow: the same with "fhctl log --follow >/dev/null" on the client
-#     CPUs, which empties the rings every 200 ms (its CPU is the client's).
+#     CPUs, which empties the rings every 10 ms while records come (its CPU is the client's).
 # Reports per run "HLOGROW VARIANT firehose <the HROW fields>", then
 # "HLOGCNT VARIANT <log_records> <log_dropped> <requests>" (the counters'
 # increase over the run).
