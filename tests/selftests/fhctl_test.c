@@ -980,7 +980,7 @@ TEST_F(fhctl, log_follow_in_a_command_file_is_a_usage_error)
 }
 
 /*
- * --follow polls (every 200 ms) without spinning, and SIGTERM ends it with
+ * --follow on a quiet log polls every 200 ms without spinning, and SIGTERM ends it with
  * exit 0: its CPU time over 2 s stays far below the 2 s a busy loop takes.
  */
 TEST_F(fhctl, log_follow_sleeps_between_reads_and_exits_0_on_sigterm)
