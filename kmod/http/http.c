@@ -371,12 +371,14 @@ static int fh_http_append_cached(struct fh_conn *c, const struct fh_http_obj *o,
 	u64 start = *pos;
 	int ret = 0;
 
+	u32 chunk = 1U << o->chunk_shift;
+
 	while (*pos < end && c->out.len < limit) {
-		u32 off = offset_in_page(*pos);
-		u32 len = min_t(u64, PAGE_SIZE - off, end - *pos);
+		u32 off = *pos & (chunk - 1);
+		u32 len = min_t(u64, chunk - off, end - *pos);
 
 		ret = fh_chain_append_page(&c->out, &c->w->seg_pool,
-					   o->pages[*pos >> PAGE_SHIFT], off, len);
+					   o->pages[*pos >> o->chunk_shift], off, len);
 		if (ret)
 			break;
 		*pos += len;

@@ -41,6 +41,14 @@ struct netlink_ext_ack;
 #define FH_HTTP_SETTLE_MS	50
 
 /*
+ * A cached file's bytes are held in chunks of 64 KiB (compound pages)
+ * where memory allows, single pages where it does not: a chunk goes to TCP
+ * in one call (sendpage, or one bvec), so a 1 MiB response is 16 calls,
+ * not 256, and 16 segments of the connection's queue.
+ */
+#define FH_HTTP_CHUNK_ORDER	4
+
+/*
  * A file as responses see it: its validators and headers, and its bytes,
  * either copied once into pages of its own (a cache entry) or left in the
  * page cache behind an open file (streamed: too large for the cache, or
@@ -57,8 +65,9 @@ struct fh_http_obj {
 	bool referenced;		/* hit since the clock hand passed */
 	struct inode *inode;		/* held: revalidated on every hit */
 	struct file *file;		/* streamed objects */
-	struct page **pages;		/* cached objects: the bytes */
-	unsigned int nr_pages;
+	struct page **pages;		/* cached objects: the bytes, */
+	unsigned int nr_pages;		/* ... in chunks of 1 << chunk_shift */
+	u8 chunk_shift;			/* (the last may be smaller) */
 	u64 size;
 	u64 cost;			/* what the cache counts for it */
 	struct timespec64 ctime;

@@ -59,8 +59,58 @@ static int fh_http_lookup(struct fh_http_job *job, struct path *path)
 			       *name ? name : ".", FH_HTTP_LOOKUP, path);
 }
 
+/* Free what fh_http_fill_chunks() made; the object holds no bytes after. */
+static void fh_http_drop_chunks(struct fh_http_obj *o)
+{
+	unsigned int i;
+
+	for (i = 0; o->pages && i < o->nr_pages; i++)
+		if (o->pages[i])
+			put_page(o->pages[i]);
+	kvfree(o->pages);
+	o->pages = NULL;
+	o->nr_pages = 0;
+	o->cost = 0;
+}
+
 /*
- * Copy the file into pages of the object's own. False if the file is not
+ * Copy the file into chunks of 1 << @order pages; the last chunk is the
+ * smallest order that holds the rest. -ENOMEM when a chunk of that order
+ * cannot be had at once (no reclaim, no warning: single pages then do),
+ * -EIO when the file did not read whole.
+ */
+static int fh_http_fill_chunks(struct fh_http_obj *o, struct file *file,
+			       unsigned int order)
+{
+	gfp_t gfp = order ? GFP_KERNEL | __GFP_COMP | __GFP_NORETRY | __GFP_NOWARN :
+			    GFP_KERNEL;
+	unsigned int shift = PAGE_SHIFT + order, i;
+	loff_t pos = 0;
+	ssize_t n;
+
+	o->chunk_shift = shift;
+	o->nr_pages = DIV_ROUND_UP_ULL(o->size, 1ULL << shift);
+	o->pages = kvcalloc(o->nr_pages, sizeof(*o->pages), GFP_KERNEL);
+	if (!o->pages)
+		return -ENOMEM;
+	o->cost = (u64)o->nr_pages * sizeof(*o->pages);
+	for (i = 0; i < o->nr_pages; i++) {
+		size_t len = min_t(u64, 1ULL << shift, o->size - pos);
+		unsigned int ord = min(order, (unsigned int)get_order(len));
+
+		o->pages[i] = alloc_pages(ord ? gfp : GFP_KERNEL, ord);
+		if (!o->pages[i])
+			return -ENOMEM;
+		o->cost += PAGE_SIZE << ord;
+		n = kernel_read(file, page_address(o->pages[i]), len, &pos);
+		if (n != len)
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Copy the file into memory of the object's own. False if the file is not
  * the one that was opened any more when the copy ends (changed while it
  * was read): then it is streamed instead, and never cached.
  */
@@ -68,35 +118,21 @@ static bool fh_http_read_pages(struct fh_http_obj *o, struct file *file)
 {
 	struct inode *inode = file_inode(file);
 	struct timespec64 ct;
-	unsigned int i;
-	loff_t pos = 0;
-	ssize_t n;
+	int ret;
 
-	o->nr_pages = DIV_ROUND_UP(o->size, PAGE_SIZE);
-	o->pages = kvcalloc(o->nr_pages, sizeof(*o->pages), GFP_KERNEL);
-	if (!o->pages)
-		goto fail;
-	for (i = 0; i < o->nr_pages; i++) {
-		size_t len = min_t(u64, PAGE_SIZE, o->size - pos);
-
-		o->pages[i] = alloc_page(GFP_KERNEL);
-		if (!o->pages[i])
-			goto fail;
-		n = kernel_read(file, page_address(o->pages[i]), len, &pos);
-		if (n != len)
-			goto fail;
+	ret = fh_http_fill_chunks(o, file, o->size > PAGE_SIZE ? FH_HTTP_CHUNK_ORDER : 0);
+	if (ret == -ENOMEM && o->chunk_shift > PAGE_SHIFT) {
+		fh_http_drop_chunks(o);
+		ret = fh_http_fill_chunks(o, file, 0);
 	}
+	if (ret)
+		goto fail;
 	ct = fh_inode_ctime(inode);
 	if (i_size_read(inode) == o->size && timespec64_equal(&ct, &o->ctime) &&
 	    !inode_is_open_for_write(inode))
 		return true;
 fail:
-	for (i = 0; o->pages && i < o->nr_pages; i++)
-		if (o->pages[i])
-			put_page(o->pages[i]);
-	kvfree(o->pages);
-	o->pages = NULL;
-	o->nr_pages = 0;
+	fh_http_drop_chunks(o);
 	return false;
 }
 
@@ -147,8 +183,7 @@ static struct fh_http_obj *fh_http_make(struct fh_http_job *job,
 			fh_http_obj_put(o);
 			return NULL;
 		}
-		o->cost = sizeof(*o) + o->key_len +
-			  (u64)o->nr_pages * (PAGE_SIZE + sizeof(struct page *));
+		o->cost += sizeof(*o) + o->key_len;
 		fh_http_cache_insert(cache, o);
 		return o;
 	}
