@@ -52,6 +52,8 @@ struct fh_http_obj *fh_http_obj_alloc(const char *key, size_t len)
 	INIT_LIST_HEAD(&o->lru);
 	memcpy(o->key, key, len);
 	o->key_len = len;
+	/* Made by the loader right after the path resolved to its file. */
+	o->checked = jiffies;
 	return o;
 }
 

@@ -576,6 +576,46 @@ static void fh_http_free_state(struct fh_conn *c, struct fh_http_conn *st)
 	c->priv = 0;
 }
 
+/*
+ * Hand the request to the loader, which resolves cpu->path[0..nlen) and
+ * opens it; with @held (a cache entry, referenced, its rechecking bit
+ * ours) it first sees whether the path still leads to that entry's file.
+ */
+static int fh_http_park_open(struct fh_conn *c, struct http_req *r,
+			     struct fh_http_site *site, size_t nlen,
+			     bool is_dir, struct fh_http_obj *held)
+{
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	struct fh_http_conn *st;
+
+	st = fh_http_state(c);
+	if (!st || !fh_http_keep_req(st, r))
+		goto nomem;
+	/* Only while the loader works on it: a streaming body needs none. */
+	st->job.path = kmem_cache_alloc(fh_http_path_cache, GFP_KERNEL);
+	if (!st->job.path)
+		goto nomem;
+	st->job.c = c;
+	st->job.site = site;
+	st->job.kind = FH_HTTP_JOB_OPEN;
+	st->job.is_dir = is_dir;
+	st->job.status = 0;
+	st->job.obj = held;
+	memcpy(st->job.path, cpu->path, nlen);
+	st->job.key_len = nlen;
+	st->job.path_len = nlen;
+	st->loading = true;
+	fh_conn_park(c);
+	fh_http_load(&st->job);
+	return 0;
+nomem:
+	if (held) {
+		clear_bit(0, &held->rechecking);
+		fh_http_obj_put(held);
+	}
+	return -ENOMEM;
+}
+
 /* A whole, valid GET or HEAD. */
 static int fh_http_request(struct fh_conn *c, struct http_req *r)
 {
@@ -616,6 +656,10 @@ static int fh_http_request(struct fh_conn *c, struct http_req *r)
 			WRITE_ONCE(o->referenced, true);
 		this_cpu_inc(site->cache.cpu->hits);
 		fh_stat_inc(&c->w->stats, &c->w->stats.cache_hits);
+		/* Its path resolved a while ago: this request checks it. */
+		if (time_after(jiffies, READ_ONCE(o->checked) + FH_HTTP_RECHECK) &&
+		    !test_and_set_bit(0, &o->rechecking))
+			return fh_http_park_open(c, r, site, nlen, is_dir, o);
 		return fh_http_respond(c, r, o);
 	}
 	if (o) {
@@ -626,26 +670,7 @@ static int fh_http_request(struct fh_conn *c, struct http_req *r)
 	/* Not in memory: the loader opens it, this worker goes on. */
 	this_cpu_inc(site->cache.cpu->misses);
 	fh_stat_inc(&c->w->stats, &c->w->stats.cache_misses);
-	st = fh_http_state(c);
-	if (!st || !fh_http_keep_req(st, r))
-		return -ENOMEM;
-	/* Only while the loader works on it: a streaming body needs none. */
-	st->job.path = kmem_cache_alloc(fh_http_path_cache, GFP_KERNEL);
-	if (!st->job.path)
-		return -ENOMEM;
-	st->job.c = c;
-	st->job.site = site;
-	st->job.kind = FH_HTTP_JOB_OPEN;
-	st->job.is_dir = is_dir;
-	st->job.status = 0;
-	st->job.obj = NULL;
-	memcpy(st->job.path, cpu->path, nlen);
-	st->job.key_len = nlen;
-	st->job.path_len = nlen;
-	st->loading = true;
-	fh_conn_park(c);
-	fh_http_load(&st->job);
-	return 0;
+	return fh_http_park_open(c, r, site, nlen, is_dir, NULL);
 }
 
 struct fh_http_feed {

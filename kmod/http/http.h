@@ -49,6 +49,19 @@ struct netlink_ext_ack;
 #define FH_HTTP_CHUNK_ORDER	4
 
 /*
+ * Revalidating an entry against its inode sees a write, truncate, chmod,
+ * rename over or unlink of the file itself, but not a change above it: a
+ * parent directory renamed or made unsearchable, a symlink on the path
+ * pointed elsewhere. So once this long has passed since an entry's path
+ * was last resolved, the next request for it is parked and the loader
+ * resolves the path again, as the site's user: the same inode and it is
+ * served from the cache, otherwise the entry goes and the request gets
+ * what the path leads to now. Other requests meanwhile are served from
+ * the cache. (nginx's open_file_cache_valid is 60 s.)
+ */
+#define FH_HTTP_RECHECK		HZ
+
+/*
  * A file as responses see it: its validators and headers, and its bytes,
  * either copied once into pages of its own (a cache entry) or left in the
  * page cache behind an open file (streamed: too large for the cache, or
@@ -63,6 +76,8 @@ struct fh_http_obj {
 	u64 hash;
 	bool cached;			/* in the table (cache lock) */
 	bool referenced;		/* hit since the clock hand passed */
+	unsigned long checked;		/* jiffies: path last resolved to it */
+	unsigned long rechecking;	/* bit 0: a request is checking it */
 	struct inode *inode;		/* held: revalidated on every hit */
 	struct file *file;		/* streamed objects */
 	struct page **pages;		/* cached objects: the bytes, */

@@ -96,7 +96,7 @@ static int fh_http_fill_chunks(struct fh_http_obj *o, struct file *file,
 	o->cost = (u64)o->nr_pages * sizeof(*o->pages);
 	for (i = 0; i < o->nr_pages; i++) {
 		size_t len = min_t(u64, 1ULL << shift, o->size - pos);
-		unsigned int ord = min(order, (unsigned int)get_order(len));
+		unsigned int ord = min_t(unsigned int, order, get_order(len));
 
 		o->pages[i] = alloc_pages(ord ? gfp : GFP_KERNEL, ord);
 		if (!o->pages[i])
@@ -193,39 +193,75 @@ static struct fh_http_obj *fh_http_make(struct fh_http_job *job,
 }
 
 /* Resolve, check and open the request's path. 0 or the status to answer. */
-static u16 fh_http_open(struct fh_http_job *job)
+/*
+ * Resolve the job's path as a request for it would: a directory means its
+ * index.html, only a regular file the site's user may read will do.
+ * 0 with @path held, or the status to answer.
+ */
+static u16 fh_http_resolve(struct fh_http_job *job, struct path *path)
 {
 	static const char index[] = "index.html";
-	struct file *file;
-	struct path path;
 	int err;
 
-	err = fh_http_lookup(job, &path);
+	err = fh_http_lookup(job, path);
 	if (err)
 		return fh_http_errno_status(err);
-	if (d_is_dir(path.dentry)) {
-		path_put(&path);
+	if (d_is_dir(path->dentry)) {
+		path_put(path);
 		if (!job->is_dir)
 			return 301;
 		/* The path ends with "/"; there is room (struct fh_http_job). */
 		memcpy(job->path + job->path_len, index, sizeof(index) - 1);
 		job->path_len += sizeof(index) - 1;
-		err = fh_http_lookup(job, &path);
+		err = fh_http_lookup(job, path);
 		/* No index and no listings: nginx's 403. */
 		if (err == -ENOENT)
 			return 403;
 		if (err)
 			return fh_http_errno_status(err);
 	}
-	if (!d_is_reg(path.dentry)) {
-		path_put(&path);
+	if (!d_is_reg(path->dentry)) {
+		path_put(path);
 		return 403;
 	}
-	err = fh_path_permission(&path, MAY_READ);
+	err = fh_path_permission(path, MAY_READ);
 	if (err) {
-		path_put(&path);
+		path_put(path);
 		return fh_http_errno_status(err);
 	}
+	return 0;
+}
+
+/*
+ * Open what the job's path leads to. A job that holds a cache entry
+ * (FH_HTTP_RECHECK) keeps it if the path still leads to its file;
+ * otherwise the entry leaves the cache and the request gets the truth.
+ */
+static u16 fh_http_open(struct fh_http_job *job)
+{
+	struct fh_http_obj *held = job->obj;
+	struct file *file;
+	struct path path;
+	u16 status;
+
+	status = fh_http_resolve(job, &path);
+	if (held) {
+		bool same = !status && d_inode(path.dentry) == held->inode;
+
+		if (same)
+			WRITE_ONCE(held->checked, jiffies);
+		else
+			fh_http_cache_drop(&job->site->cache, held);
+		clear_bit(0, &held->rechecking);
+		if (same) {
+			path_put(&path);
+			return 0;	/* job->obj: the entry, still held */
+		}
+		fh_http_obj_put(held);
+		job->obj = NULL;
+	}
+	if (status)
+		return status;
 	file = dentry_open(&path, O_RDONLY | O_LARGEFILE, current_cred());
 	path_put(&path);
 	if (IS_ERR(file))

@@ -1295,6 +1295,81 @@ TEST_F(http, file_rewritten_in_place_is_served_new)
 	resp_free(&r);
 }
 
+/*
+ * Asks for @path until it answers @want (with @body, if given) or
+ * @ms pass; the status of the last answer.
+ */
+static int get_until(struct __test_metadata *_metadata, int port, const char *path,
+		     int want, const char *body, int ms)
+{
+	long long end = fh_now_ms() + ms;
+	struct resp r;
+	int got;
+
+	for (;;) {
+		got = get(_metadata, port, path, &r);
+		if (got == want && (!body || (r.body && !strcmp(r.body, body)))) {
+			resp_free(&r);
+			return got;
+		}
+		resp_free(&r);
+		if (fh_now_ms() > end)
+			return got ? got : -1;
+		usleep(100 * 1000);
+	}
+}
+
+/* Serves @path twice, the second time from the cache. */
+static void get_cached(struct __test_metadata *_metadata, int port, const char *path,
+		       const char *body)
+{
+	struct resp r;
+	int i;
+
+	/* older than the cache's 50 ms settling time, so the load caches it */
+	usleep(200 * 1000);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(200, get(_metadata, port, path, &r));
+		EXPECT_STREQ(body, r.body);
+		resp_free(&r);
+	}
+}
+
+/*
+ * A change above a cached file (its directory renamed, its directory
+ * closed to the site's user, a symlink on its path pointed elsewhere)
+ * does not touch the file's inode: the cache resolves the path again a
+ * second after it last did, so the change shows within about a second.
+ */
+TEST_F(http, cached_file_is_404_soon_after_its_directory_is_renamed)
+{
+	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " ROOT "/d1 && chmod 755 " ROOT "/d1"));
+	ASSERT_EQ(0, write_str(ROOT "/d1/f.txt", "in-d1\n"));
+	get_cached(_metadata, self->port, "/d1/f.txt", "in-d1\n");
+	ASSERT_EQ(0, fh_run(NULL, 0, "mv " ROOT "/d1 " ROOT "/d2"));
+	EXPECT_EQ(404, get_until(_metadata, self->port, "/d1/f.txt", 404, NULL, 3000));
+	EXPECT_EQ(200, get_until(_metadata, self->port, "/d2/f.txt", 200, "in-d1\n", 3000));
+}
+
+TEST_F(http, cached_file_is_403_soon_after_its_directory_is_closed_to_the_user)
+{
+	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " ROOT "/dc && chmod 755 " ROOT "/dc"));
+	ASSERT_EQ(0, write_str(ROOT "/dc/f.txt", "in-dc\n"));
+	get_cached(_metadata, self->port, "/dc/f.txt", "in-dc\n");
+	ASSERT_EQ(0, fh_run(NULL, 0, "chmod 700 " ROOT "/dc"));
+	EXPECT_EQ(403, get_until(_metadata, self->port, "/dc/f.txt", 403, NULL, 3000));
+}
+
+TEST_F(http, cached_path_follows_a_symlink_pointed_elsewhere_soon)
+{
+	ASSERT_EQ(0, write_str(ROOT "/la.txt", "target-a\n"));
+	ASSERT_EQ(0, write_str(ROOT "/lb.txt", "target-b\n"));
+	ASSERT_EQ(0, fh_run(NULL, 0, "ln -sfn la.txt " ROOT "/link.txt"));
+	get_cached(_metadata, self->port, "/link.txt", "target-a\n");
+	ASSERT_EQ(0, fh_run(NULL, 0, "ln -sfn lb.txt " ROOT "/link.txt"));
+	EXPECT_EQ(200, get_until(_metadata, self->port, "/link.txt", 200, "target-b\n", 3000));
+}
+
 /* ---- counters and the cache ---- */
 
 TEST_F(http, second_request_of_a_file_is_a_cache_hit)
