@@ -63,11 +63,27 @@ tests/vm/run.sh --kernel "$guest" --initrd build/bench/bench.cpio.gz --run bench
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
 
+# The run with the median rate stands for a row: of runs 1..cnt of row k
+# (rates r[k, 1..cnt]), the one with (cnt - 1) / 2 runs below it, ties
+# going to the earlier run. Both tables' awk programs start with it.
+median_awk='
+	function median_run(r, k, cnt,    i, j, lo) {
+		for (i = 1; i <= cnt; i++) {
+			lo = 0
+			for (j = 1; j <= cnt; j++)
+				if (r[k, j] < r[k, i] || (r[k, j] == r[k, i] && j < i))
+					lo++
+			if (lo == int((cnt - 1) / 2))
+				return i
+		}
+		return 1
+	}'
+
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 : >"$res/bench.txt"
 [ "$only" = http ] || tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
-	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" '
+	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" "$median_awk"'
 	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
 		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
@@ -76,19 +92,7 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 	$1 == "SCALE" { sc[++ns] = $0 }
 	$1 == "PROFILE" && NF == 7 { pr[++npr] = $0 }
 	$1 == "PROFILE" && NF == 3 { prof[++np] = $2 " " $3 }
-	# The run with the median rate stands for the row.
-	function median(k,    i, j, best, idx, cnt, lo) {
-		cnt = runs[k]
-		for (i = 1; i <= cnt; i++) {
-			lo = 0
-			for (j = 1; j <= cnt; j++)
-				if (rate[k, j] < rate[k, i] || (rate[k, j] == rate[k, i] && j < i))
-					lo++
-			if (lo == int((cnt - 1) / 2))
-				return i
-		}
-		return 1
-	}
+	function median(k) { return median_run(rate, k, runs[k]) }
 	END {
 		printf "firehose bench, %s, guest kernel %s, %d vCPUs (qemu TCG), %ss per run, median of %s\n", when, kernel, cpus, secs, reps
 		printf "servers pinned to the first %d CPU(s), the client (fh_load, a thread per CPU) to the rest\n\n", scpus
@@ -154,7 +158,7 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 	}' >>"$res/bench.txt"
 [ "$only" = echo ] || tr -d '\r' <"$report" | awk -v csv="$res/http.csv" -v when="$when" -v kernel="$kernel" \
 	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" \
-	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" -v alone="$([ "$only" = http ] && echo 1 || echo 0)" '
+	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" -v alone="$([ "$only" = http ] && echo 1 || echo 0)" "$median_awk"'
 	$1 == "HROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
 		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
@@ -169,30 +173,8 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 	$1 == "HLOGCNT" { L = $2 SUBSEP lr[$2]; lrec[L] = $3; ldrop[L] = $4; lreq[L] = $5 }
 	$1 == "HCACHE" { sub(/^HCACHE /, ""); cache = $0 }
 	$1 == "SLOW" { slow[++nslow] = $0 }
-	function median(k,    i, j, idx, cnt, lo) {
-		cnt = runs[k]
-		for (i = 1; i <= cnt; i++) {
-			lo = 0
-			for (j = 1; j <= cnt; j++)
-				if (rate[k, j] < rate[k, i] || (rate[k, j] == rate[k, i] && j < i))
-					lo++
-			if (lo == int((cnt - 1) / 2))
-				return i
-		}
-		return 1
-	}
-	function lmedian(v,    i, j, cnt, lo) {
-		cnt = lr[v]
-		for (i = 1; i <= cnt; i++) {
-			lo = 0
-			for (j = 1; j <= cnt; j++)
-				if (lrate[v, j] < lrate[v, i] || (lrate[v, j] == lrate[v, i] && j < i))
-					lo++
-			if (lo == int((cnt - 1) / 2))
-				return i
-		}
-		return 1
-	}
+	function median(k) { return median_run(rate, k, runs[k]) }
+	function lmedian(v) { return median_run(lrate, v, lr[v]) }
 	function pct(a, b) { return a + b > 0 ? sprintf("%.1f%%", 100 * a / (a + b)) : "-" }
 	END {
 		if (alone) {
