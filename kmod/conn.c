@@ -614,13 +614,12 @@ static void fh_conn_process(struct fh_conn *c)
 	 * wait for the peer's (linger).
 	 */
 	if (c->close_after && !c->wr_shut && fh_chain_empty(&c->out) &&
-	    !c->parked && !c->linger && fh_chain_empty(&c->in) &&
-	    skb_queue_empty_lockless(&sk->sk_receive_queue)) {
-		fh_conn_close(c, FH_CLOSE_EOF);
-		return;
-	}
-	if (c->close_after && !c->wr_shut && fh_chain_empty(&c->out) &&
 	    !c->parked) {
+		if (!c->linger && fh_chain_empty(&c->in) &&
+		    skb_queue_empty_lockless(&sk->sk_receive_queue)) {
+			fh_conn_close(c, FH_CLOSE_EOF);
+			return;
+		}
 		c->wr_shut = true;
 		kernel_sock_shutdown(c->sock, SHUT_WR);
 		fh_conn_set_deadline(c, FH_LINGER_MS);

@@ -82,8 +82,7 @@ static void fh_http_drop_chunks(struct fh_http_obj *o)
 static int fh_http_fill_chunks(struct fh_http_obj *o, struct file *file,
 			       unsigned int order)
 {
-	gfp_t gfp = order ? GFP_KERNEL | __GFP_COMP | __GFP_NORETRY | __GFP_NOWARN :
-			    GFP_KERNEL;
+	const gfp_t gfp = GFP_KERNEL | __GFP_COMP | __GFP_NORETRY | __GFP_NOWARN;
 	unsigned int shift = PAGE_SHIFT + order, i;
 	loff_t pos = 0;
 	ssize_t n;
