@@ -524,8 +524,16 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 			return 0;	/* write_space brings us back */
 		if (ret)
 			return ret;
-		if (c->rd_eof)
+		/*
+		 * The peer has half-closed: nothing more to read, but what
+		 * on_writable just queued (a body's next window) goes now, not
+		 * after a write_space that may never come.
+		 */
+		if (c->rd_eof) {
+			if (!fh_chain_empty(&c->out))
+				continue;
 			return 0;
+		}
 		n = fh_conn_read(c);
 		if (n < 0)
 			return n;

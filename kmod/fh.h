@@ -18,6 +18,7 @@ struct fh_settings {
 	/* http */
 	unsigned int http_header_timeout_ms;	/* 0: off */
 	unsigned int http_max_header;		/* bytes of a request head */
+	unsigned int http_pin_limit;		/* bytes pinned out of caches */
 };
 
 extern struct fh_settings fh_settings;

@@ -34,6 +34,8 @@ struct fh_settings fh_settings = {
 	.http_header_timeout_ms = 10 * 1000,
 	/* nginx: large_client_header_buffers 4 8k. */
 	.http_max_header = 32 * 1024,
+	/* What slow readers may hold of evicted files (http/http.h). */
+	.http_pin_limit = 64 << 20,
 };
 
 atomic_t fh_nr_conns = ATOMIC_INIT(0);

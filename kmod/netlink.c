@@ -62,6 +62,11 @@ static struct netlink_range_validation fh_http_max_header_range = {
 	.max = FH_HTTP_MAX_HEADER_MAX,
 };
 
+static struct netlink_range_validation fh_http_pin_limit_range = {
+	.min = FH_HTTP_PIN_LIMIT_MIN,
+	.max = FH_HTTP_PIN_LIMIT_MAX,
+};
+
 static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
 	[FH_A_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
 	[FH_A_MAX_CONNS_PER_SOURCE] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_per_source_range),
@@ -72,6 +77,7 @@ static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
 	[FH_A_KEEPALIVE_CNT] = NLA_POLICY_RANGE(NLA_U32, 1, FH_KEEPALIVE_CNT_MAX),
 	[FH_A_HTTP_HEADER_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
 	[FH_A_HTTP_MAX_HEADER] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_http_max_header_range),
+	[FH_A_HTTP_PIN_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_http_pin_limit_range),
 };
 
 /* Requests without attributes: strict validation rejects any attribute. */
@@ -440,7 +446,9 @@ static int fh_nl_settings_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, FH_A_HTTP_HEADER_TIMEOUT_MS,
 			READ_ONCE(fh_settings.http_header_timeout_ms)) ||
 	    nla_put_u32(msg, FH_A_HTTP_MAX_HEADER,
-			READ_ONCE(fh_settings.http_max_header))) {
+			READ_ONCE(fh_settings.http_max_header)) ||
+	    nla_put_u32(msg, FH_A_HTTP_PIN_LIMIT,
+			READ_ONCE(fh_settings.http_pin_limit))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -482,7 +490,8 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	    !a[FH_A_IDLE_TIMEOUT_MS] &&
 	    !a[FH_A_SEND_TIMEOUT_MS] && !a[FH_A_KEEPALIVE_S] &&
 	    !a[FH_A_KEEPALIVE_INTVL_S] && !a[FH_A_KEEPALIVE_CNT] &&
-	    !a[FH_A_HTTP_HEADER_TIMEOUT_MS] && !a[FH_A_HTTP_MAX_HEADER]) {
+	    !a[FH_A_HTTP_HEADER_TIMEOUT_MS] && !a[FH_A_HTTP_MAX_HEADER] &&
+	    !a[FH_A_HTTP_PIN_LIMIT]) {
 		NL_SET_ERR_MSG(info->extack, "no setting given");
 		return -EINVAL;
 	}
@@ -519,6 +528,10 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	if (a[FH_A_HTTP_MAX_HEADER])
 		WRITE_ONCE(fh_settings.http_max_header,
 			   nla_get_u32(a[FH_A_HTTP_MAX_HEADER]));
+	/* Read by the loader as it decides to fill a cache. */
+	if (a[FH_A_HTTP_PIN_LIMIT])
+		WRITE_ONCE(fh_settings.http_pin_limit,
+			   nla_get_u32(a[FH_A_HTTP_PIN_LIMIT]));
 	fh_wake_workers();
 	return 0;
 }
@@ -586,7 +599,9 @@ static int fh_cache_fill(struct sk_buff *skb, const struct fh_listener *l,
 	    nla_put_u64_64bit(skb, FH_A_CACHE_MISSES, si->misses, FH_A_PAD) ||
 	    nla_put_u64_64bit(skb, FH_A_CACHE_EVICTIONS, si->evictions, FH_A_PAD) ||
 	    nla_put_u64_64bit(skb, FH_A_CACHE_INVALIDATIONS, si->invalidations,
-			      FH_A_PAD)) {
+			      FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_LOADS, si->loads, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_CACHE_PINNED, si->pinned, FH_A_PAD)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

@@ -33,6 +33,8 @@ struct fh_site_info {
 	u64 misses;
 	u64 evictions;
 	u64 invalidations;
+	u64 loads;
+	u64 pinned;		/* module-wide */
 };
 
 /*

@@ -17,7 +17,7 @@
 struct cache_row {
 	char proto[FH_PROTO_NAME_MAX];
 	char address[INET6_ADDRSTRLEN + 8];
-	uint64_t limit, bytes, entries, hits, misses, evictions, invalidations;
+	uint64_t limit, bytes, entries, hits, misses, evictions, invalidations, loads, pinned;
 };
 
 struct cache_list {
@@ -80,7 +80,9 @@ static int cache_cb(const struct nlmsghdr *nlh, void *data)
 	    !get_u64(tb, FH_A_CACHE_HITS, &r->hits) ||
 	    !get_u64(tb, FH_A_CACHE_MISSES, &r->misses) ||
 	    !get_u64(tb, FH_A_CACHE_EVICTIONS, &r->evictions) ||
-	    !get_u64(tb, FH_A_CACHE_INVALIDATIONS, &r->invalidations))
+	    !get_u64(tb, FH_A_CACHE_INVALIDATIONS, &r->invalidations) ||
+	    !get_u64(tb, FH_A_CACHE_LOADS, &r->loads) ||
+	    !get_u64(tb, FH_A_CACHE_PINNED, &r->pinned))
 		goto malformed;
 	cl->n++;
 	return MNL_CB_OK;
@@ -111,7 +113,7 @@ static const char *limit_str(const struct cache_row *r, char *buf, size_t size)
 	return buf;
 }
 
-#define NCOLS	9
+#define NCOLS	11
 
 /* A row of the table: each cell as text. */
 static void cache_cells(const struct cache_row *r, char cell[NCOLS][64])
@@ -125,13 +127,15 @@ static void cache_cells(const struct cache_row *r, char cell[NCOLS][64])
 	hit_rate(r, cell[6], 64);
 	snprintf(cell[7], 64, "%" PRIu64, r->evictions);
 	snprintf(cell[8], 64, "%" PRIu64, r->invalidations);
+	snprintf(cell[9], 64, "%" PRIu64, r->loads);
+	snprintf(cell[10], 64, "%" PRIu64, r->pinned);
 }
 
 static void print_cache(const struct cache_list *cl)
 {
 	static const char *const head[NCOLS] = {
 		"ADDRESS", "LIMIT", "BYTES", "ENTRIES", "HITS", "MISSES", "HIT_RATE",
-		"EVICTIONS", "INVALIDATIONS",
+		"EVICTIONS", "INVALIDATIONS", "LOADS", "PINNED",
 	};
 	char cell[NCOLS][64];
 	const char *row[NCOLS];
@@ -173,8 +177,9 @@ static void print_cache_json(const struct cache_list *cl)
 			printf(",\"hit_rate\":%.4f", (double)r->hits / (double)all);
 		else
 			printf(",\"hit_rate\":null");
-		printf(",\"evictions\":%" PRIu64 ",\"invalidations\":%" PRIu64 "}", r->evictions,
-		       r->invalidations);
+		printf(",\"evictions\":%" PRIu64 ",\"invalidations\":%" PRIu64
+		       ",\"loads\":%" PRIu64 ",\"pinned\":%" PRIu64 "}", r->evictions,
+		       r->invalidations, r->loads, r->pinned);
 	}
 	printf("]\n");
 }

@@ -48,7 +48,8 @@ static const char usage_text[] =
 	"       fhctl set {max-connections N | max-connections-per-source N |\n"
 	"                  idle-timeout DURATION | send-timeout DURATION |\n"
 	"                  keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N |\n"
-	"                  http-header-timeout DURATION | http-max-header SIZE}...\n"
+	"                  http-header-timeout DURATION | http-max-header SIZE |\n"
+	"                  http-pin-limit SIZE}...\n"
 	"       fhctl show settings [-j]\n"
 	"       fhctl cache flush [--listener ADDR:PORT]\n"
 	"       fhctl cache stats [-j]\n"
@@ -151,7 +152,7 @@ static const struct cmd cmds[] = {
 	  "set {max-connections N | max-connections-per-source N | idle-timeout DURATION | "
 	  "send-timeout DURATION | "
 	  "keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N | "
-	  "http-header-timeout DURATION | http-max-header SIZE}..." },
+	  "http-header-timeout DURATION | http-max-header SIZE | http-pin-limit SIZE}..." },
 	{ "show", "settings", cmd_show_settings, "show settings [-j]" },
 	{ "cache", "flush", cmd_cache_flush, "cache flush [--listener ADDR:PORT]" },
 	{ "cache", "stats", cmd_cache_stats, "cache stats [-j]" },

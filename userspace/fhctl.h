@@ -286,7 +286,7 @@ struct setting {
 };
 
 /* The settings, in the order "show settings" prints them. */
-#define NSETTINGS	9
+#define NSETTINGS	10
 extern const struct setting settings[];
 
 /* A checked "set": given[k] says whether value[k] is to be set. */

@@ -31,6 +31,8 @@ const struct setting settings[] = {
 	  SETTING_MS, true, FH_TIMEOUT_MIN_MS, FH_TIMEOUT_MAX_MS },
 	{ "http-max-header", "http_max_header", FH_A_HTTP_MAX_HEADER, SETTING_SIZE, false,
 	  FH_HTTP_MAX_HEADER_MIN, FH_HTTP_MAX_HEADER_MAX },
+	{ "http-pin-limit", "http_pin_limit", FH_A_HTTP_PIN_LIMIT, SETTING_SIZE, false,
+	  FH_HTTP_PIN_LIMIT_MIN, FH_HTTP_PIN_LIMIT_MAX },
 };
 
 _Static_assert(sizeof(settings) / sizeof(settings[0]) == NSETTINGS,

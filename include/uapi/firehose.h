@@ -66,10 +66,10 @@
  *	Reply: FH_A_MAX_CONNS, FH_A_MAX_CONNS_PER_SOURCE, FH_A_IDLE_TIMEOUT_MS,
  *	FH_A_SEND_TIMEOUT_MS, FH_A_KEEPALIVE_S, FH_A_KEEPALIVE_INTVL_S,
  *	FH_A_KEEPALIVE_CNT, FH_A_HTTP_HEADER_TIMEOUT_MS, FH_A_HTTP_MAX_HEADER,
- *	always all nine.
+ *	FH_A_HTTP_PIN_LIMIT, always all ten.
  *
  * FH_CMD_SETTINGS_SET (admin)
- *	Request: any of the nine settings attributes (at least one). Limits:
+ *	Request: any of the ten settings attributes (at least one). Limits:
  *	max connections 1..FH_MAX_CONNS_LIMIT, per source 0..FH_MAX_CONNS_LIMIT
  *	(0: no per-source limit), timeouts (idle, send, http header)
  *	FH_TIMEOUT_MIN_MS..FH_TIMEOUT_MAX_MS; a timeout of 0 disables it.
@@ -95,7 +95,12 @@
  *	request is answered 408 and the connection closed (default 10 s;
  *	0 disables it). FH_A_HTTP_MAX_HEADER is the longest request head in
  *	bytes, FH_HTTP_MAX_HEADER_MIN..FH_HTTP_MAX_HEADER_MAX (default
- *	32768); a longer one is answered 431.
+ *	32768); a longer one is answered 431. FH_A_HTTP_PIN_LIMIT bounds the
+ *	bytes of cached files that left their cache (evicted, replaced,
+ *	flushed) while responses still send from them, module-wide,
+ *	FH_HTTP_PIN_LIMIT_MIN..FH_HTTP_PIN_LIMIT_MAX (default 64 MiB): at or
+ *	over it, a miss streams its file from the page cache (at most one
+ *	256 KiB window per connection) instead of filling a cache.
  *
  * FH_CMD_CACHE_FLUSH (admin)
  *	Request: FH_A_FAMILY, FH_A_ADDR, FH_A_PORT naming one listener, or
@@ -109,7 +114,10 @@
  *	FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR, FH_A_PORT, FH_A_LISTENER_CACHE
  *	(the limit; 0: caching off), FH_A_CACHE_BYTES and FH_A_CACHE_ENTRIES
  *	(held now), FH_A_CACHE_HITS, FH_A_CACHE_MISSES, FH_A_CACHE_EVICTIONS
- *	and FH_A_CACHE_INVALIDATIONS (counted since the listener was added).
+ *	and FH_A_CACHE_INVALIDATIONS (counted since the listener was added),
+ *	FH_A_CACHE_LOADS (files read into the cache: concurrent misses on one
+ *	file make one load) and FH_A_CACHE_PINNED (module-wide: bytes of
+ *	files out of every cache that responses still send from).
  *	No message at all when no listener has a cache.
  *
  * FH_CMD_LOG_GET (dump, admin)
@@ -151,6 +159,8 @@
 #define FH_LOG_TARGET_MAX	192	/* bytes of a target kept, NUL included */
 #define FH_HTTP_MAX_HEADER_MIN	1024		/* bytes of a request head */
 #define FH_HTTP_MAX_HEADER_MAX	(1024 * 1024)
+#define FH_HTTP_PIN_LIMIT_MIN	(1024 * 1024)	/* bytes pinned by responses */
+#define FH_HTTP_PIN_LIMIT_MAX	(3U << 30)
 
 enum fh_cmd {
 	FH_CMD_UNSPEC,
@@ -207,6 +217,9 @@ enum fh_attr {
 	FH_A_LOG_VERSION,	/* u8: 10 (HTTP/1.0), 11, or 0: unknown */
 	FH_A_LOG_STATUS,	/* u16: the response's status */
 	FH_A_LOG_BYTES,		/* u64: body bytes of the response */
+	FH_A_HTTP_PIN_LIMIT,	/* u32: bytes responses may pin out of caches */
+	FH_A_CACHE_LOADS,	/* u64: files read into the cache */
+	FH_A_CACHE_PINNED,	/* u64: bytes out of every cache, still being sent */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1

@@ -34,12 +34,14 @@ static void fh_http_obj_free_fn(struct work_struct *work)
 		if (o->pages[i])
 			put_page(o->pages[i]);
 	kvfree(o->pages);
+	if (o->pinned)
+		atomic64_sub(o->cost, &fh_http_pinned);
 	if (o->file)
 		fput(o->file);
-	else if (o->inode)
-		iput(o->inode);
 	kfree(o);
 }
+
+atomic64_t fh_http_pinned = ATOMIC64_INIT(0);
 
 struct fh_http_obj *fh_http_obj_alloc(const char *key, size_t len)
 {
@@ -129,6 +131,11 @@ static void fh_http_cache_unlink(struct fh_http_cache *cache,
 	o->cached = false;
 	cache->bytes -= o->cost;
 	cache->entries--;
+	/* Its pages stay until the last response sending them lets go. */
+	if (o->pages) {
+		o->pinned = true;
+		atomic64_add(o->cost, &fh_http_pinned);
+	}
 	fh_http_obj_put(o);
 }
 
@@ -159,11 +166,13 @@ static bool fh_http_cache_room(struct fh_http_cache *cache, u64 cost)
 
 /*
  * Publish @o (the caller keeps its own reference), replacing any entry of
- * the same path. An entry that cannot be made room for is not cached.
+ * the same path. An entry that cannot be made room for is not cached:
+ * false, and the caller streams the file instead of keeping the copy.
  */
-void fh_http_cache_insert(struct fh_http_cache *cache, struct fh_http_obj *o)
+bool fh_http_cache_insert(struct fh_http_cache *cache, struct fh_http_obj *o)
 {
 	struct fh_http_obj *old;
+	bool cached = false;
 
 	o->hash = siphash(o->key, o->key_len, &cache->key);
 	spin_lock(&cache->lock);
@@ -179,8 +188,11 @@ void fh_http_cache_insert(struct fh_http_cache *cache, struct fh_http_obj *o)
 		list_add_tail(&o->lru, &cache->lru);
 		cache->bytes += o->cost;
 		cache->entries++;
+		cache->loads++;
+		cached = true;
 	}
 	spin_unlock(&cache->lock);
+	return cached;
 }
 
 /* A stale entry goes; one that another CPU already dropped is left alone. */

@@ -116,6 +116,7 @@ static const char *fh_http_reason(u16 status)
 	case 416: return "Requested Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
+	case 503: return "Service Temporarily Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Internal Server Error";
 	}
@@ -409,7 +410,9 @@ static int fh_http_fill(struct fh_conn *c, struct fh_http_conn *st)
 		u32 off = offset_in_page(st->pos);
 		u32 len = min_t(u64, PAGE_SIZE - off, st->end - st->pos);
 
-		page = find_get_page(o->file->f_mapping, st->pos >> PAGE_SHIFT);
+		/* A file whose mapping holds no pages: the loader copies. */
+		page = READ_ONCE(o->copy_window) ? NULL :
+		       find_get_page(o->file->f_mapping, st->pos >> PAGE_SHIFT);
 		if (!page || !PageUptodate(page)) {
 			if (page)
 				put_page(page);
@@ -422,6 +425,7 @@ static int fh_http_fill(struct fh_conn *c, struct fh_http_conn *st)
 			st->job.pos = st->pos;
 			st->job.end = min_t(u64, st->end, st->pos + FH_HTTP_WINDOW);
 			st->job.err = 0;
+			st->job.nr_pages = 0;
 			st->loading = true;
 			fh_conn_park(c);
 			fh_http_load(&st->job);
@@ -443,6 +447,37 @@ static int fh_http_fill(struct fh_conn *c, struct fh_http_conn *st)
 	if (st->last)
 		fh_http_close_after(c, 200);
 	return 0;
+}
+
+/*
+ * Queue the window the loader brought (job->pages, from the window's first
+ * page): the pages are ours to queue, so the body moves on by at least
+ * that much whatever happens to the page cache meanwhile.
+ */
+static int fh_http_take_window(struct fh_conn *c, struct fh_http_conn *st)
+{
+	struct fh_http_job *job = &st->job;
+	u64 base = job->pos & PAGE_MASK, start = st->pos;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < job->nr_pages && st->pos < job->end; i++) {
+		u64 at = base + ((u64)i << PAGE_SHIFT);
+		u32 off, len;
+
+		if (st->pos >= at + PAGE_SIZE)
+			continue;
+		off = st->pos - at;
+		len = min_t(u64, PAGE_SIZE - off, job->end - st->pos);
+		ret = fh_chain_append_page(&c->out, &c->w->seg_pool,
+					   job->pages[i], off, len);
+		if (ret)
+			break;
+		st->pos += len;
+	}
+	fh_http_job_drop_pages(job);
+	fh_stat_add(&c->w->stats, &c->w->stats.streamed_bytes_out, st->pos - start);
+	return ret;
 }
 
 /*
@@ -569,6 +604,7 @@ static void fh_http_free_state(struct fh_conn *c, struct fh_http_conn *st)
 {
 	if (st->job.path)
 		kmem_cache_free(fh_http_path_cache, st->job.path);
+	fh_http_job_drop_pages(&st->job);
 	if (st->obj)
 		fh_http_obj_put(st->obj);
 	fh_http_free_req(st);
@@ -812,12 +848,22 @@ static int fh_http_on_resume(struct fh_conn *c)
 		fh_http_free_state(c, st);
 		return 0;
 	}
-	fh_http_cpu(c)->cur = r;
 	if (job->kind == FH_HTTP_JOB_READ) {
-		if (job->err)
+		/*
+		 * The job is free again before anything below may park the
+		 * connection anew and hand it back to the loader.
+		 */
+		job->obj = NULL;
+		if (job->err) {
+			fh_http_job_drop_pages(job);
 			return job->err;	/* the length was promised */
-		ret = fh_http_fill(c, st);
-	} else if (job->status == 301) {
+		}
+		/* Then the page cache, or the body's end; it may park again. */
+		ret = fh_http_take_window(c, st) ?: fh_http_fill(c, st);
+		return ret ?: fh_http_serve(c);
+	}
+	fh_http_cpu(c)->cur = r;
+	if (job->status == 301) {
 		ret = fh_http_redirect(c, r, job->path, job->key_len, r->keep_alive);
 	} else if (job->status) {
 		ret = fh_http_error(c, job->status, r->keep_alive,
@@ -934,13 +980,8 @@ int fh_http_init(void)
 	ret = fh_http_objs_init();
 	if (ret)
 		goto err;
-	ret = fh_http_load_init();
-	if (ret)
-		goto err_objs;
 	return 0;
 
-err_objs:
-	fh_http_objs_exit();
 err:
 	fh_http_cpus_free();
 	kmem_cache_destroy(fh_http_path_cache);
@@ -949,15 +990,17 @@ err:
 	return ret;
 }
 
-/* Before the workers stop: parked connections come back to them. */
+/*
+ * Before the workers stop. Nothing is parked any more: every loader job
+ * holds a reference on the module (load.c), so rmmod got this far only
+ * with none out, and each site's end waited for its jobs' last steps.
+ */
 void fh_http_quiesce(void)
 {
-	fh_http_load_quiesce();
 }
 
 void fh_http_exit(void)
 {
-	fh_http_load_exit();
 	fh_http_objs_exit();
 	fh_http_cpus_free();
 	kmem_cache_destroy(fh_http_path_cache);

@@ -12,6 +12,7 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/path.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
@@ -78,8 +79,15 @@ struct fh_http_obj {
 	bool referenced;		/* hit since the clock hand passed */
 	unsigned long checked;		/* jiffies: path last resolved to it */
 	unsigned long rechecking;	/* bit 0: a request is checking it */
-	struct inode *inode;		/* held: revalidated on every hit */
-	struct file *file;		/* streamed objects */
+	struct inode *inode;		/* file's: revalidated on every hit */
+	/*
+	 * Held open for the object's life, cached or streamed: what an open
+	 * file holds (its path, so its mount: umount of the file system says
+	 * EBUSY while the object lives, as for any open file).
+	 */
+	struct file *file;
+	bool copy_window;		/* f_mapping holds no pages: copy them */
+	bool pinned;			/* out of the cache, counted in fh_http_pinned */
 	struct page **pages;		/* cached objects: the bytes, */
 	unsigned int nr_pages;		/* ... in chunks of 1 << chunk_shift */
 	u8 chunk_shift;			/* (the last may be smaller) */
@@ -115,8 +123,17 @@ struct fh_http_cache {
 	u64 entries;
 	u64 evictions;
 	u64 invalidations;
+	u64 loads;			/* files read into the cache */
 	struct fh_http_cache_cpu __percpu *cpu;
 };
+
+/*
+ * One load per file at a time: a miss takes its path's lock (hashed) while
+ * it reads the file into the cache, so concurrent misses on one cold file
+ * wait for the first and are then served from the cache, instead of each
+ * making a copy of their own.
+ */
+#define FH_HTTP_LOAD_LOCKS	16
 
 struct fh_http_site {
 	struct path root;
@@ -126,6 +143,12 @@ struct fh_http_site {
 	kgid_t gid;
 	bool access_log;
 	struct fh_http_cache cache;
+	/*
+	 * The site's own loader: a file system that hangs below one root
+	 * holds only this site's jobs, never another site's.
+	 */
+	struct workqueue_struct *wq;
+	struct mutex load_lock[FH_HTTP_LOAD_LOCKS];
 };
 
 /* A parked request's work for the loader, and what it found. */
@@ -144,6 +167,14 @@ struct fh_http_job {
 	int err;			/* READ: 0 or why the window is short */
 	struct fh_http_obj *obj;	/* OPEN: out, held; READ: in */
 	u64 pos, end;			/* READ: the window */
+	/*
+	 * READ: the window's pages, found in the page cache or, where the
+	 * file's mapping is not where its pages are (overlayfs, FUSE direct
+	 * I/O), read into pages of the job's own. Handed over, referenced,
+	 * so the worker never has to look again (and never loops).
+	 */
+	unsigned int nr_pages;
+	struct page *pages[FH_HTTP_WINDOW / PAGE_SIZE];
 	u32 key_len;			/* path[0..key_len): the request's */
 	u32 path_len;
 	char *path;			/* OPEN: FH_HTTP_PATH_MAX bytes */
@@ -152,13 +183,22 @@ struct fh_http_job {
 /* A normalised path, then "index.html" and a NUL. */
 #define FH_HTTP_PATH_MAX	(HTTP_TARGET_CAP + 16)
 
+/*
+ * Bytes of cached files that left the cache (evicted, replaced, flushed)
+ * while responses still send from them: held outside the cache's limit
+ * until those responses end. Module-wide; the setting http-pin-limit
+ * bounds it: beyond it, misses stream from the page cache instead of
+ * filling the cache (and so evicting entries that are still being sent).
+ */
+extern atomic64_t fh_http_pinned;
+
 /* cache.c */
 int fh_http_cache_init(struct fh_http_cache *cache, u64 limit);
 void fh_http_cache_destroy(struct fh_http_cache *cache);
 struct fh_http_obj *fh_http_cache_lookup(struct fh_http_cache *cache,
 					 const char *key, size_t len);
 bool fh_http_obj_fresh(const struct fh_http_obj *o);
-void fh_http_cache_insert(struct fh_http_cache *cache, struct fh_http_obj *o);
+bool fh_http_cache_insert(struct fh_http_cache *cache, struct fh_http_obj *o);
 void fh_http_cache_drop(struct fh_http_cache *cache, struct fh_http_obj *o);
 void fh_http_cache_flush(struct fh_http_cache *cache);
 struct fh_http_obj *fh_http_obj_alloc(const char *key, size_t len);
@@ -168,9 +208,7 @@ void fh_http_objs_exit(void);
 
 /* load.c */
 void fh_http_load(struct fh_http_job *job);
-int fh_http_load_init(void);
-void fh_http_load_quiesce(void);
-void fh_http_load_exit(void);
+void fh_http_job_drop_pages(struct fh_http_job *job);
 
 /* site.c */
 void *fh_http_site_create(const struct fh_site_req *req,

@@ -8,10 +8,13 @@
  * beneath the site's root only, and ends by handing the connection back to
  * its worker (fh_conn_resume()).
  */
+#include <linux/delay.h>
 #include <linux/fadvise.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -20,10 +23,19 @@
 
 #include "compat.h"
 #include "conn.h"
+#include "fh.h"
 #include "http.h"
 #include "http_path.h"
 
-static struct workqueue_struct *fh_http_wq;
+/*
+ * Test knob: every loader job first sleeps this long, as on a slow or hung
+ * file system, so that the parked paths (client reset, listener delete,
+ * netns exit, rmmod while jobs are out) can be tested on kernels without a
+ * block device to slow. 0 (the default) in production.
+ */
+static unsigned int fh_load_delay_ms;
+module_param_named(test_load_delay_ms, fh_load_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_load_delay_ms, "testing only: delay every loader job (ms)");
 
 /*
  * No ".." or absolute symlink may leave the root (LOOKUP_BENEATH, checked
@@ -45,6 +57,8 @@ static u16 fh_http_errno_status(int err)
 		return 403;
 	case -ENAMETOOLONG:
 		return 414;
+	case -EAGAIN:		/* a rename raced the walk, again and again */
+		return 503;
 	default:
 		return 500;
 	}
@@ -54,9 +68,19 @@ static int fh_http_lookup(struct fh_http_job *job, struct path *path)
 {
 	const char *name = job->path + 1;
 
+	int err, tries = 3;
+
 	job->path[job->path_len] = '\0';
-	return vfs_path_lookup(job->site->root.dentry, job->site->root.mnt,
-			       *name ? name : ".", FH_HTTP_LOOKUP, path);
+	/*
+	 * LOOKUP_BENEATH answers -EAGAIN when a rename anywhere raced a ".."
+	 * step: the walk is retried, a few times, before the client is told
+	 * to come back (503).
+	 */
+	do {
+		err = vfs_path_lookup(job->site->root.dentry, job->site->root.mnt,
+				      *name ? name : ".", FH_HTTP_LOOKUP, path);
+	} while (err == -EAGAIN && --tries);
+	return err;
 }
 
 /* Free what fh_http_fill_chunks() made; the object holds no bytes after. */
@@ -146,13 +170,62 @@ static bool fh_http_settled(struct inode *inode, const struct timespec64 *ctime)
 	       FH_HTTP_SETTLE_MS * NSEC_PER_MSEC;
 }
 
+/*
+ * A file another request loaded while this one waited for its path's
+ * load lock: the entry, referenced, if it is the same file and current.
+ */
+static struct fh_http_obj *fh_http_loaded(struct fh_http_cache *cache,
+					  const struct fh_http_obj *o,
+					  const struct inode *inode)
+{
+	struct fh_http_obj *e;
+
+	rcu_read_lock();
+	e = fh_http_cache_lookup(cache, o->key, o->key_len);
+	if (e && (e->inode != inode || !refcount_inc_not_zero(&e->ref)))
+		e = NULL;
+	rcu_read_unlock();
+	if (e && !fh_http_obj_fresh(e)) {
+		fh_http_obj_put(e);
+		e = NULL;
+	}
+	return e;
+}
+
+/*
+ * Copy the file into the cache, one load per path at a time. False if it
+ * was not cached (changed while read, or no room): it is streamed then,
+ * never kept as a private copy. *@loaded: the entry another request's load
+ * made meanwhile, to be used instead.
+ */
+static bool fh_http_fill_cache(struct fh_http_site *site, struct fh_http_obj *o,
+			       struct file *file, struct fh_http_obj **loaded)
+{
+	struct fh_http_cache *cache = &site->cache;
+	struct mutex *lock;
+	bool cached = false;
+
+	lock = &site->load_lock[siphash(o->key, o->key_len, &cache->key) %
+				FH_HTTP_LOAD_LOCKS];
+	mutex_lock(lock);
+	*loaded = fh_http_loaded(cache, o, o->inode);
+	if (!*loaded && fh_http_read_pages(o, file)) {
+		o->cost += sizeof(*o) + o->key_len;
+		cached = fh_http_cache_insert(cache, o);
+		if (!cached)
+			fh_http_drop_chunks(o);
+	}
+	mutex_unlock(lock);
+	return cached;
+}
+
 /* The object for an open regular file; takes over @file. */
 static struct fh_http_obj *fh_http_make(struct fh_http_job *job,
 					struct file *file)
 {
 	struct fh_http_cache *cache = &job->site->cache;
 	struct inode *inode = file_inode(file);
-	struct fh_http_obj *o;
+	struct fh_http_obj *o, *loaded = NULL;
 	struct timespec64 mt;
 
 	o = fh_http_obj_alloc(job->path, job->key_len);
@@ -160,6 +233,9 @@ static struct fh_http_obj *fh_http_make(struct fh_http_job *job,
 		fput(file);
 		return NULL;
 	}
+	/* Held from here on: the object's file, pages or not. */
+	o->file = file;
+	o->inode = inode;
 	o->ctime = fh_inode_ctime(inode);
 	mt = fh_inode_mtime(inode);
 	o->mtime = mt.tv_sec;
@@ -174,20 +250,17 @@ static struct fh_http_obj *fh_http_make(struct fh_http_job *job,
 			       o->ctype, o->size, HTTP_DATE_LEN, o->last_modified,
 			       o->etag_len, o->etag);
 
+	/*
+	 * Over the pinned limit, evicting entries that responses still send
+	 * from would pin more: the file is streamed instead.
+	 */
 	if (cache->limit && o->size <= cache->max_entry &&
-	    fh_http_settled(inode, &o->ctime) && fh_http_read_pages(o, file)) {
-		o->inode = igrab(inode);
-		fput(file);
-		if (!o->inode) {
-			fh_http_obj_put(o);
-			return NULL;
-		}
-		o->cost += sizeof(*o) + o->key_len;
-		fh_http_cache_insert(cache, o);
-		return o;
+	    fh_http_settled(inode, &o->ctime) &&
+	    atomic64_read(&fh_http_pinned) < READ_ONCE(fh_settings.http_pin_limit) &&
+	    !fh_http_fill_cache(job->site, o, file, &loaded) && loaded) {
+		fh_http_obj_put(o);
+		return loaded;
 	}
-	o->file = file;
-	o->inode = inode;
 	return o;
 }
 
@@ -269,67 +342,117 @@ static u16 fh_http_open(struct fh_http_job *job)
 	return job->obj ? 0 : 500;
 }
 
+/* Let go of the window's pages that the worker did not take. */
+void fh_http_job_drop_pages(struct fh_http_job *job)
+{
+	while (job->nr_pages)
+		put_page(job->pages[--job->nr_pages]);
+}
+
 /*
- * Bring the window into the page cache: start reading all of it ahead,
- * then read a byte of each page, which waits for that page (any file
- * system: tmpfs has no ->read_folio to call directly). The worker then
- * finds the pages uptodate and sends them by reference.
+ * The page at @pos, @len bytes of it wanted, referenced: from the page
+ * cache where the file's mapping holds it (read there first if need be),
+ * else read into a page of our own. overlayfs reads into the real file's
+ * mapping, FUSE direct I/O into none, and reclaim may take a page between
+ * the read and the look: a copy then, never "read it again".
+ */
+static struct page *fh_http_window_page(struct fh_http_obj *o, loff_t pos,
+					size_t len)
+{
+	struct address_space *mapping = o->file->f_mapping;
+	struct page *page;
+	loff_t at;
+	ssize_t n;
+	char byte;
+
+	if (!READ_ONCE(o->copy_window)) {
+		page = find_get_page(mapping, pos >> PAGE_SHIFT);
+		if (page && PageUptodate(page))
+			return page;
+		if (page)
+			put_page(page);
+		/* Reading a byte waits for the page (tmpfs has no ->read_folio). */
+		at = pos;
+		n = kernel_read(o->file, &byte, 1, &at);
+		if (n <= 0)
+			return ERR_PTR(n ? n : -ENODATA);	/* truncated */
+		page = find_get_page(mapping, pos >> PAGE_SHIFT);
+		if (page && PageUptodate(page))
+			return page;
+		if (page)
+			put_page(page);
+		/* Not where the mapping says: every later window is copied. */
+		WRITE_ONCE(o->copy_window, true);
+	}
+	page = alloc_page(GFP_KERNEL);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	at = pos;
+	n = kernel_read(o->file, page_address(page), len, &at);
+	if (n != len) {
+		put_page(page);
+		return ERR_PTR(n < 0 ? n : -ENODATA);
+	}
+	return page;
+}
+
+/*
+ * The streamed window [pos, end): readahead for all of it, then its pages,
+ * referenced, into job->pages for the worker to queue.
  */
 static int fh_http_read_window(struct fh_http_job *job)
 {
-	struct file *file = job->obj->file;
+	struct fh_http_obj *o = job->obj;
 	loff_t pos = job->pos & PAGE_MASK;
-	char byte;
-	ssize_t n;
+	struct page *page;
 
-	vfs_fadvise(file, job->pos, job->end - job->pos, POSIX_FADV_WILLNEED);
-	while (pos < job->end) {
-		loff_t at = pos;
-
-		n = kernel_read(file, &byte, 1, &at);
-		if (n < 0)
-			return n;
-		if (!n)
-			return -ENODATA;	/* truncated under us */
+	job->nr_pages = 0;
+	if (!READ_ONCE(o->copy_window))
+		vfs_fadvise(o->file, job->pos, job->end - job->pos,
+			    POSIX_FADV_WILLNEED);
+	while (pos < job->end && job->nr_pages < ARRAY_SIZE(job->pages)) {
+		page = fh_http_window_page(o, pos,
+					   min_t(u64, PAGE_SIZE, job->end - pos));
+		if (IS_ERR(page)) {
+			fh_http_job_drop_pages(job);
+			return PTR_ERR(page);
+		}
+		job->pages[job->nr_pages++] = page;
 		pos += PAGE_SIZE;
 	}
 	return 0;
 }
 
+/*
+ * A job holds a reference on the module from its queueing to its end, so
+ * that rmmod never waits on a file system: while a job is out (a disk that
+ * never answers), rmmod is refused at once ("in use"), as for a module
+ * whose file is open; listener delete and netns exit do not wait for it
+ * (the connection is closed; the job keeps what it references until it
+ * returns). The module_put() is the job's last step: destroy_workqueue()
+ * at the site's end waits for the few instructions after it.
+ */
 static void fh_http_job_fn(struct work_struct *work)
 {
 	struct fh_http_job *job = container_of(work, struct fh_http_job, work);
+	unsigned int delay = READ_ONCE(fh_load_delay_ms);
 	const struct cred *old = override_creds(job->site->cred);
 
+	if (delay)
+		msleep(delay);
 	if (job->kind == FH_HTTP_JOB_OPEN)
 		job->status = fh_http_open(job);
 	else
 		job->err = fh_http_read_window(job);
 	revert_creds(old);
 	fh_conn_resume(job->c);
+	module_put(THIS_MODULE);
 }
 
 /* The connection is parked (fh_conn_park()); the job is its own until resumed. */
 void fh_http_load(struct fh_http_job *job)
 {
+	__module_get(THIS_MODULE);
 	INIT_WORK(&job->work, fh_http_job_fn);
-	queue_work(fh_http_wq, &job->work);
-}
-
-int fh_http_load_init(void)
-{
-	/* Unbound: a job sleeping on a disk holds no worker's CPU. */
-	fh_http_wq = alloc_workqueue("fh_http_load", WQ_UNBOUND, 0);
-	return fh_http_wq ? 0 : -ENOMEM;
-}
-
-/* Jobs in flight finish and hand their connections back. */
-void fh_http_load_quiesce(void)
-{
-	flush_workqueue(fh_http_wq);
-}
-
-void fh_http_load_exit(void)
-{
-	destroy_workqueue(fh_http_wq);
+	queue_work(job->site->wq, &job->work);
 }

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
 #include <net/netlink.h>
 
 #include "http.h"
@@ -52,7 +53,7 @@ void *fh_http_site_create(const struct fh_site_req *req,
 	u64 limit = req->has_cache ? req->cache_bytes : FH_HTTP_CACHE_DEFAULT;
 	kuid_t uid;
 	kgid_t gid;
-	int err;
+	int err, i;
 
 	if (!req->root) {
 		NL_SET_ERR_MSG(extack, "http needs a document root (--root)");
@@ -98,8 +99,18 @@ void *fh_http_site_create(const struct fh_site_req *req,
 	err = fh_http_cache_init(&site->cache, limit);
 	if (err)
 		goto err_path;
+	/* Unbound: a job sleeping on a disk holds no worker's CPU. */
+	site->wq = alloc_workqueue("fh_http_load", WQ_UNBOUND, 0);
+	if (!site->wq) {
+		err = -ENOMEM;
+		goto err_cache;
+	}
+	for (i = 0; i < FH_HTTP_LOAD_LOCKS; i++)
+		mutex_init(&site->load_lock[i]);
 	return site;
 
+err_cache:
+	fh_http_cache_destroy(&site->cache);
 err_path:
 	path_put(&site->root);
 err_free:
@@ -115,6 +126,12 @@ void fh_http_site_destroy(void *arg)
 {
 	struct fh_http_site *site = arg;
 
+	/*
+	 * Its connections are gone, and so are their jobs but for the last
+	 * steps after handing a connection back: waits only for those.
+	 */
+	destroy_workqueue(site->wq);
+	/* Entries hold their own files (and mounts): any order is safe. */
 	fh_http_cache_destroy(&site->cache);
 	path_put(&site->root);
 	put_cred(site->cred);
@@ -138,6 +155,8 @@ void fh_http_site_info(void *arg, struct fh_site_info *info)
 	info->cache_entries = cache->entries;
 	info->evictions = cache->evictions;
 	info->invalidations = cache->invalidations;
+	info->loads = cache->loads;
+	info->pinned = atomic64_read(&fh_http_pinned);
 	spin_unlock(&cache->lock);
 	/* Each CPU's worker writes its own; a torn read is off by one hit. */
 	for_each_possible_cpu(cpu) {
