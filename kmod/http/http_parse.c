@@ -650,6 +650,12 @@ static int http_field_end(struct http_req *r)
 	case HTTP_F_HOST:
 		if (r->p.vover || !http_host_valid(r->scratch, r->p.vtrim, &hl))
 			return 400;
+		/*
+		 * An empty Host names no authority, which an origin-form
+		 * target needs (RFC 9112 3.2: MUST respond 400).
+		 */
+		if (!r->p.vtrim && r->form != HTTP_FORM_ABSOLUTE)
+			return 400;
 		if (r->form != HTTP_FORM_ABSOLUTE &&
 		    r->form != HTTP_FORM_AUTHORITY) {
 			http_copy(r->host, r->scratch, r->p.vtrim);
@@ -783,13 +789,14 @@ static int http_byte(struct http_req *r, u8 c)
 			return http_target_end(r);
 		}
 		/*
-		 * Visible bytes only: CTL, DEL (and SP, above) end or break
-		 * the line. "#" would start a fragment, never sent in a
-		 * request (RFC 9112 3.2). Other bytes outside the URI
-		 * grammar ("|", "^", "[", UTF-8...) are let through, as
-		 * nginx does: browsers send some of them unencoded.
+		 * Visible ASCII only: CTL, DEL (and SP, above) end or break
+		 * the line, and no byte above 0x7F can be in a request-target
+		 * (RFC 3986: non-ASCII is percent-encoded). "#" would start a
+		 * fragment, never sent in a request (RFC 9112 3.2). ASCII
+		 * outside the URI grammar ("|", "^", "[") is let through, as
+		 * nginx does: browsers send some of it unencoded.
 		 */
-		if (c <= ' ' || c == 0x7f || c == '#')
+		if (c <= ' ' || c >= 0x7f || c == '#')
 			return 400;
 		if (r->target_len == r->max_target)
 			return 414;
@@ -883,10 +890,11 @@ enum http_parse_result http_parse(struct http_req *r, const char *buf,
 	for (i = 0; i < len; i++) {
 		if (r->head_len == r->max_head) {
 			/*
-			 * Too long a request line is 414, as in nginx; too
-			 * many field bytes is 431 (RFC 6585 5).
+			 * Too long a request-target is 414, as in nginx; a
+			 * method that never ends is no method at all (400);
+			 * too many field bytes is 431 (RFC 6585 5).
 			 */
-			if (r->p.state <= HTTP_S_START_LF)
+			if (r->p.state <= HTTP_S_METHOD)
 				ret = 400;
 			else if (r->p.state <= HTTP_S_LINE_LF)
 				ret = 414;

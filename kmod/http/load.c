@@ -49,14 +49,13 @@ static u16 fh_http_errno_status(int err)
 	switch (err) {
 	case -ENOENT:
 	case -ENOTDIR:
+	case -ENAMETOOLONG:	/* a name no file can have: nginx's 404 */
 		return 404;
 	case -EACCES:
 	case -EPERM:
 	case -EXDEV:		/* would leave the root */
 	case -ELOOP:
 		return 403;
-	case -ENAMETOOLONG:
-		return 414;
 	case -EAGAIN:		/* a rename raced the walk, again and again */
 		return 503;
 	default:

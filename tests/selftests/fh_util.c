@@ -149,9 +149,19 @@ int fh_module_load(void)
 
 int fh_module_unload(void)
 {
-	if (!fh_module_loaded())
-		return 0;
-	return fh_run(NULL, 0, "rmmod firehose");
+	int i, ret = 0;
+
+	/*
+	 * A loader job still out holds the module (kmod/http/load.c): rmmod
+	 * is refused until it ends, so it is tried for up to 20 s.
+	 */
+	for (i = 0; i < 100 && fh_module_loaded(); i++) {
+		ret = fh_run(NULL, 0, "rmmod firehose 2>/dev/null");
+		if (!ret)
+			return 0;
+		usleep(200 * 1000);
+	}
+	return fh_module_loaded() ? (ret ? ret : -1) : 0;
 }
 
 long long fh_stat(const char *name)

@@ -13,11 +13,9 @@ flavour=${kernel%%-*}
 only="$*"
 
 kml=/sys/kernel/debug/kmemleak
-if [ "$flavour" = debug ]; then
-	# Only leaks and reports from here on count, not boot-time ones.
-	[ -w $kml ] && echo clear >$kml
-	dmesg -c >/dev/null
-fi
+# Only leaks and reports from here on count, not boot-time ones.
+[ "$flavour" = debug ] && [ -w $kml ] && echo clear >$kml
+dmesg -c >/dev/null
 
 if [ "$flavour" = debug ] && { [ -z "$only" ] || echo " $only " | grep -q ' kunit '; }; then
 	if insmod /fh/mod/firehose_kunit.ko; then

@@ -13,10 +13,33 @@ fh_mod_load() {
 	grep -q '^firehose ' /proc/modules || insmod "$FH_MOD"
 }
 
+# A loader job still out holds the module (kmod/http/load.c): rmmod is
+# refused until it ends, so it is tried for up to 20 s.
 fh_mod_unload() {
-	if grep -q '^firehose ' /proc/modules; then
-		rmmod firehose
+	i=0
+	while grep -q '^firehose ' /proc/modules; do
+		rmmod firehose 2>/dev/null && return 0
+		i=$((i + 1))
+		[ $i -ge 100 ] && { rmmod firehose; return 1; }
+		sleep 0.2
+	done
+	return 0
+}
+
+# What the kernel log must never show after a test program, on any kernel.
+FH_KLOG_BAD='BUG:|WARNING:|KASAN|UBSAN|Oops|general protection|Busy inodes|blocked for more than|circular locking|inconsistent lock|lock held when returning|refcount_t:|list_add corruption|list_del corruption|use-after-free'
+
+# klog_check NAME: fail NAME if the kernel log since the last check has a
+# report, then start the next program with an empty log.
+klog_check() {
+	bad=$(dmesg | grep -E "$FH_KLOG_BAD" | head -n 3)
+	if [ -n "$bad" ]; then
+		report "FAIL $1/kernel_log_is_clean: $(echo "$bad" | head -n1)"
+		dmesg
+	else
+		report "PASS $1/kernel_log_is_clean"
 	fi
+	dmesg -c >/dev/null
 }
 
 # run_selftest KERNEL PROG: run one kselftest-harness program, turn its TAP
@@ -46,4 +69,5 @@ run_selftest() {
 	elif [ "$st" != 0 ] && ! grep -q '^not ok' "$log"; then
 		report "FAIL $kernel/$name: exit status $st with no failing test"
 	fi
+	klog_check "$kernel/$name"
 }
