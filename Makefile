@@ -41,7 +41,7 @@ SELFTEST_HDRS := tests/selftests/fh_util.h tests/selftests/fh_http.h tests/selft
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
 	kmods faulty-modules selftests bench-tools clean install uninstall \
-	dkms-install dkms-uninstall dkms-tree http-test
+	dkms-install dkms-uninstall dkms-tree http-test fuzz fuzz-build
 
 all: module fhctl
 
@@ -99,6 +99,26 @@ $(BUILD)/http/http_test: $(HTTP_SRCS) $(HTTP_TEST_SRCS) $(wildcard kmod/http/htt
 
 http-test: $(BUILD)/http/http_test
 	$(BUILD)/http/http_test
+
+# libFuzzer targets for every parser (request, path, Range, date), with ASan
+# and UBSan, against the module's own files. 'make fuzz' runs each for
+# FUZZ_SECONDS (default 600) from its seed corpus in tests/http/fuzz/corpus
+# (what it finds new goes to build/fuzz/corpus, not the tree) and prints the
+# executions; make check runs each for FUZZ_CHECK_SECONDS.
+FUZZERS        := http path range date
+FUZZ_SECONDS   ?= 600
+FUZZ_BINS      := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZERS))
+FUZZ_CFLAGS    := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Ikmod/http
+
+$(BUILD)/fuzz/fuzz_%: tests/http/fuzz/fuzz_%.c $(HTTP_SRCS) $(wildcard kmod/http/http_*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(HTTP_SRCS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	tests/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/uring_echo \
 	$(BUILD)/bench/fh_idle

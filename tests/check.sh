@@ -68,6 +68,19 @@ else
 	tail -n 20 "$http_out/build.log" | sed 's/^/check:   /'
 fi
 
+# The parsers' libFuzzer targets, a while each (make fuzz runs them longer):
+# one "PASS fuzz/NAME: N executions" or "FAIL fuzz/NAME: ..." line each.
+# FUZZ_CHECK_SECONDS=0 leaves them out (a narrower run while developing).
+if [ "${FUZZ_CHECK_SECONDS:-45}" = 0 ]; then
+	:
+elif make -s fuzz-build >"$out/fuzz-build.log" 2>&1; then
+	tests/fuzz.sh "${FUZZ_CHECK_SECONDS:-45}" http path range date >"$out/fuzz" 2>&1
+	grep -E '^(PASS|FAIL) ' "$out/fuzz" >>"$out/results"
+	sed 's/^/check: /' "$out/fuzz"
+else
+	echo "FAIL fuzz/build: the fuzzers did not build (log: $out/fuzz-build.log)" >>"$out/results"
+fi
+
 # kmod_closure RELEASE DIR MODULE...: the stock kernel's MODULEs and what
 # they depend on (modules.dep), decompressed into DIR, their names in load
 # order in DIR/order. Fails when one is missing.
@@ -163,6 +176,12 @@ for k in $kernels; do
 			extra+=(--dir "$out/slowdisk-$k:/fh/mod/slowdisk")
 		else
 			echo "FAIL $k/slowdisk: null_blk or ext4 missing from /lib/modules/$rel" >>"$out/results"
+		fi
+		# overlayfs, for the document roots containers have (loader_test).
+		if kmod_closure "$rel" "$out/overlay-$k" overlay; then
+			extra+=(--dir "$out/overlay-$k:/fh/mod/overlay")
+		else
+			echo "FAIL $k/overlay: overlay missing from /lib/modules/$rel" >>"$out/results"
 		fi
 		dko=$out/dkms/${k#stock-}/firehose.ko
 		[ -f "$dko" ] && extra+=(--file "$dko:/fh/mod/dkms/firehose.ko")

@@ -37,7 +37,7 @@ int fh_count_lines_starting(const char *s, const char *prefix);
 	"max-connections 100000 max-connections-per-source 0 idle-timeout 60s " \
 	"send-timeout 30s " \
 	"keepalive 60s keepalive-interval 10s keepalive-count 6 " \
-	"http-header-timeout 10s http-max-header 32K"
+	"http-header-timeout 10s http-max-header 32K http-pin-limit 64M"
 
 int fh_module_load(void);
 int fh_module_unload(void);

@@ -31,7 +31,8 @@
 	"{\"max_connections\":100000,\"max_connections_per_source\":0," \
 	"\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000," \
 	"\"keepalive_s\":60,\"keepalive_intvl_s\":10,\"keepalive_cnt\":6," \
-	"\"http_header_timeout_ms\":10000,\"http_max_header\":32768}\n"
+	"\"http_header_timeout_ms\":10000,\"http_max_header\":32768," \
+	"\"http_pin_limit\":67108864}\n"
 
 
 /* Runs fhctl quietly, for cleanup that may legitimately fail. */
@@ -457,7 +458,8 @@ TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
 	EXPECT_STREQ("max-connections 100000\nmax-connections-per-source 0\n"
 		     "idle-timeout 60s\nsend-timeout 30s\n"
 		     "keepalive 60s\nkeepalive-interval 10s\nkeepalive-count 6\n"
-		     "http-header-timeout 10s\nhttp-max-header 32K\n", out);
+		     "http-header-timeout 10s\nhttp-max-header 32K\n"
+		     "http-pin-limit 64M\n", out);
 }
 
 /* After "fhctl set CMD", show settings has HUMAN and its JSON has JSON. */

@@ -550,11 +550,11 @@ static int dump_log(struct fhnl *nl, struct log_msgs *lm)
 struct settings {
 	uint32_t max_conns, max_conns_per_source, idle_ms, send_ms;
 	uint32_t keepalive_s, keepalive_intvl_s, keepalive_cnt;
-	uint32_t http_header_ms, http_max_header;
+	uint32_t http_header_ms, http_max_header, http_pin_limit;
 	int seen;
 };
 
-#define NSETTINGS	9
+#define NSETTINGS	10
 
 static int settings_attr_cb(const struct nlattr *a, void *data)
 {
@@ -588,6 +588,9 @@ static int settings_attr_cb(const struct nlattr *a, void *data)
 		break;
 	case FH_A_HTTP_MAX_HEADER:
 		v = &s->http_max_header;
+		break;
+	case FH_A_HTTP_PIN_LIMIT:
+		v = &s->http_pin_limit;
 		break;
 	default:
 		return MNL_CB_OK;
@@ -1054,6 +1057,18 @@ TEST_F(nl, settings_set_http_max_header_above_1_mib_is_erange)
 {
 	expect_setting_erange(_metadata, self, FH_A_HTTP_MAX_HEADER,
 			      FH_HTTP_MAX_HEADER_MAX + 1);
+}
+
+TEST_F(nl, settings_set_http_pin_limit_below_1_mib_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_HTTP_PIN_LIMIT,
+			      FH_HTTP_PIN_LIMIT_MIN - 1);
+}
+
+TEST_F(nl, settings_set_http_pin_limit_above_3_gib_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_HTTP_PIN_LIMIT,
+			      FH_HTTP_PIN_LIMIT_MAX + 1);
 }
 
 TEST_F(nl, settings_set_without_any_setting_is_einval)
@@ -1594,7 +1609,7 @@ TEST_F(nl, cache_get_reports_an_http_listener_with_every_documented_attribute)
 {
 	static const int u64s[] = { FH_A_LISTENER_CACHE, FH_A_CACHE_BYTES, FH_A_CACHE_ENTRIES,
 				    FH_A_CACHE_HITS, FH_A_CACHE_MISSES, FH_A_CACHE_EVICTIONS,
-				    FH_A_CACHE_INVALIDATIONS };
+				    FH_A_CACHE_INVALIDATIONS, FH_A_CACHE_LOADS, FH_A_CACHE_PINNED };
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	char root[] = "/tmp/fh-nl-XXXXXX";
 	struct caches cs;

@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target for the HTTP parsers, built by hand (not by make):
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ikmod/http \
- *	-o build/http/fuzz_http tests/http/fuzz/fuzz_http.c \
- *	kmod/http/http_parse.c kmod/http/http_path.c \
- *	kmod/http/http_range.c kmod/http/http_date.c
- *   build/http/fuzz_http -max_total_time=300
+ * libFuzzer target for the HTTP request parser (make fuzz; make check
+ * runs it for a while too).
  *
  * The input is parsed whole and in pieces whose sizes come from its first
  * byte; the two must agree. Then the path, the Range value, the
