@@ -464,6 +464,10 @@ static int fh_conn_read(struct fh_conn *c)
 		max = FH_CONN_DEFAULT_HELD;
 	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return 0;
+	/* Something waits already that the protocol cannot take yet. */
+	if (c->in.len && !c->close_after &&
+	    (c->parked || (c->proto->input_paused && c->proto->input_paused(c))))
+		return 0;
 	if (held >= max) {
 		fh_conn_compact(c);
 		held = fh_conn_held(c);

@@ -76,7 +76,8 @@ static void fh_lsock_data_ready(struct sock *sk)
 
 	/*
 	 * Children inherit this callback (and a copy of sk_user_data) until
-	 * their worker installs its own; their data is picked up then.
+	 * their worker takes them (fh_lsock_disown()); their data is picked
+	 * up then.
 	 */
 	if (sk->sk_state != TCP_LISTEN)
 		return;
@@ -85,6 +86,21 @@ static void fh_lsock_data_ready(struct sock *sk)
 	if (likely(ls))
 		fh_lsock_queue(ls);
 	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/*
+ * A child was cloned with the listener's callback and a copy of its
+ * sk_user_data. Give it the kernel's own before anything else sees it: a
+ * closed connection restores what it found, and an orphaned socket that
+ * outlives the module (FIN_WAIT, a lingering close) must never call into
+ * it, nor see a listener that is gone.
+ */
+static void fh_lsock_disown(struct fh_lsock *ls, struct sock *sk)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = ls->saved_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
 }
 
 /* Give back what fh_lsock_admit() counted, for a connection not made. */
@@ -163,6 +179,7 @@ static void fh_lsock_accept(struct fh_lsock *ls)
 			fh_stat_inc(&w->stats, &w->stats.errors);
 			break;
 		}
+		fh_lsock_disown(ls, sock->sk);
 		if (!fh_lsock_admit(ls, sock, &source))
 			continue;
 		kref_get(&ls->l->ref);	/* the connection's, if it is made */

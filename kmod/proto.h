@@ -88,6 +88,15 @@ struct fh_proto {
 	 * on_timeout: close at once. Counted under FH_STAT_TIMEOUTS.
 	 */
 	int (*on_timeout)(struct fh_conn *c);
+	/*
+	 * Optional: true while the protocol cannot consume input (a response
+	 * still going out that the next request must wait for). With input
+	 * already held, the engine then reads no more: the rest waits in the
+	 * socket, where TCP accounts for it, instead of each tiny packet
+	 * costing a segment and, at the limit, a compaction of what is held.
+	 * A parked connection is paused the same way.
+	 */
+	bool (*input_paused)(const struct fh_conn *c);
 
 	/*
 	 * Per-listener state (a "site"), for protocols that need one. Made

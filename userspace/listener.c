@@ -73,6 +73,8 @@ static void parse_site(const struct opts *o, struct site_opts *site)
 		if (!parse_size(o->cache, &site->cache))
 			bad_value("bad size '%s' for --cache: expected N[K|M|G], 0 for no cache",
 				  o->cache);
+		if (site->cache > FH_CACHE_MAX)
+			bad_value("--cache %s out of range: expected 0..1T", o->cache);
 		site->has_cache = true;
 	}
 	site->access_log = o->access_log;

@@ -159,6 +159,7 @@
 #define FH_LOG_TARGET_MAX	192	/* bytes of a target kept, NUL included */
 #define FH_HTTP_MAX_HEADER_MIN	1024		/* bytes of a request head */
 #define FH_HTTP_MAX_HEADER_MAX	(1024 * 1024)
+#define FH_CACHE_MAX		(1ULL << 40)	/* largest content cache, bytes */
 #define FH_HTTP_PIN_LIMIT_MIN	(1024 * 1024)	/* bytes pinned by responses */
 #define FH_HTTP_PIN_LIMIT_MAX	(3U << 30)
 
@@ -201,7 +202,7 @@ enum fh_attr {
 	FH_A_LISTENER_ROOT,	/* string: http document root, absolute path */
 	FH_A_LISTENER_UID,	/* u32: http: the user files are opened as */
 	FH_A_LISTENER_GID,	/* u32: http: that user's group */
-	FH_A_LISTENER_CACHE,	/* u64: http: content cache limit, bytes; 0 = none */
+	FH_A_LISTENER_CACHE,	/* u64: http: content cache limit, bytes; 0 = none; at most FH_CACHE_MAX */
 	FH_A_HTTP_HEADER_TIMEOUT_MS, /* u32, 0 = off: time to send a request head */
 	FH_A_HTTP_MAX_HEADER,	/* u32: longest request head, bytes */
 	FH_A_CACHE_BYTES,	/* u64: bytes the cache holds */

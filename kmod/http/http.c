@@ -911,6 +911,14 @@ static int fh_http_on_timeout(struct fh_conn *c)
 	return fh_http_error(c, 408, false, false, NULL, 0);
 }
 
+/* The response going out must end before the next request is read. */
+static bool fh_http_input_paused(const struct fh_conn *c)
+{
+	const struct fh_http_conn *st = fh_http_peek(c);
+
+	return st && (st->loading || st->obj);
+}
+
 /* A parked connection's state is the loader's until on_resume frees it. */
 static void fh_http_on_close(struct fh_conn *c)
 {
@@ -933,6 +941,7 @@ const struct fh_proto fh_proto_http = {
 	.on_resume = fh_http_on_resume,
 	.on_accept = fh_http_on_accept,
 	.on_timeout = fh_http_on_timeout,
+	.input_paused = fh_http_input_paused,
 	.site_create = fh_http_site_create,
 	.site_destroy = fh_http_site_destroy,
 	.site_info = fh_http_site_info,

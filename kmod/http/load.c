@@ -110,8 +110,13 @@ static int fh_http_fill_chunks(struct fh_http_obj *o, struct file *file,
 	loff_t pos = 0;
 	ssize_t n;
 
+	u64 nr = DIV_ROUND_UP_ULL(o->size, 1ULL << shift);
+
+	/* In 64 bits: an entry is at most FH_CACHE_MAX / 4, but be sure. */
+	if (nr > UINT_MAX / sizeof(*o->pages))
+		return -EFBIG;
 	o->chunk_shift = shift;
-	o->nr_pages = DIV_ROUND_UP_ULL(o->size, 1ULL << shift);
+	o->nr_pages = nr;
 	o->pages = kvcalloc(o->nr_pages, sizeof(*o->pages), GFP_KERNEL);
 	if (!o->pages)
 		return -ENOMEM;

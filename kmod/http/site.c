@@ -59,6 +59,11 @@ void *fh_http_site_create(const struct fh_site_req *req,
 		NL_SET_ERR_MSG(extack, "http needs a document root (--root)");
 		return ERR_PTR(-EINVAL);
 	}
+	/* Page counts of a quarter of it must fit an entry's (32 bits). */
+	if (limit > FH_CACHE_MAX) {
+		NL_SET_ERR_MSG(extack, "the cache limit is over 1T");
+		return ERR_PTR(-ERANGE);
+	}
 	if (req->root[0] != '/') {
 		NL_SET_ERR_MSG(extack, "the document root must be an absolute path");
 		return ERR_PTR(-EINVAL);
