@@ -21,10 +21,12 @@
 
 /*
  * The request path's caches carry the failslab flag from boot (run.sh puts
- * slub_debug=A,fh_conn,fh_seg,skbuff_head_cache on the debug kernel's
- * command line); the rate decides whether anything fails.
+ * slub_debug=A,fh_conn,fh_seg,skbuff_head_cache,fh_http_conn,http_req,
+ * fh_http_path on the debug kernel's command line); the rate decides
+ * whether anything fails.
  */
-static const char *const caches[] = { "fh_conn", "fh_seg", "skbuff_head_cache" };
+static const char *const caches[] = { "fh_conn", "fh_seg", "skbuff_head_cache",
+				      "fh_http_conn", "http_req", "fh_http_path" };
 
 static bool cache_flagged(const char *cache)
 {
@@ -49,7 +51,11 @@ static int failslab(bool on)
 FIXTURE(faults) {
 	int port;
 	char addr[64];
+	char haddr[64];
 };
+
+#define ROOT	"/tmp/faults-www"
+#define NFILES	16
 
 FIXTURE_SETUP(faults)
 {
@@ -60,6 +66,17 @@ FIXTURE_SETUP(faults)
 	self->port = fh_test_port(13000);
 	snprintf(self->addr, sizeof(self->addr), ADDR ":%d", self->port);
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo %s", self->addr));
+	snprintf(self->haddr, sizeof(self->haddr), ADDR ":%d", self->port + 1);
+	ASSERT_EQ(0, fh_run(NULL, 0, "rm -rf " ROOT " && mkdir -p " ROOT));
+	for (int i = 0; i < NFILES; i++) {
+		char path[64], body[64];
+
+		snprintf(path, sizeof(path), ROOT "/f%d.txt", i);
+		snprintf(body, sizeof(body), "file %d\n", i);
+		ASSERT_EQ(0, fh_create_file(path, body, strlen(body), 0644));
+	}
+	/* No cache: every request a miss, parked for the loader. */
+	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --root " ROOT " --cache 0", self->haddr));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/cache-filter", "Y"));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/interval", "1"));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/times", "-1"));
@@ -73,6 +90,8 @@ FIXTURE_TEARDOWN(faults)
 		return;
 	failslab(false);
 	fh_fhctl_ok("listener del %s", self->addr);
+	fh_fhctl_ok("listener del %s", self->haddr);
+	fh_run(NULL, 0, "rm -rf " ROOT);
 }
 
 TEST_F_TIMEOUT(faults, allocation_failures_close_connections_and_nothing_else, 600)
@@ -113,6 +132,81 @@ TEST_F_TIMEOUT(faults, allocation_failures_close_connections_and_nothing_else, 6
 	ASSERT_EQ(0, fh_echo_exchange(fd, in, sizeof(in), out, 10000));
 	EXPECT_EQ(0, memcmp(in, out, sizeof(in)));
 	close(fd);
+	end = fh_now_ms() + 10000;
+	while (fh_stat("active") != 0 && fh_now_ms() < end)
+		usleep(50000);
+	EXPECT_EQ(0, fh_stat("active"));
+}
+
+/*
+ * Pipelined GETs of files not cached yet: each one parked, its request
+ * kept, its path given to the loader; any of those allocations may fail.
+ */
+TEST_F_TIMEOUT(faults, allocation_failures_during_pipelined_misses_close_connections_and_nothing_else,
+	       600)
+{
+	char req[NFILES * 64], buf[65536];
+	int i, j, fd, n = 0, whole = 0, cut = 0;
+	long long end;
+	long got;
+
+	if (access(FAILSLAB, F_OK))
+		SKIP(return, "this kernel has no failslab (the debug kernel has)");
+	for (i = 0; i < NFILES; i++)
+		n += sprintf(req + n, "GET /f%d.txt HTTP/1.1\r\nHost: a\r\n%s\r\n", i,
+			     i == NFILES - 1 ? "Connection: close\r\n" : "");
+	ASSERT_EQ(0, failslab(true));
+	for (i = 0; i < 40; i++) {
+		fd = fh_connect(ADDR, self->port + 1);
+		if (fd < 0) {
+			cut++;
+			continue;
+		}
+		if (write(fd, req, n) != n) {
+			cut++;
+			close(fd);
+			continue;
+		}
+		got = fh_read_to_eof(fd, buf, sizeof(buf) - 1, 20000);
+		close(fd);
+		if (got < 0) {
+			cut++;
+			continue;
+		}
+		buf[got] = '\0';
+		/* Whatever came is answers in order, each to its own file. */
+		{
+			char *p = buf;
+			int k = 0;
+
+			for (j = 0; j < NFILES && (p = strstr(p, "\r\n\r\n")); j++) {
+				char want[32];
+
+				p += 4;
+				if (strncmp(p, "file ", 5))
+					break;
+				snprintf(want, sizeof(want), "file %d\n", j);
+				EXPECT_EQ(0, strncmp(p, want, strlen(want))) TH_LOG("answer %d", j);
+				k++;
+			}
+			if (k == NFILES)
+				whole++;
+			else
+				cut++;
+		}
+	}
+	ASSERT_EQ(0, failslab(false));
+	TH_LOG("under failslab: %d pipelines whole, %d cut short", whole, cut);
+
+	/* With memory back, every file is served and nothing is held. */
+	fd = fh_connect(ADDR, self->port + 1);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(n, write(fd, req, n));
+	got = fh_read_to_eof(fd, buf, sizeof(buf) - 1, 20000);
+	close(fd);
+	ASSERT_GT(got, 0);
+	buf[got] = '\0';
+	EXPECT_NE(NULL, strstr(buf, "file 15\n"));
 	end = fh_now_ms() + 10000;
 	while (fh_stat("active") != 0 && fh_now_ms() < end)
 		usleep(50000);
