@@ -43,6 +43,7 @@ static const struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] = {
 	[FH_A_LISTENER_GID] = { .type = NLA_U32 },
 	[FH_A_LISTENER_CACHE] = { .type = NLA_U64 },
 	[FH_A_LISTENER_ACCESS_LOG] = { .type = NLA_FLAG },
+	[FH_A_LISTENER_ONE_FS] = { .type = NLA_FLAG },
 };
 
 /* An address naming one listener: listener del, and cache flush. */
@@ -161,7 +162,8 @@ static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
 	if (a[FH_A_LISTENER_GID] && !a[FH_A_LISTENER_UID])
 		return fh_require(info, FH_A_LISTENER_UID, "a gid needs its uid");
 	given = a[FH_A_LISTENER_ROOT] ?: a[FH_A_LISTENER_UID] ?:
-		a[FH_A_LISTENER_CACHE] ?: a[FH_A_LISTENER_ACCESS_LOG];
+		a[FH_A_LISTENER_CACHE] ?: a[FH_A_LISTENER_ACCESS_LOG] ?:
+		a[FH_A_LISTENER_ONE_FS];
 	if (!given)
 		return 0;
 	if (!req->proto->site_create) {
@@ -181,6 +183,7 @@ static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
 		req->site.cache_bytes = nla_get_u64(a[FH_A_LISTENER_CACHE]);
 	}
 	req->site.access_log = nla_get_flag(a[FH_A_LISTENER_ACCESS_LOG]);
+	req->site.one_fs = nla_get_flag(a[FH_A_LISTENER_ONE_FS]);
 	return 0;
 }
 
@@ -301,7 +304,8 @@ static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 	     nla_put_u32(skb, FH_A_LISTENER_GID, si.gid) ||
 	     nla_put_u64_64bit(skb, FH_A_LISTENER_CACHE, si.cache_limit,
 			       FH_A_PAD) ||
-	     (si.access_log && nla_put_flag(skb, FH_A_LISTENER_ACCESS_LOG))))
+	     (si.access_log && nla_put_flag(skb, FH_A_LISTENER_ACCESS_LOG)) ||
+	     (si.one_fs && nla_put_flag(skb, FH_A_LISTENER_ONE_FS))))
 		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;

@@ -19,6 +19,7 @@ struct fh_site_req {
 	bool has_cache;
 	u64 cache_bytes;
 	bool access_log;	/* log every response (kmod/log.h) */
+	bool one_fs;		/* no lookup crosses into a mount below the root */
 };
 
 /* What a protocol's per-listener state shows the control plane. */
@@ -27,6 +28,7 @@ struct fh_site_info {
 	u32 uid, gid;		/* in the reader's user namespace */
 	u64 cache_limit;
 	bool access_log;
+	bool one_fs;
 	u64 cache_bytes;
 	u64 cache_entries;
 	u64 hits;

@@ -248,7 +248,7 @@ static bool site_differs(const struct site_opts *want, const struct site_opts *h
 	if (want->has_user != have->has_user ||
 	    (want->has_user && (want->uid != have->uid || want->gid != have->gid)))
 		return true;
-	if (want->access_log != have->access_log)
+	if (want->access_log != have->access_log || want->one_fs != have->one_fs)
 		return true;
 	return want->has_cache && (!have->has_cache || want->cache != have->cache);
 }

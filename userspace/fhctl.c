@@ -41,7 +41,8 @@ bool dry_run;
 
 static const char usage_text[] =
 	"Usage: fhctl listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N]\n"
-	"                          [--root DIR [--user NAME] [--cache SIZE] [--access-log]]\n"
+	"                          [--root DIR [--user NAME] [--cache SIZE] [--access-log]\n"
+	"                           [--one-file-system]]\n"
 	"       fhctl listener del ADDR:PORT\n"
 	"       fhctl listener list [-j]\n"
 	"       fhctl stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]\n"
@@ -68,7 +69,8 @@ static const char usage_text[] =
 	"--root DIR http (required): the document root; --user NAME: the user files\n"
 	"           are opened as (default nobody); --cache SIZE: the content cache's\n"
 	"           limit, 0 for none; --access-log: record every response, read\n"
-	"           with 'fhctl log'\n"
+	"           with 'fhctl log'; --one-file-system: no lookup crosses into a\n"
+	"           file system mounted below the root (403 behind a mount point)\n"
 	"log        print the access log's records and consume them, in the Common\n"
 	"           Log Format (-j: one JSON object per line); --follow (-f) reads\n"
 	"           again (after 10 ms, 200 ms when quiet) until interrupted\n"
@@ -143,7 +145,7 @@ void __attribute__((noreturn)) usage_ok(void)
 static const struct cmd cmds[] = {
 	{ "listener", "add", cmd_listener_add,
 	  "listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N] "
-	  "[--root DIR [--user NAME] [--cache SIZE] [--access-log]]" },
+	  "[--root DIR [--user NAME] [--cache SIZE] [--access-log] [--one-file-system]]" },
 	{ "listener", "del", cmd_listener_del, "listener del ADDR:PORT" },
 	{ "listener", "list", cmd_listener_list, "listener list [-j]" },
 	{ "stats", NULL, cmd_stats,

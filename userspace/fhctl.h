@@ -154,6 +154,7 @@ struct opts {
 	bool watch;
 	bool dry_run;
 	bool access_log;	/* listener add --access-log */
+	bool one_fs;		/* listener add --one-file-system */
 	bool follow;		/* log --follow */
 	const char *cpus, *root, *user, *cache, *mem, *count, *interval, *max_conns;
 	const char *listener;
@@ -205,6 +206,7 @@ struct site_opts {
 	bool has_cache;
 	uint64_t cache;		/* bytes, 0: no cache */
 	bool access_log;	/* its responses go to the access log */
+	bool one_fs;		/* lookups stay on the root's file system */
 };
 
 /* A checked "listener add": what a real run would send. */

@@ -78,6 +78,7 @@ static void parse_site(const struct opts *o, struct site_opts *site)
 		site->has_cache = true;
 	}
 	site->access_log = o->access_log;
+	site->one_fs = o->one_fs;
 }
 
 void parse_listener_add(int argc, char **argv, struct listener_req *r)
@@ -102,10 +103,11 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 		parse_site(&o, &r->site);
 	} else {
 		memset(&r->site, 0, sizeof(r->site));
-		if (o.root || o.user || o.cache || o.access_log)
+		if (o.root || o.user || o.cache || o.access_log || o.one_fs)
 			usage_err("%s is only for http, not %s",
 				  o.root ? "--root" : o.user ? "--user" :
-				  o.cache ? "--cache" : "--access-log", o.pos[0]);
+				  o.cache ? "--cache" : o.access_log ? "--access-log" :
+				  "--one-file-system", o.pos[0]);
 	}
 	if (o.cpus)
 		check_cpulist(o.cpus);
@@ -146,6 +148,8 @@ int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		mnl_attr_put_u64(nlh, FH_A_LISTENER_CACHE, site->cache);
 	if (site && site->access_log)
 		mnl_attr_put(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	if (site && site->one_fs)
+		mnl_attr_put(nlh, FH_A_LISTENER_ONE_FS, 0, NULL);
 	return genl_talk(g, nlh, NULL, NULL);
 }
 
@@ -167,14 +171,16 @@ const char *site_str(const struct site_opts *site, char *buf, size_t size)
 	char user[64], cache[32];
 
 	buf[0] = '\0';
-	if (!site->has_root && !site->has_user && !site->has_cache && !site->access_log)
+	if (!site->has_root && !site->has_user && !site->has_cache && !site->access_log &&
+	    !site->one_fs)
 		return buf;
-	snprintf(buf, size, "%s%s%s%s%s%s%s", site->has_root ? " root " : "",
+	snprintf(buf, size, "%s%s%s%s%s%s%s%s", site->has_root ? " root " : "",
 		 site->has_root ? site->root : "", site->has_user ? " user " : "",
 		 site->has_user ? user_str(site->uid, site->gid, user, sizeof(user)) : "",
 		 site->has_cache ? " cache " : "",
 		 site->has_cache ? format_size(cache, sizeof(cache), site->cache) : "",
-		 site->access_log ? " access-log" : "");
+		 site->access_log ? " access-log" : "",
+		 site->one_fs ? " one-file-system" : "");
 	return buf;
 }
 
@@ -269,6 +275,7 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	/* A flag: present when the listener's responses are logged. */
 	l->site.access_log = tb[FH_A_LISTENER_ACCESS_LOG] != NULL;
+	l->site.one_fs = tb[FH_A_LISTENER_ONE_FS] != NULL;
 	ll->n++;
 	return MNL_CB_OK;
 
@@ -369,7 +376,9 @@ static void print_listeners_json(const struct listener_list *ll)
 		if (l->site.has_cache)
 			printf(",\"cache\":%" PRIu64, l->site.cache);
 		if (l->site.has_root)
-			printf(",\"access_log\":%s", l->site.access_log ? "true" : "false");
+			printf(",\"access_log\":%s,\"one_file_system\":%s",
+			       l->site.access_log ? "true" : "false",
+			       l->site.one_fs ? "true" : "false");
 		putchar('}');
 	}
 	printf("]\n");

@@ -244,6 +244,8 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			o->cache = v;
 		} else if ((allowed & O_SITE) && opt_is(a, "--access-log")) {
 			o->access_log = true;
+		} else if ((allowed & O_SITE) && opt_is(a, "--one-file-system")) {
+			o->one_fs = true;
 		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--mem"))) {
 			o->mem = v;
 		} else if ((allowed & O_LISTENER) &&

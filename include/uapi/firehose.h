@@ -202,7 +202,7 @@ enum fh_attr {
 	FH_A_LISTENER_ROOT,	/* string: http document root, absolute path */
 	FH_A_LISTENER_UID,	/* u32: http: the user files are opened as */
 	FH_A_LISTENER_GID,	/* u32: http: that user's group */
-	FH_A_LISTENER_CACHE,	/* u64: http: content cache limit, bytes; 0 = none; at most FH_CACHE_MAX */
+	FH_A_LISTENER_CACHE,	/* u64: http: cache limit, bytes, 0..FH_CACHE_MAX; 0 = none */
 	FH_A_HTTP_HEADER_TIMEOUT_MS, /* u32, 0 = off: time to send a request head */
 	FH_A_HTTP_MAX_HEADER,	/* u32: longest request head, bytes */
 	FH_A_CACHE_BYTES,	/* u64: bytes the cache holds */
@@ -221,6 +221,7 @@ enum fh_attr {
 	FH_A_HTTP_PIN_LIMIT,	/* u32: bytes responses may pin out of caches */
 	FH_A_CACHE_LOADS,	/* u64: files read into the cache */
 	FH_A_CACHE_PINNED,	/* u64: bytes out of every cache, still being sent */
+	FH_A_LISTENER_ONE_FS,	/* flag: http: lookups stay on the root's file system */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1

@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/namei.h>
 #include <linux/path.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
@@ -142,13 +143,14 @@ struct fh_http_site {
 	kuid_t uid;
 	kgid_t gid;
 	bool access_log;
+	unsigned int lookup_flags;	/* FH_HTTP_LOOKUP, LOOKUP_NO_XDEV */
 	struct fh_http_cache cache;
 	/*
 	 * The site's own loader: a file system that hangs below one root
 	 * holds only this site's jobs, never another site's.
 	 */
 	struct workqueue_struct *wq;
-	struct mutex load_lock[FH_HTTP_LOAD_LOCKS];
+	struct mutex load_lock[FH_HTTP_LOAD_LOCKS];	/* one load per path */
 };
 
 /* A parked request's work for the loader, and what it found. */
@@ -179,6 +181,13 @@ struct fh_http_job {
 	u32 path_len;
 	char *path;			/* OPEN: FH_HTTP_PATH_MAX bytes */
 };
+
+/*
+ * No ".." or absolute symlink may leave the root (LOOKUP_BENEATH, checked
+ * against renames racing the walk too), no /proc magic link is followed,
+ * and other symlinks are, as nginx does by default.
+ */
+#define FH_HTTP_LOOKUP	(LOOKUP_FOLLOW | LOOKUP_BENEATH | LOOKUP_NO_MAGICLINKS)
 
 /* A normalised path, then "index.html" and a NUL. */
 #define FH_HTTP_PATH_MAX	(HTTP_TARGET_CAP + 16)

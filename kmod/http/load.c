@@ -37,13 +37,6 @@ static unsigned int fh_load_delay_ms;
 module_param_named(test_load_delay_ms, fh_load_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_load_delay_ms, "testing only: delay every loader job (ms)");
 
-/*
- * No ".." or absolute symlink may leave the root (LOOKUP_BENEATH, checked
- * against renames racing the walk too), no /proc magic link is followed,
- * and other symlinks are, as nginx does by default.
- */
-#define FH_HTTP_LOOKUP	(LOOKUP_FOLLOW | LOOKUP_BENEATH | LOOKUP_NO_MAGICLINKS)
-
 static u16 fh_http_errno_status(int err)
 {
 	switch (err) {
@@ -77,7 +70,7 @@ static int fh_http_lookup(struct fh_http_job *job, struct path *path)
 	 */
 	do {
 		err = vfs_path_lookup(job->site->root.dentry, job->site->root.mnt,
-				      *name ? name : ".", FH_HTTP_LOOKUP, path);
+				      *name ? name : ".", job->site->lookup_flags, path);
 	} while (err == -EAGAIN && --tries);
 	return err;
 }
@@ -206,7 +199,7 @@ static bool fh_http_fill_cache(struct fh_http_site *site, struct fh_http_obj *o,
 			       struct file *file, struct fh_http_obj **loaded)
 {
 	struct fh_http_cache *cache = &site->cache;
-	struct mutex *lock;
+	struct mutex *lock;	/* this path's load lock (FH_HTTP_LOAD_LOCKS) */
 	bool cached = false;
 
 	lock = &site->load_lock[siphash(o->key, o->key_len, &cache->key) %

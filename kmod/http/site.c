@@ -86,6 +86,13 @@ void *fh_http_site_create(const struct fh_site_req *req,
 	site->uid = uid;
 	site->gid = gid;
 	site->access_log = req->access_log;
+	/*
+	 * By default a lookup crosses into file systems mounted below the
+	 * root, as nginx follows the tree it is given; --one-file-system
+	 * keeps every lookup on the root's own (LOOKUP_NO_XDEV: a file
+	 * behind a mount point is 403).
+	 */
+	site->lookup_flags = FH_HTTP_LOOKUP | (req->one_fs ? LOOKUP_NO_XDEV : 0);
 	if (req->access_log) {
 		err = fh_log_enable();
 		if (err)
@@ -155,6 +162,7 @@ void fh_http_site_info(void *arg, struct fh_site_info *info)
 	info->gid = from_kgid_munged(current_user_ns(), site->gid);
 	info->cache_limit = cache->limit;
 	info->access_log = site->access_log;
+	info->one_fs = site->lookup_flags & LOOKUP_NO_XDEV;
 	spin_lock(&cache->lock);
 	info->cache_bytes = cache->bytes;
 	info->cache_entries = cache->entries;

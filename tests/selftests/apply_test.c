@@ -632,7 +632,7 @@ TEST_F(apply, apply_adds_an_http_listener_with_its_root_user_and_cache)
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
 	listeners_json(out, sizeof(out));
 	snprintf(want, sizeof(want), "\"root\":\"%s\",\"uid\":65534,\"gid\":65534,"
-		 "\"cache\":2097152,\"access_log\":false}", r1);
+		 "\"cache\":2097152,\"access_log\":false,\"one_file_system\":false}", r1);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
 	rmdir(r1);
 	rmdir(r2);

@@ -389,6 +389,35 @@ TEST_F(loader, listener_delete_lets_a_submount_with_cached_files_go)
 	EXPECT_EQ(0, ret) TH_LOG("umount after listener del: %s", strerror(errno));
 }
 
+TEST_F(loader, lookups_cross_into_a_mount_below_the_root_by_default)
+{
+	struct resp r;
+
+	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " SUBMNT " && mount -t tmpfs sub " SUBMNT));
+	ASSERT_EQ(0, write_str(SUBMNT "/f.txt", "on the submount\n"));
+	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, "--cache 0"));
+	EXPECT_EQ(200, get(self->port, "/sub/f.txt", NULL, &r));
+	resp_free(&r);
+}
+
+TEST_F(loader, one_file_system_listener_answers_403_behind_a_mount_point)
+{
+	char out[1024];
+	struct resp r;
+
+	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " SUBMNT " && mount -t tmpfs sub " SUBMNT));
+	ASSERT_EQ(0, write_str(SUBMNT "/f.txt", "on the submount\n"));
+	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, "--one-file-system"));
+	EXPECT_EQ(403, get(self->port, "/sub/f.txt", NULL, &r));
+	EXPECT_EQ(NULL, strstr(r.body ? r.body : "", "submount"));
+	resp_free(&r);
+	/* The root's own files are served as ever. */
+	EXPECT_EQ(200, get(self->port, "/small.txt", NULL, &r));
+	resp_free(&r);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	EXPECT_NE(NULL, strstr(out, "\"one_file_system\":true")) TH_LOG("%s", out);
+}
+
 /* ---- clients ---- */
 
 static void expect_whole_after_half_close(struct __test_metadata *_metadata, int port)
