@@ -9,6 +9,7 @@
 struct fh_settings {
 	unsigned int max_conns;
 	unsigned int max_conns_per_source;	/* 0: off */
+	unsigned int source_prefix6;	/* IPv6 peers count by this prefix */
 	unsigned int idle_timeout_ms;	/* 0: off */
 	unsigned int send_timeout_ms;	/* 0: off */
 	/* TCP keepalive of connections accepted from now on, in seconds */

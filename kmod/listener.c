@@ -138,7 +138,8 @@ static bool fh_lsock_admit(struct fh_lsock *ls, struct socket *sock,
 		goto refuse;
 	}
 	if (cap) {
-		*source = fh_source_get(sock->sk, cap);
+		*source = fh_source_get(sock->sk, cap,
+					READ_ONCE(fh_settings.source_prefix6));
 		if (!*source) {
 			if (ls->src.limited)
 				atomic_dec(ls->src.limited);

@@ -24,6 +24,13 @@
 
 struct fh_settings fh_settings = {
 	.max_conns = 100000,
+	/*
+	 * One host may not take every slot: a few thousand is more than any
+	 * browser or proxy opens to one server, and an IPv6 host has a /64
+	 * of addresses to connect from.
+	 */
+	.max_conns_per_source = 4096,
+	.source_prefix6 = 64,
 	.idle_timeout_ms = 60 * 1000,
 	.send_timeout_ms = 30 * 1000,
 	/* A vanished peer is dropped after about two minutes. */

@@ -79,6 +79,8 @@ static const struct nla_policy fh_settings_policy[FH_A_MAX + 1] = {
 	[FH_A_HTTP_HEADER_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_timeout_range),
 	[FH_A_HTTP_MAX_HEADER] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_http_max_header_range),
 	[FH_A_HTTP_PIN_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_http_pin_limit_range),
+	[FH_A_SOURCE_PREFIX6] = NLA_POLICY_RANGE(NLA_U32, FH_SOURCE_PREFIX6_MIN,
+						 FH_SOURCE_PREFIX6_MAX),
 };
 
 /* Requests without attributes: strict validation rejects any attribute. */
@@ -452,7 +454,9 @@ static int fh_nl_settings_get(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, FH_A_HTTP_MAX_HEADER,
 			READ_ONCE(fh_settings.http_max_header)) ||
 	    nla_put_u32(msg, FH_A_HTTP_PIN_LIMIT,
-			READ_ONCE(fh_settings.http_pin_limit))) {
+			READ_ONCE(fh_settings.http_pin_limit)) ||
+	    nla_put_u32(msg, FH_A_SOURCE_PREFIX6,
+			READ_ONCE(fh_settings.source_prefix6))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -495,7 +499,7 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	    !a[FH_A_SEND_TIMEOUT_MS] && !a[FH_A_KEEPALIVE_S] &&
 	    !a[FH_A_KEEPALIVE_INTVL_S] && !a[FH_A_KEEPALIVE_CNT] &&
 	    !a[FH_A_HTTP_HEADER_TIMEOUT_MS] && !a[FH_A_HTTP_MAX_HEADER] &&
-	    !a[FH_A_HTTP_PIN_LIMIT]) {
+	    !a[FH_A_HTTP_PIN_LIMIT] && !a[FH_A_SOURCE_PREFIX6]) {
 		NL_SET_ERR_MSG(info->extack, "no setting given");
 		return -EINVAL;
 	}
@@ -536,6 +540,10 @@ static int fh_nl_settings_set(struct sk_buff *skb, struct genl_info *info)
 	if (a[FH_A_HTTP_PIN_LIMIT])
 		WRITE_ONCE(fh_settings.http_pin_limit,
 			   nla_get_u32(a[FH_A_HTTP_PIN_LIMIT]));
+	/* Read at accept; a connection keeps the source it was counted by. */
+	if (a[FH_A_SOURCE_PREFIX6])
+		WRITE_ONCE(fh_settings.source_prefix6,
+			   nla_get_u32(a[FH_A_SOURCE_PREFIX6]));
 	fh_wake_workers();
 	return 0;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-source connection counts. One module-wide max-connections lets a
- * single host take every slot; with max-connections-per-source set, each
- * peer address (per network namespace; an IPv4-mapped IPv6 address counts
- * as the IPv4 one) may hold only that many connections at once. Entries
+ * single host take every slot; with max-connections-per-source set (on by
+ * default), each peer (per network namespace; an IPv4-mapped IPv6 address
+ * counts as the IPv4 one, an IPv6 address by its source-prefix6 prefix,
+ * /64 by default: one host gets a whole /64 to pick from) may hold only
+ * that many connections at once. Entries
  * exist only while their address has connections. Buckets have their own
  * locks, taken only by workers accepting or closing, so peers rarely meet.
  */
@@ -38,14 +40,18 @@ static struct fh_source_bucket {
 static struct kmem_cache *fh_source_cache;
 static u32 fh_source_seed __read_mostly;
 
-static void fh_source_key(const struct sock *sk, struct fh_source_key *k)
+static void fh_source_key(const struct sock *sk, unsigned int prefix6,
+			  struct fh_source_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->net = sock_net(sk);
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6 &&
 	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
-		memcpy(k->addr, &sk->sk_v6_daddr, sizeof(k->addr));
+		struct in6_addr pfx;
+
+		ipv6_addr_prefix(&pfx, &sk->sk_v6_daddr, prefix6);
+		memcpy(k->addr, &pfx, sizeof(k->addr));
 		return;
 	}
 #endif
@@ -67,14 +73,15 @@ static struct fh_source *fh_source_find(struct fh_source_bucket *b,
  * Count a new connection from @sk's peer, unless the peer already has @cap.
  * NULL: refused (at the cap, or no memory for a first entry).
  */
-struct fh_source *fh_source_get(const struct sock *sk, unsigned int cap)
+struct fh_source *fh_source_get(const struct sock *sk, unsigned int cap,
+				unsigned int prefix6)
 {
 	struct fh_source *s, *fresh = NULL;
 	struct fh_source_bucket *b;
 	struct fh_source_key k;
 	unsigned int i;
 
-	fh_source_key(sk, &k);
+	fh_source_key(sk, prefix6, &k);
 	i = jhash(&k, sizeof(k), fh_source_seed) >> (32 - FH_SOURCE_BITS);
 	b = &fh_sources[i];
 again:

@@ -10,7 +10,8 @@
  */
 struct fh_source;
 
-struct fh_source *fh_source_get(const struct sock *sk, unsigned int cap);
+struct fh_source *fh_source_get(const struct sock *sk, unsigned int cap,
+				unsigned int prefix6);
 void fh_source_put(struct fh_source *s);
 
 int fh_sources_init(void);

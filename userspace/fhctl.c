@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"                  idle-timeout DURATION | send-timeout DURATION |\n"
 	"                  keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N |\n"
 	"                  http-header-timeout DURATION | http-max-header SIZE |\n"
-	"                  http-pin-limit SIZE}...\n"
+	"                  http-pin-limit SIZE | source-prefix6 BITS}...\n"
 	"       fhctl show settings [-j]\n"
 	"       fhctl cache flush [--listener ADDR:PORT]\n"
 	"       fhctl cache stats [-j]\n"
@@ -154,7 +154,8 @@ static const struct cmd cmds[] = {
 	  "set {max-connections N | max-connections-per-source N | idle-timeout DURATION | "
 	  "send-timeout DURATION | "
 	  "keepalive SECONDS | keepalive-interval SECONDS | keepalive-count N | "
-	  "http-header-timeout DURATION | http-max-header SIZE | http-pin-limit SIZE}..." },
+	  "http-header-timeout DURATION | http-max-header SIZE | http-pin-limit SIZE | "
+	  "source-prefix6 BITS}..." },
 	{ "show", "settings", cmd_show_settings, "show settings [-j]" },
 	{ "cache", "flush", cmd_cache_flush, "cache flush [--listener ADDR:PORT]" },
 	{ "cache", "stats", cmd_cache_stats, "cache stats [-j]" },

@@ -143,7 +143,7 @@ bool parse_interval(const char *s, double *out);
 /* Bytes: N, or N with a K, M or G suffix (either case; powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
 
-#define MAX_POS		20
+#define MAX_POS		24
 
 struct opts {
 	const char *pos[MAX_POS];	/* positional words, in order */
@@ -288,7 +288,7 @@ struct setting {
 };
 
 /* The settings, in the order "show settings" prints them. */
-#define NSETTINGS	10
+#define NSETTINGS	11
 extern const struct setting settings[];
 
 /* A checked "set": given[k] says whether value[k] is to be set. */

@@ -33,6 +33,8 @@ const struct setting settings[] = {
 	  FH_HTTP_MAX_HEADER_MIN, FH_HTTP_MAX_HEADER_MAX },
 	{ "http-pin-limit", "http_pin_limit", FH_A_HTTP_PIN_LIMIT, SETTING_SIZE, false,
 	  FH_HTTP_PIN_LIMIT_MIN, FH_HTTP_PIN_LIMIT_MAX },
+	{ "source-prefix6", "source_prefix6", FH_A_SOURCE_PREFIX6, SETTING_COUNT, false,
+	  FH_SOURCE_PREFIX6_MIN, FH_SOURCE_PREFIX6_MAX },
 };
 
 _Static_assert(sizeof(settings) / sizeof(settings[0]) == NSETTINGS,

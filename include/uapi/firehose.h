@@ -66,18 +66,20 @@
  *	Reply: FH_A_MAX_CONNS, FH_A_MAX_CONNS_PER_SOURCE, FH_A_IDLE_TIMEOUT_MS,
  *	FH_A_SEND_TIMEOUT_MS, FH_A_KEEPALIVE_S, FH_A_KEEPALIVE_INTVL_S,
  *	FH_A_KEEPALIVE_CNT, FH_A_HTTP_HEADER_TIMEOUT_MS, FH_A_HTTP_MAX_HEADER,
- *	FH_A_HTTP_PIN_LIMIT, always all ten.
+ *	FH_A_HTTP_PIN_LIMIT, FH_A_SOURCE_PREFIX6, always all eleven.
  *
  * FH_CMD_SETTINGS_SET (admin)
- *	Request: any of the ten settings attributes (at least one). Limits:
+ *	Request: any of the eleven settings attributes (at least one). Limits:
  *	max connections 1..FH_MAX_CONNS_LIMIT, per source 0..FH_MAX_CONNS_LIMIT
  *	(0: no per-source limit), timeouts (idle, send, http header)
  *	FH_TIMEOUT_MIN_MS..FH_TIMEOUT_MAX_MS; a timeout of 0 disables it.
  *	Values apply at once to all workers; lowering max connections closes
  *	nothing, it refuses new connections until the count falls below.
- *	The per-source limit counts, per peer address and network namespace
- *	(an IPv4-mapped IPv6 peer as its IPv4 address), the connections
- *	accepted while it is on. A connection over any limit is closed at
+ *	The per-source limit (default 4096) counts, per peer address and
+ *	network namespace (an IPv4-mapped IPv6 peer as its IPv4 address, an
+ *	IPv6 peer by its first FH_A_SOURCE_PREFIX6 bits, FH_SOURCE_PREFIX6_MIN
+ *	..FH_SOURCE_PREFIX6_MAX, default 64), the connections accepted while
+ *	it is on. A connection over any limit is closed at
  *	once and counted in FH_STAT_REFUSED, and by reason in
  *	FH_STAT_REFUSED_LISTENER or FH_STAT_REFUSED_SOURCE.
  *
@@ -159,6 +161,8 @@
 #define FH_LOG_TARGET_MAX	192	/* bytes of a target kept, NUL included */
 #define FH_HTTP_MAX_HEADER_MIN	1024		/* bytes of a request head */
 #define FH_HTTP_MAX_HEADER_MAX	(1024 * 1024)
+#define FH_SOURCE_PREFIX6_MIN	32	/* bits of an IPv6 source's prefix */
+#define FH_SOURCE_PREFIX6_MAX	128
 #define FH_CACHE_MAX		(1ULL << 40)	/* largest content cache, bytes */
 #define FH_HTTP_PIN_LIMIT_MIN	(1024 * 1024)	/* bytes pinned by responses */
 #define FH_HTTP_PIN_LIMIT_MAX	(3U << 30)
@@ -222,6 +226,7 @@ enum fh_attr {
 	FH_A_CACHE_LOADS,	/* u64: files read into the cache */
 	FH_A_CACHE_PINNED,	/* u64: bytes out of every cache, still being sent */
 	FH_A_LISTENER_ONE_FS,	/* flag: http: lookups stay on the root's file system */
+	FH_A_SOURCE_PREFIX6,	/* u32: IPv6 peers count per source by this prefix */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1

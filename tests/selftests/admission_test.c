@@ -37,9 +37,10 @@ FIXTURE_TEARDOWN(admission)
 
 	for (i = 0; i < self->nfd; i++)
 		close(self->fd[i]);
-	fh_fhctl_ok("set max-connections-per-source 0");
+	fh_fhctl_ok("set max-connections-per-source 4096 source-prefix6 64");
 	fh_fhctl_ok("listener del " ADDR ":%d", self->port);
 	fh_fhctl_ok("listener del [::]:%d", self->port + 1);
+	fh_run(NULL, 0, "fhctl listener del [::1]:%d 2>/dev/null", self->port + 1);
 }
 
 /* A connection from @from (an IPv4 literal) to @to:@port; kept for teardown. */
@@ -186,6 +187,75 @@ TEST_F(admission, per_source_limit_off_admits_every_connection)
 		ASSERT_LE(0, fd);
 		EXPECT_TRUE(echoes(fd));
 	}
+}
+
+/* A connection from IPv6 @from to [::1]:@port; kept for teardown. */
+static int connect_from6(FIXTURE_DATA(admission) *self, const char *from, int port)
+{
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6 }, dst = { .sin6_family = AF_INET6 };
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	inet_pton(AF_INET6, from, &src.sin6_addr);
+	dst.sin6_addr = in6addr_loopback;
+	dst.sin6_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst))) {
+		close(fd);
+		return -1;
+	}
+	if (self->nfd < (int)(sizeof(self->fd) / sizeof(self->fd[0])))
+		self->fd[self->nfd++] = fd;
+	return fd;
+}
+
+/* Two addresses of one /64 on lo (iproute2: busybox's ip has no nodad). */
+static int two_v6_addresses(void)
+{
+	return fh_run(NULL, 0, "/usr/bin/ip -6 addr replace fd00:f1::1/128 dev lo nodad && "
+		      "/usr/bin/ip -6 addr replace fd00:f1::2/128 dev lo nodad");
+}
+
+TEST_F(admission, per_source_limit_is_on_by_default)
+{
+	char out[1024];
+
+	ASSERT_EQ(0, fh_module_unload());
+	ASSERT_EQ(0, fh_module_load());
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "show settings"));
+	EXPECT_NE(NULL, strstr(out, "max-connections-per-source 4096\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "source-prefix6 64\n")) TH_LOG("%s", out);
+}
+
+TEST_F(admission, per_source_limit_counts_ipv6_peers_of_one_64_as_one_source)
+{
+	int a, b;
+
+	ASSERT_EQ(0, two_v6_addresses());
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo [::1]:%d", self->port + 1));
+	ASSERT_EQ(0, fh_fhctl_ok("set max-connections-per-source 1"));
+	a = connect_from6(self, "fd00:f1::1", self->port + 1);
+	ASSERT_LE(0, a);
+	ASSERT_TRUE(echoes(a));
+	b = connect_from6(self, "fd00:f1::2", self->port + 1);
+	ASSERT_LE(0, b);
+	EXPECT_TRUE(fh_wait_closed(b, 5000));
+}
+
+TEST_F(admission, source_prefix6_128_counts_each_ipv6_address_alone)
+{
+	int a, b;
+
+	ASSERT_EQ(0, two_v6_addresses());
+	ASSERT_EQ(0, fh_fhctl_ok("listener add echo [::1]:%d", self->port + 1));
+	ASSERT_EQ(0, fh_fhctl_ok("set max-connections-per-source 1 source-prefix6 128"));
+	a = connect_from6(self, "fd00:f1::1", self->port + 1);
+	ASSERT_LE(0, a);
+	ASSERT_TRUE(echoes(a));
+	b = connect_from6(self, "fd00:f1::2", self->port + 1);
+	ASSERT_LE(0, b);
+	EXPECT_TRUE(echoes(b));
 }
 
 TEST_F(admission, listener_limit_out_of_range_is_a_usage_error)

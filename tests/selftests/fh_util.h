@@ -34,10 +34,10 @@ int fh_count_lines_starting(const char *s, const char *prefix);
 
 /* The module's settings at load, as "fhctl set" takes them. */
 #define FH_DEFAULT_SETTINGS \
-	"max-connections 100000 max-connections-per-source 0 idle-timeout 60s " \
+	"max-connections 100000 max-connections-per-source 4096 idle-timeout 60s " \
 	"send-timeout 30s " \
 	"keepalive 60s keepalive-interval 10s keepalive-count 6 " \
-	"http-header-timeout 10s http-max-header 32K http-pin-limit 64M"
+	"http-header-timeout 10s http-max-header 32K http-pin-limit 64M source-prefix6 64"
 
 int fh_module_load(void);
 int fh_module_unload(void);

@@ -28,11 +28,11 @@
 #define EXIT_USAGE	2
 
 #define DEFAULT_SETTINGS_JSON \
-	"{\"max_connections\":100000,\"max_connections_per_source\":0," \
+	"{\"max_connections\":100000,\"max_connections_per_source\":4096," \
 	"\"idle_timeout_ms\":60000,\"send_timeout_ms\":30000," \
 	"\"keepalive_s\":60,\"keepalive_intvl_s\":10,\"keepalive_cnt\":6," \
 	"\"http_header_timeout_ms\":10000,\"http_max_header\":32768," \
-	"\"http_pin_limit\":67108864}\n"
+	"\"http_pin_limit\":67108864,\"source_prefix6\":64}\n"
 
 
 /* Runs fhctl quietly, for cleanup that may legitimately fail. */
@@ -455,11 +455,11 @@ TEST_F(fhctl, fresh_module_has_the_documented_default_settings)
 	ASSERT_EQ(0, settings_json(out, sizeof(out)));
 	EXPECT_STREQ(DEFAULT_SETTINGS_JSON, out);
 	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "show settings"));
-	EXPECT_STREQ("max-connections 100000\nmax-connections-per-source 0\n"
+	EXPECT_STREQ("max-connections 100000\nmax-connections-per-source 4096\n"
 		     "idle-timeout 60s\nsend-timeout 30s\n"
 		     "keepalive 60s\nkeepalive-interval 10s\nkeepalive-count 6\n"
 		     "http-header-timeout 10s\nhttp-max-header 32K\n"
-		     "http-pin-limit 64M\n", out);
+		     "http-pin-limit 64M\nsource-prefix6 64\n", out);
 }
 
 /* After "fhctl set CMD", show settings has HUMAN and its JSON has JSON. */

@@ -550,11 +550,11 @@ static int dump_log(struct fhnl *nl, struct log_msgs *lm)
 struct settings {
 	uint32_t max_conns, max_conns_per_source, idle_ms, send_ms;
 	uint32_t keepalive_s, keepalive_intvl_s, keepalive_cnt;
-	uint32_t http_header_ms, http_max_header, http_pin_limit;
+	uint32_t http_header_ms, http_max_header, http_pin_limit, source_prefix6;
 	int seen;
 };
 
-#define NSETTINGS	10
+#define NSETTINGS	11
 
 static int settings_attr_cb(const struct nlattr *a, void *data)
 {
@@ -591,6 +591,9 @@ static int settings_attr_cb(const struct nlattr *a, void *data)
 		break;
 	case FH_A_HTTP_PIN_LIMIT:
 		v = &s->http_pin_limit;
+		break;
+	case FH_A_SOURCE_PREFIX6:
+		v = &s->source_prefix6;
 		break;
 	default:
 		return MNL_CB_OK;
@@ -693,7 +696,7 @@ FIXTURE_TEARDOWN(nl)
 	fhnl_talk(&self->nl, nlh, NULL, NULL);
 	nlh = fhnl_msg(&self->nl, FH_CMD_SETTINGS_SET, 0);
 	put_u32(nlh, FH_A_MAX_CONNS, 100000);
-	put_u32(nlh, FH_A_MAX_CONNS_PER_SOURCE, 0);
+	put_u32(nlh, FH_A_MAX_CONNS_PER_SOURCE, 4096);
 	put_u32(nlh, FH_A_IDLE_TIMEOUT_MS, 60000);
 	put_u32(nlh, FH_A_SEND_TIMEOUT_MS, 30000);
 	put_u32(nlh, FH_A_KEEPALIVE_S, 60);
@@ -1069,6 +1072,16 @@ TEST_F(nl, settings_set_http_pin_limit_above_3_gib_is_erange)
 {
 	expect_setting_erange(_metadata, self, FH_A_HTTP_PIN_LIMIT,
 			      FH_HTTP_PIN_LIMIT_MAX + 1);
+}
+
+TEST_F(nl, settings_set_source_prefix6_below_32_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_SOURCE_PREFIX6, FH_SOURCE_PREFIX6_MIN - 1);
+}
+
+TEST_F(nl, settings_set_source_prefix6_above_128_is_erange)
+{
+	expect_setting_erange(_metadata, self, FH_A_SOURCE_PREFIX6, FH_SOURCE_PREFIX6_MAX + 1);
 }
 
 TEST_F(nl, settings_set_without_any_setting_is_einval)
