@@ -228,34 +228,39 @@ TEST_F(admission, per_source_limit_is_on_by_default)
 	EXPECT_NE(NULL, strstr(out, "source-prefix6 64\n")) TH_LOG("%s", out);
 }
 
-TEST_F(admission, per_source_limit_counts_ipv6_peers_of_one_64_as_one_source)
+/*
+ * With one connection per source and @settings, a peer at fd00:f1::1 is
+ * served; whether fd00:f1::2, of the same /64, is too.
+ */
+static void second_of_one_64(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(admission) *self, const char *settings,
+			     bool served)
 {
 	int a, b;
 
 	ASSERT_EQ(0, two_v6_addresses());
 	ASSERT_EQ(0, fh_fhctl_ok("listener add echo [::1]:%d", self->port + 1));
-	ASSERT_EQ(0, fh_fhctl_ok("set max-connections-per-source 1"));
+	ASSERT_EQ(0, fh_fhctl_ok("set max-connections-per-source 1 %s", settings));
 	a = connect_from6(self, "fd00:f1::1", self->port + 1);
 	ASSERT_LE(0, a);
 	ASSERT_TRUE(echoes(a));
 	b = connect_from6(self, "fd00:f1::2", self->port + 1);
 	ASSERT_LE(0, b);
-	EXPECT_TRUE(fh_wait_closed(b, 5000));
+	if (served) {
+		EXPECT_TRUE(echoes(b));
+	} else {
+		EXPECT_TRUE(fh_wait_closed(b, 5000));
+	}
+}
+
+TEST_F(admission, per_source_limit_counts_ipv6_peers_of_one_64_as_one_source)
+{
+	second_of_one_64(_metadata, self, "", false);
 }
 
 TEST_F(admission, source_prefix6_128_counts_each_ipv6_address_alone)
 {
-	int a, b;
-
-	ASSERT_EQ(0, two_v6_addresses());
-	ASSERT_EQ(0, fh_fhctl_ok("listener add echo [::1]:%d", self->port + 1));
-	ASSERT_EQ(0, fh_fhctl_ok("set max-connections-per-source 1 source-prefix6 128"));
-	a = connect_from6(self, "fd00:f1::1", self->port + 1);
-	ASSERT_LE(0, a);
-	ASSERT_TRUE(echoes(a));
-	b = connect_from6(self, "fd00:f1::2", self->port + 1);
-	ASSERT_LE(0, b);
-	EXPECT_TRUE(echoes(b));
+	second_of_one_64(_metadata, self, "source-prefix6 128", true);
 }
 
 TEST_F(admission, listener_limit_out_of_range_is_a_usage_error)

@@ -341,10 +341,22 @@ TEST_F(loader, reset_in_the_middle_of_a_streamed_overlayfs_body_leaves_the_serve
 
 /* ---- what a cache entry pins: an open file, so its mount ---- */
 
+/* umount @path, tried again for up to @ms: 0, or -1 with errno. */
+static int umount_within(const char *path, int ms)
+{
+	long long end = fh_now_ms() + ms;
+
+	while (umount(path)) {
+		if (errno != EBUSY || fh_now_ms() > end)
+			return -1;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
 TEST_F(loader, cached_file_on_a_submount_keeps_umount_busy_until_a_flush)
 {
 	struct resp r;
-	int i, ret = -1;
 
 	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " SUBMNT " && mount -t tmpfs sub " SUBMNT));
 	ASSERT_EQ(0, write_str(SUBMNT "/f.txt", "on the submount\n"));
@@ -360,18 +372,13 @@ TEST_F(loader, cached_file_on_a_submount_keeps_umount_busy_until_a_flush)
 	EXPECT_EQ(EBUSY, errno);
 	ASSERT_EQ(0, fh_fhctl_ok("cache flush"));
 	/* The entry's file is let go after a grace period. */
-	for (i = 0; i < 50 && ret; i++) {
-		ret = umount(SUBMNT);
-		if (ret)
-			usleep(100 * 1000);
-	}
-	EXPECT_EQ(0, ret) TH_LOG("umount after the flush: %s", strerror(errno));
+	EXPECT_EQ(0, umount_within(SUBMNT, 5000)) TH_LOG("umount after the flush: %s",
+							 strerror(errno));
 }
 
 TEST_F(loader, listener_delete_lets_a_submount_with_cached_files_go)
 {
 	struct resp r;
-	int i, ret = -1;
 
 	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " SUBMNT " && mount -t tmpfs sub " SUBMNT));
 	ASSERT_EQ(0, fh_create_file(SUBMNT "/f.bin", big, 100000, 0644));
@@ -381,12 +388,8 @@ TEST_F(loader, listener_delete_lets_a_submount_with_cached_files_go)
 	resp_free(&r);
 	ASSERT_EQ(0, fh_fhctl_ok("listener del %s", self->addr));
 	self->listening = false;
-	for (i = 0; i < 50 && ret; i++) {
-		ret = umount(SUBMNT);
-		if (ret)
-			usleep(100 * 1000);
-	}
-	EXPECT_EQ(0, ret) TH_LOG("umount after listener del: %s", strerror(errno));
+	EXPECT_EQ(0, umount_within(SUBMNT, 5000)) TH_LOG("umount after listener del: %s",
+							 strerror(errno));
 }
 
 TEST_F(loader, lookups_cross_into_a_mount_below_the_root_by_default)

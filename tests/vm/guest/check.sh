@@ -160,12 +160,7 @@ if [ "$flavour" = debug ]; then
 	else
 		report "FAIL $kernel/kmemleak: $kml not available"
 	fi
-	bad=$(dmesg | grep -E 'BUG:|WARNING:|KASAN|UBSAN|circular locking|inconsistent lock|lock held when returning|Oops|general protection|refcount_t:|list_add corruption|list_del corruption' | head -n 3)
-	if [ -n "$bad" ]; then
-		report "FAIL $kernel/dmesg: kernel report: $(echo "$bad" | head -n1)"
-		dmesg
-	else
-		report "PASS $kernel/dmesg: no KASAN, lockdep, BUG, WARN or oops report"
-	fi
+	# What came after the last selftest program (each had its own check).
+	klog_check "$kernel/dmesg"
 fi
 exit 0
