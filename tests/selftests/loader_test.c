@@ -581,6 +581,83 @@ TEST_F(loader, tiny_packets_behind_a_stalled_response_wait_in_the_socket_uncopie
 	EXPECT_NE(NULL, memmem(buf + BIG, n - BIG, "\r\n\r\nsmall\n", 10));
 }
 
+TEST_F(loader, file_truncated_while_it_streams_gives_a_short_body_and_a_close)
+{
+	static char buf[BIG + 4096];
+	long n;
+	int fd;
+
+	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, "--cache 0"));
+	fd = send_get_rcvbuf(self->port, "/big.bin", 4096);
+	ASSERT_LE(0, fd);
+	usleep(300 * 1000);	/* headers and a first window are out */
+	ASSERT_EQ(0, truncate(ROOT "/big.bin", 0));
+	/* The promised length cannot be kept: the connection ends, no hang. */
+	n = fh_read_to_eof(fd, buf, sizeof(buf), IO_MS);
+	close(fd);
+	ASSERT_GT(n, 0) TH_LOG("no end within %d ms", IO_MS);
+	EXPECT_LT(n, (long)BIG);
+	EXPECT_EQ(0, memcmp(buf, "HTTP/1.1 200", 12));
+}
+
+TEST_F(loader, requests_pipelined_after_connection_close_are_not_answered)
+{
+	static const char req[] =
+		"GET /small.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+		"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n";
+	char buf[8192];
+	long n;
+	int fd;
+
+	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, ""));
+	fd = fh_connect(ADDR, self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)sizeof(req) - 1, write(fd, req, sizeof(req) - 1));
+	n = fh_read_to_eof(fd, buf, sizeof(buf) - 1, IO_MS);
+	close(fd);
+	ASSERT_GT(n, 0);
+	buf[n] = '\0';
+	EXPECT_EQ(0, memcmp(buf, "HTTP/1.1 200", 12));
+	/* One response, ending with the first file's body. */
+	EXPECT_EQ(NULL, strstr(buf + 12, "HTTP/1.1"));
+	EXPECT_EQ(0, strcmp(buf + n - 6, "small\n"));
+}
+
+TEST_F(loader, body_of_a_405_is_skipped_exactly_and_the_next_request_served)
+{
+	static const char req[] =
+		"POST /small.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 21\r\n\r\n"
+		"GET /big.bin HTTP/1.1"		/* the body: 21 bytes that look like a request */
+		"GET /small.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+	char buf[8192];
+	long n;
+	int fd;
+
+	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, ""));
+	fd = fh_connect(ADDR, self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)sizeof(req) - 1, write(fd, req, sizeof(req) - 1));
+	n = fh_read_to_eof(fd, buf, sizeof(buf) - 1, IO_MS);
+	close(fd);
+	ASSERT_GT(n, 0);
+	buf[n] = '\0';
+	EXPECT_EQ(0, memcmp(buf, "HTTP/1.1 405", 12)) TH_LOG("%s", buf);
+	ASSERT_NE(NULL, strstr(buf + 12, "HTTP/1.1 200")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, strcmp(buf + n - 6, "small\n"));
+	EXPECT_EQ(NULL, strstr(buf, "Content-Length: 3145728"));
+}
+
+TEST_F(loader, cache_over_1t_is_refused_and_nothing_is_added)
+{
+	char err[512], out[4096];
+
+	EXPECT_EQ(2, fh_fhctl_err(err, sizeof(err), "listener add http %s --root " ROOT
+				  " --cache 2048G", self->addr));
+	EXPECT_NE(NULL, strstr(err, "--cache")) TH_LOG("%s", err);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	EXPECT_EQ(NULL, strstr(out, self->addr)) TH_LOG("%s", out);
+}
+
 /* ---- parked requests while things go away ---- */
 
 /* @n connections, each with a GET of a distinct cold file parked. */
