@@ -828,6 +828,51 @@ TEST_F(loader, magic_link_under_a_proc_mounted_below_the_root_is_403)
 	fh_run(NULL, 0, "umount " ROOT "/proc");
 }
 
+TEST_F_TIMEOUT(loader, dot_dot_symlink_raced_by_renames_is_never_a_500, 600)
+{
+	int i, ok = 0, busy = 0;
+	struct hconn *c;
+	pid_t child;
+
+	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " ROOT "/a " ROOT "/r"));
+	ASSERT_EQ(0, write_str(ROOT "/inside.txt", "inside\n"));
+	ASSERT_EQ(0, symlink("../inside.txt", ROOT "/a/up.txt"));
+	/* No cache: every request walks "..", beneath the root. */
+	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, "--cache 0"));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* Any rename moves the seqcount LOOKUP_BENEATH's ".." checks. */
+		for (;;) {
+			rename(ROOT "/r", ROOT "/r2");
+			rename(ROOT "/r2", ROOT "/r");
+		}
+	}
+	c = hc_open(self->port, IO_MS);
+	ASSERT_NE(NULL, c);
+	for (i = 0; i < 3000; i++) {
+		struct resp r;
+
+		if (hc_sends(c, "GET /a/up.txt HTTP/1.1\r\nHost: a\r\n\r\n") ||
+		    hc_read(c, &r, false, IO_MS)) {
+			resp_free(&r);
+			break;
+		}
+		if (r.status == 200)
+			ok++;
+		else if (r.status == 503)
+			busy++;
+		/* A race is retried, then "come back" (503): never an error. */
+		EXPECT_TRUE(r.status == 200 || r.status == 503) TH_LOG("status %d", r.status);
+		resp_free(&r);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	hc_close(c);
+	EXPECT_EQ(3000, i);
+	TH_LOG("%d served, %d told to come back", ok, busy);
+}
+
 TEST_F_TIMEOUT(loader, symlink_flipped_during_10000_gets_never_serves_an_outside_byte, 600)
 {
 	struct hconn *c;
