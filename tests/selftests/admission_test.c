@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,21 +190,31 @@ TEST_F(admission, per_source_limit_off_admits_every_connection)
 	}
 }
 
-/* A connection from IPv6 @from to [::1]:@port; kept for teardown. */
+/*
+ * A connection from IPv6 @from to [::1]:@port; kept for teardown. An
+ * address just added may still be settling: tried for up to 5 s.
+ */
 static int connect_from6(FIXTURE_DATA(admission) *self, const char *from, int port)
 {
 	struct sockaddr_in6 src = { .sin6_family = AF_INET6 }, dst = { .sin6_family = AF_INET6 };
-	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	long long end = fh_now_ms() + 5000;
+	int fd;
 
-	if (fd < 0)
-		return -1;
 	inet_pton(AF_INET6, from, &src.sin6_addr);
 	dst.sin6_addr = in6addr_loopback;
 	dst.sin6_port = htons(port);
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
-	    connect(fd, (struct sockaddr *)&dst, sizeof(dst))) {
+	for (;;) {
+		fd = socket(AF_INET6, SOCK_STREAM, 0);
+		if (fd < 0)
+			return -1;
+		if (!bind(fd, (struct sockaddr *)&src, sizeof(src)) &&
+		    !connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
+			break;
+		fprintf(stderr, "# connect from %s: %s\n", from, strerror(errno));
 		close(fd);
-		return -1;
+		if (fh_now_ms() > end)
+			return -1;
+		usleep(100 * 1000);
 	}
 	if (self->nfd < (int)(sizeof(self->fd) / sizeof(self->fd[0])))
 		self->fd[self->nfd++] = fd;
@@ -213,8 +224,9 @@ static int connect_from6(FIXTURE_DATA(admission) *self, const char *from, int po
 /* Two addresses of one /64 on lo (iproute2: busybox's ip has no nodad). */
 static int two_v6_addresses(void)
 {
-	return fh_run(NULL, 0, "/usr/bin/ip -6 addr replace fd00:f1::1/128 dev lo nodad && "
-		      "/usr/bin/ip -6 addr replace fd00:f1::2/128 dev lo nodad");
+	return fh_run(NULL, 0, "for a in fd00:f1::1 fd00:f1::2; do "
+		      "/usr/bin/ip -6 addr show dev lo | grep -q \"$a/\" || "
+		      "/usr/bin/ip -6 addr add $a/128 dev lo nodad || exit 1; done");
 }
 
 TEST_F(admission, per_source_limit_is_on_by_default)
