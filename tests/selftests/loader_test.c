@@ -600,6 +600,29 @@ TEST_F(loader, file_truncated_while_it_streams_gives_a_short_body_and_a_close)
 	EXPECT_EQ(0, memcmp(buf, "HTTP/1.1 200", 12));
 }
 
+/*
+ * Send @req whole on a new connection and read until the server closes:
+ * the bytes read (NUL-terminated in @buf), or -1.
+ */
+static long exchange(int port, const char *req, char *buf, size_t cap)
+{
+	long n;
+	int fd;
+
+	fd = fh_connect(ADDR, port);
+	if (fd < 0)
+		return -1;
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	n = fh_read_to_eof(fd, buf, cap - 1, IO_MS);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
 TEST_F(loader, requests_pipelined_after_connection_close_are_not_answered)
 {
 	static const char req[] =
@@ -607,16 +630,10 @@ TEST_F(loader, requests_pipelined_after_connection_close_are_not_answered)
 		"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n";
 	char buf[8192];
 	long n;
-	int fd;
 
 	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, ""));
-	fd = fh_connect(ADDR, self->port);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ((ssize_t)sizeof(req) - 1, write(fd, req, sizeof(req) - 1));
-	n = fh_read_to_eof(fd, buf, sizeof(buf) - 1, IO_MS);
-	close(fd);
+	n = exchange(self->port, req, buf, sizeof(buf));
 	ASSERT_GT(n, 0);
-	buf[n] = '\0';
 	EXPECT_EQ(0, memcmp(buf, "HTTP/1.1 200", 12));
 	/* One response, ending with the first file's body. */
 	EXPECT_EQ(NULL, strstr(buf + 12, "HTTP/1.1"));
@@ -631,16 +648,10 @@ TEST_F(loader, body_of_a_405_is_skipped_exactly_and_the_next_request_served)
 		"GET /small.txt HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
 	char buf[8192];
 	long n;
-	int fd;
 
 	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, ""));
-	fd = fh_connect(ADDR, self->port);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ((ssize_t)sizeof(req) - 1, write(fd, req, sizeof(req) - 1));
-	n = fh_read_to_eof(fd, buf, sizeof(buf) - 1, IO_MS);
-	close(fd);
+	n = exchange(self->port, req, buf, sizeof(buf));
 	ASSERT_GT(n, 0);
-	buf[n] = '\0';
 	EXPECT_EQ(0, memcmp(buf, "HTTP/1.1 405", 12)) TH_LOG("%s", buf);
 	ASSERT_NE(NULL, strstr(buf + 12, "HTTP/1.1 200")) TH_LOG("%s", buf);
 	EXPECT_EQ(0, strcmp(buf + n - 6, "small\n"));
@@ -828,10 +839,43 @@ TEST_F(loader, magic_link_under_a_proc_mounted_below_the_root_is_403)
 	fh_run(NULL, 0, "umount " ROOT "/proc");
 }
 
+enum { ST_200, ST_403, ST_404, ST_503, ST_OTHER, ST_N };
+
+/*
+ * @n keep-alive GETs of @path while another process races them; @counts
+ * gets how many of each status came, and a body holding @never fails the
+ * test. Returns how many were answered.
+ */
+static int race_gets(struct __test_metadata *_metadata, int port, const char *path, int n,
+		     const char *never, int counts[ST_N])
+{
+	struct hconn *c = hc_open(port, IO_MS);
+	char req[256];
+	int i;
+
+	memset(counts, 0, ST_N * sizeof(counts[0]));
+	if (!c)
+		return 0;
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a\r\n\r\n", path);
+	for (i = 0; i < n; i++) {
+		struct resp r;
+
+		if (hc_sends(c, req) || hc_read(c, &r, false, IO_MS)) {
+			resp_free(&r);
+			break;
+		}
+		counts[r.status == 200 ? ST_200 : r.status == 403 ? ST_403 :
+		       r.status == 404 ? ST_404 : r.status == 503 ? ST_503 : ST_OTHER]++;
+		EXPECT_EQ(NULL, strstr(r.body ? r.body : "", never)) TH_LOG("GET %d", i);
+		resp_free(&r);
+	}
+	hc_close(c);
+	return i;
+}
+
 TEST_F_TIMEOUT(loader, dot_dot_symlink_raced_by_renames_is_never_a_500, 600)
 {
-	int i, ok = 0, busy = 0;
-	struct hconn *c;
+	int counts[ST_N], n;
 	pid_t child;
 
 	ASSERT_EQ(0, fh_run(NULL, 0, "mkdir -p " ROOT "/a " ROOT "/r"));
@@ -848,35 +892,18 @@ TEST_F_TIMEOUT(loader, dot_dot_symlink_raced_by_renames_is_never_a_500, 600)
 			rename(ROOT "/r2", ROOT "/r");
 		}
 	}
-	c = hc_open(self->port, IO_MS);
-	ASSERT_NE(NULL, c);
-	for (i = 0; i < 3000; i++) {
-		struct resp r;
-
-		if (hc_sends(c, "GET /a/up.txt HTTP/1.1\r\nHost: a\r\n\r\n") ||
-		    hc_read(c, &r, false, IO_MS)) {
-			resp_free(&r);
-			break;
-		}
-		if (r.status == 200)
-			ok++;
-		else if (r.status == 503)
-			busy++;
-		/* A race is retried, then "come back" (503): never an error. */
-		EXPECT_TRUE(r.status == 200 || r.status == 503) TH_LOG("status %d", r.status);
-		resp_free(&r);
-	}
+	n = race_gets(_metadata, self->port, "/a/up.txt", 3000, "OUTSIDE", counts);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	hc_close(c);
-	EXPECT_EQ(3000, i);
-	TH_LOG("%d served, %d told to come back", ok, busy);
+	EXPECT_EQ(3000, n);
+	/* A race is retried, then "come back" (503): never an error. */
+	EXPECT_EQ(n, counts[ST_200] + counts[ST_503]);
+	TH_LOG("%d served, %d told to come back", counts[ST_200], counts[ST_503]);
 }
 
 TEST_F_TIMEOUT(loader, symlink_flipped_during_10000_gets_never_serves_an_outside_byte, 600)
 {
-	struct hconn *c;
-	int i, flips = 0, ok = 0, forbidden = 0;
+	int counts[ST_N], n, flips = 0;
 	pid_t child;
 
 	ASSERT_EQ(0, write_str(BASE "/outside.txt", "OUTSIDE\n"));
@@ -894,31 +921,13 @@ TEST_F_TIMEOUT(loader, symlink_flipped_during_10000_gets_never_serves_an_outside
 			usleep(1000);
 		}
 	}
-	c = hc_open(self->port, IO_MS);
-	ASSERT_NE(NULL, c);
-	for (i = 0; i < 10000; i++) {
-		struct resp r;
-
-		if (hc_sends(c, "GET /flip.txt HTTP/1.1\r\nHost: a\r\n\r\n") ||
-		    hc_read(c, &r, false, IO_MS)) {
-			resp_free(&r);
-			break;
-		}
-		if (r.status == 200)
-			ok++;
-		else if (r.status == 403)
-			forbidden++;
-		EXPECT_EQ(NULL, strstr(r.body ? r.body : "", "OUTSIDE")) TH_LOG("GET %d", i);
-		EXPECT_TRUE(r.status == 200 || r.status == 403 || r.status == 404)
-			TH_LOG("status %d", r.status);
-		resp_free(&r);
-	}
+	n = race_gets(_metadata, self->port, "/flip.txt", 10000, "OUTSIDE", counts);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	hc_close(c);
-	EXPECT_EQ(10000, i);
-	TH_LOG("%d served inside, %d refused", ok, forbidden);
-	EXPECT_GT(ok, 0);
+	EXPECT_EQ(10000, n);
+	EXPECT_EQ(0, counts[ST_OTHER] + counts[ST_503]);
+	TH_LOG("%d served inside, %d refused", counts[ST_200], counts[ST_403]);
+	EXPECT_GT(counts[ST_200], 0);
 }
 
 TEST_HARNESS_MAIN
