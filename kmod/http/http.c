@@ -412,10 +412,8 @@ static int fh_http_fill(struct fh_conn *c, struct fh_http_conn *st)
 
 		/* A file whose mapping holds no pages: the loader copies. */
 		page = READ_ONCE(o->copy_window) ? NULL :
-		       find_get_page(o->file->f_mapping, st->pos >> PAGE_SHIFT);
-		if (!page || !PageUptodate(page)) {
-			if (page)
-				put_page(page);
+		       fh_http_uptodate_page(o->file->f_mapping, st->pos);
+		if (!page) {
 			if (!fh_chain_empty(&c->out))
 				break;
 			st->job.c = c;

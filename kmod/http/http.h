@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/path.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
@@ -200,6 +201,19 @@ struct fh_http_job {
  * filling the cache (and so evicting entries that are still being sent).
  */
 extern atomic64_t fh_http_pinned;
+
+/* The page cache's uptodate page at byte @pos of @mapping, referenced, or NULL. */
+static inline struct page *fh_http_uptodate_page(struct address_space *mapping,
+						 u64 pos)
+{
+	struct page *page = find_get_page(mapping, pos >> PAGE_SHIFT);
+
+	if (page && !PageUptodate(page)) {
+		put_page(page);
+		page = NULL;
+	}
+	return page;
+}
 
 /* cache.c */
 int fh_http_cache_init(struct fh_http_cache *cache, u64 limit);

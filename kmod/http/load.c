@@ -59,7 +59,6 @@ static u16 fh_http_errno_status(int err)
 static int fh_http_lookup(struct fh_http_job *job, struct path *path)
 {
 	const char *name = job->path + 1;
-
 	int err, tries = 3;
 
 	job->path[job->path_len] = '\0';
@@ -100,10 +99,9 @@ static int fh_http_fill_chunks(struct fh_http_obj *o, struct file *file,
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_COMP | __GFP_NORETRY | __GFP_NOWARN;
 	unsigned int shift = PAGE_SHIFT + order, i;
+	u64 nr = DIV_ROUND_UP_ULL(o->size, 1ULL << shift);
 	loff_t pos = 0;
 	ssize_t n;
-
-	u64 nr = DIV_ROUND_UP_ULL(o->size, 1ULL << shift);
 
 	/* In 64 bits: an entry is at most FH_CACHE_MAX / 4, but be sure. */
 	if (nr > UINT_MAX / sizeof(*o->pages))
@@ -172,14 +170,13 @@ static bool fh_http_settled(struct inode *inode, const struct timespec64 *ctime)
  * load lock: the entry, referenced, if it is the same file and current.
  */
 static struct fh_http_obj *fh_http_loaded(struct fh_http_cache *cache,
-					  const struct fh_http_obj *o,
-					  const struct inode *inode)
+					  const struct fh_http_obj *o)
 {
 	struct fh_http_obj *e;
 
 	rcu_read_lock();
 	e = fh_http_cache_lookup(cache, o->key, o->key_len);
-	if (e && (e->inode != inode || !refcount_inc_not_zero(&e->ref)))
+	if (e && (e->inode != o->inode || !refcount_inc_not_zero(&e->ref)))
 		e = NULL;
 	rcu_read_unlock();
 	if (e && !fh_http_obj_fresh(e)) {
@@ -205,7 +202,7 @@ static bool fh_http_fill_cache(struct fh_http_site *site, struct fh_http_obj *o,
 	lock = &site->load_lock[siphash(o->key, o->key_len, &cache->key) %
 				FH_HTTP_LOAD_LOCKS];
 	mutex_lock(lock);
-	*loaded = fh_http_loaded(cache, o, o->inode);
+	*loaded = fh_http_loaded(cache, o);
 	if (!*loaded && fh_http_read_pages(o, file)) {
 		o->cost += sizeof(*o) + o->key_len;
 		cached = fh_http_cache_insert(cache, o);
@@ -363,21 +360,17 @@ static struct page *fh_http_window_page(struct fh_http_obj *o, loff_t pos,
 	char byte;
 
 	if (!READ_ONCE(o->copy_window)) {
-		page = find_get_page(mapping, pos >> PAGE_SHIFT);
-		if (page && PageUptodate(page))
-			return page;
+		page = fh_http_uptodate_page(mapping, pos);
 		if (page)
-			put_page(page);
+			return page;
 		/* Reading a byte waits for the page (tmpfs has no ->read_folio). */
 		at = pos;
 		n = kernel_read(o->file, &byte, 1, &at);
 		if (n <= 0)
 			return ERR_PTR(n ? n : -ENODATA);	/* truncated */
-		page = find_get_page(mapping, pos >> PAGE_SHIFT);
-		if (page && PageUptodate(page))
-			return page;
+		page = fh_http_uptodate_page(mapping, pos);
 		if (page)
-			put_page(page);
+			return page;
 		/* Not where the mapping says: every later window is copied. */
 		WRITE_ONCE(o->copy_window, true);
 	}
