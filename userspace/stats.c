@@ -19,7 +19,7 @@
 static const char *const stat_names[FH_STAT_MAX + 1] = FH_STAT_NAMES_INIT;
 
 /* A counter added to the ABI needs a name above before fhctl builds again. */
-_Static_assert(FH_STAT_MAX == FH_STAT_LOG_DROPPED,
+_Static_assert(FH_STAT_MAX == FH_STAT_RELAY_COPIED_BYTES,
 	       "name every FH_STAT_* counter in stat_names");
 
 #define FIRST_COUNTER	FH_STAT_ACCEPTED
