@@ -41,10 +41,17 @@ bool dry_run;
 
 static const char usage_text[] =
 	"Usage: fhctl listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N]\n"
-	"                          [--root DIR [--user NAME] [--cache SIZE] [--access-log]\n"
-	"                           [--one-file-system]]\n"
+	"                          [--root DIR [--user NAME] [--cache SIZE] [--one-file-system]]\n"
+	"                          [--route PREFIX=UPSTREAM]... [--fallback UPSTREAM]\n"
+	"                          [--access-log]\n"
 	"       fhctl listener del ADDR:PORT\n"
 	"       fhctl listener list [-j]\n"
+	"       fhctl upstream add NAME ADDR:PORT... [--keepalive N]\n"
+	"                          [--connect-timeout DURATION] [--read-timeout DURATION]\n"
+	"                          [--max-fails N] [--fail-timeout DURATION]\n"
+	"       fhctl upstream del NAME\n"
+	"       fhctl upstream list [-j]\n"
+	"       fhctl upstream show NAME [-j]\n"
 	"       fhctl stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]\n"
 	"       fhctl set {max-connections N | max-connections-per-source N |\n"
 	"                  idle-timeout DURATION | send-timeout DURATION |\n"
@@ -66,11 +73,22 @@ static const char usage_text[] =
 	"SECONDS    a DURATION of whole seconds (TCP keepalive: new connections only;\n"
 	"           keepalive 0 or off disables it)\n"
 	"SIZE       bytes: N[K|M|G], powers of 1024\n"
-	"--root DIR http (required): the document root; --user NAME: the user files\n"
-	"           are opened as (default nobody); --cache SIZE: the content cache's\n"
-	"           limit, 0 for none; --access-log: record every response, read\n"
-	"           with 'fhctl log'; --one-file-system: no lookup crosses into a\n"
-	"           file system mounted below the root (403 behind a mount point)\n"
+	"--root DIR http: the document root (required without --route and --fallback);\n"
+	"           --user NAME: the user files are opened as (default nobody);\n"
+	"           --cache SIZE: the content cache's limit, 0 for none;\n"
+	"           --one-file-system: no lookup crosses into a file system mounted\n"
+	"           below the root (403 behind a mount point); --access-log: record\n"
+	"           every response, read with 'fhctl log'\n"
+	"--route PREFIX=UPSTREAM  http (up to 32): requests whose path starts with\n"
+	"           PREFIX (which starts with '/') go to UPSTREAM, the longest prefix\n"
+	"           winning; --fallback UPSTREAM: gets what would be a 404 or a 405\n"
+	"upstream   a named group of 1..16 servers (ADDR:PORT) http routes proxy to;\n"
+	"           NAME: up to 31 letters, digits, '-', '_' and '.'; --keepalive N\n"
+	"           (0..1024, default 32): idle connections each worker keeps;\n"
+	"           --connect-timeout, --read-timeout (default 60s),\n"
+	"           --fail-timeout (default 10s): 100ms..24h; --max-fails N (0..1000,\n"
+	"           default 1; 0: never): a server that failed N times within\n"
+	"           fail-timeout is skipped for fail-timeout\n"
 	"log        print the access log's records and consume them, in the Common\n"
 	"           Log Format (-j: one JSON object per line); --follow (-f) reads\n"
 	"           again (after 10 ms, 200 ms when quiet) until interrupted\n"
@@ -145,9 +163,16 @@ void __attribute__((noreturn)) usage_ok(void)
 static const struct cmd cmds[] = {
 	{ "listener", "add", cmd_listener_add,
 	  "listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N] "
-	  "[--root DIR [--user NAME] [--cache SIZE] [--access-log] [--one-file-system]]" },
+	  "[--root DIR [--user NAME] [--cache SIZE] [--one-file-system]] "
+	  "[--route PREFIX=UPSTREAM]... [--fallback UPSTREAM] [--access-log]" },
 	{ "listener", "del", cmd_listener_del, "listener del ADDR:PORT" },
 	{ "listener", "list", cmd_listener_list, "listener list [-j]" },
+	{ "upstream", "add", cmd_upstream_add,
+	  "upstream add NAME ADDR:PORT... [--keepalive N] [--connect-timeout DURATION] "
+	  "[--read-timeout DURATION] [--max-fails N] [--fail-timeout DURATION]" },
+	{ "upstream", "del", cmd_upstream_del, "upstream del NAME" },
+	{ "upstream", "list", cmd_upstream_list, "upstream list [-j]" },
+	{ "upstream", "show", cmd_upstream_show, "upstream show NAME [-j]" },
 	{ "stats", NULL, cmd_stats,
 	  "stats [-j] [--per-cpu] [--watch [--count N] [--interval SECONDS]]" },
 	{ "set", NULL, cmd_set,
@@ -195,6 +220,7 @@ int run_command(int argc, char **argv)
 	cur_cmd = find_cmd(word, sub);
 	if (!cur_cmd) {
 		const char *expect = !strcmp(word, "listener") ? "add, del or list" :
+				     !strcmp(word, "upstream") ? "add, del, list or show" :
 				     !strcmp(word, "cache") ? "flush or stats" : "settings";
 
 		if (sub && is_help(sub))

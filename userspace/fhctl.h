@@ -2,8 +2,8 @@
 /*
  * What fhctl's files share. fhctl.c has main(), the command table and error
  * reporting; genl.c the generic netlink layer; parse.c argument parsing;
- * output.c text and JSON formatting; listener.c, stats.c, settings.c,
- * cache.c, log.c, batch.c and apply.c one object or command each.
+ * output.c text and JSON formatting; listener.c, upstream.c, stats.c,
+ * settings.c, cache.c, log.c, batch.c and apply.c one object or command each.
  */
 #ifndef FHCTL_H
 #define FHCTL_H
@@ -158,6 +158,12 @@ struct opts {
 	bool follow;		/* log --follow */
 	const char *cpus, *root, *user, *cache, *mem, *count, *interval, *max_conns;
 	const char *listener;
+	/* listener add --route (in order) and --fallback */
+	const char *route[FH_ROUTES_MAX];
+	int nroutes;
+	const char *fallback;
+	/* upstream add */
+	const char *keepalive, *connect_timeout, *read_timeout, *max_fails, *fail_timeout;
 };
 
 enum {
@@ -168,6 +174,9 @@ enum {
 	O_MAX_CONNS = 1 << 4,
 	O_LISTENER = 1 << 5,	/* --listener ADDR:PORT */
 	O_FOLLOW = 1 << 6,	/* --follow */
+	O_ROUTES = 1 << 7,	/* --route PREFIX=UPSTREAM (repeated), --fallback UPSTREAM */
+	O_UPSTREAM = 1 << 8,	/* --keepalive, --connect-timeout, --read-timeout,
+				 * --max-fails, --fail-timeout */
 };
 
 void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
@@ -193,11 +202,17 @@ int max_int(int a, int b);
 void table_fit(int *w, const char *const *cell, int ncols);
 void table_row(const char *const *cell, const int *w, int ncols);
 void json_str(const char *s);
+/* The first @len bytes of @s (fewer at a NUL) as a JSON string. */
+void json_str_n(const char *s, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* listener.c: listener add / del / list                                     */
 
-/* What a listener's site (http) is given: root, user, cache size, access log. */
+/*
+ * What a listener's site (http) is given: root, user, cache size, access log,
+ * and the routes to upstreams. A pure proxy has routes or a fallback and no
+ * root (nor user or cache).
+ */
 struct site_opts {
 	bool has_root;
 	char root[PATH_MAX];	/* absolute, as realpath() made it */
@@ -207,6 +222,10 @@ struct site_opts {
 	uint64_t cache;		/* bytes, 0: no cache */
 	bool access_log;	/* its responses go to the access log */
 	bool one_fs;		/* lookups stay on the root's file system */
+	unsigned int nroutes;
+	char routes[FH_ROUTES_MAX][FH_ROUTE_MAX];	/* "PREFIX=UPSTREAM", in order */
+	bool has_fallback;
+	char fallback[FH_UPSTREAM_NAME_MAX];	/* the upstream for 404s and 405s */
 };
 
 /* A checked "listener add": what a real run would send. */
@@ -238,7 +257,14 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r);
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		 const char *cpus, uint32_t max_conns, const struct site_opts *site);
 int listener_del(struct genl *g, const struct endpoint *ep);
-/* " root DIR user NAME cache SIZE access-log", what a site has, for people. */
+/* Whether a listener has a site (http): a root, routes or a fallback. */
+bool site_present(const struct site_opts *site);
+/* @route ("PREFIX=UPSTREAM") cut at its last '=': the upstream's name. */
+const char *route_upstream(const char *route);
+/*
+ * " root DIR user NAME cache SIZE access-log route PREFIX=UPSTREAM fallback
+ * UPSTREAM", what a site has, for people.
+ */
 const char *site_str(const struct site_opts *site, char *buf, size_t size);
 /* The user name of @uid when @gid is its group, else "UID:GID". */
 const char *user_str(uint32_t uid, uint32_t gid, char *buf, size_t size);
@@ -303,6 +329,11 @@ struct settings_reply {
 };
 
 void parse_set(int argc, char **argv, struct settings_req *r);
+/*
+ * @val for @s in its kernel unit, checked against its range; a bad value
+ * exits with a message naming s->name.
+ */
+uint32_t parse_setting(const struct setting *s, const char *val);
 /* Several settings in one request are applied by the kernel together. */
 int settings_set(struct genl *g, const struct settings_req *r);
 /* Reply callback filling a struct settings_reply. */
@@ -311,6 +342,51 @@ const char *setting_str(const struct setting *s, uint32_t v, char *buf, size_t s
 
 int cmd_set(int argc, char **argv);
 int cmd_show_settings(int argc, char **argv);
+
+/* ------------------------------------------------------------------------ */
+/* upstream.c: upstream add / del / list / show                              */
+
+/* The options of "upstream add", in the order they are shown. */
+#define NUPSTREAM_OPTS	5
+/* Each one's name (without "--"), JSON key, attribute, kind and range. */
+extern const struct setting upstream_opts[];
+
+/* A checked "upstream add": what a real run would send. */
+struct upstream_req {
+	char name[FH_UPSTREAM_NAME_MAX];
+	unsigned int nservers;
+	char servers[FH_UPSTREAM_SERVERS_MAX][FH_UPSTREAM_SERVER_MAX];	/* canonical */
+	bool given[NUPSTREAM_OPTS];	/* not given: the kernel's default */
+	uint32_t value[NUPSTREAM_OPTS];
+};
+
+/* An upstream as FH_CMD_UPSTREAM_GET reports it: every option is given. */
+struct upstream {
+	struct upstream_req u;
+	uint32_t users;
+	uint64_t requests, connects, reuses, fails;
+};
+
+struct upstream_list {
+	struct upstream *v;
+	size_t n, cap;
+};
+
+/* 1..FH_UPSTREAM_NAME_MAX - 1 letters, digits, '-', '_' and '.'. */
+bool upstream_name_ok(const char *name);
+void parse_upstream_add(int argc, char **argv, struct upstream_req *r);
+/* Return 0, or -1 with g->err set. */
+int upstream_add(struct genl *g, const struct upstream_req *r);
+int upstream_del(struct genl *g, const char *name);
+/* " SERVER... keepalive N ...": the servers, and the options given, for people. */
+const char *upstream_str(const struct upstream_req *r, char *buf, size_t size);
+/* Dump (or get) callback: appends each upstream to a struct upstream_list. */
+int upstream_cb(const struct nlmsghdr *nlh, void *data);
+
+int cmd_upstream_add(int argc, char **argv);
+int cmd_upstream_del(int argc, char **argv);
+int cmd_upstream_list(int argc, char **argv);
+int cmd_upstream_show(int argc, char **argv);
 
 /* ------------------------------------------------------------------------ */
 /* cache.c: cache flush / stats                                              */

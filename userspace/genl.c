@@ -268,7 +268,8 @@ struct nlmsghdr *fh_msg(struct genl *g, uint8_t cmd, uint16_t flags)
 	 */
 	if (dry_run && (cmd == FH_CMD_LISTENER_ADD || cmd == FH_CMD_LISTENER_DEL ||
 			cmd == FH_CMD_SETTINGS_SET || cmd == FH_CMD_CACHE_FLUSH ||
-			cmd == FH_CMD_LOG_GET))
+			cmd == FH_CMD_LOG_GET || cmd == FH_CMD_UPSTREAM_ADD ||
+			cmd == FH_CMD_UPSTREAM_DEL))
 		die("internal error: a dry run tried to change the kernel's state");
 	return genl_msg(g, g->family, cmd, FH_GENL_VERSION, flags);
 }

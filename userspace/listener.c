@@ -28,10 +28,53 @@ static void put_endpoint(struct nlmsghdr *nlh, const struct endpoint *ep)
 #define DEFAULT_USER	"nobody"
 #define NOBODY_ID	65534
 
+/* @route ("PREFIX=UPSTREAM") cut at its last '=': the upstream's name. */
+const char *route_upstream(const char *route)
+{
+	const char *eq = strrchr(route, '=');
+
+	return eq ? eq + 1 : "";
+}
+
+/*
+ * --route PREFIX=UPSTREAM: PREFIX starts with '/' and holds no blank or
+ * control character (a request path has none), UPSTREAM is an upstream's
+ * name (which has no '=': the last '=' splits), each PREFIX routed once.
+ */
+static void parse_route(const char *arg, struct site_opts *site)
+{
+	const char *eq = strrchr(arg, '=');
+	size_t plen;
+
+	if (!eq)
+		bad_value("bad --route '%s': expected PREFIX=UPSTREAM", arg);
+	plen = (size_t)(eq - arg);
+	if (!plen || arg[0] != '/')
+		bad_value("bad --route '%s': PREFIX must start with '/'", arg);
+	for (size_t i = 0; i < plen; i++)
+		if ((unsigned char)arg[i] <= ' ' || arg[i] == 0x7f)
+			bad_value("bad --route '%s': PREFIX holds a blank or a control character",
+				  arg);
+	if (!upstream_name_ok(eq + 1))
+		bad_value("bad --route '%s': bad upstream name '%s': expected 1..%d letters, "
+			  "digits, '-', '_' or '.'", arg, eq + 1, FH_UPSTREAM_NAME_MAX - 1);
+	if (strlen(arg) >= FH_ROUTE_MAX)
+		bad_value("bad --route '%.32s...': longer than %d bytes", arg, FH_ROUTE_MAX - 1);
+	for (unsigned int i = 0; i < site->nroutes; i++) {
+		const char *other = site->routes[i];
+
+		if ((size_t)(route_upstream(other) - 1 - other) == plen &&
+		    !strncmp(other, arg, plen))
+			bad_value("bad --route '%s': %.*s is routed twice", arg, (int)plen, arg);
+	}
+	snprintf(site->routes[site->nroutes++], sizeof(site->routes[0]), "%s", arg);
+}
+
 /*
  * http's --root, --user, --cache and --access-log: the root made absolute (the kernel
  * resolves it in fhctl's mount namespace, as realpath() does), the user
- * resolved to its uid and primary gid.
+ * resolved to its uid and primary gid. With a --route or a --fallback the
+ * root is optional (a pure proxy), and so, without one, are the rest.
  */
 static void parse_site(const struct opts *o, struct site_opts *site)
 {
@@ -40,8 +83,26 @@ static void parse_site(const struct opts *o, struct site_opts *site)
 	struct stat st;
 
 	memset(site, 0, sizeof(*site));
+	for (int i = 0; i < o->nroutes; i++)
+		parse_route(o->route[i], site);
+	if (o->fallback) {
+		if (!upstream_name_ok(o->fallback))
+			bad_value("bad --fallback '%s': expected an upstream name of 1..%d "
+				  "letters, digits, '-', '_' or '.'", o->fallback,
+				  FH_UPSTREAM_NAME_MAX - 1);
+		snprintf(site->fallback, sizeof(site->fallback), "%s", o->fallback);
+		site->has_fallback = true;
+	}
+	site->access_log = o->access_log;
+	if (!o->root && (site->nroutes || site->has_fallback)) {
+		/* What a site without a root would ignore is refused. */
+		if (o->user || o->cache || o->one_fs)
+			usage_err("%s needs --root DIR (a listener without one serves no file)",
+				  o->user ? "--user" : o->cache ? "--cache" : "--one-file-system");
+		return;
+	}
 	if (!o->root)
-		usage_err("http needs --root DIR");
+		usage_err("http needs --root DIR, or a --route or a --fallback");
 	if (!*o->root)
 		bad_value("bad --root '': expected a directory");
 	if (!realpath(o->root, site->root))
@@ -77,7 +138,6 @@ static void parse_site(const struct opts *o, struct site_opts *site)
 			bad_value("--cache %s out of range: expected 0..1T", o->cache);
 		site->has_cache = true;
 	}
-	site->access_log = o->access_log;
 	site->one_fs = o->one_fs;
 }
 
@@ -86,7 +146,7 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 	struct opts o = { .max_pos = 2 };
 	size_t plen;
 
-	parse_opts(argc, argv, O_CPUS | O_SITE | O_MAX_CONNS, &o);
+	parse_opts(argc, argv, O_CPUS | O_SITE | O_ROUTES | O_MAX_CONNS, &o);
 	if (o.npos < 1)
 		usage_err("missing PROTO");
 	if (o.npos < 2)
@@ -103,11 +163,13 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 		parse_site(&o, &r->site);
 	} else {
 		memset(&r->site, 0, sizeof(r->site));
-		if (o.root || o.user || o.cache || o.access_log || o.one_fs)
+		if (o.root || o.user || o.cache || o.access_log || o.one_fs || o.nroutes ||
+		    o.fallback)
 			usage_err("%s is only for http, not %s",
 				  o.root ? "--root" : o.user ? "--user" :
 				  o.cache ? "--cache" : o.access_log ? "--access-log" :
-				  "--one-file-system", o.pos[0]);
+				  o.one_fs ? "--one-file-system" : o.nroutes ? "--route" :
+				  "--fallback", o.pos[0]);
 	}
 	if (o.cpus)
 		check_cpulist(o.cpus);
@@ -150,6 +212,10 @@ int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		mnl_attr_put(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
 	if (site && site->one_fs)
 		mnl_attr_put(nlh, FH_A_LISTENER_ONE_FS, 0, NULL);
+	for (unsigned int i = 0; site && i < site->nroutes; i++)
+		mnl_attr_put_strz(nlh, FH_A_LISTENER_ROUTE, site->routes[i]);
+	if (site && site->has_fallback)
+		mnl_attr_put_strz(nlh, FH_A_LISTENER_FALLBACK, site->fallback);
 	return genl_talk(g, nlh, NULL, NULL);
 }
 
@@ -165,14 +231,24 @@ const char *user_str(uint32_t uid, uint32_t gid, char *buf, size_t size)
 	return buf;
 }
 
-/* " root DIR user NAME cache SIZE access-log", what a site has, for people. */
+/* Whether a listener has a site (http): a root, routes or a fallback. */
+bool site_present(const struct site_opts *site)
+{
+	return site->has_root || site->nroutes || site->has_fallback;
+}
+
+/*
+ * " root DIR user NAME cache SIZE access-log route PREFIX=UPSTREAM fallback
+ * UPSTREAM", what a site has, for people.
+ */
 const char *site_str(const struct site_opts *site, char *buf, size_t size)
 {
 	char user[64], cache[32];
+	size_t len;
 
 	buf[0] = '\0';
 	if (!site->has_root && !site->has_user && !site->has_cache && !site->access_log &&
-	    !site->one_fs)
+	    !site->one_fs && !site->nroutes && !site->has_fallback)
 		return buf;
 	snprintf(buf, size, "%s%s%s%s%s%s%s%s", site->has_root ? " root " : "",
 		 site->has_root ? site->root : "", site->has_user ? " user " : "",
@@ -181,6 +257,11 @@ const char *site_str(const struct site_opts *site, char *buf, size_t size)
 		 site->has_cache ? format_size(cache, sizeof(cache), site->cache) : "",
 		 site->access_log ? " access-log" : "",
 		 site->one_fs ? " one-file-system" : "");
+	len = strlen(buf);
+	for (unsigned int i = 0; i < site->nroutes && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, " route %s", site->routes[i]);
+	if (site->has_fallback && len < size)
+		snprintf(buf + len, size - len, " fallback %s", site->fallback);
 	return buf;
 }
 
@@ -232,6 +313,7 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[FH_A_MAX + 1] = { 0 };
 	struct listener_list *ll = data;
 	struct listener *l, *v;
+	const struct nlattr *a;
 	struct endpoint ep;
 
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), fh_attr_cb, tb) < 0)
@@ -276,6 +358,19 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 	/* A flag: present when the listener's responses are logged. */
 	l->site.access_log = tb[FH_A_LISTENER_ACCESS_LOG] != NULL;
 	l->site.one_fs = tb[FH_A_LISTENER_ONE_FS] != NULL;
+	/* The routes are repeated attributes, in order: tb[] holds only the last. */
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) != FH_A_LISTENER_ROUTE)
+			continue;
+		if (l->site.nroutes == FH_ROUTES_MAX)
+			goto malformed;
+		copy_str_attr(l->site.routes[l->site.nroutes], sizeof(l->site.routes[0]), a);
+		l->site.nroutes++;
+	}
+	if (tb[FH_A_LISTENER_FALLBACK]) {
+		copy_str_attr(l->site.fallback, sizeof(l->site.fallback), tb[FH_A_LISTENER_FALLBACK]);
+		l->site.has_fallback = true;
+	}
 	ll->n++;
 	return MNL_CB_OK;
 
@@ -287,18 +382,31 @@ malformed:
 /* The LOG column: on or off for a listener with a site (http), else "-". */
 static const char *log_column(const struct listener *l)
 {
-	if (!l->site.has_root)
+	if (!site_present(&l->site))
 		return "-";
 	return l->site.access_log ? "on" : "off";
 }
 
-#define NCOLS	10
+#define NCOLS	12
 
 /* A row of the table: each cell as text, ROOT (a path that may hold blanks) last. */
 struct listener_row {
 	char accepted[24], active[24], max[16], user[64], cache[32];
+	char routes[FH_ROUTES_MAX * FH_ROUTE_MAX];
 	const char *cell[NCOLS];
 };
+
+/* The ROUTES column: PREFIX=UPSTREAM,... in the kernel's order, "-" for none. */
+static const char *routes_cell(const struct site_opts *site, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	snprintf(buf, size, "-");
+	for (unsigned int i = 0; i < site->nroutes && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "",
+					site->routes[i]);
+	return buf;
+}
 
 static void listener_row(const struct listener *l, struct listener_row *r)
 {
@@ -325,17 +433,19 @@ static void listener_row(const struct listener *l, struct listener_row *r)
 	r->cell[3] = r->accepted;
 	r->cell[4] = r->active;
 	r->cell[5] = r->max;
-	r->cell[6] = r->user;
-	r->cell[7] = r->cache;
-	r->cell[8] = log_column(l);
-	r->cell[9] = l->site.has_root ? l->site.root : "-";
+	r->cell[6] = routes_cell(&l->site, r->routes, sizeof(r->routes));
+	r->cell[7] = l->site.has_fallback ? l->site.fallback : "-";
+	r->cell[8] = r->user;
+	r->cell[9] = r->cache;
+	r->cell[10] = log_column(l);
+	r->cell[11] = l->site.has_root ? l->site.root : "-";
 }
 
 static void print_listeners(const struct listener_list *ll)
 {
 	static const char *const head[NCOLS] = {
-		"PROTO", "ADDRESS", "CPUS", "ACCEPTED", "ACTIVE", "MAX", "USER", "CACHE", "LOG",
-		"ROOT",
+		"PROTO", "ADDRESS", "CPUS", "ACCEPTED", "ACTIVE", "MAX", "ROUTES", "FALLBACK",
+		"USER", "CACHE", "LOG", "ROOT",
 	};
 	struct listener_row r;
 	int w[NCOLS] = { 0 };
@@ -375,10 +485,29 @@ static void print_listeners_json(const struct listener_list *ll)
 			printf(",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32, l->site.uid, l->site.gid);
 		if (l->site.has_cache)
 			printf(",\"cache\":%" PRIu64, l->site.cache);
-		if (l->site.has_root)
+		if (site_present(&l->site))
 			printf(",\"access_log\":%s,\"one_file_system\":%s",
 			       l->site.access_log ? "true" : "false",
 			       l->site.one_fs ? "true" : "false");
+		if (l->site.has_fallback) {
+			printf(",\"fallback\":");
+			json_str(l->site.fallback);
+		}
+		/* Routes split at the last '=' (an upstream's name has none); last, nested. */
+		if (site_present(&l->site)) {
+			printf(",\"routes\":[");
+			for (unsigned int r = 0; r < l->site.nroutes; r++) {
+				const char *route = l->site.routes[r];
+				const char *up = route_upstream(route);
+
+				printf("%s{\"prefix\":", r ? "," : "");
+				json_str_n(route, *up ? (size_t)(up - 1 - route) : strlen(route));
+				printf(",\"upstream\":");
+				json_str(up);
+				putchar('}');
+			}
+			putchar(']');
+		}
 		putchar('}');
 	}
 	printf("]\n");

@@ -87,8 +87,13 @@ void table_row(const char *const *cell, const int *w, int ncols)
 
 void json_str(const char *s)
 {
+	json_str_n(s, strlen(s));
+}
+
+void json_str_n(const char *s, size_t len)
+{
 	putchar('"');
-	for (; *s; s++) {
+	for (const char *end = s + len; s < end && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '"' || c == '\\')

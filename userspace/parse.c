@@ -248,6 +248,27 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			o->one_fs = true;
 		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--mem"))) {
 			o->mem = v;
+		} else if ((allowed & O_ROUTES) && (v = opt_value(argc, argv, &i, "--route"))) {
+			if (o->nroutes >= FH_ROUTES_MAX)
+				bad_value("too many --route: at most %d", FH_ROUTES_MAX);
+			o->route[o->nroutes++] = v;
+		} else if ((allowed & O_ROUTES) && (v = opt_value(argc, argv, &i, "--fallback"))) {
+			o->fallback = v;
+		} else if ((allowed & O_UPSTREAM) &&
+			   (v = opt_value(argc, argv, &i, "--keepalive"))) {
+			o->keepalive = v;
+		} else if ((allowed & O_UPSTREAM) &&
+			   (v = opt_value(argc, argv, &i, "--connect-timeout"))) {
+			o->connect_timeout = v;
+		} else if ((allowed & O_UPSTREAM) &&
+			   (v = opt_value(argc, argv, &i, "--read-timeout"))) {
+			o->read_timeout = v;
+		} else if ((allowed & O_UPSTREAM) &&
+			   (v = opt_value(argc, argv, &i, "--max-fails"))) {
+			o->max_fails = v;
+		} else if ((allowed & O_UPSTREAM) &&
+			   (v = opt_value(argc, argv, &i, "--fail-timeout"))) {
+			o->fail_timeout = v;
 		} else if ((allowed & O_LISTENER) &&
 			   (v = opt_value(argc, argv, &i, "--listener"))) {
 			o->listener = v;

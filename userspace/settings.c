@@ -64,7 +64,7 @@ setting_out_of_range(const struct setting *s, const char *val)
 		  format_ms(hi, sizeof(hi), s->max * setting_unit_ms(s)));
 }
 
-static uint32_t parse_setting(const struct setting *s, const char *val)
+uint32_t parse_setting(const struct setting *s, const char *val)
 {
 	uint64_t v, unit = setting_unit_ms(s);
 
