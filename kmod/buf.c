@@ -168,6 +168,51 @@ void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n)
 		ch->tail = &ch->head;
 }
 
+/*
+ * Move the first @n bytes of @src to the tail of @dst by reference: whole
+ * segments are relinked; a segment cut by @n is shared, its page or skb
+ * referenced once more, so nothing is copied. -ENOMEM (nothing moved of
+ * that last part) when no segment descriptor can be had.
+ */
+int fh_chain_move(struct fh_chain *dst, struct fh_chain *src,
+		  struct fh_pool *segs, size_t n)
+{
+	struct fh_seg *seg;
+	int ret;
+
+	while (n && src->head) {
+		seg = src->head;
+		if (n < seg->len) {
+			if (seg->kind == FH_SEG_PAGE) {
+				ret = fh_chain_append_page(dst, segs, seg->page,
+							   seg->off, n);
+			} else {
+				ret = fh_chain_append(dst, segs, FH_SEG_SKB,
+						      skb_get(seg->skb),
+						      seg->off, n);
+				if (ret)
+					consume_skb(seg->skb);
+			}
+			if (ret)
+				return ret;
+			fh_chain_consume(src, segs, n);
+			return 0;
+		}
+		src->head = seg->next;
+		src->len -= seg->len;
+		src->nsegs--;
+		n -= seg->len;
+		seg->next = NULL;
+		*dst->tail = seg;
+		dst->tail = &seg->next;
+		dst->len += seg->len;
+		dst->nsegs++;
+	}
+	if (!src->head)
+		src->tail = &src->head;
+	return 0;
+}
+
 /* A fragment's page may be compound, its offset past the first page. */
 static void fh_copy_from_pages(void *dst, struct page *page, u32 off, size_t len)
 {

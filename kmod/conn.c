@@ -40,6 +40,9 @@ static struct kmem_cache *fh_seg_cache;
 
 static void fh_conn_handle(struct fh_worker *w, struct fh_event *ev);
 static void fh_conn_resume_handle(struct fh_worker *w, struct fh_event *ev);
+static void fh_conn_init(struct fh_conn *c, struct fh_worker *w,
+			 struct fh_conn_src *src, struct socket *sock);
+static void fh_conn_hook(struct fh_conn *c, struct sock *sk);
 
 static void fh_conn_queue(struct fh_conn *c)
 {
@@ -154,6 +157,14 @@ void fh_conn_linger(struct fh_conn *c)
 	c->linger = true;
 }
 
+void fh_conn_wake(struct fh_conn *c)
+{
+	if (c->closed)
+		return;
+	c->woken = true;
+	fh_conn_queue(c);
+}
+
 void fh_conn_park(struct fh_conn *c)
 {
 	WARN_ON_ONCE(c->parked);
@@ -250,20 +261,9 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	c = fh_pool_alloc(&w->conn_pool, GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
-	memset(c, 0, sizeof(*c));
-	c->ev.handle = fh_conn_handle;
-	c->resume_ev.handle = fh_conn_resume_handle;
-	refcount_set(&c->ref, 1);
-	c->w = w;
-	c->sock = sock;
-	c->src = src;
-	c->source = source;
-	c->proto = src->proto;
-	fh_chain_init(&c->in);
-	fh_chain_init(&c->out);
 	/* on_accept may set a deadline, which moves lru to the timed list. */
-	INIT_LIST_HEAD(&c->lru);
-	c->last_active = jiffies;
+	fh_conn_init(c, w, src, sock);
+	c->source = source;
 
 	if (c->proto->on_accept) {
 		ret = c->proto->on_accept(c);
@@ -284,16 +284,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	fh_stat_inc(src, &src->accepted);
 	fh_stat_inc(src, &src->active);
 	(*src->net_conns)++;
-
-	write_lock_bh(&sk->sk_callback_lock);
-	c->saved_data_ready = sk->sk_data_ready;
-	c->saved_write_space = sk->sk_write_space;
-	c->saved_state_change = sk->sk_state_change;
-	sk->sk_user_data = c;
-	sk->sk_data_ready = fh_conn_sk_event;
-	sk->sk_write_space = fh_conn_sk_write_space;
-	sk->sk_state_change = fh_conn_sk_event;
-	write_unlock_bh(&sk->sk_callback_lock);
+	fh_conn_hook(c, sk);
 
 	trace_fh_accept(sk);
 	/* Data that came with the handshake raised no callback of ours. */
@@ -301,7 +292,12 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 	return 0;
 }
 
-static void fh_conn_put(struct fh_conn *c)
+void fh_conn_get(struct fh_conn *c)
+{
+	refcount_inc(&c->ref);
+}
+
+void fh_conn_put(struct fh_conn *c)
 {
 	struct fh_conn_src *src;
 
@@ -342,16 +338,99 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 	sock_release(c->sock);
 	c->sock = NULL;
 
-	fh_stat_dec(&w->stats, &w->stats.active);
-	fh_stat_inc(&w->stats, &w->stats.closed);
 	fh_stat_dec(c->src, &c->src->active);
 	(*c->src->net_conns)--;
-	if (c->src->limited)
-		atomic_dec(c->src->limited);
-	if (c->source)
-		fh_source_put(c->source);
-	atomic_dec(&fh_nr_conns);
+	if (!c->outbound) {
+		fh_stat_dec(&w->stats, &w->stats.active);
+		fh_stat_inc(&w->stats, &w->stats.closed);
+		if (c->src->limited)
+			atomic_dec(c->src->limited);
+		if (c->source)
+			fh_source_put(c->source);
+		atomic_dec(&fh_nr_conns);
+	}
 	fh_conn_put(c);
+}
+
+/* Close @c at once, from outside its turn (a protocol's pool of idle ones). */
+void fh_conn_close_now(struct fh_conn *c)
+{
+	fh_conn_close(c, FH_CLOSE_SHUTDOWN);
+}
+
+/* Its callbacks: from here on the owner hears of the socket. */
+static void fh_conn_hook(struct fh_conn *c, struct sock *sk)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	c->saved_data_ready = sk->sk_data_ready;
+	c->saved_write_space = sk->sk_write_space;
+	c->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = c;
+	sk->sk_data_ready = fh_conn_sk_event;
+	sk->sk_write_space = fh_conn_sk_write_space;
+	sk->sk_state_change = fh_conn_sk_event;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void fh_conn_init(struct fh_conn *c, struct fh_worker *w,
+			 struct fh_conn_src *src, struct socket *sock)
+{
+	memset(c, 0, sizeof(*c));
+	c->ev.handle = fh_conn_handle;
+	c->resume_ev.handle = fh_conn_resume_handle;
+	refcount_set(&c->ref, 1);
+	c->w = w;
+	c->sock = sock;
+	c->src = src;
+	c->proto = src->proto;
+	fh_chain_init(&c->in);
+	fh_chain_init(&c->out);
+	INIT_LIST_HEAD(&c->lru);
+	c->last_active = jiffies;
+}
+
+struct fh_conn *fh_conn_connect(struct fh_worker *w, struct fh_conn_src *src,
+				struct net *net, const struct sockaddr *addr,
+				int addrlen)
+{
+	struct socket *sock;
+	struct fh_conn *c;
+	int ret;
+
+	ret = sock_create_kern(net, addr->sa_family, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	if (ret)
+		return ERR_PTR(ret);
+	c = fh_pool_alloc(&w->conn_pool, GFP_KERNEL);
+	if (!c) {
+		sock_release(sock);
+		return ERR_PTR(-ENOMEM);
+	}
+	fh_conn_init(c, w, src, sock);
+	c->outbound = true;
+	tcp_sock_set_nodelay(sock->sk);
+	if (c->proto->notsent_lowat)
+		WRITE_ONCE(tcp_sk(sock->sk)->notsent_lowat,
+			   c->proto->notsent_lowat);
+	fh_conn_hook(c, sock->sk);
+	ret = kernel_connect(sock, (struct sockaddr *)addr, addrlen, O_NONBLOCK);
+	if (ret && ret != -EINPROGRESS) {
+		write_lock_bh(&sock->sk->sk_callback_lock);
+		sock->sk->sk_user_data = NULL;
+		sock->sk->sk_data_ready = c->saved_data_ready;
+		sock->sk->sk_write_space = c->saved_write_space;
+		sock->sk->sk_state_change = c->saved_state_change;
+		write_unlock_bh(&sock->sk->sk_callback_lock);
+		sock_release(sock);
+		fh_pool_free(&w->conn_pool, c);
+		return ERR_PTR(ret);
+	}
+	list_add_tail(&c->lru, &w->quiet);
+	fh_stat_inc(src, &src->active);
+	(*src->net_conns)++;
+	refcount_inc(&c->ref);		/* the caller's */
+	fh_conn_queue(c);
+	return c;
 }
 
 static int fh_recv_actor(read_descriptor_t *desc, struct sk_buff *skb,
@@ -583,6 +662,17 @@ static void fh_conn_process(struct fh_conn *c)
 	if (c->closed)
 		return;
 	sk = c->sock->sk;
+
+	if (c->woken) {
+		c->woken = false;
+		ret = c->proto->on_wake ? c->proto->on_wake(c) : 0;
+		if (ret) {
+			fh_stat_inc(&c->w->stats, &c->w->stats.errors);
+			fh_conn_close(c, FH_CLOSE_ERROR);
+			return;
+		}
+		fh_conn_touch(c);
+	}
 
 	/* A wakeup with nothing to send or read costs no lock. */
 	if (!fh_chain_empty(&c->out) ||

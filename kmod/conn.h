@@ -68,6 +68,8 @@ struct fh_conn {
 	bool close_after;	/* send what is queued, then close */
 	bool linger;		/* ... and the peer may still be sending */
 	bool wr_shut;		/* ... it is sent: FIN out, input discarded */
+	bool woken;		/* fh_conn_wake(): on_wake runs this turn */
+	bool outbound;		/* made by fh_conn_connect(), not accepted */
 };
 
 /*
@@ -96,6 +98,29 @@ struct fh_conn {
  * fh_conn_linger(): the peer may still be sending (a request body not
  * read, a stream that could not be parsed): the close lingers.
  */
+/*
+ * Two connections of one worker that work together (a client and the
+ * upstream connection its request went to) hold each other by reference
+ * (fh_conn_get()/fh_conn_put(), on the owner only) and never call into
+ * each other's turn: one changes what the other holds and wakes it
+ * (fh_conn_wake()); the other's on_wake then runs on its next turn, and
+ * that connection alone ever closes itself (a negative return).
+ *
+ * fh_conn_connect(): a new outbound connection to @addr in @net, owned by
+ * @w, with @src's protocol; the connect is non-blocking: output queued
+ * meanwhile goes once it is established, and a failure closes the
+ * connection as a socket error (on_close tells the protocol). The caller
+ * holds a reference on @src for it, as for an accepted one. Returns the
+ * connection with a reference for the caller, or an ERR_PTR (nothing made).
+ */
+void fh_conn_get(struct fh_conn *c);
+void fh_conn_put(struct fh_conn *c);
+void fh_conn_wake(struct fh_conn *c);
+struct fh_conn *fh_conn_connect(struct fh_worker *w, struct fh_conn_src *src,
+				struct net *net, const struct sockaddr *addr,
+				int addrlen);
+void fh_conn_close_now(struct fh_conn *c);
+
 void fh_conn_park(struct fh_conn *c);
 void fh_conn_resume(struct fh_conn *c);
 void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms);

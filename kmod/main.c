@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "source.h"
 #include "stats.h"
+#include "upstream.h"
 #include "worker.h"
 
 #define CREATE_TRACE_POINTS
@@ -64,6 +65,10 @@ static int __init fh_init(void)
 	ret = fh_workers_init(&fh_conn_hooks);
 	if (ret)
 		goto err_workers;
+	/* Before listeners: their namespace exit runs first, upstreams' after. */
+	ret = fh_upstreams_init();
+	if (ret)
+		goto err_upstreams;
 	ret = fh_listeners_init();
 	if (ret)
 		goto err_listeners;
@@ -81,6 +86,8 @@ err_netlink:
 err_stats:
 	fh_listeners_exit();
 err_listeners:
+	fh_upstreams_exit();
+err_upstreams:
 	fh_workers_exit();
 err_workers:
 	fh_conns_exit();
@@ -97,6 +104,7 @@ static void __exit fh_exit(void)
 	fh_netlink_exit();
 	fh_stats_exit();
 	fh_listeners_exit();	/* closes every listener and connection */
+	fh_upstreams_exit();	/* ... and every upstream connection */
 	fh_protos_quiesce();
 	/* Callbacks that saw our sockets before they were restored finish. */
 	synchronize_net();

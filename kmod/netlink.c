@@ -19,6 +19,7 @@
 #include "netlink.h"
 #include "proto.h"
 #include "stats.h"
+#include "upstream.h"
 #include "worker.h"
 
 static struct netlink_range_validation fh_max_conns_range = {
@@ -44,6 +45,34 @@ static const struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] = {
 	[FH_A_LISTENER_CACHE] = { .type = NLA_U64 },
 	[FH_A_LISTENER_ACCESS_LOG] = { .type = NLA_FLAG },
 	[FH_A_LISTENER_ONE_FS] = { .type = NLA_FLAG },
+	[FH_A_LISTENER_ROUTE] = { .type = NLA_NUL_STRING, .len = FH_ROUTE_MAX - 1 },
+	[FH_A_LISTENER_FALLBACK] = { .type = NLA_NUL_STRING,
+				     .len = FH_UPSTREAM_NAME_MAX - 1 },
+};
+
+static struct netlink_range_validation fh_upstream_timeout_range = {
+	.min = FH_TIMEOUT_MIN_MS,
+	.max = FH_TIMEOUT_MAX_MS,
+};
+
+static const struct nla_policy fh_upstream_add_policy[FH_A_MAX + 1] = {
+	[FH_A_UPSTREAM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = FH_UPSTREAM_NAME_MAX - 1 },
+	[FH_A_UPSTREAM_SERVER] = { .type = NLA_NUL_STRING,
+				   .len = FH_UPSTREAM_SERVER_MAX - 1 },
+	[FH_A_UPSTREAM_KEEPALIVE] = NLA_POLICY_MAX(NLA_U32, FH_UPSTREAM_KEEPALIVE_MAX),
+	[FH_A_UPSTREAM_CONNECT_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &fh_upstream_timeout_range),
+	[FH_A_UPSTREAM_READ_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &fh_upstream_timeout_range),
+	[FH_A_UPSTREAM_MAX_FAILS] = NLA_POLICY_MAX(NLA_U32, FH_UPSTREAM_MAX_FAILS_MAX),
+	[FH_A_UPSTREAM_FAIL_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &fh_upstream_timeout_range),
+};
+
+static const struct nla_policy fh_upstream_name_policy[FH_A_MAX + 1] = {
+	[FH_A_UPSTREAM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = FH_UPSTREAM_NAME_MAX - 1 },
 };
 
 /* An address naming one listener: listener del, and cache flush. */
@@ -150,6 +179,29 @@ static int fh_parse_cpus(struct genl_info *info, struct cpumask *cpus)
 }
 
 /*
+ * Every @type attribute of the request, in order (a repeated one, which the
+ * parsed table holds only the last of; the policy checked each).
+ */
+static int fh_parse_multi(struct genl_info *info, int type, const char **out,
+			  unsigned int max, unsigned int *n)
+{
+	const struct nlattr *a;
+	int rem;
+
+	*n = 0;
+	nlmsg_for_each_attr(a, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(a) != type)
+			continue;
+		if (*n == max) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a, "too many of this attribute");
+			return -E2BIG;
+		}
+		out[(*n)++] = nla_data(a);
+	}
+	return 0;
+}
+
+/*
  * The site options (http: document root, user, cache size), checked for
  * shape only: what they mean is the protocol's site_create() to judge. A
  * protocol without sites takes none of them.
@@ -165,7 +217,8 @@ static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
 		return fh_require(info, FH_A_LISTENER_UID, "a gid needs its uid");
 	given = a[FH_A_LISTENER_ROOT] ?: a[FH_A_LISTENER_UID] ?:
 		a[FH_A_LISTENER_CACHE] ?: a[FH_A_LISTENER_ACCESS_LOG] ?:
-		a[FH_A_LISTENER_ONE_FS];
+		a[FH_A_LISTENER_ONE_FS] ?: a[FH_A_LISTENER_ROUTE] ?:
+		a[FH_A_LISTENER_FALLBACK];
 	if (!given)
 		return 0;
 	if (!req->proto->site_create) {
@@ -186,7 +239,11 @@ static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
 	}
 	req->site.access_log = nla_get_flag(a[FH_A_LISTENER_ACCESS_LOG]);
 	req->site.one_fs = nla_get_flag(a[FH_A_LISTENER_ONE_FS]);
-	return 0;
+	req->site.net = genl_info_net(info);
+	if (a[FH_A_LISTENER_FALLBACK])
+		req->site.fallback = nla_data(a[FH_A_LISTENER_FALLBACK]);
+	return fh_parse_multi(info, FH_A_LISTENER_ROUTE, req->site.routes,
+			      FH_ROUTES_MAX, &req->site.nr_routes);
 }
 
 static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
@@ -280,6 +337,20 @@ static bool fh_listener_site_info(const struct fh_listener *l,
 	return true;
 }
 
+static int fh_put_routes(struct sk_buff *skb, const struct fh_site_info *si)
+{
+	char route[FH_ROUTE_MAX];
+	unsigned int i;
+
+	for (i = 0; i < si->nr_routes; i++) {
+		snprintf(route, sizeof(route), "%s=%s", si->route_prefix[i],
+			 si->route_upstream[i]);
+		if (nla_put_string(skb, FH_A_LISTENER_ROUTE, route))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
 static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 			    u32 portid, u32 seq, int flags)
 {
@@ -307,7 +378,10 @@ static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 	     nla_put_u64_64bit(skb, FH_A_LISTENER_CACHE, si.cache_limit,
 			       FH_A_PAD) ||
 	     (si.access_log && nla_put_flag(skb, FH_A_LISTENER_ACCESS_LOG)) ||
-	     (si.one_fs && nla_put_flag(skb, FH_A_LISTENER_ONE_FS))))
+	     (si.one_fs && nla_put_flag(skb, FH_A_LISTENER_ONE_FS)) ||
+	     (si.fallback && nla_put_string(skb, FH_A_LISTENER_FALLBACK,
+					    si.fallback)) ||
+	     fh_put_routes(skb, &si)))
 		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -694,6 +768,135 @@ static int fh_nl_log_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+static u32 fh_get_u32(struct genl_info *info, int attr, u32 def)
+{
+	return info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : def;
+}
+
+static int fh_nl_upstream_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_upstream_req req = { };
+	int ret;
+
+	ret = fh_require(info, FH_A_UPSTREAM_NAME, "missing upstream name") ?:
+	      fh_require(info, FH_A_UPSTREAM_SERVER, "an upstream needs a server");
+	if (ret)
+		return ret;
+	req.name = nla_data(info->attrs[FH_A_UPSTREAM_NAME]);
+	ret = fh_parse_multi(info, FH_A_UPSTREAM_SERVER, req.servers,
+			     FH_UPSTREAM_SERVERS_MAX, &req.nr_servers);
+	if (ret)
+		return ret;
+	req.keepalive = fh_get_u32(info, FH_A_UPSTREAM_KEEPALIVE, 32);
+	req.connect_ms = fh_get_u32(info, FH_A_UPSTREAM_CONNECT_TIMEOUT_MS, 60000);
+	req.read_ms = fh_get_u32(info, FH_A_UPSTREAM_READ_TIMEOUT_MS, 60000);
+	req.max_fails = fh_get_u32(info, FH_A_UPSTREAM_MAX_FAILS, 1);
+	req.fail_ms = fh_get_u32(info, FH_A_UPSTREAM_FAIL_TIMEOUT_MS, 10000);
+	return fh_upstream_add(genl_info_net(info), &req, info->extack);
+}
+
+static int fh_nl_upstream_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret = fh_require(info, FH_A_UPSTREAM_NAME, "missing upstream name");
+
+	if (ret)
+		return ret;
+	return fh_upstream_del(genl_info_net(info),
+			       nla_data(info->attrs[FH_A_UPSTREAM_NAME]),
+			       info->extack);
+}
+
+static int fh_upstream_fill(struct sk_buff *skb, const struct fh_upstream *up,
+			    u32 portid, u32 seq, int flags)
+{
+	struct fh_upstream_info ui;
+	unsigned int i;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &fh_genl_family, flags,
+			  FH_CMD_UPSTREAM_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	fh_upstream_info(up, &ui);
+	if (nla_put_string(skb, FH_A_UPSTREAM_NAME, up->name))
+		goto cancel;
+	for (i = 0; i < up->nr_servers; i++)
+		if (nla_put_string(skb, FH_A_UPSTREAM_SERVER, up->servers[i].name))
+			goto cancel;
+	if (nla_put_u32(skb, FH_A_UPSTREAM_KEEPALIVE, up->keepalive) ||
+	    nla_put_u32(skb, FH_A_UPSTREAM_CONNECT_TIMEOUT_MS, up->connect_ms) ||
+	    nla_put_u32(skb, FH_A_UPSTREAM_READ_TIMEOUT_MS, up->read_ms) ||
+	    nla_put_u32(skb, FH_A_UPSTREAM_MAX_FAILS, up->max_fails) ||
+	    nla_put_u32(skb, FH_A_UPSTREAM_FAIL_TIMEOUT_MS, up->fail_ms) ||
+	    nla_put_u32(skb, FH_A_UPSTREAM_USERS, up->users) ||
+	    nla_put_u64_64bit(skb, FH_A_UPSTREAM_REQUESTS, ui.requests, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_UPSTREAM_CONNECTS, ui.connects, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_UPSTREAM_REUSES, ui.reuses, FH_A_PAD) ||
+	    nla_put_u64_64bit(skb, FH_A_UPSTREAM_FAILS, ui.fails, FH_A_PAD))
+		goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+struct fh_upstream_dump_ctx {
+	struct sk_buff *skb;
+	u32 portid, seq;
+	int flags;
+	int err;
+	bool found;
+};
+
+static int fh_upstream_dump_one(const struct fh_upstream *up, void *arg)
+{
+	struct fh_upstream_dump_ctx *ctx = arg;
+
+	ctx->found = true;
+	ctx->err = fh_upstream_fill(ctx->skb, up, ctx->portid, ctx->seq,
+				    ctx->flags);
+	return ctx->err;
+}
+
+static int fh_nl_upstream_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct fh_upstream_dump_ctx ctx = {
+		.skb = skb,
+		.portid = NETLINK_CB(cb->skb).portid,
+		.seq = cb->nlh->nlmsg_seq,
+		.flags = NLM_F_MULTI,
+	};
+
+	cb->args[0] = fh_upstream_walk(sock_net(skb->sk), cb->args[0], NULL,
+				       fh_upstream_dump_one, &ctx);
+	return ctx.err && !skb->len ? ctx.err : skb->len;
+}
+
+static int fh_nl_upstream_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_upstream_dump_ctx ctx = { .portid = info->snd_portid,
+					    .seq = info->snd_seq };
+	int ret;
+
+	ret = fh_require(info, FH_A_UPSTREAM_NAME, "missing upstream name");
+	if (ret)
+		return ret;
+	ctx.skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!ctx.skb)
+		return -ENOMEM;
+	fh_upstream_walk(genl_info_net(info), 0,
+			 nla_data(info->attrs[FH_A_UPSTREAM_NAME]),
+			 fh_upstream_dump_one, &ctx);
+	if (!ctx.found || ctx.err) {
+		nlmsg_free(ctx.skb);
+		if (!ctx.found)
+			GENL_SET_ERR_MSG(info, "no upstream has this name");
+		return ctx.found ? ctx.err : -ENOENT;
+	}
+	return genlmsg_reply(ctx.skb, info);
+}
+
 static const struct genl_ops fh_genl_ops[] = {
 	{
 		.cmd = FH_CMD_LISTENER_ADD,
@@ -755,6 +958,27 @@ static const struct genl_ops fh_genl_ops[] = {
 		.policy = fh_empty_policy,
 		.maxattr = FH_A_MAX,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FH_CMD_UPSTREAM_ADD,
+		.doit = fh_nl_upstream_add,
+		.policy = fh_upstream_add_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FH_CMD_UPSTREAM_DEL,
+		.doit = fh_nl_upstream_del,
+		.policy = fh_upstream_name_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = FH_CMD_UPSTREAM_GET,
+		.doit = fh_nl_upstream_get,
+		.dumpit = fh_nl_upstream_dump,
+		.policy = fh_upstream_name_policy,
+		.maxattr = FH_A_MAX,
 	},
 };
 

@@ -20,6 +20,10 @@ struct fh_site_req {
 	u64 cache_bytes;
 	bool access_log;	/* log every response (kmod/log.h) */
 	bool one_fs;		/* no lookup crosses into a mount below the root */
+	struct net *net;	/* where upstreams are named */
+	unsigned int nr_routes;	/* "PREFIX=UPSTREAM" each */
+	const char *routes[32];
+	const char *fallback;	/* an upstream's name, or NULL */
 };
 
 /* What a protocol's per-listener state shows the control plane. */
@@ -29,6 +33,10 @@ struct fh_site_info {
 	u64 cache_limit;
 	bool access_log;
 	bool one_fs;
+	unsigned int nr_routes;
+	const char *route_prefix[32];	/* valid while the listener is */
+	const char *route_upstream[32];
+	const char *fallback;
 	u64 cache_bytes;
 	u64 cache_entries;
 	u64 hits;
@@ -99,6 +107,11 @@ struct fh_proto {
 	 * A parked connection is paused the same way.
 	 */
 	bool (*input_paused)(const struct fh_conn *c);
+	/*
+	 * Another connection of this worker changed what this one holds and
+	 * woke it (fh_conn_wake()): its turn starts here. Negative: close.
+	 */
+	int (*on_wake)(struct fh_conn *c);
 
 	/*
 	 * Per-listener state (a "site"), for protocols that need one. Made

@@ -93,6 +93,16 @@ void fh_stats_snap_cpu(unsigned int cpu, struct fh_stats_snap *s)
 			u64_stats_read(&st->streamed_bytes_out);
 		s->v[FH_STAT_LOG_RECORDS] = u64_stats_read(&st->log_records);
 		s->v[FH_STAT_LOG_DROPPED] = u64_stats_read(&st->log_dropped);
+		s->v[FH_STAT_PROXIED] = u64_stats_read(&st->proxied);
+		s->v[FH_STAT_UPSTREAM_CONNECTS] = u64_stats_read(&st->upstream_connects);
+		s->v[FH_STAT_UPSTREAM_REUSES] = u64_stats_read(&st->upstream_reuses);
+		s->v[FH_STAT_UPSTREAM_RETRIES] = u64_stats_read(&st->upstream_retries);
+		s->v[FH_STAT_UPSTREAM_REFUSED] = u64_stats_read(&st->upstream_refused);
+		s->v[FH_STAT_UPSTREAM_TIMEOUTS] = u64_stats_read(&st->upstream_timeouts);
+		s->v[FH_STAT_UPSTREAM_BAD] = u64_stats_read(&st->upstream_bad);
+		s->v[FH_STAT_UPSTREAM_ABORTS] = u64_stats_read(&st->upstream_aborts);
+		s->v[FH_STAT_RELAYED_BYTES] = u64_stats_read(&st->relayed);
+		s->v[FH_STAT_RELAY_COPIED_BYTES] = u64_stats_read(&st->relay_copied);
 	} while (u64_stats_fetch_retry(&st->syncp, start));
 	fh_pool_stats_add(&st->conn_pool, s);
 	fh_pool_stats_add(&st->seg_pool, s);

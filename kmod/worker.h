@@ -60,6 +60,17 @@ struct fh_stats {
 	u64_stats_t streamed_bytes_out;
 	u64_stats_t log_records;	/* access log records written */
 	u64_stats_t log_dropped;	/* ... dropped: the ring was full */
+	/* Written by the http proxy. */
+	u64_stats_t proxied;
+	u64_stats_t upstream_connects;
+	u64_stats_t upstream_reuses;
+	u64_stats_t upstream_retries;
+	u64_stats_t upstream_refused;
+	u64_stats_t upstream_timeouts;
+	u64_stats_t upstream_bad;
+	u64_stats_t upstream_aborts;
+	u64_stats_t relayed;
+	u64_stats_t relay_copied;
 	struct fh_pool_stats conn_pool;
 	struct fh_pool_stats seg_pool;
 };

@@ -143,6 +143,52 @@
  *	FH_A_LOG_BYTES. Each CPU keeps FH_LOG_RECORDS records; a worker
  *	whose ring is full drops the record and counts it in
  *	FH_STAT_LOG_DROPPED, it never waits for a reader.
+ * FH_CMD_UPSTREAM_ADD (admin)
+ *	Request: FH_A_UPSTREAM_NAME (required; 1..FH_UPSTREAM_NAME_MAX - 1
+ *	bytes of letters, digits, '-', '_' and '.'), FH_A_UPSTREAM_SERVER
+ *	(required, repeated 1..FH_UPSTREAM_SERVERS_MAX times: "ADDR:PORT",
+ *	an IPv4 address or an IPv6 one in brackets, "[::1]:8000"), and
+ *	optionally FH_A_UPSTREAM_KEEPALIVE (idle connections each worker
+ *	keeps to it for reuse, 0..FH_UPSTREAM_KEEPALIVE_MAX, default 32),
+ *	FH_A_UPSTREAM_CONNECT_TIMEOUT_MS (default 60 s) and
+ *	FH_A_UPSTREAM_READ_TIMEOUT_MS (the longest wait for the upstream to
+ *	send or take bytes of a request in flight, default 60 s), both
+ *	FH_TIMEOUT_MIN_MS..FH_TIMEOUT_MAX_MS; FH_A_UPSTREAM_MAX_FAILS
+ *	(0..FH_UPSTREAM_MAX_FAILS_MAX, default 1; 0: never skip a server)
+ *	and FH_A_UPSTREAM_FAIL_TIMEOUT_MS (FH_TIMEOUT_MIN_MS..
+ *	FH_TIMEOUT_MAX_MS, default 10 s): a server that failed MAX_FAILS
+ *	times (refused, unreachable, timed out, a malformed head) within
+ *	FAIL_TIMEOUT is skipped for FAIL_TIMEOUT, as nginx's max_fails and
+ *	fail_timeout; when every server is skipped, the first is tried.
+ *	Upstreams are per network namespace, like listeners. Errors:
+ *	EINVAL (bad name or server), EEXIST (the name is taken).
+ * FH_CMD_UPSTREAM_DEL (admin)
+ *	Request: FH_A_UPSTREAM_NAME. Closes its idle connections; requests
+ *	in flight finish. Errors: ENOENT (no such upstream), EBUSY (a
+ *	listener routes to it: delete that listener first).
+ * FH_CMD_UPSTREAM_GET (dump)
+ *	Reply: one message per upstream (only the one named, if the request
+ *	has FH_A_UPSTREAM_NAME; ENOENT if there is none) with
+ *	FH_A_UPSTREAM_NAME, each FH_A_UPSTREAM_SERVER in order,
+ *	FH_A_UPSTREAM_KEEPALIVE, FH_A_UPSTREAM_CONNECT_TIMEOUT_MS,
+ *	FH_A_UPSTREAM_READ_TIMEOUT_MS, FH_A_UPSTREAM_MAX_FAILS,
+ *	FH_A_UPSTREAM_FAIL_TIMEOUT_MS, FH_A_UPSTREAM_USERS (listeners that
+ *	route to it), FH_A_UPSTREAM_REQUESTS (requests sent to it),
+ *	FH_A_UPSTREAM_CONNECTS (connections opened), FH_A_UPSTREAM_REUSES
+ *	(requests sent on a kept connection), FH_A_UPSTREAM_FAILS (requests
+ *	that failed on it: 502 or 504).
+ *
+ * http routes (FH_CMD_LISTENER_ADD, http only): FH_A_LISTENER_ROUTE,
+ *	repeated up to FH_ROUTES_MAX times, "PREFIX=UPSTREAM": requests
+ *	whose path starts with PREFIX (which starts with '/') go to that
+ *	upstream, the longest prefix winning; FH_A_LISTENER_FALLBACK
+ *	names the upstream that gets what would otherwise be a 404 (no
+ *	such file) or a 405 (a method other than GET and HEAD). With a
+ *	route or a fallback FH_A_LISTENER_ROOT is optional: without one,
+ *	the listener is a pure proxy (a request no route takes is 404).
+ *	Each upstream named must exist in the namespace (ENOENT), and
+ *	cannot be deleted while the listener exists. FH_CMD_LISTENER_GET
+ *	gives them back the same way.
  */
 #ifndef _UAPI_LINUX_FIREHOSE_H
 #define _UAPI_LINUX_FIREHOSE_H
@@ -166,6 +212,13 @@
 #define FH_CACHE_MAX		(1ULL << 40)	/* largest content cache, bytes */
 #define FH_HTTP_PIN_LIMIT_MIN	(1024 * 1024)	/* bytes pinned by responses */
 #define FH_HTTP_PIN_LIMIT_MAX	(3U << 30)
+#define FH_UPSTREAM_NAME_MAX	32	/* bytes of a name, NUL included */
+#define FH_UPSTREAM_SERVERS_MAX	16
+#define FH_UPSTREAM_SERVER_MAX	64	/* bytes of "ADDR:PORT", NUL included */
+#define FH_UPSTREAM_KEEPALIVE_MAX 1024
+#define FH_UPSTREAM_MAX_FAILS_MAX 1000
+#define FH_ROUTES_MAX		32
+#define FH_ROUTE_MAX		256	/* bytes of "PREFIX=UPSTREAM", NUL included */
 
 enum fh_cmd {
 	FH_CMD_UNSPEC,
@@ -178,6 +231,9 @@ enum fh_cmd {
 	FH_CMD_CACHE_FLUSH,
 	FH_CMD_CACHE_GET,
 	FH_CMD_LOG_GET,
+	FH_CMD_UPSTREAM_ADD,
+	FH_CMD_UPSTREAM_DEL,
+	FH_CMD_UPSTREAM_GET,
 
 	__FH_CMD_MAX,
 	FH_CMD_MAX = __FH_CMD_MAX - 1
@@ -227,6 +283,20 @@ enum fh_attr {
 	FH_A_CACHE_PINNED,	/* u64: bytes out of every cache, still being sent */
 	FH_A_LISTENER_ONE_FS,	/* flag: http: lookups stay on the root's file system */
 	FH_A_SOURCE_PREFIX6,	/* u32: IPv6 peers count per source by this prefix */
+	FH_A_UPSTREAM_NAME,	/* string */
+	FH_A_UPSTREAM_SERVER,	/* string, repeated: "ADDR:PORT" */
+	FH_A_UPSTREAM_KEEPALIVE, /* u32: idle connections kept per worker */
+	FH_A_UPSTREAM_CONNECT_TIMEOUT_MS, /* u32 */
+	FH_A_UPSTREAM_READ_TIMEOUT_MS, /* u32 */
+	FH_A_UPSTREAM_MAX_FAILS, /* u32, 0 = never skip a server */
+	FH_A_UPSTREAM_FAIL_TIMEOUT_MS, /* u32 */
+	FH_A_UPSTREAM_USERS,	/* u32: listeners routing to it */
+	FH_A_UPSTREAM_REQUESTS,	/* u64: requests sent to it */
+	FH_A_UPSTREAM_CONNECTS,	/* u64: connections opened to it */
+	FH_A_UPSTREAM_REUSES,	/* u64: requests sent on a kept connection */
+	FH_A_UPSTREAM_FAILS,	/* u64: requests answered 502 or 504 */
+	FH_A_LISTENER_ROUTE,	/* string, repeated: http: "PREFIX=UPSTREAM" */
+	FH_A_LISTENER_FALLBACK,	/* string: http: upstream for 404s and 405s */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1
@@ -270,6 +340,16 @@ enum fh_stat {
 	FH_STAT_STREAMED_BYTES_OUT, /* body bytes streamed from the page cache */
 	FH_STAT_LOG_RECORDS,	/* access log records written */
 	FH_STAT_LOG_DROPPED,	/* access log records dropped: ring full */
+	FH_STAT_PROXIED,	/* http requests sent to an upstream */
+	FH_STAT_UPSTREAM_CONNECTS, /* upstream connections opened */
+	FH_STAT_UPSTREAM_REUSES, /* proxied requests sent on a kept connection */
+	FH_STAT_UPSTREAM_RETRIES, /* requests resent: a kept connection had closed */
+	FH_STAT_UPSTREAM_REFUSED, /* connects refused or unreachable (502) */
+	FH_STAT_UPSTREAM_TIMEOUTS, /* connect or read timeouts (504) */
+	FH_STAT_UPSTREAM_BAD,	/* malformed or oversized upstream heads (502) */
+	FH_STAT_UPSTREAM_ABORTS, /* upstream requests a client abandoned */
+	FH_STAT_RELAYED_BYTES,	/* body bytes relayed by page reference */
+	FH_STAT_RELAY_COPIED_BYTES, /* ... and by copy (heads are not counted) */
 
 	__FH_STAT_MAX,
 	FH_STAT_MAX = __FH_STAT_MAX - 1
@@ -315,6 +395,16 @@ enum fh_stat {
 	[FH_STAT_STREAMED_BYTES_OUT] = "streamed_bytes_out",	\
 	[FH_STAT_LOG_RECORDS] = "log_records",			\
 	[FH_STAT_LOG_DROPPED] = "log_dropped",			\
+	[FH_STAT_PROXIED] = "proxied",				\
+	[FH_STAT_UPSTREAM_CONNECTS] = "upstream_connects",	\
+	[FH_STAT_UPSTREAM_REUSES] = "upstream_reuses",		\
+	[FH_STAT_UPSTREAM_RETRIES] = "upstream_retries",	\
+	[FH_STAT_UPSTREAM_REFUSED] = "upstream_refused",	\
+	[FH_STAT_UPSTREAM_TIMEOUTS] = "upstream_timeouts",	\
+	[FH_STAT_UPSTREAM_BAD] = "upstream_bad",		\
+	[FH_STAT_UPSTREAM_ABORTS] = "upstream_aborts",		\
+	[FH_STAT_RELAYED_BYTES] = "relayed_bytes",		\
+	[FH_STAT_RELAY_COPIED_BYTES] = "relay_copied_bytes",	\
 }
 
 #endif /* _UAPI_LINUX_FIREHOSE_H */

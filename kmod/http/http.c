@@ -50,6 +50,10 @@ struct fh_http_conn {
 	bool timed;			/* the header timeout runs */
 	bool last;			/* close after this response */
 	bool loading;			/* the job is the loader's */
+	struct fh_http_conn_proxy proxy;	/* a request sent upstream */
+	/* A proxying site's request head as received, kept when it must be. */
+	char *raw;
+	u32 raw_len;
 	struct fh_http_job job;
 };
 
@@ -66,6 +70,10 @@ struct fh_http_cpu {
 	u32 ok_len;
 	char ok[96];
 	const struct http_req *cur;	/* the request being answered */
+	/* Its head as received, on a site that proxies (NULL: not kept). */
+	const char *raw;
+	u32 raw_len;
+	char raw_buf[HTTP_HEAD_DEFAULT];
 };
 
 static struct fh_http_cpu **fh_http_cpus;
@@ -116,7 +124,9 @@ static const char *fh_http_reason(u16 status)
 	case 416: return "Requested Range Not Satisfiable";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Temporarily Unavailable";
+	case 504: return "Gateway Time-out";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Internal Server Error";
 	}
@@ -322,6 +332,25 @@ static int fh_http_error(struct fh_conn *c, u16 status, bool keep, bool head,
 	if (!keep)
 		fh_http_close_after(c, status);
 	return 0;
+}
+
+int fh_http_emit_raw(struct fh_conn *c, const char *buf, size_t len)
+{
+	return fh_http_emit(c, fh_http_cpu(c), buf, len);
+}
+
+/* The proxy could not get an answer: 502 or 504, as nginx's pages. */
+int fh_http_answer_error(struct fh_conn *c, u16 status, bool keep)
+{
+	return fh_http_error(c, status, keep, false, NULL, 0);
+}
+
+/* A proxied response is all queued: count it; the connection may go on. */
+void fh_http_proxy_done(struct fh_conn *c, u16 status, u64 bytes, bool keep)
+{
+	fh_http_count(c, status, bytes);
+	if (!keep)
+		fh_http_close_after(c, status);
 }
 
 /* 301 to the directory's own name, with its slash (nginx's answer). */
@@ -595,11 +624,73 @@ static void fh_http_free_req(struct fh_http_conn *st)
 		kmem_cache_free(fh_http_req_cache, st->req);
 		st->req = NULL;
 	}
+	if (st && st->raw) {
+		kvfree(st->raw);
+		st->raw = NULL;
+		st->raw_len = 0;
+	}
+}
+
+/* Keep @n more bytes of a head as received (a proxying site's). */
+static int fh_http_keep_raw(struct fh_http_conn *st, const struct fh_chain *in,
+			    const char *from, size_t n)
+{
+	char *raw;
+
+	if (!n)
+		return 0;
+	raw = kvmalloc(st->raw_len + n, GFP_KERNEL);
+	if (!raw)
+		return -ENOMEM;
+	if (st->raw) {
+		memcpy(raw, st->raw, st->raw_len);
+		kvfree(st->raw);
+	}
+	if (from)
+		memcpy(raw + st->raw_len, from, n);
+	else
+		fh_chain_copy_prefix(in, raw + st->raw_len, n);
+	st->raw = raw;
+	st->raw_len += n;
+	return 0;
+}
+
+/*
+ * Send @r upstream: its head is the worker's raw (cpu->raw). The exchange
+ * then runs from fh_http_serve() until it is over.
+ */
+static int fh_http_proxy(struct fh_conn *c, const struct http_req *r,
+			 struct fh_upstream *up)
+{
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	struct fh_http_conn *st = fh_http_state(c);
+
+	if (!st || !cpu->raw)
+		return -ENOMEM;
+	return fh_proxy_start(c, &st->proxy, up, cpu->raw, cpu->raw_len, r);
+}
+
+/* The route for a normalised path: the longest prefix wins. */
+static struct fh_upstream *fh_http_route(const struct fh_http_site *site,
+					 const char *path, size_t len)
+{
+	const struct fh_http_route *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < site->nr_routes; i++) {
+		const struct fh_http_route *rt = &site->routes[i];
+
+		if (rt->len <= len && !memcmp(rt->prefix, path, rt->len) &&
+		    (!best || rt->len > best->len))
+			best = rt;
+	}
+	return best ? best->up : NULL;
 }
 
 /* The connection is closed and no stage has its state: let all of it go. */
 static void fh_http_free_state(struct fh_conn *c, struct fh_http_conn *st)
 {
+	fh_proxy_client_close(c, &st->proxy);
 	if (st->job.path)
 		kmem_cache_free(fh_http_path_cache, st->job.path);
 	fh_http_job_drop_pages(&st->job);
@@ -624,6 +715,10 @@ static int fh_http_park_open(struct fh_conn *c, struct http_req *r,
 
 	st = fh_http_state(c);
 	if (!st || !fh_http_keep_req(st, r))
+		goto nomem;
+	/* A 404 may yet go to the fallback upstream, which needs the head. */
+	if (site->fallback && cpu->raw && cpu->raw != st->raw &&
+	    fh_http_keep_raw(st, NULL, cpu->raw, cpu->raw_len))
 		goto nomem;
 	/* Only while the loader works on it: a streaming body needs none. */
 	st->job.path = kmem_cache_alloc(fh_http_path_cache, GFP_KERNEL);
@@ -663,7 +758,7 @@ static int fh_http_request(struct fh_conn *c, struct http_req *r)
 	bool is_dir;
 	int status;
 
-	if (r->body_len) {
+	if (r->body_len && !(site->fallback && !site->has_root)) {
 		st = fh_http_state(c);
 		if (!st)
 			return -ENOMEM;
@@ -674,6 +769,11 @@ static int fh_http_request(struct fh_conn *c, struct http_req *r)
 				     &nlen, &is_dir);
 	if (status)
 		return fh_http_error(c, status, false, head, NULL, 0);
+	if (!site->has_root) {
+		if (site->fallback && cpu->raw)
+			return fh_http_proxy(c, r, site->fallback);
+		return fh_http_error(c, 404, r->keep_alive, head, NULL, 0);
+	}
 
 	/*
 	 * The entry is held while its response is made, which may sleep (an
@@ -730,16 +830,86 @@ static int fh_http_feed_fn(void *arg, const char *p, size_t len)
  * Answer what the input holds, in order, until it runs out or a response
  * must finish first (parked, or a body still going out).
  */
+/*
+ * A proxying site keeps each head as received: in the worker's buffer
+ * when it came whole and fits, else in the connection's own (a head that
+ * came in parts keeps each part as it is parsed).
+ */
+static int fh_http_raw(struct fh_conn *c, const struct fh_http_feed *f)
+{
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	struct fh_http_conn *st = fh_http_peek(c);
+	int ret;
+
+	if (f->res != HTTP_PARSE_AGAIN && !f->r->complete &&
+	    f->res != HTTP_PARSE_DONE)
+		return 0;	/* refused: never forwarded */
+	if (f->res != HTTP_PARSE_AGAIN && (!st || !st->raw_len) &&
+	    f->used <= sizeof(cpu->raw_buf)) {
+		cpu->raw_len = fh_chain_copy_prefix(&c->in, cpu->raw_buf, f->used);
+		cpu->raw = cpu->raw_buf;
+		return 0;
+	}
+	st = fh_http_state(c);
+	if (!st)
+		return -ENOMEM;
+	ret = fh_http_keep_raw(st, &c->in, NULL, f->used);
+	if (ret)
+		return ret;
+	if (f->res != HTTP_PARSE_AGAIN) {
+		cpu->raw = st->raw;
+		cpu->raw_len = st->raw_len;
+	}
+	return 0;
+}
+
+/*
+ * Where a whole head goes on a proxying site: the upstream of the longest
+ * route its normalised path starts with, else (a method other than GET
+ * and HEAD: !@ok) the fallback; NULL: served here.
+ */
+static struct fh_upstream *fh_http_routed(struct fh_conn *c,
+					  const struct http_req *r, bool ok)
+{
+	struct fh_http_site *site = fh_http_site(c);
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	struct fh_upstream *up = NULL;
+	size_t plen, nlen;
+	const char *path;
+	bool is_dir;
+
+	path = http_req_path(r, &plen);
+	if (!http_path_normalize(path, plen, cpu->path, sizeof(cpu->path),
+				 &nlen, &is_dir))
+		up = fh_http_route(site, cpu->path, nlen);
+	if (!up && !ok)
+		up = site->fallback;
+	return up;
+}
+
 static int fh_http_serve(struct fh_conn *c)
 {
 	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	struct fh_http_site *site = fh_http_site(c);
+	bool proxies = site->nr_routes || site->fallback;
+	struct fh_upstream *up;
 	struct fh_http_conn *st;
 	struct fh_http_feed f;
 	int ret;
 
 	for (;;) {
 		st = fh_http_peek(c);
-		if (c->close_after || c->out.len >= FH_HTTP_WINDOW)
+		if (c->close_after)
+			return 0;
+		if (st && st->proxy.px) {
+			ret = fh_proxy_client_step(c, &st->proxy);
+			if (ret < 0)
+				return ret;
+			if (ret > 0)
+				return 0;
+			continue;	/* over: the next request */
+		}
+		if (c->out.len >= FH_HTTP_WINDOW)
 			return 0;
 		if (st && (st->loading || st->obj))
 			return 0;
@@ -766,6 +936,12 @@ static int fh_http_serve(struct fh_conn *c)
 		ret = fh_chain_walk(&c->in, fh_http_feed_fn, &f);
 		if (ret < 0)
 			return ret;
+		cpu->raw = NULL;
+		if (proxies) {
+			ret = fh_http_raw(c, &f);
+			if (ret)
+				return ret;
+		}
 		fh_chain_consume(&c->in, &c->w->seg_pool, f.used);
 
 		if (f.res == HTTP_PARSE_AGAIN) {
@@ -788,7 +964,12 @@ static int fh_http_serve(struct fh_conn *c)
 		if (c->timed)
 			fh_conn_set_deadline(c, 0);
 		cpu->cur = f.r;
-		if (f.res == HTTP_PARSE_DONE) {
+		up = NULL;
+		if (proxies && (f.res == HTTP_PARSE_DONE || f.r->complete))
+			up = fh_http_routed(c, f.r, f.res == HTTP_PARSE_DONE);
+		if (up) {
+			ret = fh_http_proxy(c, f.r, up);
+		} else if (f.res == HTTP_PARSE_DONE) {
 			ret = fh_http_request(c, f.r);
 		} else {
 			/* 405 and 501 come with the whole head: it may go on. */
@@ -804,6 +985,7 @@ static int fh_http_serve(struct fh_conn *c)
 			ret = fh_http_error(c, f.r->status, keep, false, NULL, 0);
 		}
 		cpu->cur = NULL;
+		cpu->raw = NULL;
 		st = fh_http_peek(c);
 		if (st && !st->loading)
 			fh_http_free_req(st);
@@ -828,6 +1010,14 @@ static int fh_http_on_writable(struct fh_conn *c)
 		if (ret)
 			return ret;
 	}
+	if (st)
+		fh_proxy_client_writable(c, &st->proxy);
+	return fh_http_serve(c);
+}
+
+/* A proxied exchange moved on (the upstream side woke us). */
+static int fh_http_on_wake(struct fh_conn *c)
+{
 	return fh_http_serve(c);
 }
 
@@ -861,7 +1051,16 @@ static int fh_http_on_resume(struct fh_conn *c)
 		return ret ?: fh_http_serve(c);
 	}
 	fh_http_cpu(c)->cur = r;
-	if (job->status == 301) {
+	if (job->status == 404 && fh_http_site(c)->fallback && st->raw) {
+		/* No such file: the application may know the path. */
+		struct fh_http_cpu *cpu = fh_http_cpu(c);
+
+		st->discard = 0;
+		cpu->raw = st->raw;
+		cpu->raw_len = st->raw_len;
+		ret = fh_http_proxy(c, r, fh_http_site(c)->fallback);
+		cpu->raw = NULL;
+	} else if (job->status == 301) {
 		ret = fh_http_redirect(c, r, job->path, job->key_len, r->keep_alive);
 	} else if (job->status) {
 		ret = fh_http_error(c, job->status, r->keep_alive,
@@ -914,7 +1113,8 @@ static bool fh_http_input_paused(const struct fh_conn *c)
 {
 	const struct fh_http_conn *st = fh_http_peek(c);
 
-	return st && (st->loading || st->obj);
+	return st && (st->loading || st->obj ||
+		      (st->proxy.px && !fh_proxy_reading(&st->proxy)));
 }
 
 /* A parked connection's state is the loader's until on_resume frees it. */
@@ -940,6 +1140,7 @@ const struct fh_proto fh_proto_http = {
 	.on_accept = fh_http_on_accept,
 	.on_timeout = fh_http_on_timeout,
 	.input_paused = fh_http_input_paused,
+	.on_wake = fh_http_on_wake,
 	.site_create = fh_http_site_create,
 	.site_destroy = fh_http_site_destroy,
 	.site_info = fh_http_site_info,
@@ -987,6 +1188,11 @@ int fh_http_init(void)
 	ret = fh_http_objs_init();
 	if (ret)
 		goto err;
+	ret = fh_proxy_init();
+	if (ret) {
+		fh_http_objs_exit();
+		goto err;
+	}
 	return 0;
 
 err:
@@ -1008,6 +1214,7 @@ void fh_http_quiesce(void)
 
 void fh_http_exit(void)
 {
+	fh_proxy_exit();
 	fh_http_objs_exit();
 	fh_http_cpus_free();
 	kmem_cache_destroy(fh_http_path_cache);

@@ -22,11 +22,14 @@
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <uapi/firehose.h>
 
 #include "http_date.h"
 #include "http_parse.h"
 
 struct fh_conn;
+struct fh_proxy;
+struct fh_upstream;
 struct fh_site_req;
 struct fh_site_info;
 struct netlink_ext_ack;
@@ -137,7 +140,18 @@ struct fh_http_cache {
  */
 #define FH_HTTP_LOAD_LOCKS	16
 
+/* A route: requests whose normalised path starts with @prefix go to @up. */
+struct fh_http_route {
+	char *prefix;
+	u32 len;
+	struct fh_upstream *up;
+};
+
 struct fh_http_site {
+	bool has_root;			/* no root: a pure proxy */
+	unsigned int nr_routes;
+	struct fh_http_route routes[FH_ROUTES_MAX];
+	struct fh_upstream *fallback;	/* 404s and 405s go here, or NULL */
 	struct path root;
 	char *root_name;
 	const struct cred *cred;	/* unprivileged: files open as this */
@@ -214,6 +228,27 @@ static inline struct page *fh_http_uptodate_page(struct address_space *mapping,
 	}
 	return page;
 }
+
+/* A client connection's proxied request (proxy.c), if one is in flight. */
+struct fh_http_conn_proxy {
+	struct fh_proxy *px;
+};
+
+/* http.c, for the proxy: the client side's answers. */
+int fh_http_emit_raw(struct fh_conn *c, const char *buf, size_t len);
+int fh_http_answer_error(struct fh_conn *c, u16 status, bool keep);
+void fh_http_proxy_done(struct fh_conn *c, u16 status, u64 bytes, bool keep);
+
+/* proxy.c */
+int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
+		   struct fh_upstream *ups, const char *raw, size_t raw_len,
+		   const struct http_req *r);
+int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot);
+void fh_proxy_client_close(struct fh_conn *c, struct fh_http_conn_proxy *slot);
+void fh_proxy_client_writable(struct fh_conn *c, struct fh_http_conn_proxy *slot);
+bool fh_proxy_reading(const struct fh_http_conn_proxy *slot);
+int fh_proxy_init(void);
+void fh_proxy_exit(void);
 
 /* cache.c */
 int fh_http_cache_init(struct fh_http_cache *cache, u64 limit);

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "proto.h"
+#include "upstream.h"
 
 /* The unprivileged nobody of the initial namespace, as in most distros. */
 #define FH_HTTP_NOBODY	65534
@@ -46,6 +47,65 @@ static const struct cred *fh_http_site_cred(kuid_t uid, kgid_t gid)
 	return cred;
 }
 
+static void fh_http_site_unroute(struct fh_http_site *site)
+{
+	unsigned int i;
+
+	for (i = 0; i < site->nr_routes; i++) {
+		fh_upstream_unuse(site->routes[i].up);
+		kfree(site->routes[i].prefix);
+	}
+	site->nr_routes = 0;
+	if (site->fallback)
+		fh_upstream_unuse(site->fallback);
+	site->fallback = NULL;
+}
+
+/* "PREFIX=UPSTREAM" each, and the fallback: upstreams of the namespace. */
+static int fh_http_site_routes(struct fh_http_site *site,
+			       const struct fh_site_req *req,
+			       struct netlink_ext_ack *extack)
+{
+	struct fh_http_route *rt;
+	const char *eq;
+	unsigned int i, j;
+
+	for (i = 0; i < req->nr_routes; i++) {
+		eq = strrchr(req->routes[i], '=');
+		if (!eq || req->routes[i][0] != '/' || !eq[1]) {
+			NL_SET_ERR_MSG(extack, "a route is PREFIX=UPSTREAM, PREFIX starting with '/'");
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++)
+			if (site->routes[j].len == eq - req->routes[i] &&
+			    !memcmp(site->routes[j].prefix, req->routes[i],
+				    site->routes[j].len)) {
+				NL_SET_ERR_MSG(extack, "two routes have the same prefix");
+				return -EINVAL;
+			}
+		rt = &site->routes[site->nr_routes];
+		rt->len = eq - req->routes[i];
+		rt->prefix = kmemdup_nul(req->routes[i], rt->len, GFP_KERNEL);
+		if (!rt->prefix)
+			return -ENOMEM;
+		rt->up = fh_upstream_use(req->net, eq + 1);
+		if (!rt->up) {
+			kfree(rt->prefix);
+			NL_SET_ERR_MSG(extack, "a route names no upstream of this namespace");
+			return -ENOENT;
+		}
+		site->nr_routes++;
+	}
+	if (req->fallback) {
+		site->fallback = fh_upstream_use(req->net, req->fallback);
+		if (!site->fallback) {
+			NL_SET_ERR_MSG(extack, "the fallback names no upstream of this namespace");
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
 void *fh_http_site_create(const struct fh_site_req *req,
 			  struct netlink_ext_ack *extack)
 {
@@ -55,8 +115,8 @@ void *fh_http_site_create(const struct fh_site_req *req,
 	kgid_t gid;
 	int err, i;
 
-	if (!req->root) {
-		NL_SET_ERR_MSG(extack, "http needs a document root (--root)");
+	if (!req->root && !req->nr_routes && !req->fallback) {
+		NL_SET_ERR_MSG(extack, "http needs a document root (--root), a route or a fallback");
 		return ERR_PTR(-EINVAL);
 	}
 	/* Page counts of a quarter of it must fit an entry's (32 bits). */
@@ -64,7 +124,7 @@ void *fh_http_site_create(const struct fh_site_req *req,
 		NL_SET_ERR_MSG(extack, "the cache limit is over 1T");
 		return ERR_PTR(-ERANGE);
 	}
-	if (req->root[0] != '/') {
+	if (req->root && req->root[0] != '/') {
 		NL_SET_ERR_MSG(extack, "the document root must be an absolute path");
 		return ERR_PTR(-EINVAL);
 	}
@@ -98,15 +158,24 @@ void *fh_http_site_create(const struct fh_site_req *req,
 		if (err)
 			goto err_free;
 	}
+	err = fh_http_site_routes(site, req, extack);
+	if (err)
+		goto err_free;
 	err = -ENOMEM;
-	site->root_name = kstrdup(req->root, GFP_KERNEL);
 	site->cred = fh_http_site_cred(uid, gid);
-	if (!site->root_name || !site->cred)
+	if (!site->cred)
 		goto err_free;
-	err = kern_path(req->root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &site->root);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "the document root is not a directory");
-		goto err_free;
+	if (req->root) {
+		site->root_name = kstrdup(req->root, GFP_KERNEL);
+		if (!site->root_name)
+			goto err_free;
+		err = kern_path(req->root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY,
+				&site->root);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "the document root is not a directory");
+			goto err_free;
+		}
+		site->has_root = true;
 	}
 	err = fh_http_cache_init(&site->cache, limit);
 	if (err)
@@ -124,8 +193,10 @@ void *fh_http_site_create(const struct fh_site_req *req,
 err_cache:
 	fh_http_cache_destroy(&site->cache);
 err_path:
-	path_put(&site->root);
+	if (site->has_root)
+		path_put(&site->root);
 err_free:
+	fh_http_site_unroute(site);
 	if (site->cred)
 		put_cred(site->cred);
 	kfree(site->root_name);
@@ -145,7 +216,9 @@ void fh_http_site_destroy(void *arg)
 	destroy_workqueue(site->wq);
 	/* Entries hold their own files (and mounts): any order is safe. */
 	fh_http_cache_destroy(&site->cache);
-	path_put(&site->root);
+	if (site->has_root)
+		path_put(&site->root);
+	fh_http_site_unroute(site);
 	put_cred(site->cred);
 	kfree(site->root_name);
 	kfree(site);
@@ -155,7 +228,7 @@ void fh_http_site_info(void *arg, struct fh_site_info *info)
 {
 	struct fh_http_site *site = arg;
 	struct fh_http_cache *cache = &site->cache;
-	unsigned int cpu;
+	unsigned int cpu, i;
 
 	info->root = site->root_name;
 	info->uid = from_kuid_munged(current_user_ns(), site->uid);
@@ -163,6 +236,12 @@ void fh_http_site_info(void *arg, struct fh_site_info *info)
 	info->cache_limit = cache->limit;
 	info->access_log = site->access_log;
 	info->one_fs = site->lookup_flags & LOOKUP_NO_XDEV;
+	info->nr_routes = site->nr_routes;
+	for (i = 0; i < site->nr_routes; i++) {
+		info->route_prefix[i] = site->routes[i].prefix;
+		info->route_upstream[i] = site->routes[i].up->name;
+	}
+	info->fallback = site->fallback ? site->fallback->name : NULL;
 	spin_lock(&cache->lock);
 	info->cache_bytes = cache->bytes;
 	info->cache_entries = cache->entries;
