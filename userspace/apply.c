@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fhctl apply FILE [--dry-run]: make the running listeners and settings
- * equal a file of "listener add" and "set" lines, all or nothing.
+ * fhctl apply FILE [--dry-run]: make the running upstreams, listeners and
+ * settings equal a file of "upstream", "listener add" and "set" lines, all
+ * or nothing.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -115,7 +117,7 @@ static int64_t cpuset_first_missing(const struct cpuset *want, const struct cpus
 	return -1;
 }
 
-/* What apply does with a listener. */
+/* What apply does with an upstream or a listener. */
 enum apply_act { ACT_ADD, ACT_REPLACE, ACT_KEEP, ACT_DELETE };
 
 /* A "listener add" line of the file. */
@@ -132,6 +134,14 @@ struct want {
 	enum apply_act act;
 };
 
+/* An "upstream [add]" line of the file. */
+struct want_up {
+	unsigned long line;
+	struct upstream_req req;
+	const struct upstream *running;	/* the upstream of this name now */
+	enum apply_act act;
+};
+
 /* A "set" line of the file. */
 struct want_set {
 	unsigned long line;
@@ -139,6 +149,8 @@ struct want_set {
 };
 
 struct apply_plan {
+	struct want_up *u;
+	size_t nu, capu;
 	struct want *w;
 	size_t nw, capw;
 	struct want_set *s;
@@ -146,13 +158,16 @@ struct apply_plan {
 	unsigned long set_line[NSETTINGS];	/* where each setting is set, or 0 */
 	struct listener_list running;
 	bool *running_wanted;
+	struct upstream_list running_up;
+	bool *running_up_wanted;
 	struct settings_reply cur;
 };
 
 /* One change to the kernel's state, and what undoes it. */
 struct apply_step {
-	enum { STEP_ADD, STEP_DEL, STEP_SET } kind;
+	enum { STEP_ADD, STEP_DEL, STEP_SET, STEP_UP_ADD, STEP_UP_DEL } kind;
 	unsigned long line;		/* the file line it comes from, 0 if none */
+	const struct upstream_req *up;	/* UP_ADD; UP_DEL: to re-add on undo */
 	const char *proto;		/* ADD; DEL: to re-add on undo */
 	const struct endpoint *ep;
 	const char *address;
@@ -171,6 +186,14 @@ static void *grow(void *v, size_t *cap, size_t n, size_t elem)
 	if (!v)
 		die("out of memory");
 	return v;
+}
+
+static const struct want_up *find_want_up(const struct apply_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nu; i++)
+		if (!strcmp(p->u[i].req.name, name))
+			return &p->u[i];
+	return NULL;
 }
 
 /* Reads and checks the whole file; any error names its line and exits. */
@@ -205,6 +228,23 @@ static void apply_parse(const char *path, struct apply_plan *p)
 					bad_value("listener %s is already on line %lu", w->address,
 						  p->w[i].line);
 			p->nw++;
+		} else if (!strcmp(word, "upstream") && sub && strcmp(sub, "del") &&
+			   strcmp(sub, "list") && strcmp(sub, "show")) {
+			/* "upstream add NAME ..." as -b has it, or "upstream NAME ...". */
+			int skip = !strcmp(sub, "add") ? 2 : 1;
+			struct want_up *u;
+
+			cur_cmd = find_cmd("upstream", "add");
+			p->u = grow(p->u, &p->capu, p->nu, sizeof(*p->u));
+			u = &p->u[p->nu];
+			memset(u, 0, sizeof(*u));
+			u->line = batch_line;
+			parse_upstream_add(cf.w.n - skip, cf.w.v + skip, &u->req);
+			for (size_t i = 0; i < p->nu; i++)
+				if (!strcmp(p->u[i].req.name, u->req.name))
+					bad_value("upstream %s is already on line %lu", u->req.name,
+						  p->u[i].line);
+			p->nu++;
 		} else if (!strcmp(word, "set")) {
 			struct want_set *ws;
 
@@ -226,9 +266,24 @@ static void apply_parse(const char *path, struct apply_plan *p)
 			const struct cmd *c = find_cmd(word, sub);
 			bool two = c && c->sub;
 
-			bad_value("apply: only 'listener add' and 'set' lines belong here, not '%s%s%s'",
-				  word, two ? " " : "", two ? sub : "");
+			bad_value("apply: only 'upstream', 'listener add' and 'set' lines belong here, "
+				  "not '%s%s%s'", word, two ? " " : "", two ? sub : "");
 		}
+	}
+	/* Upstreams not in the file are deleted: what a listener names must be here. */
+	cur_cmd = find_cmd("listener", "add");
+	for (size_t i = 0; i < p->nw; i++) {
+		const struct site_opts *site = &p->w[i].site;
+
+		batch_line = p->w[i].line;
+		for (unsigned int r = 0; r < site->nroutes; r++)
+			if (!find_want_up(p, route_upstream(site->routes[r])))
+				bad_value("listener add: --route %s: no upstream %s in this file",
+					  site->routes[r],
+					  route_upstream(site->routes[r]));
+		if (site->has_fallback && !find_want_up(p, site->fallback))
+			bad_value("listener add: --fallback %s: no upstream %s in this file",
+				  site->fallback, site->fallback);
 	}
 	cmd_file_close(&cf);
 	cur_cmd = find_cmd("apply", NULL);
@@ -245,12 +300,88 @@ static bool site_differs(const struct site_opts *want, const struct site_opts *h
 	if (want->has_root != have->has_root ||
 	    (want->has_root && strcmp(want->root, have->root)))
 		return true;
-	if (want->has_user != have->has_user ||
-	    (want->has_user && (want->uid != have->uid || want->gid != have->gid)))
+	/* Without a root (a pure proxy) the kernel's user is of no account. */
+	if (want->has_root && (want->has_user != have->has_user ||
+	    (want->has_user && (want->uid != have->uid || want->gid != have->gid))))
 		return true;
 	if (want->access_log != have->access_log || want->one_fs != have->one_fs)
 		return true;
+	if (want->has_fallback != have->has_fallback ||
+	    (want->has_fallback && strcmp(want->fallback, have->fallback)))
+		return true;
+	/* The same routes in any order: the longest prefix wins, not the first. */
+	if (want->nroutes != have->nroutes)
+		return true;
+	for (unsigned int i = 0; i < want->nroutes; i++) {
+		unsigned int j;
+
+		for (j = 0; j < have->nroutes && strcmp(want->routes[i], have->routes[j]); j++)
+			;
+		if (j == have->nroutes)
+			return true;
+	}
 	return want->has_cache && (!have->has_cache || want->cache != have->cache);
+}
+
+/*
+ * Whether a running upstream is not what the file wants: its servers, in
+ * order, and each option the file gives. An option the file does not give
+ * is the kernel's default, which fhctl does not hold: any running value
+ * will do (as for a listener's cache).
+ */
+static bool upstream_differs(const struct upstream_req *want, const struct upstream_req *have)
+{
+	if (want->nservers != have->nservers)
+		return true;
+	for (unsigned int i = 0; i < want->nservers; i++)
+		if (strcmp(want->servers[i], have->servers[i]))
+			return true;
+	for (size_t k = 0; k < NUPSTREAM_OPTS; k++)
+		if (want->given[k] && want->value[k] != have->value[k])
+			return true;
+	return false;
+}
+
+/*
+ * The running upstreams (none when the file has no upstream and the module
+ * predates them), and what to do with each upstream of the file. One that
+ * differs is replaced only when no listener routes to it.
+ */
+static void apply_plan_upstreams(struct genl *g, const char *file, struct apply_plan *p)
+{
+	if (genl_talk(g, fh_msg(g, FH_CMD_UPSTREAM_GET, NLM_F_DUMP), upstream_cb, &p->running_up)) {
+		if (p->nu || g->err != EOPNOTSUPP)
+			genl_report(g, "apply: upstream list");
+		p->running_up.n = 0;
+	}
+	p->running_up_wanted = calloc(p->running_up.n + 1, sizeof(*p->running_up_wanted));
+	if (!p->running_up_wanted)
+		die("out of memory");
+	for (size_t i = 0; i < p->nu; i++) {
+		struct want_up *u = &p->u[i];
+
+		u->act = ACT_ADD;
+		for (size_t j = 0; j < p->running_up.n; j++) {
+			const struct upstream *r = &p->running_up.v[j];
+
+			if (strcmp(r->u.name, u->req.name))
+				continue;
+			u->running = r;
+			p->running_up_wanted[j] = true;
+			u->act = upstream_differs(&u->req, &r->u) ? ACT_REPLACE : ACT_KEEP;
+			if (u->act == ACT_REPLACE && r->users) {
+				char was[1024];
+
+				batch_name = file;
+				batch_line = u->line;
+				die("upstream %s: differs from the running one (%s), and %" PRIu32
+				    " listener%s route%s to it: an upstream in use is not replaced "
+				    "(apply a file without its listeners first, or keep it as it is)",
+				    u->req.name, upstream_str(&r->u, was, sizeof(was)) + 1, r->users,
+				    r->users == 1 ? "" : "s", r->users == 1 ? "s" : "");
+			}
+		}
+	}
 }
 
 /* Reads the running state and decides what to do with each listener. */
@@ -276,6 +407,7 @@ static void apply_plan(struct genl *g, const char *file, struct apply_plan *p)
 	cpuset_normalize(&workers);
 	cpuset_format(&workers, all, sizeof(all));
 
+	apply_plan_upstreams(g, file, p);
 	p->running_wanted = calloc(p->running.n + 1, sizeof(*p->running_wanted));
 	if (!p->running_wanted)
 		die("out of memory");
@@ -317,11 +449,23 @@ static void apply_plan(struct genl *g, const char *file, struct apply_plan *p)
 /* The changes, in the order they are made: make before break. */
 static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 {
-	struct apply_step *v = calloc(2 * p->nw + p->ns + p->running.n + 1, sizeof(*v));
+	struct apply_step *v = calloc(2 * p->nu + p->running_up.n + 2 * p->nw + p->ns +
+				      p->running.n + 1, sizeof(*v));
 	size_t n = 0;
 
 	if (!v)
 		die("out of memory");
+	/* Upstreams before the listeners that route to them. */
+	for (size_t i = 0; i < p->nu; i++) {
+		struct want_up *u = &p->u[i];
+
+		if (u->act == ACT_REPLACE)
+			v[n++] = (struct apply_step){ .kind = STEP_UP_DEL, .line = u->line,
+				.up = &u->running->u };
+		if (u->act == ACT_ADD || u->act == ACT_REPLACE)
+			v[n++] = (struct apply_step){ .kind = STEP_UP_ADD, .line = u->line,
+				.up = &u->req };
+	}
 	/* New listeners first: the likeliest to be refused, and nothing goes dark. */
 	for (size_t i = 0; i < p->nw; i++) {
 		struct want *w = &p->w[i];
@@ -375,6 +519,11 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 			.address = l->address, .cpus = l->cpus, .max_conns = l->max_conns,
 			.site = &l->site };
 	}
+	/* Upstreams after the listeners that routed to them. */
+	for (size_t j = 0; j < p->running_up.n; j++)
+		if (!p->running_up_wanted[j])
+			v[n++] = (struct apply_step){ .kind = STEP_UP_DEL,
+				.up = &p->running_up.v[j].u };
 	*nsteps = n;
 	return v;
 }
@@ -388,6 +537,10 @@ static int apply_step_do(struct genl *g, const struct apply_step *st)
 		return listener_del(g, st->ep);
 	case STEP_SET:
 		return settings_set(g, &st->set);
+	case STEP_UP_ADD:
+		return upstream_add(g, st->up);
+	case STEP_UP_DEL:
+		return upstream_del(g, st->up->name);
 	}
 	return -1;
 }
@@ -402,14 +555,33 @@ static int apply_step_undo(struct genl *g, const struct apply_step *st)
 		return listener_add(g, st->proto, st->ep, st->cpus, st->max_conns, st->site);
 	case STEP_SET:
 		return settings_set(g, &st->undo_set);
+	case STEP_UP_ADD:
+		return upstream_del(g, st->up->name);
+	case STEP_UP_DEL:
+		/* The running upstream back: every option as the kernel reported it. */
+		return upstream_add(g, st->up);
 	}
 	return -1;
+}
+
+/* "listener add ADDR", "upstream del NAME": a step, or its undo, for an error line. */
+static const char *step_str(const struct apply_step *st, bool undo, char *buf, size_t size)
+{
+	bool add = (st->kind == STEP_ADD || st->kind == STEP_UP_ADD) != undo;
+
+	if (st->kind == STEP_SET)
+		snprintf(buf, size, "set");
+	else if (st->kind == STEP_UP_ADD || st->kind == STEP_UP_DEL)
+		snprintf(buf, size, "upstream %s %s", add ? "add" : "del", st->up->name);
+	else
+		snprintf(buf, size, "listener %s %s", add ? "add" : "del", st->address);
+	return buf;
 }
 
 /* Makes every change, or, if the kernel refuses one, undoes the others and exits. */
 static void apply_run(struct genl *g, const char *file, struct apply_step *steps, size_t n)
 {
-	char why[512], undo_why[1024] = "";
+	char why[512], undo_why[1024] = "", step[128];
 	const struct apply_step *st;
 	bool undone = true;
 	size_t i;
@@ -424,29 +596,25 @@ static void apply_run(struct genl *g, const char *file, struct apply_step *steps
 	/* Newest first; an undo that fails does not stop the others. */
 	while (i-- > 0) {
 		const struct apply_step *u = &steps[i];
-		char buf[512];
+		char buf[512], what[128];
 
 		if (!apply_step_undo(g, u) || !undone)
 			continue;
 		undone = false;
 		genl_strerror(g, buf, sizeof(buf));
-		if (u->kind == STEP_SET)
-			snprintf(undo_why, sizeof(undo_why), "set: %s", buf);
-		else
-			snprintf(undo_why, sizeof(undo_why), "listener %s %s: %s",
-				 u->kind == STEP_ADD ? "del" : "add", u->address, buf);
+		snprintf(undo_why, sizeof(undo_why), "%s: %s",
+			 step_str(u, true, what, sizeof(what)), buf);
 	}
 	batch_name = st->line ? file : NULL;
 	batch_line = st->line;
-	if (st->kind == STEP_SET)
-		die("%sset: %s; %s%s", st->line ? "" : "apply: ", why,
-		    undone ? "nothing changed" : "undoing the earlier changes failed: ", undo_why);
-	die("%slistener %s %s: %s; %s%s", st->line ? "" : "apply: ",
-	    st->kind == STEP_ADD ? "add" : "del", st->address, why,
-	    undone ? "nothing changed" : "undoing the earlier changes failed: ", undo_why);
+	die("%s%s: %s; %s%s", st->line ? "" : "apply: ", step_str(st, false, step, sizeof(step)),
+	    why, undone ? "nothing changed" : "undoing the earlier changes failed: ", undo_why);
 }
 
-/* One line per listener and setting of the file, one per listener deleted. */
+/*
+ * One line per upstream, listener and setting of the file, one per upstream
+ * and listener deleted.
+ */
 static void apply_report(const struct apply_plan *p)
 {
 	static const char *const done[] = {
@@ -458,9 +626,21 @@ static void apply_report(const struct apply_plan *p)
 		[ACT_KEEP] = "would keep", [ACT_DELETE] = "would delete",
 	};
 	const char *const *verb = dry_run ? would : done;
-	unsigned int count[ACT_DELETE + 1] = { 0 }, changed = 0;
-	char a[32], b[32], site[PATH_MAX + 128];
+	unsigned int count[ACT_DELETE + 1] = { 0 }, ucount[ACT_DELETE + 1] = { 0 }, changed = 0;
+	char a[32], b[32], site[PATH_MAX + FH_ROUTES_MAX * (FH_ROUTE_MAX + 8) + 128];
+	char up[FH_UPSTREAM_SERVERS_MAX * FH_UPSTREAM_SERVER_MAX + 256];
 
+	for (size_t i = 0; i < p->nu; i++) {
+		const struct want_up *u = &p->u[i];
+
+		ucount[u->act]++;
+		printf("%s upstream %s%s", verb[u->act], u->req.name,
+		       upstream_str(&u->req, up, sizeof(up)));
+		if (u->act == ACT_REPLACE)
+			printf(" (%s%s)", dry_run ? "now" : "was",
+			       upstream_str(&u->running->u, up, sizeof(up)));
+		putchar('\n');
+	}
 	for (size_t i = 0; i < p->nw; i++) {
 		const struct want *w = &p->w[i];
 
@@ -504,6 +684,26 @@ static void apply_report(const struct apply_plan *p)
 		count[ACT_DELETE]++;
 		printf("%s %s %s cpus %s\n", verb[ACT_DELETE], l->proto, l->address, l->cpus);
 	}
+	for (size_t j = 0; j < p->running_up.n; j++) {
+		const struct upstream *r = &p->running_up.v[j];
+
+		if (p->running_up_wanted[j])
+			continue;
+		ucount[ACT_DELETE]++;
+		printf("%s upstream %s%s\n", verb[ACT_DELETE], r->u.name,
+		       upstream_str(&r->u, up, sizeof(up)));
+	}
+	/* The upstreams' own line, only where there are any. */
+	if (p->nu || p->running_up.n) {
+		if (dry_run)
+			printf("apply --dry-run: upstreams: %u to add, %u to replace, %u to delete, "
+			       "%u to keep\n", ucount[ACT_ADD], ucount[ACT_REPLACE],
+			       ucount[ACT_DELETE], ucount[ACT_KEEP]);
+		else
+			printf("apply: upstreams: %u added, %u replaced, %u deleted, %u kept\n",
+			       ucount[ACT_ADD], ucount[ACT_REPLACE], ucount[ACT_DELETE],
+			       ucount[ACT_KEEP]);
+	}
 	if (dry_run)
 		printf("apply --dry-run: %u to add, %u to replace, %u to delete, %u to keep, "
 		       "%u setting%s to change; nothing changed\n", count[ACT_ADD],
@@ -544,9 +744,12 @@ int cmd_apply(int argc, char **argv)
 	genl_close(&g);
 	apply_report(&p);
 	free(steps);
+	free(p.u);
 	free(p.w);
 	free(p.s);
 	free(p.running.v);
 	free(p.running_wanted);
+	free(p.running_up.v);
+	free(p.running_up_wanted);
 	return 0;
 }

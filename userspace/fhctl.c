@@ -12,8 +12,8 @@
  *
  * "fhctl -b FILE" runs one command per line and stops at the first error,
  * which names the line ("fhctl: FILE:LINE: ..."); "fhctl apply FILE" makes
- * the running listeners and settings equal a file of "listener add" and
- * "set" lines, all or nothing. --dry-run checks everything and changes
+ * the running upstreams, listeners and settings equal a file of "upstream",
+ * "listener add" and "set" lines, all or nothing. --dry-run checks everything and changes
  * nothing.
  */
 #include <errno.h>
@@ -98,11 +98,13 @@ static const char usage_text[] =
 	"           stops at the first error, which names FILE:LINE\n"
 	"--dry-run  check every command, change nothing; with -b the module need\n"
 	"           not be loaded\n"
-	"apply FILE make the running listeners and settings equal FILE, which holds\n"
-	"           'listener add' and 'set' lines (the -b syntax): adds what is\n"
-	"           missing, deletes listeners not in FILE, keeps identical ones\n"
-	"           with their connections; checks all of FILE before changing\n"
-	"           anything and undoes its changes if the kernel refuses one\n";
+	"apply FILE make the running upstreams, listeners and settings equal FILE,\n"
+	"           which holds 'upstream', 'listener add' and 'set' lines (the -b\n"
+	"           syntax; 'upstream NAME ...' is short for 'upstream add NAME ...'):\n"
+	"           adds what is missing, deletes upstreams and listeners not in\n"
+	"           FILE, keeps identical ones (listeners with their connections);\n"
+	"           checks all of FILE before changing anything and undoes its\n"
+	"           changes if the kernel refuses one\n";
 
 /* "fhctl: " and, inside a file, "FILE:LINE: ". */
 static void err_prefix(void)

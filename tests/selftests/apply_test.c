@@ -2,10 +2,12 @@
 /*
  * fhctl -b FILE runs one command per line and stops at the first error,
  * naming FILE:LINE; --dry-run checks every line and changes nothing.
- * fhctl apply FILE makes the running listeners and settings equal the file:
- * it adds, replaces and deletes listeners, keeps identical ones with their
- * connections, changes only settings that differ, and changes nothing at
- * all when the file has a bad line or the kernel refuses one of its changes.
+ * fhctl apply FILE makes the running upstreams, listeners and settings equal
+ * the file: it adds, replaces and deletes listeners, keeps identical ones
+ * with their connections, changes only settings that differ, adds upstreams
+ * before the listeners that route to them and deletes them after, replaces
+ * none in use, and changes nothing at all when the file has a bad line or
+ * the kernel refuses one of its changes.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -22,6 +24,17 @@
 
 
 
+
+/* The upstreams a test may add; the teardown deletes them. */
+#define UP_A	"fh-apply-a"
+#define UP_B	"fh-apply-b"
+
+/* `fhctl upstream list -j`, or "" when it fails. */
+static void upstreams_json(char *out, size_t len)
+{
+	if (fh_fhctl_out(out, len, "upstream list -j"))
+		out[0] = '\0';
+}
 
 /* `fhctl listener list -j`, or "" when it fails. */
 static void listeners_json(char *out, size_t len)
@@ -116,6 +129,9 @@ FIXTURE_TEARDOWN(apply)
 	fh_run(out, sizeof(out), "fhctl listener del %s", self->a);
 	fh_run(out, sizeof(out), "fhctl listener del %s", self->b);
 	fh_run(out, sizeof(out), "fhctl listener del '%s'", self->c);
+	/* After the listeners that may route to them. */
+	fh_run(out, sizeof(out), "fhctl upstream del " UP_A);
+	fh_run(out, sizeof(out), "fhctl upstream del " UP_B);
 	fh_fhctl_ok("set " FH_DEFAULT_SETTINGS);
 	unlink(self->conf);
 }
@@ -500,7 +516,7 @@ TEST_F(apply, apply_refuses_other_commands_naming_the_line)
 	write_conf(_metadata, self->conf, "listener add echo %s\nlistener del %s\n", self->a,
 		   self->a);
 	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
-	snprintf(want, sizeof(want), "fhctl: %s:2: apply: only 'listener add' and 'set'",
+	snprintf(want, sizeof(want), "fhctl: %s:2: apply: only 'upstream', 'listener add' and 'set'",
 		 self->conf);
 	fh_expect_error_line(_metadata, err, want);
 	EXPECT_FALSE(listed(self->a, NULL, 0));
@@ -605,7 +621,7 @@ TEST_F(apply, apply_refuses_cache_flush_naming_the_line)
 
 	write_conf(_metadata, self->conf, "cache flush\n");
 	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
-	snprintf(want, sizeof(want), "fhctl: %s:1: apply: only 'listener add' and 'set'",
+	snprintf(want, sizeof(want), "fhctl: %s:1: apply: only 'upstream', 'listener add' and 'set'",
 		 self->conf);
 	fh_expect_error_line(_metadata, err, want);
 }
@@ -632,7 +648,8 @@ TEST_F(apply, apply_adds_an_http_listener_with_its_root_user_and_cache)
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
 	listeners_json(out, sizeof(out));
 	snprintf(want, sizeof(want), "\"root\":\"%s\",\"uid\":65534,\"gid\":65534,"
-		 "\"cache\":2097152,\"access_log\":false,\"one_file_system\":false}", r1);
+		 "\"cache\":2097152,\"access_log\":false,\"one_file_system\":false,"
+		 "\"routes\":[]}", r1);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
 	rmdir(r1);
 	rmdir(r2);
@@ -703,6 +720,121 @@ TEST_F(apply, apply_dry_run_shows_the_http_site_it_would_add_and_adds_nothing)
 	snprintf(want, sizeof(want), " root %s user root cache 0\n", root);
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
 	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
+/* ---- upstreams and routes ---------------------------------------------- */
+
+TEST_F(apply, apply_adds_upstreams_before_the_listeners_that_route_to_them)
+{
+	char out[8192], want[256];
+
+	write_conf(_metadata, self->conf,
+		   "listener add http %s --route /api/=" UP_A " --fallback " UP_B "\n"
+		   "upstream " UP_A " 127.0.0.1:%d --keepalive 4\n"
+		   "upstream add " UP_B " 127.0.0.1:%d\n",
+		   self->a, self->port + 3, self->port + 4);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "added upstream " UP_A " 127.0.0.1:%d keepalive 4\n",
+		 self->port + 3);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "added http %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, " route /api/=" UP_A " fallback " UP_B "\n")) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "apply: upstreams: 2 added, 0 replaced, "
+					  "0 deleted, 0 kept\n")) TH_LOG("%s", out);
+	upstreams_json(out, sizeof(out));
+	snprintf(want, sizeof(want), "{\"name\":\"" UP_A "\",\"servers\":[\"127.0.0.1:%d\"],"
+		 "\"keepalive\":4,", self->port + 3);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+
+	/* The same file again keeps everything. */
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "kept upstream " UP_A " ")) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "kept http %s cpus ", self->a);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "apply: upstreams: 0 added, 0 replaced, "
+					  "0 deleted, 2 kept\n")) TH_LOG("%s", out);
+}
+
+TEST_F(apply, apply_deletes_upstreams_after_the_listeners_that_routed_to_them)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP_A " 127.0.0.1:%d", self->port + 3));
+	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --route /=" UP_A, self->a));
+	write_conf(_metadata, self->conf, "listener add echo %s\n", self->b);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf)) TH_LOG("%s", out);
+	EXPECT_EQ(1, fh_count_lines_starting(out, "deleted upstream " UP_A " ")) TH_LOG("%s", out);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+	upstreams_json(out, sizeof(out));
+	EXPECT_EQ(NULL, strstr(out, UP_A)) TH_LOG("%s", out);
+}
+
+TEST_F(apply, apply_replaces_an_unused_upstream_whose_servers_differ)
+{
+	char out[8192], want[256];
+
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP_A " 127.0.0.1:%d", self->port + 3));
+	write_conf(_metadata, self->conf, "upstream " UP_A " 127.0.0.1:%d\n", self->port + 4);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "apply %s", self->conf)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "replaced upstream " UP_A " 127.0.0.1:%d (was 127.0.0.1:%d ",
+		 self->port + 4, self->port + 3);
+	EXPECT_EQ(1, fh_count_lines_starting(out, want)) TH_LOG("%s", out);
+	upstreams_json(out, sizeof(out));
+	snprintf(want, sizeof(want), "\"servers\":[\"127.0.0.1:%d\"]", self->port + 4);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", out);
+}
+
+TEST_F(apply, apply_refuses_to_replace_an_upstream_in_use_and_changes_nothing)
+{
+	char before_l[8192], after_l[8192], before_u[8192], after_u[8192], err[1024], want[256];
+
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP_A " 127.0.0.1:%d", self->port + 3));
+	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --route /=" UP_A, self->a));
+	listeners_json(before_l, sizeof(before_l));
+	upstreams_json(before_u, sizeof(before_u));
+	write_conf(_metadata, self->conf,
+		   "upstream " UP_B " 127.0.0.1:%d\n"
+		   "upstream " UP_A " 127.0.0.1:%d --max-fails 3\n"
+		   "listener add http %s --route /=" UP_A "\n",
+		   self->port + 4, self->port + 3, self->a);
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: upstream " UP_A ": differs from the running one",
+		 self->conf);
+	fh_expect_error_line(_metadata, err, want);
+	EXPECT_NE(NULL, strstr(err, "1 listener routes to it")) TH_LOG("%s", err);
+	listeners_json(after_l, sizeof(after_l));
+	upstreams_json(after_u, sizeof(after_u));
+	EXPECT_STREQ(before_l, after_l);
+	EXPECT_STREQ(before_u, after_u);
+}
+
+TEST_F(apply, apply_with_a_route_to_an_upstream_not_in_the_file_changes_nothing)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf,
+		   "upstream " UP_A " 127.0.0.1:%d\n"
+		   "listener add echo %s\n"
+		   "listener add http %s --route /=" UP_A " --fallback " UP_B "\n",
+		   self->port + 3, self->a, self->b);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:3: listener add: --fallback " UP_B
+		 ": no upstream " UP_B " in this file", self->conf);
+	fh_expect_error_line(_metadata, err, want);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, apply_with_an_upstream_twice_names_both_lines)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "upstream " UP_A " 127.0.0.1:%d\n"
+		   "upstream add " UP_A " 127.0.0.1:%d\n", self->port + 3, self->port + 4);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: upstream " UP_A " is already on line 1",
+		 self->conf);
+	fh_expect_error_line(_metadata, err, want);
 }
 
 TEST_F(apply, apply_of_a_missing_file_fails)
