@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fhctl, the command line: listeners are added, listed and removed; settings
- * are set and shown; statistics come as lines, a per-CPU table, JSON or a
- * bounded watch. Every error is one "fhctl: " line on stderr with a non-zero
+ * fhctl, the command line: listeners and upstreams are added, listed and
+ * removed; settings are set and shown; statistics come as lines, a per-CPU
+ * table, JSON or a bounded watch. Every error is one "fhctl: " line on stderr with a non-zero
  * exit (1 at run time, 2 for a bad command line) and changes nothing.
  */
 #include <errno.h>
@@ -66,6 +66,21 @@ static int listener_count(void)
 	if (fh_fhctl_out(out, sizeof(out), "listener list -j"))
 		return -1;
 	return count_substr(out, "\"address\":");
+}
+
+/* The upstreams every test may add; the teardown deletes them. */
+#define UP1	"fh-ctl-up1"
+#define UP2	"fh-ctl-up2"
+
+/* Whether `fhctl upstream list -j` lists an upstream of this name; -1 when it fails. */
+static int upstream_listed(const char *name)
+{
+	char out[16384], key[64];
+
+	if (fh_fhctl_out(out, sizeof(out), "upstream list -j"))
+		return -1;
+	snprintf(key, sizeof(key), "\"name\":\"%s\"", name);
+	return strstr(out, key) != NULL;
 }
 
 /* `fhctl show settings -j` into out; -1 when it fails. */
@@ -214,6 +229,9 @@ FIXTURE_TEARDOWN(fhctl)
 	/* Whichever of these the test added; the others fail harmlessly. */
 	fhctl_quiet("listener del %s", self->addr4);
 	fhctl_quiet("listener del %s", self->addr6);
+	/* After the listeners that may route to them. */
+	fhctl_quiet("upstream del " UP1);
+	fhctl_quiet("upstream del " UP2);
 	fh_fhctl_ok("set " FH_DEFAULT_SETTINGS);
 }
 
@@ -1013,6 +1031,284 @@ TEST_F(fhctl, log_follow_exits_0_on_sigint)
 	EXPECT_STREQ("status 0\n", out);
 }
 
+/* ---- upstreams: what fhctl refuses before it sends ---------------------- */
+
+TEST_F(fhctl, upstream_add_with_a_bad_name_is_a_usage_error_and_adds_nothing)
+{
+	static const char *const bad[] = {
+		"''", "'a b'", "a/b", "a=b", "a:b", "fh-ctl-up1-with-a-name-32-bytes-",
+	};
+	char err[1024];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "upstream add %s 127.0.0.1:%d",
+						bad[i], self->port)) TH_LOG("name %s", bad[i]);
+		fh_expect_error_line(_metadata, err, "bad upstream name");
+	}
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "upstream del a/b"));
+	fh_expect_error_line(_metadata, err, "bad upstream name 'a/b'");
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "upstream show 'a b'"));
+	fh_expect_error_line(_metadata, err, "bad upstream name 'a b'");
+	EXPECT_EQ(0, upstream_listed("fh-ctl-up1-with-a-name-32-bytes-"));
+}
+
+TEST_F(fhctl, upstream_add_with_a_bad_server_is_a_usage_error_and_adds_nothing)
+{
+	static const char *const bad[] = {
+		"127.0.0.1", "localhost:8000", "::1:8000", "[::1]8000", "[::1:8000",
+		"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:-5", "127.1:8000", "''",
+	};
+	char err[1024];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* A good server first: one bad one refuses the whole upstream. */
+		EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err),
+						"upstream add " UP1 " 127.0.0.1:%d %s",
+						self->port, bad[i])) TH_LOG("server %s", bad[i]);
+		fh_expect_error_line(_metadata, err, "bad ");
+	}
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "upstream add " UP1));
+	fh_expect_error_line(_metadata, err, "missing ADDR:PORT");
+	EXPECT_EQ(0, upstream_listed(UP1));
+}
+
+TEST_F(fhctl, upstream_add_with_17_servers_is_a_usage_error)
+{
+	char cmd[512], err[1024];
+	size_t len;
+
+	len = (size_t)snprintf(cmd, sizeof(cmd), "upstream add " UP1);
+	for (int i = 0; i < 17; i++)
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " 127.0.0.1:%d", 1000 + i);
+	ASSERT_GT(sizeof(cmd), len);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "%s", cmd));
+	fh_expect_error_line(_metadata, err, "too many servers (17): at most 16");
+	EXPECT_EQ(0, upstream_listed(UP1));
+}
+
+TEST_F(fhctl, upstream_add_with_an_option_out_of_range_is_a_usage_error)
+{
+	static const struct { const char *opt, *msg; } bad[] = {
+		{ "--keepalive 1025", "--keepalive 1025 out of range: expected 0..1024" },
+		{ "--keepalive -1", "bad number '-1' for --keepalive" },
+		{ "--connect-timeout 50ms", "--connect-timeout 50ms out of range: expected 100ms.." },
+		{ "--read-timeout 25h", "--read-timeout 25h out of range" },
+		{ "--read-timeout off", "--read-timeout off out of range" },
+		{ "--fail-timeout 1x", "bad duration '1x' for --fail-timeout" },
+		{ "--max-fails 1001", "--max-fails 1001 out of range: expected 0..1000" },
+		{ "--weight 3", "unknown option '--weight'" },
+	};
+	char err[1024];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err),
+						"upstream add " UP1 " 127.0.0.1:%d %s",
+						self->port, bad[i].opt)) TH_LOG("%s", bad[i].opt);
+		fh_expect_error_line(_metadata, err, bad[i].msg);
+	}
+	EXPECT_EQ(0, upstream_listed(UP1));
+}
+
+TEST_F(fhctl, upstream_with_an_unknown_subcommand_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "upstream get " UP1));
+	fh_expect_error_line(_metadata, err, "expected add, del, list or show");
+}
+
+/* ---- routes: what fhctl refuses before it sends ------------------------- */
+
+TEST_F(fhctl, listener_add_with_a_bad_route_is_a_usage_error_and_adds_nothing)
+{
+	static const struct { const char *route, *msg; } bad[] = {
+		{ "api=" UP1, "PREFIX must start with '/'" },
+		{ "=" UP1, "PREFIX must start with '/'" },
+		{ "/api", "expected PREFIX=UPSTREAM" },
+		{ "/api=", "bad upstream name ''" },
+		{ "/api=a/b", "bad upstream name 'a/b'" },
+		{ "'/a b=" UP1 "'", "PREFIX holds a blank or a control character" },
+	};
+	char err[1024];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add http %s --route %s",
+						self->addr4, bad[i].route)) TH_LOG("%s", bad[i].route);
+		fh_expect_error_line(_metadata, err, bad[i].msg);
+	}
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err),
+					"listener add http %s --route /a=" UP1 " --route /a=" UP2,
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "/a is routed twice");
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add http %s --fallback a:b",
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "bad --fallback 'a:b'");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_with_33_routes_is_a_usage_error)
+{
+	char cmd[512], err[1024];
+	size_t len;
+
+	len = (size_t)snprintf(cmd, sizeof(cmd), "listener add http %s", self->addr4);
+	for (int i = 0; i < 33; i++)
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " --route /%d=" UP1, i);
+	ASSERT_GT(sizeof(cmd), len);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "%s", cmd));
+	fh_expect_error_line(_metadata, err, "too many --route: at most 32");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_echo_with_a_route_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add echo %s --route /=" UP1,
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "--route is only for http, not echo");
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "listener add echo %s --fallback " UP1,
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "--fallback is only for http, not echo");
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_http_proxy_with_user_but_no_root_is_a_usage_error)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err),
+					"listener add http %s --fallback " UP1 " --user root",
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "--user needs --root DIR");
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err),
+					"listener add http %s --route /=" UP1 " --cache 1M",
+					self->addr4));
+	fh_expect_error_line(_metadata, err, "--cache needs --root DIR");
+	EXPECT_EQ(0, listener_count());
+}
+
+/* ---- upstreams and routes in the kernel ---------------------------------- */
+
+TEST_F(fhctl, upstream_add_is_listed_and_shown_with_its_servers_and_options)
+{
+	char out[16384], want[256];
+
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP1 " 127.0.0.1:%d '[::0001]:%d' --keepalive 8 "
+				 "--connect-timeout 1500ms --read-timeout 2m --max-fails 0 "
+				 "--fail-timeout 30", self->port, self->port));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream list -j"));
+	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
+	/* Servers as inet_ntop writes them, options in ms. */
+	snprintf(want, sizeof(want), "{\"name\":\"" UP1 "\",\"servers\":[\"127.0.0.1:%d\","
+		 "\"[::1]:%d\"],\"keepalive\":8,\"connect_timeout_ms\":1500,"
+		 "\"read_timeout_ms\":120000,\"max_fails\":0,\"fail_timeout_ms\":30000,"
+		 "\"users\":0,", self->port, self->port);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream show " UP1 " -j"));
+	EXPECT_EQ(0, strncmp(out, want, strlen(want))) TH_LOG("%s", out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream show " UP1));
+	snprintf(want, sizeof(want), "name " UP1 "\nservers 127.0.0.1:%d [::1]:%d\nkeepalive 8\n"
+		 "connect-timeout 1500ms\nread-timeout 120s\nmax-fails 0\nfail-timeout 30s\n"
+		 "users 0\n", self->port, self->port);
+	EXPECT_EQ(0, strncmp(out, want, strlen(want))) TH_LOG("%s", out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream list"));
+	EXPECT_EQ(0, strncmp(out, "NAME ", 5)) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "  127.0.0.1:%d,[::1]:%d\n", self->port, self->port);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in: %s", want, out);
+}
+
+TEST_F(fhctl, upstream_add_without_options_shows_the_documented_defaults)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP1 " 127.0.0.1:%d", self->port));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream show " UP1 " -j"));
+	EXPECT_NE(NULL, strstr(out, "\"keepalive\":32,\"connect_timeout_ms\":60000,"
+				    "\"read_timeout_ms\":60000,\"max_fails\":1,"
+				    "\"fail_timeout_ms\":10000,")) TH_LOG("%s", out);
+}
+
+TEST_F(fhctl, upstream_add_twice_fails_with_eexist)
+{
+	char err[1024];
+
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP1 " 127.0.0.1:%d", self->port));
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "upstream add " UP1 " 127.0.0.1:%d",
+					  self->port + 1));
+	fh_expect_error_line(_metadata, err, "File exists");
+}
+
+TEST_F(fhctl, upstream_show_and_del_of_an_unknown_name_fail_with_enoent)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "upstream show " UP1));
+	fh_expect_error_line(_metadata, err, "No such file or directory");
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "upstream del " UP1));
+	fh_expect_error_line(_metadata, err, "No such file or directory");
+}
+
+TEST_F(fhctl, unprivileged_upstream_add_fails_and_list_succeeds)
+{
+	char server[64], err[1024];
+	char *add[] = { "fhctl", "upstream", "add", UP1, server, NULL };
+	char *list[] = { "fhctl", "upstream", "list", NULL };
+
+	snprintf(server, sizeof(server), "127.0.0.1:%d", self->port);
+	EXPECT_EQ(EXIT_RUNTIME, fhctl_as_nobody(err, sizeof(err), add));
+	fh_expect_error_line(_metadata, err, "Operation not permitted");
+	EXPECT_EQ(0, fhctl_as_nobody(err, sizeof(err), list));
+	EXPECT_STREQ("", err);
+	EXPECT_EQ(0, upstream_listed(UP1));
+}
+
+TEST_F(fhctl, listener_with_routes_lists_them_and_holds_its_upstreams)
+{
+	char out[16384], want[256], val[64];
+
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP1 " 127.0.0.1:%d", self->port + 1));
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add " UP2 " 127.0.0.1:%d", self->port + 2));
+	/* No --root: a pure proxy. */
+	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --route /api/=" UP1 " --route /=" UP2
+				 " --fallback " UP2 " --access-log", self->addr4));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list -j"));
+	EXPECT_TRUE(json_balanced(out)) TH_LOG("not JSON: %s", out);
+	EXPECT_FALSE(listener_json_field(out, self->addr4, "root", val, sizeof(val)));
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "fallback", val, sizeof(val)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ(UP2, val);
+	ASSERT_TRUE(listener_json_field(out, self->addr4, "access_log", val, sizeof(val)));
+	EXPECT_STREQ("true", val);
+	EXPECT_NE(NULL, strstr(out, "\"routes\":[{\"prefix\":\"/api/\",\"upstream\":\"" UP1
+				    "\"},{\"prefix\":\"/\",\"upstream\":\"" UP2 "\"}]"))
+		TH_LOG("%s", out);
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "listener list"));
+	EXPECT_NE(NULL, strstr(out, "  ROUTES  ")) TH_LOG("%s", out);
+	snprintf(want, sizeof(want), "  /api/=" UP1 ",/=" UP2 "  " UP2 "  ");
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in:\n%s", want, out);
+
+	/* In use: neither goes while the listener routes to it. */
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream show " UP2 " -j"));
+	EXPECT_NE(NULL, strstr(out, "\"users\":1,")) TH_LOG("%s", out);
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(out, sizeof(out), "upstream del " UP1));
+	fh_expect_error_line(_metadata, out, "Device or resource busy");
+	EXPECT_EQ(1, upstream_listed(UP1));
+	ASSERT_EQ(0, fh_fhctl_ok("listener del %s", self->addr4));
+	EXPECT_EQ(0, fh_fhctl_ok("upstream del " UP1));
+	EXPECT_EQ(0, upstream_listed(UP1));
+}
+
+TEST_F(fhctl, listener_add_with_a_route_to_an_unknown_upstream_fails_and_adds_nothing)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener add http %s --route /=" UP1,
+					  self->addr4));
+	fh_expect_error_line(_metadata, err, "No such file or directory");
+	EXPECT_EQ(0, listener_count());
+}
+
 /* ---- stats ------------------------------------------------------------- */
 
 TEST_F(fhctl, stats_json_has_total_and_one_entry_per_cpu)
@@ -1028,6 +1324,8 @@ TEST_F(fhctl, stats_json_has_total_and_one_entry_per_cpu)
 	/* Every counter appears in the total and in each CPU's entry. */
 	EXPECT_EQ(n + 1, count_substr(out, "\"accepted\":")) TH_LOG("%s", out);
 	EXPECT_EQ(n + 1, count_substr(out, "\"errors\":")) TH_LOG("%s", out);
+	EXPECT_EQ(n + 1, count_substr(out, "\"proxied\":")) TH_LOG("%s", out);
+	EXPECT_EQ(n + 1, count_substr(out, "\"relay_copied_bytes\":")) TH_LOG("%s", out);
 }
 
 TEST_F(fhctl, stats_per_cpu_prints_one_row_per_cpu_and_a_total)
