@@ -342,6 +342,22 @@ static bool upstream_differs(const struct upstream_req *want, const struct upstr
 	return false;
 }
 
+/* Running listeners with a route or the fallback to upstream @name. */
+static size_t listeners_using(const struct listener_list *ll, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ll->n; i++) {
+		const struct site_opts *site = &ll->v[i].site;
+		bool uses = site->has_fallback && !strcmp(site->fallback, name);
+
+		for (unsigned int r = 0; r < site->nroutes && !uses; r++)
+			uses = !strcmp(route_upstream(site->routes[r]), name);
+		n += uses;
+	}
+	return n;
+}
+
 /*
  * The running upstreams (none when the file has no upstream and the module
  * predates them), and what to do with each upstream of the file. One that
@@ -370,15 +386,17 @@ static void apply_plan_upstreams(struct genl *g, const char *file, struct apply_
 			p->running_up_wanted[j] = true;
 			u->act = upstream_differs(&u->req, &r->u) ? ACT_REPLACE : ACT_KEEP;
 			if (u->act == ACT_REPLACE && r->users) {
+				/* The kernel counts uses (a route, the fallback), we listeners. */
+				size_t n = listeners_using(&p->running, r->u.name);
 				char was[1024];
 
 				batch_name = file;
 				batch_line = u->line;
-				die("upstream %s: differs from the running one (%s), and %" PRIu32
+				die("upstream %s: differs from the running one (%s), and %zu"
 				    " listener%s route%s to it: an upstream in use is not replaced "
 				    "(apply a file without its listeners first, or keep it as it is)",
-				    u->req.name, upstream_str(&r->u, was, sizeof(was)) + 1, r->users,
-				    r->users == 1 ? "" : "s", r->users == 1 ? "s" : "");
+				    u->req.name, upstream_str(&r->u, was, sizeof(was)) + 1,
+				    n ? n : 1, n > 1 ? "s" : "", n > 1 ? "" : "s");
 			}
 		}
 	}

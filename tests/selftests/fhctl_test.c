@@ -1289,7 +1289,7 @@ TEST_F(fhctl, listener_with_routes_lists_them_and_holds_its_upstreams)
 	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("no '%s' in:\n%s", want, out);
 
 	/* In use: neither goes while the listener routes to it. */
-	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream show " UP2 " -j"));
+	ASSERT_EQ(0, fh_fhctl_out(out, sizeof(out), "upstream show " UP1 " -j"));
 	EXPECT_NE(NULL, strstr(out, "\"users\":1,")) TH_LOG("%s", out);
 	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(out, sizeof(out), "upstream del " UP1));
 	fh_expect_error_line(_metadata, out, "Device or resource busy");
