@@ -166,14 +166,14 @@
  *	Request: FH_A_UPSTREAM_NAME. Closes its idle connections; requests
  *	in flight finish. Errors: ENOENT (no such upstream), EBUSY (a
  *	listener routes to it: delete that listener first).
- * FH_CMD_UPSTREAM_GET (dump)
- *	Reply: one message per upstream (only the one named, if the request
- *	has FH_A_UPSTREAM_NAME; ENOENT if there is none) with
+ * FH_CMD_UPSTREAM_GET (do, dump)
+ *	Reply: do: the upstream FH_A_UPSTREAM_NAME names (ENOENT if none
+ *	has it); dump: one message per upstream of the namespace; each with
  *	FH_A_UPSTREAM_NAME, each FH_A_UPSTREAM_SERVER in order,
  *	FH_A_UPSTREAM_KEEPALIVE, FH_A_UPSTREAM_CONNECT_TIMEOUT_MS,
  *	FH_A_UPSTREAM_READ_TIMEOUT_MS, FH_A_UPSTREAM_MAX_FAILS,
- *	FH_A_UPSTREAM_FAIL_TIMEOUT_MS, FH_A_UPSTREAM_USERS (listeners that
- *	route to it), FH_A_UPSTREAM_REQUESTS (requests sent to it),
+ *	FH_A_UPSTREAM_FAIL_TIMEOUT_MS, FH_A_UPSTREAM_USERS (the routes and
+ *	fallbacks of listeners that name it), FH_A_UPSTREAM_REQUESTS (requests sent to it),
  *	FH_A_UPSTREAM_CONNECTS (connections opened), FH_A_UPSTREAM_REUSES
  *	(requests sent on a kept connection), FH_A_UPSTREAM_FAILS (requests
  *	that failed on it: 502 or 504).
@@ -290,7 +290,7 @@ enum fh_attr {
 	FH_A_UPSTREAM_READ_TIMEOUT_MS, /* u32 */
 	FH_A_UPSTREAM_MAX_FAILS, /* u32, 0 = never skip a server */
 	FH_A_UPSTREAM_FAIL_TIMEOUT_MS, /* u32 */
-	FH_A_UPSTREAM_USERS,	/* u32: listeners routing to it */
+	FH_A_UPSTREAM_USERS,	/* u32: routes and fallbacks naming it */
 	FH_A_UPSTREAM_REQUESTS,	/* u64: requests sent to it */
 	FH_A_UPSTREAM_CONNECTS,	/* u64: connections opened to it */
 	FH_A_UPSTREAM_REUSES,	/* u64: requests sent on a kept connection */
