@@ -403,6 +403,8 @@ static void fh_listener_close(struct fh_listener *l)
 	list_del(&l->node);
 	for (i = 0; i < l->nr_lsocks; i++)
 		fh_lsock_stop(&l->lsocks[i]);
+	if (l->site && l->proto->site_close)
+		l->proto->site_close(l->site);
 	fh_listener_put(l);
 }
 

@@ -22,6 +22,10 @@ struct fh_log_rec {
 	u8 version;			/* 10, 11, or 0: unknown */
 	char method[16];		/* NUL-terminated; "": none, nor target */
 	char target[FH_LOG_TARGET_MAX];	/* NUL-terminated, maybe cut */
+	/* Proxied requests: where they went ("": not proxied). */
+	char upstream[FH_UPSTREAM_SERVER_MAX];
+	u16 upstream_status;
+	u32 upstream_us;
 };
 
 int fh_log_enable(void);

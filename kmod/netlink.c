@@ -736,7 +736,11 @@ static int fh_log_fill(const struct fh_log_rec *rec, void *arg)
 	      nla_put_string(skb, FH_A_LOG_TARGET, rec->target))) ||
 	    nla_put_u8(skb, FH_A_LOG_VERSION, rec->version) ||
 	    nla_put_u16(skb, FH_A_LOG_STATUS, rec->status) ||
-	    nla_put_u64_64bit(skb, FH_A_LOG_BYTES, rec->bytes, FH_A_PAD)) {
+	    nla_put_u64_64bit(skb, FH_A_LOG_BYTES, rec->bytes, FH_A_PAD) ||
+	    (rec->upstream[0] &&
+	     (nla_put_string(skb, FH_A_LOG_UPSTREAM, rec->upstream) ||
+	      nla_put_u16(skb, FH_A_LOG_UPSTREAM_STATUS, rec->upstream_status) ||
+	      nla_put_u32(skb, FH_A_LOG_UPSTREAM_TIME_US, rec->upstream_us)))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

@@ -124,6 +124,8 @@ struct fh_proto {
 	void (*site_destroy)(void *site);
 	void (*site_info)(void *site, struct fh_site_info *info);
 	void (*site_flush)(void *site);
+	/* The listener was deleted; its connections may go on a while. */
+	void (*site_close)(void *site);
 };
 
 const struct fh_proto *fh_proto_find(const char *name, bool *known);

@@ -294,7 +294,6 @@ void fh_upstream_unuse(struct fh_upstream *up)
 	mutex_lock(&fh_upstream_mutex);
 	up->users--;
 	mutex_unlock(&fh_upstream_mutex);
-	fh_upstream_put(up);
 }
 
 static bool fh_upstream_down(struct fh_upstream_server *srv)

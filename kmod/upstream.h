@@ -79,7 +79,9 @@ void fh_upstream_info(const struct fh_upstream *up,
 
 /*
  * A listener's use of an upstream, by name: referenced and counted as a
- * user, so it cannot be deleted while the listener routes to it.
+ * user, so it cannot be deleted while the listener routes to it. The use
+ * ends when the listener is deleted (fh_upstream_unuse()); the reference
+ * when its last connection has gone (fh_upstream_put()).
  */
 struct fh_upstream *fh_upstream_use(struct net *net, const char *name);
 void fh_upstream_unuse(struct fh_upstream *up);

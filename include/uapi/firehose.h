@@ -140,7 +140,11 @@
  *	FH_LOG_TARGET_MAX - 1 bytes; "-" when the line ended before it or it
  *	was too long to keep; absent with the method),
  *	FH_A_LOG_VERSION (10 or 11; 0 when unknown), FH_A_LOG_STATUS and
- *	FH_A_LOG_BYTES. Each CPU keeps FH_LOG_RECORDS records; a worker
+ *	FH_A_LOG_BYTES; a proxied request also has FH_A_LOG_UPSTREAM (the
+ *	server it went to, "ADDR:PORT"), FH_A_LOG_UPSTREAM_STATUS (its
+ *	status, 0 if it gave none: then FH_A_LOG_STATUS is 502 or 504) and
+ *	FH_A_LOG_UPSTREAM_TIME_US (from the request's start to the
+ *	upstream's whole response or failure, microseconds). Each CPU keeps FH_LOG_RECORDS records; a worker
  *	whose ring is full drops the record and counts it in
  *	FH_STAT_LOG_DROPPED, it never waits for a reader.
  * FH_CMD_UPSTREAM_ADD (admin)
@@ -297,6 +301,9 @@ enum fh_attr {
 	FH_A_UPSTREAM_FAILS,	/* u64: requests answered 502 or 504 */
 	FH_A_LISTENER_ROUTE,	/* string, repeated: http: "PREFIX=UPSTREAM" */
 	FH_A_LISTENER_FALLBACK,	/* string: http: upstream for 404s and 405s */
+	FH_A_LOG_UPSTREAM,	/* string: "ADDR:PORT" the request went to */
+	FH_A_LOG_UPSTREAM_STATUS, /* u16: its status (0: no response) */
+	FH_A_LOG_UPSTREAM_TIME_US, /* u32: from sending to its whole response */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1

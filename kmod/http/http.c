@@ -73,6 +73,7 @@ struct fh_http_cpu {
 	/* Its head as received, on a site that proxies (NULL: not kept). */
 	const char *raw;
 	u32 raw_len;
+	bool log_later;			/* the proxy logs this answer itself */
 	char raw_buf[HTTP_HEAD_DEFAULT];
 };
 
@@ -133,54 +134,70 @@ static const char *fh_http_reason(u16 status)
 }
 
 /*
- * An access log record of @r (NULL: no request line came, as after a
- * header timeout; then, as nginx does, the request is logged as "-").
+ * What an access log record says of the request @r (NULL: no request line
+ * came, as after a header timeout; then, as nginx does, the request is
+ * logged as "-"), and of the client.
  */
-static void fh_http_log(struct fh_conn *c, const struct http_req *r,
-			u16 status, u64 bytes)
+void fh_http_log_start(struct fh_conn *c, const struct http_req *r,
+		       struct fh_log_rec *rec)
 {
 	struct sock *sk = c->sock->sk;
-	struct fh_log_rec rec;
 	size_t n;
 
-	rec.time = ktime_get_real_seconds();
-	rec.bytes = bytes;
-	rec.status = status;
-	rec.lport = sk->sk_num;
-	memset(rec.addr, 0, sizeof(rec.addr));
-	rec.family = AF_INET;
-	memcpy(rec.addr, &sk->sk_daddr, 4);
+	rec->lport = sk->sk_num;
+	memset(rec->addr, 0, sizeof(rec->addr));
+	rec->family = AF_INET;
+	memcpy(rec->addr, &sk->sk_daddr, 4);
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
-		rec.family = AF_INET6;
-		memcpy(rec.addr, &sk->sk_v6_daddr, 16);
+		rec->family = AF_INET6;
+		memcpy(rec->addr, &sk->sk_v6_daddr, 16);
 	}
 #endif
-	rec.version = r ? r->version : 0;
-	rec.method[0] = '\0';
-	rec.target[0] = '\0';
+	rec->version = r ? r->version : 0;
+	rec->method[0] = '\0';
+	rec->target[0] = '\0';
+	rec->upstream[0] = '\0';
 	/* What of the request line was read: its method, then its target. */
 	if (r && (r->method != HTTP_METHOD_OTHER ||
 		  (r->p.mlen && r->p.mlen <= sizeof(r->p.mbuf)))) {
 		const char *name = http_method_name(r->method);
 
 		if (name) {
-			strscpy(rec.method, name, sizeof(rec.method));
+			strscpy(rec->method, name, sizeof(rec->method));
 		} else {	/* an unknown method, whole in mbuf */
-			memcpy(rec.method, r->p.mbuf, r->p.mlen);
-			rec.method[r->p.mlen] = '\0';
+			memcpy(rec->method, r->p.mbuf, r->p.mlen);
+			rec->method[r->p.mlen] = '\0';
 		}
-		n = min_t(size_t, r->target_len, sizeof(rec.target) - 1);
-		memcpy(rec.target, r->target, n);
-		rec.target[n] = '\0';
+		n = min_t(size_t, r->target_len, sizeof(rec->target) - 1);
+		memcpy(rec->target, r->target, n);
+		rec->target[n] = '\0';
 		/* A target the parser had no room for would log as nothing. */
 		if (!n)
-			strscpy(rec.target, "-", sizeof(rec.target));
+			strscpy(rec->target, "-", sizeof(rec->target));
 	}
-	if (fh_log_write(c->w->cpu, &rec))
+}
+
+/* The record, with the response's @status and @bytes, into this CPU's ring. */
+void fh_http_log_end(struct fh_conn *c, struct fh_log_rec *rec, u16 status,
+		     u64 bytes)
+{
+	rec->time = ktime_get_real_seconds();
+	rec->bytes = bytes;
+	rec->status = status;
+	if (fh_log_write(c->w->cpu, rec))
 		fh_stat_inc(&c->w->stats, &c->w->stats.log_records);
 	else
 		fh_stat_inc(&c->w->stats, &c->w->stats.log_dropped);
+}
+
+static void fh_http_log(struct fh_conn *c, const struct http_req *r,
+			u16 status, u64 bytes)
+{
+	struct fh_log_rec rec;
+
+	fh_http_log_start(c, r, &rec);
+	fh_http_log_end(c, &rec, status, bytes);
 }
 
 /*
@@ -198,7 +215,7 @@ static void fh_http_count(struct fh_conn *c, u16 status, u64 bytes)
 	if (trace_fh_request_enabled() && r)
 		trace_fh_request(c->sock->sk, r->head_len, c->out.len, status,
 				 r->target, r->path_len);
-	if (fh_http_site(c)->access_log)
+	if (fh_http_site(c)->access_log && !fh_http_cpu(c)->log_later)
 		fh_http_log(c, r, status, bytes);
 }
 
@@ -340,17 +357,39 @@ int fh_http_emit_raw(struct fh_conn *c, const char *buf, size_t len)
 }
 
 /* The proxy could not get an answer: 502 or 504, as nginx's pages. */
-int fh_http_answer_error(struct fh_conn *c, u16 status, bool keep)
+int fh_http_answer_error(struct fh_conn *c, u16 status, bool keep,
+			 struct fh_log_rec *rec)
 {
-	return fh_http_error(c, status, keep, false, NULL, 0);
+	struct fh_http_cpu *cpu = fh_http_cpu(c);
+	int ret;
+
+	/* Logged here with the upstream's part, not by fh_http_error(). */
+	cpu->log_later = true;
+	ret = fh_http_error(c, status, keep, false, NULL, 0);
+	cpu->log_later = false;
+	if (rec)
+		fh_http_log_end(c, rec, status, 0);
+	return ret;
 }
 
 /* A proxied response is all queued: count it; the connection may go on. */
-void fh_http_proxy_done(struct fh_conn *c, u16 status, u64 bytes, bool keep)
+void fh_http_proxy_done(struct fh_conn *c, u16 status, u64 bytes, bool keep,
+			struct fh_log_rec *rec)
 {
-	fh_http_count(c, status, bytes);
+	unsigned int class = status / 100;
+
+	fh_stat_inc(&c->w->stats, &c->w->stats.requests);
+	if (class >= 2 && class <= 5)
+		fh_stat_inc(&c->w->stats, &c->w->stats.http_status[class - 2]);
+	if (rec)
+		fh_http_log_end(c, rec, status, bytes);
 	if (!keep)
 		fh_http_close_after(c, status);
+}
+
+bool fh_http_logs(const struct fh_conn *c)
+{
+	return fh_http_site(c)->access_log;
 }
 
 /* 301 to the directory's own name, with its slash (nginx's answer). */
@@ -1145,6 +1184,7 @@ const struct fh_proto fh_proto_http = {
 	.site_destroy = fh_http_site_destroy,
 	.site_info = fh_http_site_info,
 	.site_flush = fh_http_site_flush,
+	.site_close = fh_http_site_close,
 };
 
 static void fh_http_cpus_free(void)

@@ -28,6 +28,7 @@
 #include "http_parse.h"
 
 struct fh_conn;
+struct fh_log_rec;
 struct fh_proxy;
 struct fh_upstream;
 struct fh_site_req;
@@ -152,6 +153,7 @@ struct fh_http_site {
 	unsigned int nr_routes;
 	struct fh_http_route routes[FH_ROUTES_MAX];
 	struct fh_upstream *fallback;	/* 404s and 405s go here, or NULL */
+	bool unused;			/* the listener is gone: uses given up */
 	struct path root;
 	char *root_name;
 	const struct cred *cred;	/* unprivileged: files open as this */
@@ -236,8 +238,15 @@ struct fh_http_conn_proxy {
 
 /* http.c, for the proxy: the client side's answers. */
 int fh_http_emit_raw(struct fh_conn *c, const char *buf, size_t len);
-int fh_http_answer_error(struct fh_conn *c, u16 status, bool keep);
-void fh_http_proxy_done(struct fh_conn *c, u16 status, u64 bytes, bool keep);
+int fh_http_answer_error(struct fh_conn *c, u16 status, bool keep,
+			 struct fh_log_rec *rec);
+void fh_http_proxy_done(struct fh_conn *c, u16 status, u64 bytes, bool keep,
+			struct fh_log_rec *rec);
+bool fh_http_logs(const struct fh_conn *c);
+void fh_http_log_start(struct fh_conn *c, const struct http_req *r,
+		       struct fh_log_rec *rec);
+void fh_http_log_end(struct fh_conn *c, struct fh_log_rec *rec, u16 status,
+		     u64 bytes);
 
 /* proxy.c */
 int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
@@ -274,5 +283,6 @@ void *fh_http_site_create(const struct fh_site_req *req,
 void fh_http_site_destroy(void *site);
 void fh_http_site_info(void *site, struct fh_site_info *info);
 void fh_http_site_flush(void *site);
+void fh_http_site_close(void *site);
 
 #endif /* _FH_HTTP_H */

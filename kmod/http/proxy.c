@@ -27,6 +27,7 @@
 #include "conn.h"
 #include "http.h"
 #include "http_proxy_parse.h"
+#include "log.h"
 #include "proto.h"
 #include "upstream.h"
 
@@ -57,6 +58,7 @@ struct fh_proxy {
 	struct http_chunk req_ck;
 	/* The exchange. */
 	bool reused;			/* sent on a kept connection */
+	bool got_bytes;			/* the upstream answered something */
 	bool retried;
 	bool retry;			/* the client side resends it */
 	u16 error;			/* 502 or 504 to answer, not yet begun */
@@ -72,6 +74,8 @@ struct fh_proxy {
 	u64 resp_left;
 	u64 body_bytes;
 	struct http_chunk resp_ck;
+	bool log;			/* rec is filled: the site logs */
+	struct fh_log_rec rec;
 };
 
 /* An upstream connection's own state (c->priv). */
@@ -120,6 +124,7 @@ static void fh_proxy_unref(struct fh_proxy *px)
 /* The upstream connection lets go of the request (it ends or fails). */
 static void fh_proxy_detach_up(struct fh_proxy *px, struct fh_upconn *u)
 {
+	px->rec.upstream_us = jiffies_to_usecs(jiffies - px->started);
 	u->px = NULL;
 	if (px->up) {
 		fh_conn_put(px->up);
@@ -175,6 +180,11 @@ static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 		fh_conn_get(u->c);
 		break;
 	}
+	if (!u && READ_ONCE(px->ups->dead)) {
+		/* Deleted (its listener was first): nothing new goes there. */
+		px->error = 502;
+		return 0;
+	}
 	if (!u) {
 		u = kmem_cache_zalloc(fh_upconn_cache, GFP_KERNEL);
 		if (!u)
@@ -188,6 +198,10 @@ static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 		up = fh_conn_connect(w, &uc->src, px->ups->net,
 				     (struct sockaddr *)&srv->addr, srv->addrlen);
 		if (IS_ERR(up)) {
+			if (px->log)
+				strscpy(px->rec.upstream,
+					px->ups->servers[u->server].name,
+					sizeof(px->rec.upstream));
 			fh_upstream_put(px->ups);
 			fh_upstream_failed(px->ups, u->server);
 			kmem_cache_free(fh_upconn_cache, u);
@@ -204,6 +218,9 @@ static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 		fh_conn_set_deadline(u->c, px->ups->read_ms);
 	}
 	px->server = u->server;
+	if (px->log)
+		strscpy(px->rec.upstream, px->ups->servers[u->server].name,
+			sizeof(px->rec.upstream));
 	px->up = u->c;
 	u->px = px;
 	px->sides++;
@@ -235,6 +252,10 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 	px->client = c;
 	px->started = jiffies;
 	slot->px = px;
+	if (fh_http_logs(c)) {
+		px->log = true;
+		fh_http_log_start(c, r, &px->rec);
+	}
 
 	fh_proxy_peer(c->sock->sk, xff, sizeof(xff));
 	order = get_order(raw_len + 512);
@@ -380,6 +401,7 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 		return fh_http_emit_raw(c, pc->out, n + 2);
 	}
 	px->status = resp.status;
+	px->rec.upstream_status = resp.status;
 	px->up_keep = !resp.conn_close &&
 		      (resp.version == 11 || resp.conn_keep);
 	if (px->head_req || resp.status == 204 || resp.status == 304) {
@@ -433,6 +455,7 @@ static int fh_proxy_relay(struct fh_conn *up)
 	}
 	if (up->in.len) {
 		u->connected = true;
+		px->got_bytes = true;
 		fh_conn_set_deadline(up, px->ups->read_ms);
 	}
 	while (!px->resp_started && !px->resp_done) {
@@ -514,15 +537,19 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 		if (px->up) {
 			/* Attached still (a refused connect found at once). */
 			fh_upconn(px->up)->px = NULL;
+			fh_upconn(px->up)->stale = true;
 			fh_conn_wake(px->up);
 			fh_conn_put(px->up);
 			px->up = NULL;
 			px->sides--;
 		}
 		slot->px = NULL;
+		if (!px->rec.upstream_us)
+			px->rec.upstream_us = jiffies_to_usecs(jiffies - px->started);
+		ret = fh_http_answer_error(c, status, keep,
+					   px->log ? &px->rec : NULL);
 		fh_proxy_unref(px);
-		ret = fh_http_answer_error(c, status, keep);
-		return ret ?: 0;
+		return ret;
 	}
 	if (!px->req_done && px->up) {
 		struct fh_conn *up = px->up;
@@ -540,7 +567,8 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 	}
 	if (px->broken) {
 		slot->px = NULL;
-		fh_http_proxy_done(c, px->status, px->body_bytes, false);
+		fh_http_proxy_done(c, px->status, px->body_bytes, false,
+				   px->log ? &px->rec : NULL);
 		fh_proxy_unref(px);
 		return -EPIPE;
 	}
@@ -548,7 +576,8 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 		return 1;
 	/* Over: the client's next request may be read. */
 	slot->px = NULL;
-	fh_http_proxy_done(c, px->status, px->body_bytes, px->client_keep);
+	fh_http_proxy_done(c, px->status, px->body_bytes, px->client_keep,
+			   px->log ? &px->rec : NULL);
 	fh_proxy_unref(px);
 	return 0;
 }
@@ -616,6 +645,7 @@ static void fh_upconn_on_close(struct fh_conn *up)
 	struct fh_worker *w = up->w;
 	bool eof = !READ_ONCE(up->sock->sk->sk_err) && !u->timed_out;
 
+
 	if (u->kept) {
 		list_del(&u->idle);
 		u->uc->nr_idle--;
@@ -639,8 +669,14 @@ static void fh_upconn_on_close(struct fh_conn *up)
 		if (px->resp_to_close && eof && px->resp_started)
 			px->resp_done = true;
 		if (!px->resp_started && !px->resp_done) {
+			/*
+			 * A kept connection the upstream closed as the request
+			 * came (its keep-alive timeout): resent once on a new
+			 * one, if resending is safe (nginx: proxy_next_upstream
+			 * error, for GET and HEAD).
+			 */
 			if (px->reused && px->idempotent && !px->retried &&
-			    eof && !u->connected) {
+			    !u->timed_out && !px->got_bytes) {
 				px->retry = true;
 			} else if (u->timed_out) {
 				fh_stat_inc(&w->stats, &w->stats.upstream_timeouts);

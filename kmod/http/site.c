@@ -47,17 +47,37 @@ static const struct cred *fh_http_site_cred(kuid_t uid, kgid_t gid)
 	return cred;
 }
 
+/* The listener is deleted: its upstreams may be, though it still serves. */
+static void fh_http_site_unuse(struct fh_http_site *site)
+{
+	unsigned int i;
+
+	if (site->unused)
+		return;
+	site->unused = true;
+	for (i = 0; i < site->nr_routes; i++)
+		fh_upstream_unuse(site->routes[i].up);
+	if (site->fallback)
+		fh_upstream_unuse(site->fallback);
+}
+
+void fh_http_site_close(void *arg)
+{
+	fh_http_site_unuse(arg);
+}
+
 static void fh_http_site_unroute(struct fh_http_site *site)
 {
 	unsigned int i;
 
+	fh_http_site_unuse(site);
 	for (i = 0; i < site->nr_routes; i++) {
-		fh_upstream_unuse(site->routes[i].up);
+		fh_upstream_put(site->routes[i].up);
 		kfree(site->routes[i].prefix);
 	}
 	site->nr_routes = 0;
 	if (site->fallback)
-		fh_upstream_unuse(site->fallback);
+		fh_upstream_put(site->fallback);
 	site->fallback = NULL;
 }
 
