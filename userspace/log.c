@@ -10,6 +10,9 @@
  *
  * in UTC, an IPv6 client plainly (::1), "-" for the request when its line
  * did not parse as far as the method, and the body bytes (0 for none).
+ * A proxied request's line ends with where it went, as nginx's
+ * $upstream_addr, $upstream_status and $upstream_response_time:
+ * " upstream=127.0.0.1:8000 upstream_status=200 upstream_time=0.004".
  * With -j, one JSON object per line (JSON Lines, no enclosing array), so
  * that --follow can stream them.
  */
@@ -51,6 +54,10 @@ struct log_rec {
 	uint8_t version;	/* 10, 11, or 0: unknown */
 	uint16_t status;
 	uint64_t bytes;
+	/* A proxied request's upstream ("": not proxied), its status, its time. */
+	char upstream[FH_UPSTREAM_SERVER_MAX];
+	uint16_t upstream_status;
+	uint32_t upstream_us;
 };
 
 struct log_out {
@@ -84,6 +91,15 @@ static int log_parse(const struct nlmsghdr *nlh, struct log_rec *r)
 	if (tb[FH_A_LOG_TARGET]) {
 		copy_str_attr(r->target, sizeof(r->target), tb[FH_A_LOG_TARGET]);
 		r->has_target = true;
+	}
+	if (tb[FH_A_LOG_UPSTREAM]) {
+		if (!tb[FH_A_LOG_UPSTREAM_STATUS] || !tb[FH_A_LOG_UPSTREAM_TIME_US] ||
+		    mnl_attr_validate(tb[FH_A_LOG_UPSTREAM_STATUS], MNL_TYPE_U16) < 0 ||
+		    mnl_attr_validate(tb[FH_A_LOG_UPSTREAM_TIME_US], MNL_TYPE_U32) < 0)
+			return -1;
+		copy_str_attr(r->upstream, sizeof(r->upstream), tb[FH_A_LOG_UPSTREAM]);
+		r->upstream_status = mnl_attr_get_u16(tb[FH_A_LOG_UPSTREAM_STATUS]);
+		r->upstream_us = mnl_attr_get_u32(tb[FH_A_LOG_UPSTREAM_TIME_US]);
 	}
 	return 0;
 }
@@ -182,7 +198,13 @@ static void print_clf(const struct log_rec *r)
 		if (v)
 			printf(" %s", v);
 	}
-	printf("\" %" PRIu16 " %" PRIu64 "\n", r->status, r->bytes);
+	printf("\" %" PRIu16 " %" PRIu64, r->status, r->bytes);
+	/* nginx's $upstream_addr $upstream_status $upstream_response_time */
+	if (r->upstream[0])
+		printf(" upstream=%s upstream_status=%" PRIu16 " upstream_time=%u.%03u",
+		       r->upstream, r->upstream_status, r->upstream_us / 1000000,
+		       r->upstream_us / 1000 % 1000);
+	putchar('\n');
 }
 
 static void print_json(const struct log_rec *r)
@@ -208,7 +230,14 @@ static void print_json(const struct log_rec *r)
 		json_str(v);
 	else
 		fputs("null", stdout);
-	printf(",\"status\":%" PRIu16 ",\"bytes\":%" PRIu64 "}\n", r->status, r->bytes);
+	printf(",\"status\":%" PRIu16 ",\"bytes\":%" PRIu64, r->status, r->bytes);
+	if (r->upstream[0]) {
+		fputs(",\"upstream\":", stdout);
+		json_str(r->upstream);
+		printf(",\"upstream_status\":%" PRIu16 ",\"upstream_time_us\":%" PRIu32,
+		       r->upstream_status, r->upstream_us);
+	}
+	fputs("}\n", stdout);
 }
 
 /* Each record is printed as it arrives: a dump may hold thousands. */
