@@ -115,6 +115,7 @@ struct http_conn_names {
 	unsigned int n;
 	bool close;
 	bool keep_alive;
+	bool upgrade;
 	bool overflow;		/* more names than kept: drop none unknown */
 	char name[HTTP_PROXY_CONN_NAMES][HTTP_PROXY_CONN_NAME];
 };
@@ -136,6 +137,8 @@ static void http_conn_tokens(struct http_conn_names *cn, const char *v,
 			cn->close = true;
 		} else if (http_ieq(v + s, i - s, "keep-alive")) {
 			cn->keep_alive = true;
+		} else if (http_ieq(v + s, i - s, "upgrade")) {
+			cn->upgrade = true;
 		} else if (cn->n < HTTP_PROXY_CONN_NAMES &&
 			   i - s < HTTP_PROXY_CONN_NAME) {
 			for (t = 0; t < i - s; t++)
@@ -170,6 +173,26 @@ static bool http_hop_by_hop(const char *name, size_t len)
 	       http_ieq(name, len, "proxy-connection");
 }
 
+/* @tok is one of the comma-separated elements of v[0..len). */
+static bool http_list_has(const char *v, size_t len, const char *tok)
+{
+	size_t i = 0, s, e;
+
+	while (i < len) {
+		while (i < len && (v[i] == ',' || v[i] == ' ' || v[i] == '\t'))
+			i++;
+		s = i;
+		while (i < len && v[i] != ',')
+			i++;
+		e = i;
+		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (e > s && http_ieq(v + s, e - s, tok))
+			return true;
+	}
+	return false;
+}
+
 struct http_out {
 	char *p;
 	size_t cap;
@@ -200,7 +223,7 @@ static void http_puts(struct http_out *o, const char *s)
 }
 
 long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
-			const char *xff, const char *host)
+			const char *xff, const char *host, bool *upgrade)
 {
 	struct http_out o = { .p = out, .cap = cap };
 	struct http_conn_names cn = { 0 };
@@ -220,16 +243,28 @@ long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
 	http_put(&o, in, sp);
 	http_puts(&o, "HTTP/1.1\r\n");
 
-	/* First pass: what Connection names. */
+	/* First pass: what Connection names; a WebSocket upgrade. */
+	*upgrade = false;
 	pos = line_end + 1;
-	while (http_next_line(in, len, &pos, &l, &bad))
+	while (http_next_line(in, len, &pos, &l, &bad)) {
 		if (http_ieq(l.name, l.nlen, "connection"))
 			http_conn_tokens(&cn, l.val, l.vlen);
+		else if (http_ieq(l.name, l.nlen, "upgrade") &&
+			 http_list_has(l.val, l.vlen, "websocket"))
+			*upgrade = true;
+	}
 	if (bad)
 		return -1;
+	/* RFC 6455 4.1: a GET; anything else is not tunnelled. */
+	*upgrade = *upgrade && cn.upgrade && line_end > 4 && in[0] == 'G' &&
+		   in[1] == 'E' && in[2] == 'T' && in[3] == ' ';
 
 	pos = line_end + 1;
 	while (http_next_line(in, len, &pos, &l, &bad)) {
+		if (*upgrade && http_ieq(l.name, l.nlen, "upgrade")) {
+			http_put(&o, l.raw, l.rlen);
+			continue;
+		}
 		if (http_hop_by_hop(l.name, l.nlen) ||
 		    http_iprefix(l.name, l.nlen, "proxy-") ||
 		    http_ieq(l.name, l.nlen, "expect") ||
@@ -265,6 +300,8 @@ long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
 		http_puts(&o, host);
 		http_puts(&o, "\r\n");
 	}
+	if (*upgrade)
+		http_puts(&o, "Connection: upgrade\r\n");
 	http_puts(&o, "X-Forwarded-Proto: http\r\n\r\n");
 	return o.over ? -1 : (long)o.n;
 }
@@ -334,7 +371,7 @@ static bool http_te_chunked(const char *v, size_t len)
 }
 
 long http_resp_parse(const char *in, size_t len, struct http_resp *r,
-		     char *out, size_t cap, bool dechunk)
+		     char *out, size_t cap, bool dechunk, bool upgrade)
 {
 	struct http_out o = { .p = out, .cap = cap };
 	struct http_conn_names cn = { 0 };
@@ -399,6 +436,11 @@ long http_resp_parse(const char *in, size_t len, struct http_resp *r,
 
 	pos = e + 1;
 	while (http_next_line(in, len, &pos, &l, &bad)) {
+		if (upgrade && r->status == 101 &&
+		    http_ieq(l.name, l.nlen, "upgrade")) {
+			http_put(&o, l.raw, l.rlen);
+			continue;
+		}
 		if (http_hop_by_hop(l.name, l.nlen) ||
 		    http_conn_named(&cn, l.name, l.nlen))
 			continue;

@@ -26,11 +26,14 @@
  * Proxy-*, Expect: the proxy answers 100-continue itself), the client's
  * address @xff appended to X-Forwarded-For (earlier values kept, in one
  * field), X-Forwarded-Proto set to http, and a Host of @host added if the
- * request had none (HTTP/1.0). Returns the bytes written to out[0..cap),
- * or -1 if they do not fit or the head is not one http_parse() accepted.
+ * request had none (HTTP/1.0). A GET asking for a WebSocket (Connection:
+ * upgrade and Upgrade: websocket) keeps its Upgrade field and says
+ * "Connection: upgrade", and *upgrade is set: after a 101 the proxy
+ * becomes a tunnel. Returns the bytes written to out[0..cap), or -1 if
+ * they do not fit or the head is not one http_parse() accepted.
  */
 long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
-			const char *xff, const char *host);
+			const char *xff, const char *host, bool *upgrade);
 
 /* The head asks for "Expect: 100-continue". */
 bool http_proxy_expects_continue(const char *in, size_t len);
@@ -57,14 +60,15 @@ size_t http_resp_head_len(const char *in, size_t len);
  * Parse the response head in[0..len) (whole: see http_resp_head_len()) and
  * write it for the client to out[0..cap): status line as HTTP/1.1, fields
  * but the hop-by-hop ones (Connection and what it names, Keep-Alive, TE,
- * Trailer, Upgrade, Proxy-Connection; Transfer-Encoding too if @dechunk),
+ * Trailer, Upgrade, Proxy-Connection; Transfer-Encoding too if @dechunk;
+ * a 101 to an @upgrade request keeps its Upgrade field),
  * without the empty line: the caller adds its own Connection field and
  * the end. Returns the bytes written, or -1: a malformed status line or
  * field, a bad or conflicting Content-Length, obsolete line folding, or
  * no room.
  */
 long http_resp_parse(const char *in, size_t len, struct http_resp *r,
-		     char *out, size_t cap, bool dechunk);
+		     char *out, size_t cap, bool dechunk, bool upgrade);
 
 /* Following a chunked body (RFC 9112 7.1). Zero it to start. */
 struct http_chunk {

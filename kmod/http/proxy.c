@@ -49,6 +49,8 @@ struct fh_proxy {
 	unsigned long started;
 	bool idempotent;		/* GET or HEAD, no body: may be resent */
 	bool head_req;
+	bool upgrade;			/* asked for a WebSocket */
+	bool tunnel;			/* ... and got its 101: bytes both ways */
 	bool client_keep;
 	bool client_10;
 	/* The request body, client to upstream. */
@@ -264,7 +266,7 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 		return -ENOMEM;
 	n = http_proxy_request(raw, raw_len, page_address(px->head),
 			       PAGE_SIZE << order, xff,
-			       ups->servers[0].name);
+			       ups->servers[0].name, &px->upgrade);
 	if (n < 0)
 		return -EINVAL;
 	px->head_len = n;
@@ -388,10 +390,28 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 	if (!hlen)
 		return have == sizeof(pc->in) ? -EMSGSIZE : 0;
 	n = http_resp_parse(pc->in, hlen, &resp, pc->out, FH_PROXY_HEAD_MAX,
-			    px->client_10);
-	if (n < 0 || resp.status == 101)
+			    px->client_10, px->upgrade);
+	if (n < 0 || (resp.status == 101 && !px->upgrade))
 		return -EPROTO;
 	fh_chain_consume(&up->in, &c->w->seg_pool, hlen);
+	if (resp.status == 101) {
+		/* A WebSocket: from here, bytes both ways until one side ends. */
+		px->status = 101;
+		px->rec.upstream_status = 101;
+		px->tunnel = true;
+		px->resp_to_close = true;
+		px->req_done = false;
+		px->client_keep = false;
+		px->up_keep = false;
+		n += scnprintf(pc->out + n, sizeof(pc->out) - n,
+			       "Connection: upgrade\r\n\r\n");
+		ret = fh_http_emit_raw(c, pc->out, n);
+		if (ret)
+			return ret;
+		px->resp_started = true;
+		fh_upstream_ok(px->ups, px->server);
+		return 0;
+	}
 	if (resp.status < 200) {
 		/* 100: ours went out already. Others go on to the client. */
 		*again = true;
@@ -558,12 +578,16 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 
 		n = fh_proxy_move(c->w, &up->out, &c->in, room,
 				  px->req_chunked, &px->req_ck, false,
-				  &px->req_left, false, &done);
+				  &px->req_left, px->tunnel, &done);
 		if (n < 0)
 			return n;	/* bad framing from the client: close */
-		px->req_done = done;
-		if (n)
+		if (!px->tunnel)
+			px->req_done = done;
+		if (n) {
 			fh_conn_wake(up);
+			if (px->tunnel)	/* traffic either way keeps it open */
+				fh_conn_set_deadline(up, px->ups->read_ms);
+		}
 	}
 	if (px->broken) {
 		slot->px = NULL;
@@ -609,7 +633,7 @@ void fh_proxy_client_writable(struct fh_conn *c, struct fh_http_conn_proxy *slot
 /* Whether the request still reads the client's input (its body). */
 bool fh_proxy_reading(const struct fh_http_conn_proxy *slot)
 {
-	return slot->px && !slot->px->req_done;
+	return slot->px && (!slot->px->req_done || slot->px->tunnel);
 }
 
 static int fh_upconn_on_data(struct fh_conn *up)

@@ -6,11 +6,12 @@
 #include "http_proxy_parse.h"
 
 static char out[4096];
+static bool upgrade;
 
 static long reframe(const char *head)
 {
 	long n = http_proxy_request(head, strlen(head), out, sizeof(out) - 1,
-				    "10.0.0.9", "127.0.0.1:8000");
+				    "10.0.0.9", "127.0.0.1:8000", &upgrade);
 
 	out[n > 0 ? n : 0] = 0;
 	return n;
@@ -49,7 +50,28 @@ TEST(proxy_request_that_does_not_fit_is_refused)
 {
 	const char *h = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
-	CHECK_INT(http_proxy_request(h, strlen(h), out, 20, "1.2.3.4", NULL), -1);
+	CHECK_INT(http_proxy_request(h, strlen(h), out, 20, "1.2.3.4", NULL, &upgrade), -1);
+}
+
+TEST(proxy_request_for_a_websocket_keeps_its_upgrade)
+{
+	CHECK(reframe("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+		      "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n") > 0, "refused");
+	CHECK(upgrade, "not an upgrade");
+	CHECK(!strcmp(out, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+		      "Sec-WebSocket-Key: k\r\nX-Forwarded-For: 10.0.0.9\r\n"
+		      "Connection: upgrade\r\nX-Forwarded-Proto: http\r\n\r\n"),
+	      "got [%s]", out);
+}
+
+TEST(proxy_request_for_h2c_or_a_post_upgrade_is_not_tunnelled)
+{
+	CHECK(reframe("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+		      "Upgrade: h2c\r\nHTTP2-Settings: a\r\n\r\n") > 0, "refused");
+	CHECK(!upgrade && !strstr(out, "pgrade") && !strstr(out, "HTTP2"), "got [%s]", out);
+	CHECK(reframe("POST / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\n"
+		      "Upgrade: websocket\r\nContent-Length: 0\r\n\r\n") > 0, "refused");
+	CHECK(!upgrade && !strstr(out, "pgrade"), "got [%s]", out);
 }
 
 static struct http_resp resp;
@@ -61,7 +83,8 @@ static long parse(const char *head, bool dechunk)
 
 	if (!len)
 		return -2;
-	n = http_resp_parse(head, len, &resp, out, sizeof(out) - 1, dechunk);
+	n = http_resp_parse(head, len, &resp, out, sizeof(out) - 1, dechunk,
+			    upgrade);
 	out[n > 0 ? n : 0] = 0;
 	return n;
 }
@@ -86,6 +109,20 @@ TEST(proxy_response_with_chunked_and_content_length_is_chunked_without_the_lengt
 	CHECK(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", true) > 0,
 	      "refused");
 	CHECK(!strstr(out, "Transfer-Encoding"), "dechunked keeps it: [%s]", out);
+}
+
+TEST(proxy_response_101_keeps_its_upgrade_only_for_an_upgrade_request)
+{
+	upgrade = true;
+	CHECK(parse("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		    "Connection: Upgrade\r\nSec-WebSocket-Accept: a\r\n\r\n", false) > 0,
+	      "refused");
+	CHECK(!strcmp(out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		      "Sec-WebSocket-Accept: a\r\n"), "got [%s]", out);
+	upgrade = false;
+	CHECK(parse("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+		    false) > 0, "refused");
+	CHECK(!strstr(out, "Upgrade"), "got [%s]", out);
 }
 
 TEST(proxy_response_malformed_heads_are_refused)
