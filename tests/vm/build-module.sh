@@ -18,7 +18,9 @@ series=${name#*-}
 kdir=$("$ks" kdir "$name")
 out=build/k/$name
 mkdir -p "$out"
-rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
+# Sources only: a *.mod.c is modpost's output, and one left in kmod/ by an
+# in-tree build for another kernel (make module) would be linked in as it is.
+rsync -a --exclude='*.mod.c' --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
 	Kbuild kmod include tests "$out/"
 cp VERSION "$out/"
 kunit=
