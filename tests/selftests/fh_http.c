@@ -3,6 +3,7 @@
  * A tiny HTTP/1.1 client for the selftests: exact bytes out, raw responses
  * in, a deadline on every read (fh_http.h says what each call does).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -140,10 +141,81 @@ bool resp_has(const struct resp *r, const char *name, const char *want)
 	return resp_field(r, name, v, sizeof(v)) == 1 && !strcmp(v, want);
 }
 
+/*
+ * The chunked body at @p, @n bytes of it so far: the bytes it takes
+ * through its last chunk and trailer once they have all arrived (0: not
+ * yet; -1: malformed), its data copied to @out (NULL: none) and counted
+ * in *@dlen.
+ */
+static long dechunk(const char *p, size_t n, char *out, size_t *dlen)
+{
+	size_t i = 0, d = 0;
+
+	for (;;) {
+		const char *eol = memmem(p + i, n - i, "\r\n", 2);
+		unsigned long long size;
+		char *e;
+
+		if (!eol)
+			return 0;
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		size = strtoull(p + i, &e, 16);
+		if (e > eol || (e != eol && *e != ';' && *e != ' ' && *e != '\t'))
+			return -1;
+		i = eol + 2 - p;
+		if (!size) {
+			/* trailer fields, up to the empty line */
+			for (;;) {
+				eol = memmem(p + i, n - i, "\r\n", 2);
+				if (!eol)
+					return 0;
+				if (eol == p + i) {
+					*dlen = d;
+					return (long)(i + 2);
+				}
+				i = eol + 2 - p;
+			}
+		}
+		if (size > n || n - i < size + 2)
+			return 0;
+		if (memcmp(p + i + size, "\r\n", 2))
+			return -1;
+		if (out)
+			memcpy(out + d, p + i, size);
+		d += size;
+		i += size + 2;
+	}
+}
+
+/* The chunked body after the head's @hlen bytes into @r: 0, or -1. */
+static int hc_read_chunked(struct hconn *c, struct resp *r, size_t hlen, long long deadline)
+{
+	size_t blen;
+	long used;
+
+	while (!(used = dechunk(c->buf + hlen, c->len - hlen, NULL, &blen)))
+		if (hc_fill(c, deadline) <= 0)
+			return -1;
+	if (used < 0)
+		return -1;
+	r->body = malloc(blen + 1);
+	if (!r->body)
+		return -1;
+	dechunk(c->buf + hlen, c->len - hlen, r->body, &blen);
+	r->body[blen] = '\0';
+	r->body_len = blen;
+	r->chunked = true;
+	memmove(c->buf, c->buf + hlen + used, c->len - hlen - used);
+	c->len -= hlen + used;
+	c->buf[c->len] = '\0';
+	return 0;
+}
+
 int hc_read(struct hconn *c, struct resp *r, bool head_only, int timeout_ms)
 {
 	long long deadline = fh_now_ms() + timeout_ms;
-	char cl[64], *end;
+	char cl[64], te[128], *end;
 	size_t hlen, blen;
 	bool to_eof = false;
 
@@ -158,6 +230,8 @@ int hc_read(struct hconn *c, struct resp *r, bool head_only, int timeout_ms)
 		return -1;
 	if (head_only || r->status == 304 || r->status == 204 || r->status / 100 == 1)
 		blen = 0;
+	else if (resp_field(r, "Transfer-Encoding", te, sizeof(te)) && strcasestr(te, "chunked"))
+		return hc_read_chunked(c, r, hlen, deadline);
 	else if (resp_field(r, "Content-Length", cl, sizeof(cl)) == 1)
 		blen = strtoull(cl, NULL, 10);
 	else

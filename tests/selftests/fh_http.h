@@ -4,9 +4,10 @@
  *
  * A request goes out as the exact bytes the test gives, malformed ones
  * too; a response is read raw from the socket, its head kept as it came,
- * its body by Content-Length (to EOF when it has none). Every read has a
- * deadline: a server that does not answer fails the read, never hangs the
- * test. No chunked bodies, no TLS, IPv4 loopback only.
+ * its body by Transfer-Encoding: chunked (de-chunked), else by
+ * Content-Length (to EOF when it has neither). Every read has a deadline:
+ * a server that does not answer fails the read, never hangs the test. No
+ * TLS, IPv4 loopback only.
  */
 #ifndef FH_HTTP_H
 #define FH_HTTP_H
@@ -29,6 +30,7 @@ struct resp {
 	char *head;		/* status line and fields, NUL-terminated */
 	char *body;		/* NUL-terminated too, for strstr */
 	size_t body_len;
+	bool chunked;		/* the body came chunked (body is its data) */
 };
 
 /*
