@@ -36,8 +36,9 @@ DKMS_SRC = $(DESTDIR)/usr/src/firehose-$(VERSION)
 
 SELFTEST_SRCS := $(wildcard tests/selftests/*_test.c)
 SELFTESTS     := $(patsubst tests/selftests/%.c,$(BUILD)/selftests/%,$(SELFTEST_SRCS))
-SELFTEST_LIB  := tests/selftests/fh_util.c tests/selftests/fh_http.c
-SELFTEST_HDRS := tests/selftests/fh_util.h tests/selftests/fh_http.h tests/selftests/fh_harness.h
+SELFTEST_LIB  := tests/selftests/fh_util.c tests/selftests/fh_http.c tests/selftests/fh_upstream.c
+SELFTEST_HDRS := tests/selftests/fh_util.h tests/selftests/fh_http.h tests/selftests/fh_upstream.h \
+	tests/selftests/fh_harness.h
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
 	kmods faulty-modules selftests bench-tools clean install uninstall \
