@@ -646,12 +646,19 @@ static int fh_upconn_on_wake(struct fh_conn *up)
 	return fh_proxy_relay(up);
 }
 
-/* The request went out: the client's body may follow. */
+/*
+ * What was queued went out: the connect is done, and the read timeout
+ * runs from here (nginx's proxy_read_timeout); the client's body may
+ * follow.
+ */
 static int fh_upconn_on_writable(struct fh_conn *up)
 {
 	struct fh_upconn *u = fh_upconn(up);
 
-	if (u->px && !u->px->req_done && u->px->client)
+	if (!u->px)
+		return 0;
+	fh_conn_set_deadline(up, u->px->ups->read_ms);
+	if (!u->px->req_done && u->px->client)
 		fh_conn_wake(u->px->client);
 	return 0;
 }
