@@ -159,23 +159,32 @@ static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 	struct fh_conn *c = px->client;
 	struct fh_worker *w = c->w;
 	struct fh_upstream_cpu *uc = per_cpu_ptr(px->ups->cpu, w->cpu);
-	struct fh_upconn *u = NULL;
+	struct fh_upconn *u = NULL, *k, *tmp;
 	struct fh_upstream_server *srv;
+	unsigned int server;
 	struct fh_conn *up;
 	int ret;
 
-	while (!fresh && !list_empty(&uc->idle)) {
-		u = list_first_entry(&uc->idle, struct fh_upconn, idle);
-		list_del_init(&u->idle);
-		u->kept = false;
+	/*
+	 * The server first, then a kept connection to it, as nginx's
+	 * balancer and keepalive cache do: reuse never starves a server.
+	 */
+	server = fh_upstream_pick(px->ups, uc);
+	list_for_each_entry_safe(k, tmp, &uc->idle, idle) {
+		if (fresh)
+			break;
+		if (k->server != server)
+			continue;
+		list_del_init(&k->idle);
+		k->kept = false;
 		uc->nr_idle--;
-		if (u->c->in.len || u->c->rd_eof ||
-		    u->c->sock->sk->sk_state != TCP_ESTABLISHED) {
-			u->stale = true;
-			fh_conn_wake(u->c);	/* it closes itself */
-			u = NULL;
+		if (k->c->in.len || k->c->rd_eof ||
+		    k->c->sock->sk->sk_state != TCP_ESTABLISHED) {
+			k->stale = true;
+			fh_conn_wake(k->c);	/* it closes itself */
 			continue;
 		}
+		u = k;
 		px->reused = true;
 		uc->reuses++;
 		fh_stat_inc(&w->stats, &w->stats.upstream_reuses);
@@ -194,7 +203,7 @@ static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 		INIT_LIST_HEAD(&u->idle);
 		u->ups = px->ups;
 		u->uc = uc;
-		u->server = fh_upstream_pick(px->ups, uc);
+		u->server = server;
 		srv = &px->ups->servers[u->server];
 		kref_get(&px->ups->ref);	/* the connection's, via uc->src */
 		up = fh_conn_connect(w, &uc->src, px->ups->net,
