@@ -244,6 +244,17 @@ static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 	return 0;
 }
 
+/*
+ * While the client waits for the upstream's head, only the upstream's
+ * timeouts apply (a long poll outlasts the idle timeout, as under nginx):
+ * the client gets a deadline past them, a backstop the upstream
+ * connection's own timeout always beats. It ends with the head.
+ */
+static void fh_proxy_wait_head(struct fh_conn *c, struct fh_proxy *px)
+{
+	fh_conn_set_deadline(c, px->ups->connect_ms + px->ups->read_ms + 1000);
+}
+
 int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 		   struct fh_upstream *ups, const char *raw, size_t raw_len,
 		   const struct http_req *r)
@@ -299,6 +310,7 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 		if (ret)
 			return ret;
 	}
+	fh_proxy_wait_head(c, px);
 	return fh_proxy_attach(px, false);
 }
 
@@ -418,6 +430,7 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 		if (ret)
 			return ret;
 		px->resp_started = true;
+		fh_conn_set_deadline(c, 0);
 		fh_upstream_ok(px->ups, px->server);
 		return 0;
 	}
@@ -456,6 +469,7 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 	if (ret)
 		return ret;
 	px->resp_started = true;
+	fh_conn_set_deadline(c, 0);
 	fh_upstream_ok(px->ups, px->server);
 	return 0;
 }
@@ -554,6 +568,7 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 		px->retried = true;
 		px->reused = false;
 		fh_stat_inc(&c->w->stats, &c->w->stats.upstream_retries);
+		fh_proxy_wait_head(c, px);
 		ret = fh_proxy_attach(px, true);
 		if (ret)
 			return ret;
@@ -573,6 +588,7 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 			px->sides--;
 		}
 		slot->px = NULL;
+		fh_conn_set_deadline(c, 0);
 		if (!px->rec.upstream_us)
 			px->rec.upstream_us = jiffies_to_usecs(jiffies - px->started);
 		ret = fh_http_answer_error(c, status, keep,
