@@ -106,7 +106,7 @@ http-test: $(BUILD)/http/http_test
 # FUZZ_SECONDS (default 600) from its seed corpus in tests/http/fuzz/corpus
 # (what it finds new goes to build/fuzz/corpus, not the tree) and prints the
 # executions; make check runs each for FUZZ_CHECK_SECONDS.
-FUZZERS        := http path range date
+FUZZERS        := http path range date proxy
 FUZZ_SECONDS   ?= 600
 FUZZ_BINS      := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CFLAGS    := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -52,8 +52,6 @@ struct http_line {
 	size_t nlen;
 	const char *val;
 	size_t vlen;
-	const char *raw;	/* the whole line, its end included */
-	size_t rlen;
 };
 
 /*
@@ -78,8 +76,6 @@ static bool http_next_line(const char *in, size_t len, size_t *pos,
 	*pos = end + 1;
 	if (e == i)
 		return false;		/* the empty line */
-	l->raw = in + i;
-	l->rlen = end + 1 - i;
 	/* Obsolete folding, or a field without a name. */
 	if (in[i] == ' ' || in[i] == '\t')
 		goto bad;
@@ -222,25 +218,46 @@ static void http_puts(struct http_out *o, const char *s)
 	http_put(o, s, len);
 }
 
+/* A field as "Name: value" CRLF, whatever line end it came with. */
+static void http_field(struct http_out *o, const struct http_line *l)
+{
+	http_put(o, l->name, l->nlen);
+	http_puts(o, ": ");
+	http_put(o, l->val, l->vlen);
+	http_puts(o, "\r\n");
+}
+
 long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
 			const char *xff, const char *host, bool *upgrade)
 {
 	struct http_out o = { .p = out, .cap = cap };
 	struct http_conn_names cn = { 0 };
 	struct http_line l;
-	size_t pos, line_end, sp;
+	size_t pos, line_end, sp, t;
 	bool bad, had_xff = false, had_host = false;
 
-	/* The request line: method and target as received, then HTTP/1.1. */
+	/*
+	 * The request line: method and target as received, then HTTP/1.1.
+	 * Checked again (token SP visible SP HTTP/1.x): nothing but what the
+	 * client side accepted may go on.
+	 */
 	for (line_end = 0; line_end < len && in[line_end] != '\n'; line_end++)
 		;
 	if (line_end == len)
 		return -1;
-	for (sp = line_end; sp > 0 && in[sp - 1] != ' '; sp--)
+	for (sp = 0; sp < line_end && http_tchar(in[sp]); sp++)
 		;
-	if (!sp)
+	if (!sp || sp == line_end || in[sp] != ' ')
 		return -1;
-	http_put(&o, in, sp);
+	for (t = sp + 1; t < line_end && (unsigned char)in[t] > ' ' &&
+	     in[t] != 0x7f; t++)
+		;
+	if (t == sp + 1 || t == line_end || in[t] != ' ' ||
+	    line_end - t < 9 || line_end - t > 10 ||
+	    !http_iprefix(in + t + 1, 7, "http/1.") ||
+	    (line_end - t == 10 && in[line_end - 1] != '\r'))
+		return -1;
+	http_put(&o, in, t + 1);
 	http_puts(&o, "HTTP/1.1\r\n");
 
 	/* First pass: what Connection names; a WebSocket upgrade. */
@@ -262,7 +279,7 @@ long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
 	pos = line_end + 1;
 	while (http_next_line(in, len, &pos, &l, &bad)) {
 		if (*upgrade && http_ieq(l.name, l.nlen, "upgrade")) {
-			http_put(&o, l.raw, l.rlen);
+			http_field(&o, &l);
 			continue;
 		}
 		if (http_hop_by_hop(l.name, l.nlen) ||
@@ -277,10 +294,7 @@ long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
 			had_xff = true;
 			continue;
 		}
-		http_put(&o, l.name, l.nlen);
-		http_puts(&o, ": ");
-		http_put(&o, l.val, l.vlen);
-		http_puts(&o, "\r\n");
+		http_field(&o, &l);
 	}
 	if (bad)
 		return -1;
@@ -438,7 +452,7 @@ long http_resp_parse(const char *in, size_t len, struct http_resp *r,
 	while (http_next_line(in, len, &pos, &l, &bad)) {
 		if (upgrade && r->status == 101 &&
 		    http_ieq(l.name, l.nlen, "upgrade")) {
-			http_put(&o, l.raw, l.rlen);
+			http_field(&o, &l);
 			continue;
 		}
 		if (http_hop_by_hop(l.name, l.nlen) ||
@@ -449,10 +463,7 @@ long http_resp_parse(const char *in, size_t len, struct http_resp *r,
 		if ((dechunk || r->other_te) &&
 		    http_ieq(l.name, l.nlen, "transfer-encoding"))
 			continue;
-		http_put(&o, l.name, l.nlen);
-		http_puts(&o, ": ");
-		http_put(&o, l.val, l.vlen);
-		http_puts(&o, "\r\n");
+		http_field(&o, &l);
 	}
 	return o.over ? -1 : (long)o.n;
 }
