@@ -6,14 +6,21 @@
 # client, firehose echo against the tuned epoll and io_uring reference servers;
 # then the same 64-byte test beside 10,000 and 100,000 idle connections, and a
 # CPU profile of the server CPUs; then firehose's http listener against nginx
-# (static files, wrk as the client). Writes bench/results/bench.txt, bench.csv,
-# http.csv and PNG charts. Absolute numbers under emulation mean little; ratios do.
+# (static files, wrk as the client); then firehose's reverse proxy against
+# nginx as one, in front of the same upstream (bench/fh_upstream_srv). Writes
+# bench/results/bench.txt, bench.csv, http.csv, proxy.txt, proxy.csv and PNG
+# charts. Absolute numbers under emulation mean little; ratios do.
 #
-#   VM_CPUS (default 2)  BENCH_SECONDS (default 4)  BENCH_REPS (default 5)
-#   VM_MEM (MiB, default 6144)  BENCH_SERVER_CPUS (default VM_CPUS / 2)
+#   VM_CPUS (default 2; 3 with BENCH_ONLY=proxy)  BENCH_SECONDS (default 4)
+#   BENCH_REPS (default 5)  VM_MEM (MiB, default 6144)
+#   BENCH_SERVER_CPUS (default VM_CPUS / 2)  BENCH_UPSTREAM_CPUS (the proxy
+#   table's upstream, on the CPUs after the servers'; default 1 when that
+#   leaves the client one, else it shares the client's)
 #   BENCH_RESULTS (directory, default bench/results)  BENCH_KERNEL (6.1 or 6.12)
-#   BENCH_ONLY=echo or BENCH_ONLY=http: that table alone (results then default
-#   to build/bench/results-echo or -http, leaving bench/results whole)
+#   BENCH_ONLY=echo, http or proxy: that table alone (results then default
+#   to build/bench/results-echo, -http or -proxy, leaving bench/results whole;
+#   BENCH_ONLY=proxy BENCH_RESULTS=bench/results replaces proxy.txt and
+#   proxy.csv there and nothing else)
 #   BENCH_PICK: an extended regular expression; only the rows and parts whose
 #   names it matches whole run (row names as in the tables, and echo_profile,
 #   scale, http_profile, access_log, slow); for a quick look at one row
@@ -31,9 +38,14 @@ bk=${BENCH_KERNEL:-6.1}
 only=${BENCH_ONLY:-all}
 case "$only" in
 all) res=${BENCH_RESULTS:-bench/results$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
-echo | http) res=${BENCH_RESULTS:-build/bench/results-$only$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
-*) echo "bench: BENCH_ONLY is echo or http, not $only" >&2; exit 2 ;;
+echo | http | proxy) res=${BENCH_RESULTS:-build/bench/results-$only$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
+*) echo "bench: BENCH_ONLY is echo, http or proxy, not $only" >&2; exit 2 ;;
 esac
+# The proxy table wants a CPU each for the proxy, its upstream and the
+# client; the other tables keep the 2 vCPUs their results were made with.
+cpus=${VM_CPUS:-$([ "$only" = proxy ] && echo 3 || echo 2)}
+# table NAME: whether this run makes that table.
+table() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 # A pick is a partial table: it never overwrites the full results.
 [ "${BENCH_PICK:-all}" = all ] || res=${BENCH_RESULTS:-build/bench/results-pick}
 out=build/bench/vm
@@ -43,23 +55,25 @@ reps=${BENCH_REPS:-5}
 
 guest=stock-$bk
 tests/vm/build-module.sh "$guest"
-# The slow-client test's client (the Makefile's pattern rule builds it).
-${MAKE:-make} -s build/bench/fh_slow
+# The slow-client test's client and the proxy table's upstream (the
+# Makefile's pattern rule builds them; bench-tools has the upstream too).
+${MAKE:-make} -s build/bench/fh_slow build/bench/fh_upstream_srv
 tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
 	--file "build/k/$guest/kmod/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl \
 	--file build/bench/fh_load:/fh/bin/fh_load --file build/bench/epoll_echo:/fh/bin/epoll_echo \
 	--file build/bench/uring_echo:/fh/bin/uring_echo --file build/bench/fh_idle:/fh/bin/fh_idle \
-	--file build/bench/fh_slow:/fh/bin/fh_slow --bin perf --bin nginx --bin wrk
+	--file build/bench/fh_slow:/fh/bin/fh_slow --file build/bench/fh_upstream_srv:/fh/bin/fh_upstream_srv \
+	--bin perf --bin nginx --bin wrk
 
-echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), ${VM_CPUS:-2} CPUs); progress:"
+echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), $cpus CPUs); progress:"
 # slab_nomerge: firehose's caches must show in /proc/slabinfo under their names.
 # The TSC, not the emulated HPET: under TCG every HPET read is a costly exit
 # that would dominate both servers' profiles (real hardware reads the TSC).
 # thash_entries: an established-connection hash sized for C100K, as a user
 # holding 100,000 connections would size it.
 tests/vm/run.sh --kernel "$guest" --initrd build/bench/bench.cpio.gz --run bench.sh \
-	--args "$secs,$reps,${BENCH_SERVER_CPUS:-0},$only,${BENCH_PICK:-all},${BENCH_PARAMS:-}" --cpus "${VM_CPUS:-2}" --mem "${VM_MEM:-6144}" --timeout 3000 \
-	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|http |[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
+	--args "$secs,$reps,${BENCH_SERVER_CPUS:-0},$only,${BENCH_PICK:-all},${BENCH_UPSTREAM_CPUS:-0},${BENCH_PARAMS:-}" --cpus "$cpus" --mem "${VM_MEM:-6144}" --timeout 3000 \
+	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|http |proxy |[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
 
@@ -81,9 +95,11 @@ median_awk='
 
 when=$(date -u +%Y-%m-%dT%H:%MZ)
 kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
-: >"$res/bench.txt"
-[ "$only" = http ] || tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
-	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" "$median_awk"'
+# The host's CPU: the vCPUs are qemu threads on it.
+host_cpu="$(awk -F': *' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores"
+[ "$only" = proxy ] || : >"$res/bench.txt"
+! table echo || tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
+	-v cpus="$cpus" -v scpus="${BENCH_SERVER_CPUS:-$((cpus / 2))}" -v secs="$secs" -v reps="$reps" "$median_awk"'
 	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
 		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
@@ -156,8 +172,8 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 		printf "\ntop symbols, server CPUs during firehose 64 B, depth 1 (share of all samples)\n"
 		for (i = 1; i <= np; i++) { split(prof[i], a, " "); printf "  %6.2f%%  %s\n", a[2], a[1] }
 	}' >>"$res/bench.txt"
-[ "$only" = echo ] || tr -d '\r' <"$report" | awk -v csv="$res/http.csv" -v when="$when" -v kernel="$kernel" \
-	-v cpus="${VM_CPUS:-2}" -v scpus="${BENCH_SERVER_CPUS:-$((${VM_CPUS:-2} / 2))}" -v secs="$secs" -v reps="$reps" \
+! table http || tr -d '\r' <"$report" | awk -v csv="$res/http.csv" -v when="$when" -v kernel="$kernel" \
+	-v cpus="$cpus" -v scpus="${BENCH_SERVER_CPUS:-$((cpus / 2))}" -v secs="$secs" -v reps="$reps" \
 	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" -v alone="$([ "$only" = http ] && echo 1 || echo 0)" "$median_awk"'
 	$1 == "HROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
@@ -291,10 +307,111 @@ kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 			}
 		}
 	}' >>"$res/bench.txt"
-cat "$res/bench.txt"
+# The proxy table: its own file (proxy.txt, proxy.csv), with its own header.
+if table proxy; then
+	tr -d '\r' <"$report" | awk -v csv="$res/proxy.csv" -v when="$when" -v kernel="$kernel" \
+	-v cpus="$cpus" -v secs="$secs" -v reps="$reps" -v host="$host_cpu" \
+	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" "$median_awk"'
+	$1 == "PINFO" { sc = $2; uc = $3; cc = $4; shared = $5 }
+	$1 == "PROW" { key = $2; if (!(key in order)) order[key] = ++n
+		k = key SUBSEP $3; runs[k]++; j = runs[k]
+		rate[k, j] = $4; p50[k, j] = $5; p99[k, j] = $6; cpu[k, j] = $7; util[k, j] = $8
+		ccpu[k, j] = $9; poll[k, j] = $10; ucpu[k, j] = $11; uutil[k, j] = $12
+		errs[k] += $13 + $14; reqs[k] += $15
+		relayed[k] += $16; copied[k] += $17; proxied[k] += $18
+		conns[k] += $19; reuses[k] += $20; ufail[k] += $21; cutil[k, j] = $22 }
+	$1 == "PSTAT" { st[$2] = $3 }
+	$1 == "PKLOG" { sub(/^PKLOG /, ""); klog[++nk] = $0 }
+	function median(k) { return median_run(rate, k, runs[k]) }
+	function share(a, b) { return a + b > 0 ? 100 * a / (a + b) : -1 }
+	END {
+		printf "firehose bench, %s, guest kernel %s, %d vCPUs (qemu TCG), %ss per run, median of %s\n", when, kernel, cpus, secs, reps
+		printf "host: %s; the vCPUs are qemu threads on its cores, so with more vCPUs than cores\n", host
+		printf "they take turns on them, and anything else running on the host competes too.\n"
+		printf "\nproxy: firehose'"'"'s reverse proxy (fhctl upstream add app 127.0.0.1:8000 --keepalive 32;\n"
+		printf "listener add http --route /api/=app, static files beside it) against %s as a reverse\n", nginx
+		printf "proxy (proxy_pass http://app, upstream keepalive 32, proxy_http_version 1.1,\n"
+		printf "proxy_set_header Connection \"\", default buffering; tuned as the http table'"'"'s nginx), both\n"
+		printf "pinned to the server CPUs (%s), both in front of the same upstream, bench/fh_upstream_srv,\n", sc
+		if (shared)
+			printf "a thread per CPU of %s, SHARING the client'"'"'s CPUs (no CPU to spare: VM_CPUS=3 separates them);\n", uc
+		else
+			printf "a thread per CPU of %s, CPUs of its own;\n", uc
+		printf "client wrk, a thread per client CPU (%s), pinned to them, 32 connections.\n", cc
+		printf "rows: get_512, get_64k: keep-alive GET /api/512, /api/65536; post_4k_echo: keep-alive POST\n"
+		printf "/api/echo of 4 KiB, echoed back; new_conn_get_512: GET /api/512 with Connection: close, a new\n"
+		printf "client connection per request (the proxies keep their upstream connections); mixed_80_20:\n"
+		printf "keep-alive, each wrk thread cycling GET /api/512, /512.bin, /4k.bin, /512.bin, /4k.bin.\n"
+		printf "us/req: the proxy'"'"'s CPU per request, the server CPUs'"'"' busy time over requests; the upstream and\n"
+		printf "the client run on other CPUs, not in it (on loopback a sender'"'"'s CPU also runs the receiver'"'"'s TCP\n"
+		printf "receive: each side carries the receive of what it sends). eff: nginx us/req over firehose us/req.\n"
+		printf "fh_poll: of fh_us, firehose spinning for work. cli: client CPU per request%s.\n",
+			shared ? "\n(the upstream'"'"'s with it, on the same CPUs)" : ""
+		printf "up_us, up%%: the upstream'"'"'s CPU per request and busy share while each proxy ran%s.\n",
+			shared ? " (its process time)" : ""
+		printf "fh%%, ng%%, up%%, cli%%: the server, upstream and client CPUs busy (up%% and cli%% for firehose'"'"'s\n"
+		printf "run / nginx'"'"'s): one near 100 set the pace; none near 100: the host'"'"'s cores, shared by the vCPUs, did.\n"
+		printf "relay%%: of firehose'"'"'s relayed body bytes, the share moved by page reference (relayed_bytes\n"
+		printf "/ (relayed_bytes + relay_copied_bytes), all runs); prx%%: firehose'"'"'s proxied count over the\n"
+		printf "requests wrk counted (100 in proxied rows, 20 mixed; a little over: requests cut at the end).\n"
+		printf "err: socket errors plus non-2xx responses wrk saw, over all runs (must be 0).\n"
+		printf "goals: eff >= 2 (the hop at most half nginx'"'"'s CPU; proxied rows), req/s >= nginx'"'"'s (ratio\n"
+		printf ">= 1), relay%% >= 99; ok, or the ones missed.\n\n"
+		printf "%-17s %9s %9s %6s %6s %8s %8s %9s %9s %7s %7s %7s %7s %7s %7s %7s %5s %5s %5s %5s %7s %5s %5s %5s %s\n",
+			"row", "fh_req/s", "ng_req/s", "ratio", "eff", "fh_us", "ng_us", "fh_p99us", "ng_p99us",
+			"fh_poll", "fh_cli", "ng_cli", "fh_up", "ng_up", "fh_p50", "ng_p50", "fh%", "ng%", "up%", "cli%",
+			"relay%", "prx%", "fh_er", "ng_er", "goals"
+		print "row,firehose_req_per_s,nginx_req_per_s,ratio,efficiency_ratio,firehose_p50_us,nginx_p50_us,firehose_p99_us,nginx_p99_us,firehose_cpu_us_per_req,nginx_cpu_us_per_req,firehose_polled_us_per_req,firehose_client_us_per_req,nginx_client_us_per_req,firehose_cpu_util,nginx_cpu_util,firehose_upstream_us_per_req,nginx_upstream_us_per_req,firehose_upstream_util,nginx_upstream_util,firehose_errors,nginx_errors,relayed_bytes,relay_copied_bytes,relay_by_reference_pct,firehose_proxied_pct,upstream_connects,upstream_reuses,upstream_failures,goal_efficiency,goal_rate,goal_relay,firehose_client_util,nginx_client_util" > csv
+		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
+			F = k SUBSEP "firehose"; N = k SUBSEP "nginx"
+			mf = median(F); mn = median(N)
+			f = rate[F, mf]; g = rate[N, mn]
+			r = g > 0 ? f / g : 0
+			x = cpu[F, mf] > 0 ? cpu[N, mn] / cpu[F, mf] : 0
+			z = share(relayed[F], copied[F])
+			px = reqs[F] > 0 ? 100 * proxied[F] / reqs[F] : 0
+			mixed = k ~ /^mixed/
+			ge = mixed ? "-" : (x >= 2 ? "yes" : "no")
+			gr = r >= 1 ? "yes" : "no"
+			gz = z < 0 ? "-" : (z >= 99 ? "yes" : "no")
+			miss = ""
+			if (ge == "no") miss = miss ",eff"
+			if (gr == "no") miss = miss ",req/s"
+			if (gz == "no") miss = miss ",relay"
+			miss = miss == "" ? "ok" : "missed:" substr(miss, 2)
+			printf "%-17s %9d %9d %5.2fx %5.2fx %8.2f %8.2f %9.1f %9.1f %7.2f %7.2f %7.2f %7.2f %7.2f %7.1f %7.1f %4d%% %4d%% %2d/%2d %2d/%2d %7s %4.0f%% %5d %5d %s\n",
+				k, f, g, r, x, cpu[F, mf], cpu[N, mn], p99[F, mf], p99[N, mn], poll[F, mf],
+				ccpu[F, mf], ccpu[N, mn], ucpu[F, mf], ucpu[N, mn], p50[F, mf], p50[N, mn],
+				util[F, mf], util[N, mn], uutil[F, mf], uutil[N, mn], cutil[F, mf], cutil[N, mn],
+				z < 0 ? "-" : sprintf("%.2f%%", z), px, errs[F], errs[N], miss
+			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%.0f,%.0f,%s,%.1f,%.0f,%.0f,%.0f,%s,%s,%s,%s,%s\n",
+				k, f, g, r, x, p50[F, mf], p50[N, mn], p99[F, mf], p99[N, mn], cpu[F, mf], cpu[N, mn],
+				poll[F, mf], ccpu[F, mf], ccpu[N, mn], util[F, mf], util[N, mn], ucpu[F, mf], ucpu[N, mn],
+				uutil[F, mf], uutil[N, mn], errs[F], errs[N], relayed[F], copied[F],
+				z < 0 ? "" : sprintf("%.3f", z), px, conns[F], reuses[F], ufail[F], ge, gr, gz,
+				cutil[F, mf], cutil[N, mn] >> csv
+		}
+		printf "\nfirehose counters over the proxy rows (every run):\n"
+		printf "  proxied %.0f; upstream connections opened %.0f, requests on kept ones %.0f\n",
+			st["proxied"], st["upstream_connects"], st["upstream_reuses"]
+		printf "  upstream retries %.0f, refused %.0f, timeouts %.0f, bad heads %.0f, aborted by the client %.0f\n",
+			st["upstream_retries"], st["upstream_refused"], st["upstream_timeouts"], st["upstream_bad"], st["upstream_aborts"]
+		z = share(st["relayed_bytes"], st["relay_copied_bytes"])
+		printf "  body bytes relayed by page reference %.0f, copied %.0f (%s by reference)\n",
+			st["relayed_bytes"], st["relay_copied_bytes"], z < 0 ? "-" : sprintf("%.2f%%", z)
+		printf "  responses: 2xx %.0f, 3xx %.0f, 4xx %.0f, 5xx %.0f; client connections accepted %.0f\n",
+			st["http_2xx"], st["http_3xx"], st["http_4xx"], st["http_5xx"], st["accepted"]
+		if (nk) {
+			printf "\nkernel log during the proxy rows (must be empty; the console log has the rest):\n"
+			for (i = 1; i <= nk; i++) printf "  %s\n", klog[i]
+		}
+	}' >"$res/proxy.txt"
+fi
+[ ! -s "$res/bench.txt" ] || cat "$res/bench.txt"
+! table proxy || cat "$res/proxy.txt"
 
 # Charts: messages/s side by side per row, and server CPU time per message.
-if [ "$only" != http ] && command -v gnuplot >/dev/null; then
+if table echo && command -v gnuplot >/dev/null; then
 	tail -n +2 "$res/bench.csv" | tr ',' ' ' >build/bench/plot.dat
 	gnuplot <<EOF
 set terminal pngcairo size 900,480 noenhanced

@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Guest side of 'make bench': bench.sh SECONDS REPS SERVER_CPUS ONLY [PICK
-# [PARAMS]], where SERVER_CPUS 0 means half and ONLY is all, echo or http.
-# PICK (default all) is an extended regular expression: only the rows and
-# parts whose names it matches whole run (the row names, and echo_profile,
-# scale, http_profile, access_log, slow). PARAMS is name=value[:name=value]
-# module parameters for insmod. Servers run on the
+# [UPSTREAM_CPUS [PARAMS]]], where SERVER_CPUS 0 means half and ONLY is all,
+# echo, http or proxy. PICK (default all) is an extended regular expression:
+# only the rows and parts whose names it matches whole run (the row names,
+# and echo_profile, scale, http_profile, access_log, slow). UPSTREAM_CPUS:
+# the proxy table's upstream application server's CPUs, taken after the
+# servers' (0: one when that leaves the client at least one, else it shares
+# the client's). PARAMS is name=value[:name=value] module parameters for
+# insmod (last: it may be empty). Servers run on the
 # first SERVER_CPUS CPUs, the client on the rest; every server sees the same
 # client, rows and duration.
 # Results go to the report channel as lines the host turns into tables:
@@ -19,6 +22,10 @@
 #   HPSYM <row> <server> <percent of busy samples> <leaf symbol>
 #   HLOGROW <off|on|on_follow> firehose <as HROW>, then HLOGCNT <same> <log_records> <log_dropped> <requests>
 #   HCACHE <fhctl cache stats -j>
+#   PINFO <server cpus> <upstream cpus> <client cpus> <1: the upstream shares the client's CPUs>
+#   PROW <row> <server> <req_per_s> <p50_us> <p99_us> <server_cpu_us_per_req> <server_cpu_util%> <client_cpu_us_per_req> <polled_us_per_req> <upstream_cpu_us_per_req> <upstream_cpu_util%> <socket_errors> <non_2xx_3xx> <requests> <relayed_bytes> <relay_copied_bytes> <proxied> <upstream_connects> <upstream_reuses> <upstream_failures> <client_cpu_util%>
+#   PSTAT <firehose counter> <its increase over the proxy rows>
+#   PKLOG <a kernel log line that must not be there, after the proxy rows>
 #   SLOW <server> <clients> <bytes_per_s> <server_cpu_us_per_MB> <server_cpu_util%> <own_bytes_per_client> <tcp_bytes_per_client> <memavail_bytes_per_client> <exit_status> <slowest_client_bytes_per_s>
 . /fh/lib.sh
 secs=${1:-4}
@@ -26,7 +33,8 @@ reps=${2:-3}
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 only=${4:-all}
 pick=${5:-all}
-params=${6:-}
+upcpus=${6:-0}
+params=${7:-}
 # want NAME: whether PICK lets NAME run.
 want() {
 	[ "$pick" = all ] || echo "$1" | grep -Eq "^($pick)\$"
@@ -283,7 +291,7 @@ access_log_rows() {
 # nginx.conf for the server CPUs: a worker per CPU, each bound to its own,
 # each with its own SO_REUSEPORT listener; sendfile, an open-file cache, no
 # access log, keep-alive connections that last the whole run.
-nginx_conf() {
+nginx_affinity() {
 	affinity=
 	i=0
 	while [ $i -lt "$half" ]; do
@@ -293,6 +301,9 @@ nginx_conf() {
 		affinity="$affinity $mask"
 		i=$((i + 1))
 	done
+}
+nginx_conf() {
+	nginx_affinity
 	cat <<EOF3
 user nobody nogroup;
 worker_processes $half;
@@ -523,15 +534,19 @@ fh_counters() {
 	awk 'NF == 2 && $2 ~ /^[0-9]+$/ { print $1, $2 } NF != 2 { exit }' /proc/net/firehose/stats
 }
 
-bench_http() {
+# The static files both servers serve (made once: the http and proxy
+# tables share them), readable by nobody, as whom both open them.
+http_files() {
 	mkdir -p /srv/www /var/lib/nginx /var/log/nginx /var/lock
-	dd if=/dev/urandom of=/srv/www/512.bin bs=512 count=1 2>/dev/null
-	dd if=/dev/urandom of=/srv/www/4k.bin bs=4096 count=1 2>/dev/null
-	dd if=/dev/urandom of=/srv/www/64k.bin bs=65536 count=1 2>/dev/null
-	dd if=/dev/urandom of=/srv/www/1m.bin bs=1048576 count=1 2>/dev/null
-	# Both servers open the files as nobody.
+	for f in 512:512.bin 4096:4k.bin 65536:64k.bin 1048576:1m.bin; do
+		[ -e "/srv/www/${f#*:}" ] || dd if=/dev/urandom of="/srv/www/${f#*:}" bs="${f%%:*}" count=1 2>/dev/null
+	done
 	chmod 0755 /srv /srv/www
 	chmod 0644 /srv/www/*
+}
+
+bench_http() {
+	http_files
 	fhctl listener add http 127.0.0.1:$FH_HTTP_PORT --root /srv/www --user nobody --cache 256M \
 		--cpus "$scpus" || exit 1
 	nginx_conf >/tmp/nginx.conf
@@ -583,14 +598,281 @@ EOF2
 	fhctl listener del 127.0.0.1:$FH_HTTP_PORT
 }
 
+# The proxy table: firehose's reverse proxy (an http listener that routes
+# /api/ to an upstream) against nginx as a reverse proxy, tuned as its
+# static config above, both on the server CPUs, both in front of the same
+# upstream application server (fh_upstream_srv) on CPUs of its own, both
+# driven by the same wrk on the client CPUs, 32 connections.
+UP_PORT=8000
+FHP_PORT=8090
+NGP_PORT=8091
+# NAME:MODE:TARGET. ka: keep-alive GETs of TARGET; close: the same, each
+# with Connection: close (a new client connection per request); post: POSTs
+# of a 4 KiB body to TARGET, which echoes it; mixed: mixed.lua's cycle of
+# five requests, GET /api/512 (proxied) and the static /512.bin, /4k.bin,
+# /512.bin, /4k.bin (80% static, 20% proxied).
+PROXY_ROWS="get_512:ka:/api/512 get_64k:ka:/api/65536 post_4k_echo:post:/api/echo new_conn_get_512:close:/api/512 mixed_80_20:mixed:/"
+
+# The proxy table's CPUs: the servers' first (scpus, as in the other
+# tables), then the upstream's (pucpus, nup of them), then the client's
+# (pccpus). Without a CPU to spare (nup 0) the upstream shares the
+# client's, and its CPU is then its process's own time.
+proxy_cpus() {
+	nup=$upcpus
+	if [ "$nup" -le 0 ]; then
+		nup=0
+		[ $((ncpu - half)) -ge 2 ] && nup=1
+	fi
+	[ $((half + nup)) -lt "$ncpu" ] || nup=0
+	if [ "$nup" -gt 0 ]; then
+		pucpus="$half-$((half + nup - 1))"
+		pccpus="$((half + nup))-$((ncpu - 1))"
+		pshared=0
+		pnclient=$((ncpu - half - nup))
+		upthreads=$nup
+	else
+		pucpus=$ccpus
+		pccpus=$ccpus
+		pshared=1
+		pnclient=$nclient
+		upthreads=$nclient
+	fi
+}
+
+# Busy and total jiffies of the server CPUs, of the upstream's (when it has
+# its own), of the client's, firehose's polled_us, and the upstream
+# process's own jiffies (user and system, all threads).
+psample() {
+	awk -v half="$half" -v nup="$nup" -v shared="$pshared" '
+		FNR == 1 { file++ }
+		file == 1 && /^cpu[0-9]/ { n = substr($1, 4) + 0; b = $2 + $3 + $4 + $7 + $8 + $9; t = b + $5 + $6
+			if (n < half) { sb += b; sa += t }
+			else if (!shared && n < half + nup) { ub += b; ua += t }
+			else { cb += b; ca += t } }
+		file == 2 && $1 == "polled_us" { polled = $2 }
+		file == 3 { up = $14 + $15 }
+		END { print sb + 0, sa + 0, ub + 0, ua + 0, cb + 0, ca + 0, polled + 0, up + 0 }' \
+		/proc/stat /proc/net/firehose/stats "/proc/$up_pid/stat"
+}
+
+# pwrk_run SECONDS PORT MODE TARGET: wrk's output (bounded: wrk ends itself
+# after SECONDS; timeout ends a wrk that does not).
+pwrk_run() {
+	w="timeout $(($1 + 30)) taskset -c $pccpus wrk -t$pnclient -c32 -d${1}s --timeout 10s --latency"
+	case "$3" in
+	close) $w -H 'Connection: close' "http://127.0.0.1:$2$4" 2>&1 ;;
+	post) $w -s /tmp/post4k.lua "http://127.0.0.1:$2$4" 2>&1 ;;
+	mixed) $w -s /tmp/mixed.lua "http://127.0.0.1:$2$4" 2>&1 ;;
+	*) $w "http://127.0.0.1:$2$4" 2>&1 ;;
+	esac
+}
+
+# proxy_row ROW SERVER PORT MODE TARGET: one timed run, reported as PROW
+# with, for firehose, its counters' increase over the run.
+proxy_row() {
+	[ "$2" = firehose ] && fh_counters >/tmp/pc.before
+	before=$(psample)
+	out=$(pwrk_run "$secs" "$3" "$4" "$5")
+	st=$?
+	after=$(psample)
+	[ "$2" = firehose ] && fh_counters >/tmp/pc.after
+	reqs=$(echo "$out" | awk '/ requests in / { print $1 }')
+	reqs=${reqs:-0}
+	rate=$(echo "$out" | awk '$1 == "Requests/sec:" { printf "%.0f", $2 }')
+	p50=$(echo "$out" | wrk_us 50%)
+	p99=$(echo "$out" | wrk_us 99%)
+	errs=$(echo "$out" | awk '/Socket errors:/ { gsub(",", ""); e = $4 + $6 + $8 + $10 } END { print e + 0 }')
+	non2xx=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }')
+	cnt="0 0 0 0 0 0"
+	[ "$2" = firehose ] && cnt=$(awk 'FNR == NR { b[$1] = $2; next } { d[$1] = $2 - b[$1] }
+		END { print d["relayed_bytes"] + 0, d["relay_copied_bytes"] + 0, d["proxied"] + 0,
+			d["upstream_connects"] + 0, d["upstream_reuses"] + 0,
+			d["upstream_retries"] + d["upstream_refused"] + d["upstream_timeouts"] +
+			d["upstream_bad"] + d["upstream_aborts"] }' /tmp/pc.before /tmp/pc.after)
+	echo "proxy $1 $2: reqs=$reqs req_per_s=${rate:-0} p50_us=$p50 p99_us=$p99 socket_errors=$errs non_2xx=$non2xx$([ "$2" = firehose ] &&
+		echo "$cnt" | awk '{ printf " relayed=%s copied=%s proxied=%s upstream_connects=%s upstream_reuses=%s upstream_failures=%s", $1, $2, $3, $4, $5, $6 }')"
+	# Errors are the finding, not noise: show wrk's own account of them.
+	[ "$st" = 0 ] && [ "$errs" = 0 ] && [ "$non2xx" = 0 ] && [ -n "$rate" ] || {
+		echo "bench: proxy $1 $2: wrk exit $st"
+		echo "$out" | sed 's/^/bench: wrk: /'
+	}
+	report "PROW $1 $2 ${rate:-0} ${p50:-0} ${p99:-0} $(echo "$before $after" | awk -v m="$reqs" -v server="$2" \
+		-v shared="$pshared" -v half="$half" -v threads="$upthreads" -v rest="$errs $non2xx $reqs $cnt" '{
+		sb = $9 - $1; sa = $10 - $2; ub = $11 - $3; ua = $12 - $4; cb = $13 - $5; ca = $14 - $6
+		pu = server == "firehose" ? $15 - $7 : 0; pr = $16 - $8
+		# Shared: the upstream'"'"'s share of its threads'"'"' CPUs is its process time.
+		if (shared) { ub = pr; ua = sa / half * threads }
+		printf "%.2f %.0f %.2f %.2f %.2f %.0f %s %.0f", m ? sb * 10000 / m : 0, sa ? 100 * sb / sa : 0,
+			m ? cb * 10000 / m : 0, m ? pu / m : 0, m ? ub * 10000 / m : 0, ua ? 100 * ub / ua : 0,
+			rest, ca ? 100 * cb / ca : 0 }')"
+}
+
+# nginx as a reverse proxy: the static config's tuning (a pinned worker per
+# server CPU, reuseport, deferred accept, sendfile, open_file_cache, no
+# access log, long client keep-alive), /api/ passed to the upstream over
+# kept HTTP/1.1 connections (keepalive 32 idle per worker, as firehose's
+# --keepalive 32; up to 100,000 requests each, as the client side, where
+# nginx's default would close one every 1,000), buffering as its default.
+nginx_proxy_conf() {
+	nginx_affinity
+	cat <<EOF3
+user nobody nogroup;
+worker_processes $half;
+worker_cpu_affinity$affinity;
+worker_rlimit_nofile 1048576;
+pid /run/nginx-proxy.pid;
+error_log /var/log/nginx/proxy-error.log warn;
+events {
+	worker_connections 65536;
+}
+http {
+	sendfile on;
+	tcp_nopush on;
+	tcp_nodelay on;
+	open_file_cache max=10000 inactive=60s;
+	open_file_cache_valid 60s;
+	access_log off;
+	keepalive_requests 100000;
+	keepalive_timeout 75s;
+	default_type application/octet-stream;
+	upstream app {
+		server 127.0.0.1:$UP_PORT;
+		keepalive 32;
+		keepalive_requests 100000;
+	}
+	server {
+		listen 127.0.0.1:$NGP_PORT reuseport deferred;
+		root /srv/www;
+		location /api/ {
+			proxy_pass http://app;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOF3
+}
+
+# proxy_check NAME PORT: the answers through the proxy are the upstream's
+# (and the files) byte for byte, before anything is timed. Each fetch is
+# bounded (timeout); what went wrong is printed.
+proxy_check() {
+	for t in /api/512 /api/65536 /api/1048576 /512.bin /4k.bin /api/echo; do
+		case "$t" in
+		/api/echo) timeout 20 wget -q -O /tmp/got --post-file /tmp/body4k "http://127.0.0.1:$2$t"; st=$?
+			cp /tmp/body4k /tmp/want ;;
+		/api/*) timeout 20 wget -q -O /tmp/want "http://127.0.0.1:$UP_PORT$t"
+			timeout 20 wget -q -O /tmp/got "http://127.0.0.1:$2$t"; st=$? ;;
+		*) cp "/srv/www$t" /tmp/want
+			timeout 20 wget -q -O /tmp/got "http://127.0.0.1:$2$t"; st=$? ;;
+		esac
+		cmp -s /tmp/got /tmp/want && continue
+		echo "bench: proxy: $1 (port $2): $([ "$t" = /api/echo ] && echo "POST 4 KiB to" || echo GET) $t:" \
+			"wget exit $st, got $(wc -c </tmp/got 2>/dev/null || echo 0) bytes, want $(wc -c </tmp/want)"
+		return 1
+	done
+}
+
+# What a proxy failure leaves to read: the kernel log since the proxy part
+# began, nginx's error log, firehose's counters and upstream.
+proxy_diag() {
+	dmesg | tail -n +$((klog0 + 1)) | tail -n 60 | sed 's/^/bench: proxy: dmesg: /'
+	[ -e /var/log/nginx/proxy-error.log ] && tail -n 20 /var/log/nginx/proxy-error.log | sed 's/^/bench: proxy: nginx: /'
+	fhctl stats | sed 's/^/bench: proxy: /'
+	fhctl upstream show app | sed 's/^/bench: proxy: /'
+}
+
+bench_proxy() {
+	any=
+	for r in $PROXY_ROWS; do want "${r%%:*}" && any=1; done
+	[ -n "$any" ] || return 0
+	proxy_cpus
+	http_files
+	# The 4 KiB body (text: busybox wget --post-file stops at a NUL byte).
+	awk 'BEGIN { for (i = 0; i < 256; i++) printf "0123456789abcdef" }' >/tmp/body4k
+	# post4k.lua: the same body every request (wrk adds its Content-Length).
+	{
+		echo 'wrk.method = "POST"'
+		echo 'wrk.body = string.rep("0123456789abcdef", 256)'
+		echo 'wrk.headers["Content-Type"] = "application/octet-stream"'
+	} >/tmp/post4k.lua
+	# mixed.lua: a cycle of five requests per wrk thread, made once.
+	cat >/tmp/mixed.lua <<'EOF3'
+local reqs = {}
+local i = 0
+function init(args)
+	local paths = { "/api/512", "/512.bin", "/4k.bin", "/512.bin", "/4k.bin" }
+	for k, p in ipairs(paths) do reqs[k] = wrk.format("GET", p) end
+end
+function request()
+	i = i % #reqs + 1
+	return reqs[i]
+end
+EOF3
+	klog0=$(dmesg | wc -l)
+	taskset -c "$pucpus" fh_upstream_srv -a 127.0.0.1 -p $UP_PORT -C "$pucpus" -t 7200 &
+	up_pid=$!
+	i=0
+	while ! timeout 5 wget -q -O /dev/null "http://127.0.0.1:$UP_PORT/api/1" && [ $i -lt 50 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	[ $i -lt 50 ] || { echo "bench: proxy: the upstream did not answer"; kill $up_pid; exit 1; }
+	report "PINFO $scpus $pucpus $pccpus $pshared"
+	fhctl upstream add app 127.0.0.1:$UP_PORT --keepalive 32 || exit 1
+	fhctl listener add http 127.0.0.1:$FHP_PORT --root /srv/www --user nobody --cache 256M \
+		--cpus "$scpus" --route /api/=app || exit 1
+	nginx_proxy_conf >/tmp/nginx-proxy.conf
+	taskset -c "$scpus" nginx -c /tmp/nginx-proxy.conf || { cat /var/log/nginx/proxy-error.log; exit 1; }
+	sleep 1
+	if ! proxy_check firehose $FHP_PORT || ! proxy_check nginx $NGP_PORT; then
+		proxy_diag
+		kill "$(cat /run/nginx-proxy.pid)" $up_pid
+		exit 1
+	fi
+	echo "bench: proxy: firehose on $FHP_PORT and nginx $(nginx -v 2>&1 | sed 's/.*\///') on $NGP_PORT in front of" \
+		"fh_upstream_srv on $UP_PORT (CPUs $pucpus$([ "$pshared" = 1 ] && echo ", shared with the client")); servers on $scpus;" \
+		"wrk -t$pnclient on $pccpus"
+	fh_counters >/tmp/pfh.before
+	rep=1
+	while [ $rep -le "$reps" ]; do
+		for r in $PROXY_ROWS; do
+			IFS=: read -r name mode target <<EOF2
+$r
+EOF2
+			want "$name" || continue
+			proxy_row "$name" firehose $FHP_PORT "$mode" "$target"
+			proxy_row "$name" nginx $NGP_PORT "$mode" "$target"
+		done
+		rep=$((rep + 1))
+	done
+	fh_counters >/tmp/pfh.after
+	awk 'FNR == NR { b[$1] = $2; next } { print "PSTAT " $1 " " $2 - b[$1] }' /tmp/pfh.before /tmp/pfh.after >>"$FH_REPORT"
+	echo "bench: proxy: firehose's upstream after the rows:"
+	fhctl upstream show app
+	bad=$(dmesg | tail -n +$((klog0 + 1)) | grep -E "$FH_KLOG_BAD" | head -n 5)
+	if [ -n "$bad" ]; then
+		echo "$bad" | sed 's/^/PKLOG /' >>"$FH_REPORT"
+		proxy_diag
+	fi
+	kill "$(cat /run/nginx-proxy.pid)"
+	grep -v 'signal process started' /var/log/nginx/proxy-error.log | sed 's/^/bench: proxy: nginx: /'
+	fhctl listener del 127.0.0.1:$FHP_PORT
+	fhctl upstream del app
+	kill $up_pid
+	wait $up_pid 2>/dev/null
+	i=0
+	while [ -e /run/nginx-proxy.pid ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
 # shellcheck disable=SC2046 # one word per parameter
 insmod "$FH_MOD" $(echo "$params" | tr : ' ') || exit 1
 # The idle crowds hold 25,000 connections per source address: no per-source cap.
 fhctl set idle-timeout off max-connections 1000000 max-connections-per-source off || exit 1
 # http first: the echo part ends with idle crowds of 100,000 whose teardown
 # can outlast its wait (a full run saw a 4 s stall in the next test).
-[ "$only" = echo ] || bench_http
-[ "$only" = http ] || bench_echo
+case "$only" in all | http) bench_http ;; esac
+case "$only" in all | proxy) bench_proxy ;; esac
+case "$only" in all | echo) bench_echo ;; esac
 
 fhctl stats
 rmmod firehose || exit 1
