@@ -337,16 +337,21 @@ static bool fh_listener_site_info(const struct fh_listener *l,
 	return true;
 }
 
+/* Each route as "PREFIX=UPSTREAM", written in place (no stack copy). */
 static int fh_put_routes(struct sk_buff *skb, const struct fh_site_info *si)
 {
-	char route[FH_ROUTE_MAX];
+	const char *prefix, *up;
+	struct nlattr *a;
 	unsigned int i;
+	size_t len;
 
 	for (i = 0; i < si->nr_routes; i++) {
-		snprintf(route, sizeof(route), "%s=%s", si->route_prefix[i],
-			 si->route_upstream[i]);
-		if (nla_put_string(skb, FH_A_LISTENER_ROUTE, route))
+		si->route(si->site, i, &prefix, &up);
+		len = strlen(prefix) + 1 + strlen(up) + 1;
+		a = nla_reserve(skb, FH_A_LISTENER_ROUTE, len);
+		if (!a)
 			return -EMSGSIZE;
+		snprintf(nla_data(a), len, "%s=%s", prefix, up);
 	}
 	return 0;
 }

@@ -33,10 +33,12 @@ struct fh_site_info {
 	u64 cache_limit;
 	bool access_log;
 	bool one_fs;
+	/* Routes: route(site, i, ...) gives the i'th of nr_routes. */
 	unsigned int nr_routes;
-	const char *route_prefix[32];	/* valid while the listener is */
-	const char *route_upstream[32];
-	const char *fallback;
+	void (*route)(void *site, unsigned int i, const char **prefix,
+		      const char **upstream);
+	void *site;
+	const char *fallback;		/* valid while the listener is */
 	u64 cache_bytes;
 	u64 cache_entries;
 	u64 hits;

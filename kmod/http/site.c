@@ -244,11 +244,20 @@ void fh_http_site_destroy(void *arg)
 	kfree(site);
 }
 
+static void fh_http_site_route(void *arg, unsigned int i, const char **prefix,
+			       const char **upstream)
+{
+	struct fh_http_site *site = arg;
+
+	*prefix = site->routes[i].prefix;
+	*upstream = site->routes[i].up->name;
+}
+
 void fh_http_site_info(void *arg, struct fh_site_info *info)
 {
 	struct fh_http_site *site = arg;
 	struct fh_http_cache *cache = &site->cache;
-	unsigned int cpu, i;
+	unsigned int cpu;
 
 	info->root = site->root_name;
 	info->uid = from_kuid_munged(current_user_ns(), site->uid);
@@ -257,10 +266,8 @@ void fh_http_site_info(void *arg, struct fh_site_info *info)
 	info->access_log = site->access_log;
 	info->one_fs = site->lookup_flags & LOOKUP_NO_XDEV;
 	info->nr_routes = site->nr_routes;
-	for (i = 0; i < site->nr_routes; i++) {
-		info->route_prefix[i] = site->routes[i].prefix;
-		info->route_upstream[i] = site->routes[i].up->name;
-	}
+	info->route = fh_http_site_route;
+	info->site = site;
 	info->fallback = site->fallback ? site->fallback->name : NULL;
 	spin_lock(&cache->lock);
 	info->cache_bytes = cache->bytes;
