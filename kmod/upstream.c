@@ -59,7 +59,6 @@ static int fh_upstream_parse_server(const char *s, struct fh_upstream_server *sr
 {
 	const char *end, *colon;
 	unsigned int port;
-	char *e;
 
 	memset(&srv->addr, 0, sizeof(srv->addr));
 	if (s[0] == '[') {
@@ -80,10 +79,8 @@ static int fh_upstream_parse_server(const char *s, struct fh_upstream_server *sr
 		sin->sin_family = AF_INET;
 		srv->addrlen = sizeof(*sin);
 	}
-	if (*colon != ':' || !isdigit(colon[1]))
-		return -EINVAL;
-	port = simple_strtoul(colon + 1, &e, 10);
-	if (*e || !port || port > 65535)
+	if (*colon != ':' || !isdigit(colon[1]) ||
+	    kstrtouint(colon + 1, 10, &port) || !port || port > 65535)
 		return -EINVAL;
 	if (srv->addr.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&srv->addr;

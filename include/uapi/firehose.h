@@ -144,7 +144,8 @@
  *	server it went to, "ADDR:PORT"), FH_A_LOG_UPSTREAM_STATUS (its
  *	status, 0 if it gave none: then FH_A_LOG_STATUS is 502 or 504) and
  *	FH_A_LOG_UPSTREAM_TIME_US (from the request's start to the
- *	upstream's whole response or failure, microseconds). Each CPU keeps FH_LOG_RECORDS records; a worker
+ *	upstream's whole response or failure, microseconds).
+ *	Each CPU keeps FH_LOG_RECORDS records; a worker
  *	whose ring is full drops the record and counts it in
  *	FH_STAT_LOG_DROPPED, it never waits for a reader.
  * FH_CMD_UPSTREAM_ADD (admin)

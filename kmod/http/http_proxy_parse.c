@@ -539,15 +539,13 @@ enum http_chunk_result http_chunk_run(struct http_chunk *c, const char *in,
 			}
 			break;
 		case HTTP_CK_EXT:
-			if (ch == '\r') {
+			if (ch == '\r')
 				c->state = HTTP_CK_SIZE_LF;
-			} else if (ch == '\n') {
+			else if (ch == '\n')
 				goto size_done;
-			} else if ((unsigned char)ch < 0x20 && ch != '\t') {
+			else if (((unsigned char)ch < 0x20 && ch != '\t') ||
+				 ++c->line > HTTP_CHUNK_LINE_MAX)
 				return HTTP_CHUNK_ERROR;
-			} else if (++c->line > HTTP_CHUNK_LINE_MAX) {
-				return HTTP_CHUNK_ERROR;
-			}
 			break;
 		case HTTP_CK_SIZE_LF:
 			if (ch != '\n')

@@ -701,7 +701,6 @@ static void fh_upconn_on_close(struct fh_conn *up)
 	struct fh_worker *w = up->w;
 	bool eof = !READ_ONCE(up->sock->sk->sk_err) && !u->timed_out;
 
-
 	if (u->kept) {
 		list_del(&u->idle);
 		u->uc->nr_idle--;
@@ -756,7 +755,7 @@ static void fh_upconn_on_close(struct fh_conn *up)
 	kmem_cache_free(fh_upconn_cache, u);
 }
 
-const struct fh_proto fh_proto_upstream = {
+static const struct fh_proto fh_proto_upstream = {
 	.name = "upstream",
 	.max_held = FH_PROXY_UP_HELD,
 	.out_uncharged = true,
@@ -788,7 +787,7 @@ int fh_proxy_init(void)
 	if (!fh_proxy_cache || !fh_upconn_cache || !fh_proxy_cpus)
 		goto err;
 	for_each_possible_cpu(cpu) {
-		fh_proxy_cpus[cpu] = kvzalloc_node(sizeof(struct fh_proxy_cpu),
+		fh_proxy_cpus[cpu] = kvzalloc_node(sizeof(*fh_proxy_cpus[cpu]),
 						   GFP_KERNEL, cpu_to_node(cpu));
 		if (!fh_proxy_cpus[cpu])
 			goto err;

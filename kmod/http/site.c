@@ -93,7 +93,8 @@ static int fh_http_site_routes(struct fh_http_site *site,
 	for (i = 0; i < req->nr_routes; i++) {
 		eq = strrchr(req->routes[i], '=');
 		if (!eq || req->routes[i][0] != '/' || !eq[1]) {
-			NL_SET_ERR_MSG(extack, "a route is PREFIX=UPSTREAM, PREFIX starting with '/'");
+			NL_SET_ERR_MSG(extack,
+				       "a route is PREFIX=UPSTREAM, PREFIX starting with '/'");
 			return -EINVAL;
 		}
 		for (j = 0; j < i; j++)
@@ -136,7 +137,8 @@ void *fh_http_site_create(const struct fh_site_req *req,
 	int err, i;
 
 	if (!req->root && !req->nr_routes && !req->fallback) {
-		NL_SET_ERR_MSG(extack, "http needs a document root (--root), a route or a fallback");
+		NL_SET_ERR_MSG(extack,
+			       "http needs a document root (--root), a route or a fallback");
 		return ERR_PTR(-EINVAL);
 	}
 	/* Page counts of a quarter of it must fit an entry's (32 bits). */
