@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fh_upstream.h"
 #include "fh_util.h"
 #include "fh_harness.h"
 
@@ -26,7 +27,8 @@
  * whether anything fails.
  */
 static const char *const caches[] = { "fh_conn", "fh_seg", "skbuff_head_cache",
-				      "fh_http_conn", "http_req", "fh_http_path" };
+				      "fh_http_conn", "http_req", "fh_http_path",
+				      "fh_proxy", "fh_upconn" };
 
 static bool cache_flagged(const char *cache)
 {
@@ -52,6 +54,8 @@ FIXTURE(faults) {
 	int port;
 	char addr[64];
 	char haddr[64];
+	char paddr[64];
+	struct fh_upstream *up;
 };
 
 #define ROOT	"/tmp/faults-www"
@@ -77,6 +81,12 @@ FIXTURE_SETUP(faults)
 	}
 	/* No cache: every request a miss, parked for the loader. */
 	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --root " ROOT " --cache 0", self->haddr));
+	/* A proxy in front of an upstream of the test's own. */
+	self->up = fh_upstream_start(self->port + 2, FH_UP_SERVE, "f");
+	ASSERT_NE(NULL, self->up);
+	ASSERT_EQ(0, fh_fhctl_ok("upstream add fapp " ADDR ":%d", self->port + 2));
+	snprintf(self->paddr, sizeof(self->paddr), ADDR ":%d", self->port + 3);
+	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --route /api/=fapp", self->paddr));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/cache-filter", "Y"));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/interval", "1"));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/times", "-1"));
@@ -91,6 +101,10 @@ FIXTURE_TEARDOWN(faults)
 	failslab(false);
 	fh_fhctl_ok("listener del %s", self->addr);
 	fh_fhctl_ok("listener del %s", self->haddr);
+	fh_fhctl_ok("listener del %s", self->paddr);
+	fh_fhctl_ok("upstream del fapp");
+	if (self->up)
+		fh_upstream_stop(self->up);
 	fh_run(NULL, 0, "rm -rf " ROOT);
 }
 
@@ -207,6 +221,76 @@ TEST_F_TIMEOUT(faults, allocation_failures_during_pipelined_misses_close_connect
 	ASSERT_GT(got, 0);
 	buf[got] = '\0';
 	EXPECT_NE(NULL, strstr(buf, "file 15\n"));
+	end = fh_now_ms() + 10000;
+	while (fh_stat("active") != 0 && fh_now_ms() < end)
+		usleep(50000);
+	EXPECT_EQ(0, fh_stat("active"));
+}
+
+/* Whole 200s of @size bytes at the start of buf[0..len): how many. */
+static int proxied_answers(const char *buf, long len, int size)
+{
+	const char *p = buf, *end = buf + len, *h;
+	char want[48];
+	int n = 0;
+
+	snprintf(want, sizeof(want), "Content-Length: %d\r\n", size);
+	while (p < end && !strncmp(p, "HTTP/1.1 200 ", 13)) {
+		h = strstr(p, "\r\n\r\n");
+		if (!h || !memmem(p, h - p, want, strlen(want)))
+			break;
+		h += 4;
+		if (end - h < size)
+			break;
+		p = h + size;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Pipelined proxied requests: each a proxy object, an upstream connection
+ * and its state, a re-framed head; any of those allocations may fail.
+ */
+TEST_F_TIMEOUT(faults, allocation_failures_during_proxied_requests_close_connections_and_nothing_else,
+	       600)
+{
+	char req[8 * 96], buf[65536];
+	int i, fd, n = 0, whole = 0, cut = 0, k;
+	long long end;
+	long got;
+
+	if (access(FAILSLAB, F_OK))
+		SKIP(return, "this kernel has no failslab (the debug kernel has)");
+	for (i = 0; i < 8; i++)
+		n += sprintf(req + n, "GET /api/size/1000 HTTP/1.1\r\nHost: a\r\n%s\r\n",
+			     i == 7 ? "Connection: close\r\n" : "");
+	ASSERT_EQ(0, failslab(true));
+	for (i = 0; i < 40; i++) {
+		fd = fh_connect(ADDR, self->port + 3);
+		if (fd < 0) {
+			cut++;
+			continue;
+		}
+		got = write(fd, req, n) == n ? fh_read_to_eof(fd, buf, sizeof(buf), 20000) : -1;
+		close(fd);
+		k = got > 0 ? proxied_answers(buf, got, 1000) : 0;
+		/* Whatever came is whole answers in order, then nothing. */
+		if (k == 8)
+			whole++;
+		else
+			cut++;
+	}
+	ASSERT_EQ(0, failslab(false));
+	TH_LOG("under failslab: %d proxied pipelines whole, %d cut short", whole, cut);
+
+	/* With memory back, every request is answered and nothing is held. */
+	fd = fh_connect(ADDR, self->port + 3);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(n, write(fd, req, n));
+	got = fh_read_to_eof(fd, buf, sizeof(buf), 20000);
+	close(fd);
+	EXPECT_EQ(8, got > 0 ? proxied_answers(buf, got, 1000) : 0);
 	end = fh_now_ms() + 10000;
 	while (fh_stat("active") != 0 && fh_now_ms() < end)
 		usleep(50000);

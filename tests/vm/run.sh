@@ -59,7 +59,7 @@ debug-*)
 	# failslab may hit the request path's caches only (flag A, set at boot:
 	# 6.1 has no runtime switch); nothing fails until a test sets a rate.
 	append="$append panic_on_warn=1 kasan.fault=panic loglevel=4"
-	append="$append slub_debug=A,fh_conn,fh_seg,skbuff_head_cache,fh_http_conn,http_req,fh_http_path" ;;
+	append="$append slub_debug=A,fh_conn,fh_seg,skbuff_head_cache,fh_http_conn,http_req,fh_http_path,fh_proxy,fh_upconn" ;;
 esac
 
 console=$out/console.log
