@@ -395,6 +395,27 @@ static long fh_proxy_move(struct fh_worker *w, struct fh_chain *dst,
 	return taken;
 }
 
+/*
+ * The response begins: its head (pc->out[0..n), re-framed) goes to the
+ * client with firehose's own Connection field; the client's wait for it
+ * is over, and the server answered.
+ */
+static int fh_proxy_begin(struct fh_proxy *px, struct fh_proxy_cpu *pc,
+			  long n, const char *connection)
+{
+	int ret;
+
+	n += scnprintf(pc->out + n, sizeof(pc->out) - n,
+		       "Connection: %s\r\n\r\n", connection);
+	ret = fh_http_emit_raw(px->client, pc->out, n);
+	if (ret)
+		return ret;
+	px->resp_started = true;
+	fh_conn_set_deadline(px->client, 0);
+	fh_upstream_ok(px->ups, px->server);
+	return 0;
+}
+
 /* The upstream's head, whole: checked, re-framed and queued to the client. */
 static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 {
@@ -403,7 +424,6 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 	struct http_resp resp;
 	size_t have, hlen;
 	long n;
-	int ret;
 
 	*again = false;
 	have = fh_chain_copy_prefix(&up->in, pc->in, sizeof(pc->in));
@@ -424,15 +444,7 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 		px->req_done = false;
 		px->client_keep = false;
 		px->up_keep = false;
-		n += scnprintf(pc->out + n, sizeof(pc->out) - n,
-			       "Connection: upgrade\r\n\r\n");
-		ret = fh_http_emit_raw(c, pc->out, n);
-		if (ret)
-			return ret;
-		px->resp_started = true;
-		fh_conn_set_deadline(c, 0);
-		fh_upstream_ok(px->ups, px->server);
-		return 0;
+		return fh_proxy_begin(px, pc, n, "upgrade");
 	}
 	if (resp.status < 200) {
 		/* 100: ours went out already. Others go on to the client. */
@@ -463,15 +475,7 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 	}
 	if (!px->req_done)
 		px->client_keep = false;	/* what is left of it is skipped no more */
-	n += scnprintf(pc->out + n, sizeof(pc->out) - n, "Connection: %s\r\n\r\n",
-		       px->client_keep ? "keep-alive" : "close");
-	ret = fh_http_emit_raw(c, pc->out, n);
-	if (ret)
-		return ret;
-	px->resp_started = true;
-	fh_conn_set_deadline(c, 0);
-	fh_upstream_ok(px->ups, px->server);
-	return 0;
+	return fh_proxy_begin(px, pc, n, px->client_keep ? "keep-alive" : "close");
 }
 
 /*
