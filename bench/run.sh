@@ -307,8 +307,11 @@ host_cpu="$(awk -F': *' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo), 
 			}
 		}
 	}' >>"$res/bench.txt"
-# The proxy table: its own file (proxy.txt, proxy.csv), with its own header.
-if table proxy; then
+# The proxy table: its own file (proxy.txt, proxy.csv), with its own header;
+# none when BENCH_PICK left out all its rows (the guest then gives no PINFO).
+ptable=
+if table proxy && tr -d '\r' <"$report" | grep -q '^PINFO '; then
+	ptable=1
 	tr -d '\r' <"$report" | awk -v csv="$res/proxy.csv" -v when="$when" -v kernel="$kernel" \
 	-v cpus="$cpus" -v secs="$secs" -v reps="$reps" -v host="$host_cpu" \
 	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" "$median_awk"'
@@ -408,7 +411,7 @@ if table proxy; then
 	}' >"$res/proxy.txt"
 fi
 [ ! -s "$res/bench.txt" ] || cat "$res/bench.txt"
-! table proxy || cat "$res/proxy.txt"
+[ -z "$ptable" ] || cat "$res/proxy.txt"
 
 # Charts: messages/s side by side per row, and server CPU time per message.
 if table echo && command -v gnuplot >/dev/null; then
