@@ -410,7 +410,7 @@ if table proxy && tr -d '\r' <"$report" | grep -q '^PINFO '; then
 		}
 	}' >"$res/proxy.txt"
 fi
-[ ! -s "$res/bench.txt" ] || cat "$res/bench.txt"
+[ "$only" = proxy ] || cat "$res/bench.txt"
 [ -z "$ptable" ] || cat "$res/proxy.txt"
 
 # Charts: messages/s side by side per row, and server CPU time per message.
