@@ -389,37 +389,6 @@ static void fh_conn_init(struct fh_conn *c, struct fh_worker *w,
 	c->last_active = jiffies;
 }
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-/*
- * An outbound connection is made, and its first bytes queued, during the
- * turn of the connection it serves, whose socket lock is held: its own
- * lock is another class (as nvme-tcp's sockets are), taken only ever after
- * an accepted socket's, never before one.
- */
-static struct lock_class_key fh_out_key[2];
-static struct lock_class_key fh_out_slock_key[2];
-
-static void fh_conn_reclassify(struct sock *sk)
-{
-	if (WARN_ON_ONCE(!sock_allow_reclassification(sk)))
-		return;
-	if (sk->sk_family == AF_INET6)
-		sock_lock_init_class_and_name(sk, "slock-AF_INET6-FH-OUT",
-					      &fh_out_slock_key[1],
-					      "sk_lock-AF_INET6-FH-OUT",
-					      &fh_out_key[1]);
-	else
-		sock_lock_init_class_and_name(sk, "slock-AF_INET-FH-OUT",
-					      &fh_out_slock_key[0],
-					      "sk_lock-AF_INET-FH-OUT",
-					      &fh_out_key[0]);
-}
-#else
-static void fh_conn_reclassify(struct sock *sk)
-{
-}
-#endif
-
 struct fh_conn *fh_conn_connect(struct fh_worker *w, struct fh_conn_src *src,
 				struct net *net, const struct sockaddr *addr,
 				int addrlen)
@@ -432,7 +401,6 @@ struct fh_conn *fh_conn_connect(struct fh_worker *w, struct fh_conn_src *src,
 			       &sock);
 	if (ret)
 		return ERR_PTR(ret);
-	fh_conn_reclassify(sock->sk);
 	c = fh_pool_alloc(&w->conn_pool, GFP_KERNEL);
 	if (!c) {
 		sock_release(sock);

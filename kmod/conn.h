@@ -112,6 +112,9 @@ struct fh_conn {
  * connection as a socket error (on_close tells the protocol). The caller
  * holds a reference on @src for it, as for an accepted one. Returns the
  * connection with a reference for the caller, or an ERR_PTR (nothing made).
+ * It takes the new socket's lock: call it outside any other socket's (not
+ * from on_data or on_writable, which run under the connection's own;
+ * on_wake and on_resume do not).
  */
 void fh_conn_get(struct fh_conn *c);
 void fh_conn_put(struct fh_conn *c);

@@ -1054,9 +1054,20 @@ static int fh_http_on_writable(struct fh_conn *c)
 	return fh_http_serve(c);
 }
 
-/* A proxied exchange moved on (the upstream side woke us). */
+/*
+ * A proxied exchange moved on (the upstream side woke us), or needs a new
+ * upstream connection, which is made here, outside the socket lock.
+ */
 static int fh_http_on_wake(struct fh_conn *c)
 {
+	struct fh_http_conn *st = fh_http_peek(c);
+	int ret;
+
+	if (st) {
+		ret = fh_proxy_connect_pending(c, &st->proxy);
+		if (ret)
+			return ret;
+	}
 	return fh_http_serve(c);
 }
 

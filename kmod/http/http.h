@@ -253,6 +253,7 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 		   struct fh_upstream *ups, const char *raw, size_t raw_len,
 		   const struct http_req *r);
 int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot);
+int fh_proxy_connect_pending(struct fh_conn *c, struct fh_http_conn_proxy *slot);
 void fh_proxy_client_close(struct fh_conn *c, struct fh_http_conn_proxy *slot);
 void fh_proxy_client_writable(struct fh_conn *c, struct fh_http_conn_proxy *slot);
 bool fh_proxy_reading(const struct fh_http_conn_proxy *slot);

@@ -59,6 +59,8 @@ struct fh_proxy {
 	u64 req_left;
 	struct http_chunk req_ck;
 	/* The exchange. */
+	bool need_connect;		/* attach() asked for a new connection */
+	unsigned int connect_to;	/* ... to this server */
 	bool reused;			/* sent on a kept connection */
 	bool got_bytes;			/* the upstream answered something */
 	bool retried;
@@ -149,26 +151,43 @@ static void fh_proxy_peer(const struct sock *sk, char *buf, size_t len)
 	snprintf(buf, len, "%pI4", &sk->sk_daddr);
 }
 
+/* @u carries @px from here: the request's head is queued on it. */
+static int fh_proxy_link(struct fh_proxy *px, struct fh_upconn *u)
+{
+	struct fh_worker *w = px->client->w;
+	int ret;
+
+	px->server = u->server;
+	if (px->log)
+		strscpy(px->rec.upstream, px->ups->servers[u->server].name,
+			sizeof(px->rec.upstream));
+	px->up = u->c;
+	u->px = px;
+	px->sides++;
+	u->uc->requests++;
+	ret = fh_chain_append_page(&u->c->out, &w->seg_pool, px->head, 0,
+				   px->head_len);
+	if (ret)
+		return ret;
+	fh_conn_wake(u->c);
+	return 0;
+}
+
 /*
- * An upstream connection for @px: a kept one of this worker if there is
- * one, else a new one to the next healthy server. The request head is
- * queued on it either way.
+ * An upstream connection for @px: the next healthy server, then a kept
+ * connection of this worker to it (as nginx's balancer and keepalive
+ * cache do: reuse never starves a server), else a new one. A new one is
+ * made on the client's next turn, outside its socket lock, which may be
+ * held now (a connect takes the new socket's).
  */
 static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 {
 	struct fh_conn *c = px->client;
 	struct fh_worker *w = c->w;
 	struct fh_upstream_cpu *uc = per_cpu_ptr(px->ups->cpu, w->cpu);
-	struct fh_upconn *u = NULL, *k, *tmp;
-	struct fh_upstream_server *srv;
+	struct fh_upconn *k, *tmp;
 	unsigned int server;
-	struct fh_conn *up;
-	int ret;
 
-	/*
-	 * The server first, then a kept connection to it, as nginx's
-	 * balancer and keepalive cache do: reuse never starves a server.
-	 */
 	server = fh_upstream_pick(px->ups, uc);
 	list_for_each_entry_safe(k, tmp, &uc->idle, idle) {
 		if (fresh)
@@ -184,64 +203,66 @@ static int fh_proxy_attach(struct fh_proxy *px, bool fresh)
 			fh_conn_wake(k->c);	/* it closes itself */
 			continue;
 		}
-		u = k;
 		px->reused = true;
 		uc->reuses++;
 		fh_stat_inc(&w->stats, &w->stats.upstream_reuses);
-		fh_conn_get(u->c);
-		break;
+		fh_conn_get(k->c);
+		fh_conn_set_deadline(k->c, px->ups->read_ms);
+		return fh_proxy_link(px, k);
 	}
-	if (!u && READ_ONCE(px->ups->dead)) {
+	if (READ_ONCE(px->ups->dead)) {
 		/* Deleted (its listener was first): nothing new goes there. */
 		px->error = 502;
 		return 0;
 	}
-	if (!u) {
-		u = kmem_cache_zalloc(fh_upconn_cache, GFP_KERNEL);
-		if (!u)
-			return -ENOMEM;
-		INIT_LIST_HEAD(&u->idle);
-		u->ups = px->ups;
-		u->uc = uc;
-		u->server = server;
-		srv = &px->ups->servers[u->server];
-		kref_get(&px->ups->ref);	/* the connection's, via uc->src */
-		up = fh_conn_connect(w, &uc->src, px->ups->net,
-				     (struct sockaddr *)&srv->addr, srv->addrlen);
-		if (IS_ERR(up)) {
-			if (px->log)
-				strscpy(px->rec.upstream,
-					px->ups->servers[u->server].name,
-					sizeof(px->rec.upstream));
-			fh_upstream_put(px->ups);
-			fh_upstream_failed(px->ups, u->server);
-			kmem_cache_free(fh_upconn_cache, u);
-			fh_stat_inc(&w->stats, &w->stats.upstream_refused);
-			px->error = 502;
-			return 0;
-		}
-		u->c = up;
-		up->priv = (uintptr_t)u;
-		uc->connects++;
-		fh_stat_inc(&w->stats, &w->stats.upstream_connects);
-		fh_conn_set_deadline(up, px->ups->connect_ms);
-	} else {
-		fh_conn_set_deadline(u->c, px->ups->read_ms);
-	}
-	px->server = u->server;
-	if (px->log)
-		strscpy(px->rec.upstream, px->ups->servers[u->server].name,
-			sizeof(px->rec.upstream));
-	px->up = u->c;
-	u->px = px;
-	px->sides++;
-	uc->requests++;
-	ret = fh_chain_append_page(&u->c->out, &w->seg_pool, px->head, 0,
-				   px->head_len);
-	if (ret)
-		return ret;
-	fh_conn_wake(u->c);
+	px->connect_to = server;
+	px->need_connect = true;
+	fh_conn_wake(c);
 	return 0;
+}
+
+/* The client's turn, before its socket lock: a connect attach() asked for. */
+int fh_proxy_connect_pending(struct fh_conn *c, struct fh_http_conn_proxy *slot)
+{
+	struct fh_proxy *px = slot->px;
+	struct fh_worker *w = c->w;
+	struct fh_upstream_server *srv;
+	struct fh_upstream_cpu *uc;
+	struct fh_upconn *u;
+	struct fh_conn *up;
+
+	if (!px || !px->need_connect)
+		return 0;
+	px->need_connect = false;
+	uc = per_cpu_ptr(px->ups->cpu, w->cpu);
+	srv = &px->ups->servers[px->connect_to];
+	u = kmem_cache_zalloc(fh_upconn_cache, GFP_KERNEL);
+	if (!u)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&u->idle);
+	u->ups = px->ups;
+	u->uc = uc;
+	u->server = px->connect_to;
+	kref_get(&px->ups->ref);	/* the connection's, via uc->src */
+	up = fh_conn_connect(w, &uc->src, px->ups->net,
+			     (struct sockaddr *)&srv->addr, srv->addrlen);
+	if (IS_ERR(up)) {
+		if (px->log)
+			strscpy(px->rec.upstream, srv->name,
+				sizeof(px->rec.upstream));
+		fh_upstream_put(px->ups);
+		fh_upstream_failed(px->ups, u->server);
+		kmem_cache_free(fh_upconn_cache, u);
+		fh_stat_inc(&w->stats, &w->stats.upstream_refused);
+		px->error = 502;
+		return 0;
+	}
+	u->c = up;
+	up->priv = (uintptr_t)u;
+	uc->connects++;
+	fh_stat_inc(&w->stats, &w->stats.upstream_connects);
+	fh_conn_set_deadline(up, px->ups->connect_ms);
+	return fh_proxy_link(px, u);
 }
 
 /*
