@@ -172,16 +172,20 @@ void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n)
  * Move the first @n bytes of @src to the tail of @dst by reference: whole
  * segments are relinked; a segment cut by @n is shared, its page or skb
  * referenced once more, so nothing is copied. -ENOMEM (nothing moved of
- * that last part) when no segment descriptor can be had.
+ * that last part) when no segment descriptor can be had. *@in_skbs grows
+ * by the bytes that lie in cloned skbs (not page fragments): those the
+ * stack will copy when they are sent.
  */
 int fh_chain_move(struct fh_chain *dst, struct fh_chain *src,
-		  struct fh_pool *segs, size_t n)
+		  struct fh_pool *segs, size_t n, size_t *in_skbs)
 {
 	struct fh_seg *seg;
 	int ret;
 
 	while (n && src->head) {
 		seg = src->head;
+		if (seg->kind == FH_SEG_SKB)
+			*in_skbs += min_t(size_t, n, seg->len);
 		if (n < seg->len) {
 			if (seg->kind == FH_SEG_PAGE) {
 				ret = fh_chain_append_page(dst, segs, seg->page,

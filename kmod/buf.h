@@ -63,7 +63,7 @@ int fh_chain_append_frags(struct fh_chain *ch, struct fh_pool *segs,
 			  struct sk_buff *skb, u32 off, u32 len);
 void fh_chain_splice(struct fh_chain *dst, struct fh_chain *src);
 int fh_chain_move(struct fh_chain *dst, struct fh_chain *src,
-		  struct fh_pool *segs, size_t n);
+		  struct fh_pool *segs, size_t n, size_t *in_skbs);
 void fh_chain_consume(struct fh_chain *ch, struct fh_pool *segs, size_t n);
 size_t fh_chain_copy_prefix(const struct fh_chain *ch, void *dst, size_t n);
 int fh_chain_walk(const struct fh_chain *ch,

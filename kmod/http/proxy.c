@@ -44,7 +44,8 @@ struct fh_proxy {
 	struct fh_upstream *ups;	/* referenced */
 	unsigned int server;
 	int sides;			/* client's and upstream's hold */
-	struct page *head;		/* the re-framed request head */
+	struct page *head;		/* the re-framed request head, */
+	u32 head_off;			/* ... at this offset */
 	u32 head_len;
 	unsigned long started;
 	bool idempotent;		/* GET or HEAD, no body: may be resent */
@@ -98,6 +99,9 @@ struct fh_upconn {
 
 /* Each worker's scratch for response heads, reached only from its thread. */
 struct fh_proxy_cpu {
+	/* Where request heads are written, shared by the heads it holds. */
+	struct page *hpage;
+	u32 hoff;
 	char in[FH_PROXY_HEAD_MAX];
 	char out[FH_PROXY_HEAD_MAX + 64];
 };
@@ -165,8 +169,8 @@ static int fh_proxy_link(struct fh_proxy *px, struct fh_upconn *u)
 	u->px = px;
 	px->sides++;
 	u->uc->requests++;
-	ret = fh_chain_append_page(&u->c->out, &w->seg_pool, px->head, 0,
-				   px->head_len);
+	ret = fh_chain_append_page(&u->c->out, &w->seg_pool, px->head,
+				   px->head_off, px->head_len);
 	if (ret)
 		return ret;
 	fh_conn_wake(u->c);
@@ -276,13 +280,52 @@ static void fh_proxy_wait_head(struct fh_conn *c, struct fh_proxy *px)
 	fh_conn_set_deadline(c, px->ups->connect_ms + px->ups->read_ms + 1000);
 }
 
+/*
+ * Room for a request head of at most @max bytes, referenced for @px (a
+ * retry sends it again): in the worker's own page, which the heads of its
+ * requests share and which is started again once nothing else holds it,
+ * as the response headers' page is (http.c); a head larger than a page
+ * gets pages of its own.
+ */
+static char *fh_proxy_head_room(struct fh_proxy_cpu *pc, struct fh_proxy *px,
+				size_t max, size_t *cap)
+{
+	unsigned int order;
+
+	if (max > PAGE_SIZE) {
+		order = get_order(max);
+		px->head = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		*cap = PAGE_SIZE << order;
+		px->head_off = 0;
+		return px->head ? page_address(px->head) : NULL;
+	}
+	if (!pc->hpage || PAGE_SIZE - pc->hoff < max) {
+		if (pc->hpage && page_ref_count(pc->hpage) == 1) {
+			pc->hoff = 0;
+		} else {
+			if (pc->hpage)
+				put_page(pc->hpage);
+			pc->hpage = alloc_page(GFP_KERNEL);
+			pc->hoff = 0;
+			if (!pc->hpage)
+				return NULL;
+		}
+	}
+	get_page(pc->hpage);
+	px->head = pc->hpage;
+	px->head_off = pc->hoff;
+	*cap = PAGE_SIZE - pc->hoff;
+	return page_address(pc->hpage) + pc->hoff;
+}
+
 int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 		   struct fh_upstream *ups, const char *raw, size_t raw_len,
 		   const struct http_req *r)
 {
+	struct fh_proxy_cpu *pc = fh_proxy_cpus[c->w->cpu];
 	struct fh_proxy *px;
-	char xff[48];
-	unsigned int order;
+	char xff[48], *room;
+	size_t cap;
 	long n;
 
 	px = kmem_cache_zalloc(fh_proxy_cache, GFP_KERNEL);
@@ -301,16 +344,16 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 	}
 
 	fh_proxy_peer(c->sock->sk, xff, sizeof(xff));
-	order = get_order(raw_len + 512);
-	px->head = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
-	if (!px->head)
+	room = fh_proxy_head_room(pc, px, raw_len + 512, &cap);
+	if (!room)
 		return -ENOMEM;
-	n = http_proxy_request(raw, raw_len, page_address(px->head),
-			       PAGE_SIZE << order, xff,
+	n = http_proxy_request(raw, raw_len, room, cap, xff,
 			       ups->servers[0].name, &px->upgrade);
 	if (n < 0)
 		return -EINVAL;
 	px->head_len = n;
+	if (px->head == pc->hpage)
+		pc->hoff += ALIGN(n, 8);
 	px->head_req = r->method == HTTP_METHOD_HEAD;
 	px->client_10 = r->version == 10;
 	/* The client side's own view, chunked bodies included. */
@@ -373,7 +416,7 @@ static long fh_proxy_move(struct fh_worker *w, struct fh_chain *dst,
 			  bool to_close, bool *done)
 {
 	struct fh_pool *segs = &w->seg_pool;
-	size_t taken = 0, n;
+	size_t taken = 0, n, copied;
 	int ret;
 
 	*done = false;
@@ -405,10 +448,13 @@ static long fh_proxy_move(struct fh_worker *w, struct fh_chain *dst,
 			*left -= n;
 			*done = !*left;
 		}
-		ret = fh_chain_move(dst, src, segs, n);
+		copied = 0;
+		ret = fh_chain_move(dst, src, segs, n, &copied);
 		if (ret)
 			return ret;
-		fh_stat_add(&w->stats, &w->stats.relayed, n);
+		fh_stat_add(&w->stats, &w->stats.relayed, n - copied);
+		if (copied)
+			fh_stat_add(&w->stats, &w->stats.relay_copied, copied);
 		taken += n;
 	}
 	if (!chunked && !to_close && !*left)
@@ -829,8 +875,11 @@ void fh_proxy_exit(void)
 	unsigned int cpu;
 
 	if (fh_proxy_cpus) {
-		for_each_possible_cpu(cpu)
+		for_each_possible_cpu(cpu) {
+			if (fh_proxy_cpus[cpu] && fh_proxy_cpus[cpu]->hpage)
+				put_page(fh_proxy_cpus[cpu]->hpage);
 			kvfree(fh_proxy_cpus[cpu]);
+		}
 		kfree(fh_proxy_cpus);
 		fh_proxy_cpus = NULL;
 	}
