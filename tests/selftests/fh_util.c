@@ -29,7 +29,7 @@ long long fh_now_ms(void)
 
 static int fh_vrun(char *out, size_t outlen, const char *fmt, va_list ap)
 {
-	char cmd[1024], discard[256];
+	char cmd[4096], discard[256];
 	size_t used = 0, n;
 	FILE *p;
 	int st;
@@ -71,7 +71,7 @@ int fh_run(char *out, size_t outlen, const char *fmt, ...)
 
 int fh_fhctl_ok(const char *fmt, ...)
 {
-	char cmd[512], out[4096];
+	char cmd[2048], out[4096];
 	va_list ap;
 	int ret;
 
@@ -94,7 +94,7 @@ bool fh_module_loaded(void)
 int fh_fhctl_v(char *out, size_t len, const char *streams, const char *fmt,
 	       va_list ap)
 {
-	char cmd[512];
+	char cmd[2048];
 
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	return fh_run(out, len, "{ fhctl %s %s; }", cmd, streams);

@@ -1148,7 +1148,7 @@ TEST_F(fhctl, listener_add_with_a_bad_route_is_a_usage_error_and_adds_nothing)
 
 TEST_F(fhctl, listener_add_with_33_routes_is_a_usage_error)
 {
-	char cmd[512], err[1024];
+	char cmd[2048], err[1024];
 	size_t len;
 
 	len = (size_t)snprintf(cmd, sizeof(cmd), "listener add http %s", self->addr4);
