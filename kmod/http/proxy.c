@@ -480,6 +480,8 @@ static int fh_proxy_begin(struct fh_proxy *px, struct fh_proxy_cpu *pc,
 	px->resp_started = true;
 	fh_conn_set_deadline(px->client, 0);
 	fh_upstream_ok(px->ups, px->server);
+	/* It goes now, body or not (a 101, a head ahead of its body). */
+	fh_conn_wake(px->client);
 	return 0;
 }
 

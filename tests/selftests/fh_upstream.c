@@ -443,11 +443,42 @@ static int read_request(struct up_conn *c, struct up_req *rq)
 	return 1;
 }
 
+/*
+ * After a 101: every byte that comes is sent back, until the peer closes
+ * or nothing comes for FH_UP_IO_MS (bounded, like every wait here).
+ */
+static void conn_echo_raw(struct up_conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	char *b = malloc(BLOCK);
+	int quiet = 0;
+	ssize_t n;
+
+	if (!b)
+		return;
+	if (c->len && conn_send(c, c->buf, c->len))
+		goto out;
+	c->len = 0;
+	while (!stopping(c->u) && quiet < FH_UP_IO_MS) {
+		if (poll(&pfd, 1, SLICE_MS) <= 0) {
+			quiet += SLICE_MS;
+			continue;
+		}
+		quiet = 0;
+		n = read(c->fd, b, BLOCK);
+		if (n <= 0 || conn_send(c, b, n))
+			break;
+	}
+out:
+	free(b);
+}
+
 /* ---- answers ---- */
 
 enum up_kind {
 	K_ECHO, K_SIZE, K_CHUNKED, K_CLOSE, K_SLOW, K_HANG, K_STATUS, K_HOP,
 	K_HEAD_GARBAGE, K_HUGE_HEAD, K_RESET_BEFORE_HEAD, K_RESET_MID_BODY, K_CLOSE_AFTER,
+	K_WS,
 };
 
 static const char *const kind_names[] = {
@@ -455,7 +486,7 @@ static const char *const kind_names[] = {
 	[K_SLOW] = "slow", [K_HANG] = "hang", [K_STATUS] = "status", [K_HOP] = "hop",
 	[K_HEAD_GARBAGE] = "head-garbage", [K_HUGE_HEAD] = "huge-head",
 	[K_RESET_BEFORE_HEAD] = "reset-before-head", [K_RESET_MID_BODY] = "reset-mid-body",
-	[K_CLOSE_AFTER] = "close-after",
+	[K_CLOSE_AFTER] = "close-after", [K_WS] = "ws",
 };
 
 /* The first path segment of @target naming a behaviour, its argument in *arg. */
@@ -672,6 +703,12 @@ static bool answer(struct up_conn *c, const struct up_req *rq, bool *reset)
 	case K_CLOSE_AFTER:
 		c->drop_next = true;
 		return !answer_small(c, rq, 200, "", "close-after\n", 12) && !rq->close;
+	case K_WS:
+		/* Switched whether asked or not: the proxy must tell. */
+		if (!conn_sends(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				"Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"))
+			conn_echo_raw(c);
+		return false;
 	}
 	return false;
 }

@@ -38,6 +38,9 @@
  *   reset-before-head   read the request, then reset (SO_LINGER 0)
  *   reset-mid-body/N    Content-Length N (default 1 MiB), 64 KiB of it,
  *		   300 ms, then reset
+ *   ws            101 Switching Protocols (Upgrade: websocket), asked for or
+ *		   not, then every byte that comes is echoed until the peer
+ *		   closes
  *   close-after   200 "close-after\n" keep-alive; the next request on that
  *		   connection is read and the connection closed unanswered
  *		   (as if the upstream closed it while idle, in a race with

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -393,6 +394,78 @@ TEST_F(proxy, response_hop_by_hop_headers_are_dropped)
 	resp_field(&r, "Keep-Alive", v, sizeof(v));
 	EXPECT_EQ(NULL, strstr(v, "timeout=99")) TH_LOG("%s", HEAD(r));
 	resp_free(&r);
+}
+
+/* Read a response head off @fd (up to its empty line) into buf: its length, or -1. */
+static long read_head_raw(int fd, char *buf, size_t cap, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long end = fh_now_ms() + ms;
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < cap - 1 && fh_now_ms() < end) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + len, 1);	/* no byte past the head */
+		if (n <= 0)
+			return -1;
+		len += n;
+		buf[len] = '\0';
+		if (len >= 4 && !strcmp(buf + len - 4, "\r\n\r\n"))
+			return len;
+	}
+	return -1;
+}
+
+TEST_F(proxy, websocket_upgrade_becomes_a_two_way_tunnel)
+{
+	static const char req[] = "GET /api/ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+				  "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n"
+				  "Sec-WebSocket-Version: 13\r\n\r\n";
+	long long relayed = fh_stat("relayed_bytes");
+	size_t big = 1 << 20;
+	char head[4096], seen[4096];
+	char *in = malloc(big), *out = malloc(big);
+	int fd;
+
+	ASSERT_TRUE(in && out);
+	ASSERT_EQ(0, listen_px(self, ROUTED));
+	fd = fh_connect(ADDR, self->port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(req), write(fd, req, strlen(req)));
+	ASSERT_LT(0, read_head_raw(fd, head, sizeof(head), IO_MS));
+	EXPECT_EQ(0, strncmp(head, "HTTP/1.1 101 ", 13)) TH_LOG("%s", head);
+	EXPECT_NE(NULL, strstr(head, "\r\nUpgrade: websocket\r\n")) TH_LOG("%s", head);
+	EXPECT_NE(NULL, strstr(head, "\r\nConnection: upgrade\r\n")) TH_LOG("%s", head);
+	/* the upstream was asked for the upgrade */
+	fh_upstream_last_head(self->up, seen, sizeof(seen));
+	EXPECT_NE(NULL, strstr(seen, "Upgrade: websocket\r\n")) TH_LOG("%s", seen);
+	EXPECT_NE(NULL, strstr(seen, "Connection: upgrade\r\n")) TH_LOG("%s", seen);
+	/* then bytes both ways, as they are, a short message and 1 MiB */
+	ASSERT_EQ(0, fh_echo_exchange(fd, "hello, tunnel", 13, out, IO_MS));
+	EXPECT_EQ(0, memcmp(out, "hello, tunnel", 13));
+	fh_fill_random(in, big, 101);
+	ASSERT_EQ(0, fh_echo_exchange(fd, in, big, out, IO_MS));
+	EXPECT_EQ(0, memcmp(in, out, big));
+	EXPECT_LE(relayed + 2 * (long long)big, fh_stat("relayed_bytes"));
+	/* the client's close ends the upstream's side too */
+	close(fd);
+	EXPECT_TRUE(fh_upstream_wait_open_at_most(self->up, 0, 5000))
+		TH_LOG("%ld upstream connections still open", fh_upstream_open(self->up));
+	free(in);
+	free(out);
+}
+
+TEST_F(proxy, a_101_nobody_asked_for_is_502)
+{
+	long long bad = fh_stat("upstream_bad");
+	struct resp r;
+
+	ASSERT_EQ(0, listen_px(self, ROUTED));
+	EXPECT_EQ(502, get(self->port, "/api/ws", &r));
+	resp_free(&r);
+	EXPECT_EQ(bad + 1, fh_stat("upstream_bad"));
 }
 
 TEST_F(proxy, h2c_upgrade_request_is_forwarded_without_the_upgrade)
