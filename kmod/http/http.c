@@ -351,6 +351,12 @@ static int fh_http_error(struct fh_conn *c, u16 status, bool keep, bool head,
 	return 0;
 }
 
+/* Today's date for a proxied response that came without one. */
+const char *fh_http_date_of(struct fh_conn *c)
+{
+	return fh_http_date(fh_http_cpu(c));
+}
+
 int fh_http_emit_raw(struct fh_conn *c, const char *buf, size_t len)
 {
 	return fh_http_emit(c, fh_http_cpu(c), buf, len);

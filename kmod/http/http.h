@@ -238,6 +238,7 @@ struct fh_http_conn_proxy {
 
 /* http.c, for the proxy: the client side's answers. */
 int fh_http_emit_raw(struct fh_conn *c, const char *buf, size_t len);
+const char *fh_http_date_of(struct fh_conn *c);
 int fh_http_answer_error(struct fh_conn *c, u16 status, bool keep,
 			 struct fh_log_rec *rec);
 void fh_http_proxy_done(struct fh_conn *c, u16 status, u64 bytes, bool keep,

@@ -432,6 +432,8 @@ long http_resp_parse(const char *in, size_t len, struct http_resp *r,
 				return -1;
 			r->has_cl = true;
 			r->cl = cl;
+		} else if (http_ieq(l.name, l.nlen, "date")) {
+			r->has_date = true;
 		} else if (http_ieq(l.name, l.nlen, "transfer-encoding")) {
 			/* Only the last line's last coding decides. */
 			te = true;

@@ -48,6 +48,7 @@ struct http_resp {
 	u64 cl;
 	bool conn_close;	/* the upstream closes after this response */
 	bool conn_keep;		/* HTTP/1.0 with keep-alive */
+	bool has_date;		/* a Date field: else the proxy adds one */
 };
 
 /*

@@ -103,7 +103,7 @@ struct fh_proxy_cpu {
 	struct page *hpage;
 	u32 hoff;
 	char in[FH_PROXY_HEAD_MAX];
-	char out[FH_PROXY_HEAD_MAX + 64];
+	char out[FH_PROXY_HEAD_MAX + 128];	/* room for Date and Connection */
 };
 
 static struct fh_proxy_cpu **fh_proxy_cpus;
@@ -468,10 +468,14 @@ static long fh_proxy_move(struct fh_worker *w, struct fh_chain *dst,
  * is over, and the server answered.
  */
 static int fh_proxy_begin(struct fh_proxy *px, struct fh_proxy_cpu *pc,
-			  long n, const char *connection)
+			  long n, bool has_date, const char *connection)
 {
 	int ret;
 
+	/* RFC 9110 6.6.1: a recipient with a clock adds the Date it lacks. */
+	if (!has_date)
+		n += scnprintf(pc->out + n, sizeof(pc->out) - n, "Date: %.*s\r\n",
+			       HTTP_DATE_LEN, fh_http_date_of(px->client));
 	n += scnprintf(pc->out + n, sizeof(pc->out) - n,
 		       "Connection: %s\r\n\r\n", connection);
 	ret = fh_http_emit_raw(px->client, pc->out, n);
@@ -513,7 +517,7 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 		px->req_done = false;
 		px->client_keep = false;
 		px->up_keep = false;
-		return fh_proxy_begin(px, pc, n, "upgrade");
+		return fh_proxy_begin(px, pc, n, resp.has_date, "upgrade");
 	}
 	if (resp.status < 200) {
 		/* 100: ours went out already. Others go on to the client. */
@@ -544,7 +548,8 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 	}
 	if (!px->req_done)
 		px->client_keep = false;	/* what is left of it is skipped no more */
-	return fh_proxy_begin(px, pc, n, px->client_keep ? "keep-alive" : "close");
+	return fh_proxy_begin(px, pc, n, resp.has_date,
+			      px->client_keep ? "keep-alive" : "close");
 }
 
 /*

@@ -98,6 +98,9 @@ TEST(proxy_response_keeps_end_to_end_fields_and_drops_hop_by_hop)
 	      "got [%s]", out);
 	CHECK(resp.has_cl && resp.cl == 5 && resp.conn_close && resp.status == 200,
 	      "framing wrong");
+	CHECK(!resp.has_date, "a Date seen where none was");
+	CHECK(parse("HTTP/1.1 204 No Content\r\ndate: Mon, 07 Dec 2026 04:00:00 GMT\r\n\r\n",
+		    false) > 0 && resp.has_date, "its Date not seen");
 }
 
 TEST(proxy_response_with_chunked_and_content_length_is_chunked_without_the_length)

@@ -785,6 +785,20 @@ TEST_F(proxy, head_and_204_and_304_have_no_body)
 	hc_close(c);
 }
 
+TEST_F(proxy, a_response_without_a_date_gets_the_proxys)
+{
+	char v[64];
+	struct resp r;
+
+	ASSERT_EQ(0, listen_px(self, ROUTED));
+	/* the test upstream sends no Date (RFC 9110 6.6.1: the proxy adds it) */
+	ASSERT_EQ(200, get(self->port, "/api/size/10", &r));
+	EXPECT_EQ(1, resp_field(&r, "Date", v, sizeof(v))) TH_LOG("%s", HEAD(r));
+	EXPECT_EQ(29, (int)strlen(v)) TH_LOG("Date: %s", v);
+	EXPECT_NE(NULL, strstr(v, " GMT")) TH_LOG("Date: %s", v);
+	resp_free(&r);
+}
+
 TEST_F(proxy, upstream_error_statuses_pass_through)
 {
 	struct resp r;
