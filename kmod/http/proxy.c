@@ -66,6 +66,7 @@ struct fh_proxy {
 	bool got_bytes;			/* the upstream answered something */
 	bool retried;
 	bool retry;			/* the client side resends it */
+	unsigned int tries;		/* other servers tried: connects failed */
 	u16 error;			/* 502 or 504 to answer, not yet begun */
 	bool resp_started;		/* the client has the head */
 	bool resp_done;
@@ -95,6 +96,7 @@ struct fh_upconn {
 	bool timed_out;
 	bool connected;			/* it ever got a byte through */
 	bool stale;			/* found closing in the idle list */
+	bool in_connect;		/* timed out before the connect was done */
 };
 
 /* Each worker's scratch for response heads, reached only from its thread. */
@@ -258,6 +260,13 @@ int fh_proxy_connect_pending(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 		fh_upstream_failed(px->ups, u->server);
 		kmem_cache_free(fh_upconn_cache, u);
 		fh_stat_inc(&w->stats, &w->stats.upstream_refused);
+		if (px->tries + 1 < px->ups->nr_servers) {
+			/* Nothing went: the next server gets it (see on_close). */
+			px->tries++;
+			px->retry = true;
+			fh_conn_wake(c);
+			return 0;
+		}
 		px->error = 502;
 		return 0;
 	}
@@ -643,7 +652,6 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 
 	if (px->retry) {
 		px->retry = false;
-		px->retried = true;
 		px->reused = false;
 		fh_stat_inc(&c->w->stats, &c->w->stats.upstream_retries);
 		fh_proxy_wait_head(c, px);
@@ -768,7 +776,10 @@ static int fh_upconn_on_writable(struct fh_conn *up)
 
 static int fh_upconn_on_timeout(struct fh_conn *up)
 {
-	fh_upconn(up)->timed_out = true;
+	struct fh_upconn *u = fh_upconn(up);
+
+	u->timed_out = true;
+	u->in_connect = up->sock->sk->sk_state == TCP_SYN_SENT;
 	return -ETIMEDOUT;
 }
 
@@ -777,7 +788,10 @@ static void fh_upconn_on_close(struct fh_conn *up)
 	struct fh_upconn *u = fh_upconn(up);
 	struct fh_proxy *px = u->px;
 	struct fh_worker *w = up->w;
-	bool eof = !READ_ONCE(up->sock->sk->sk_err) && !u->timed_out;
+	int err = READ_ONCE(up->sock->sk->sk_err);
+	bool eof = !err && !u->timed_out;
+	bool connect_failed = u->in_connect || err == ECONNREFUSED ||
+			      err == EHOSTUNREACH || err == ENETUNREACH;
 
 	if (u->kept) {
 		list_del(&u->idle);
@@ -810,18 +824,29 @@ static void fh_upconn_on_close(struct fh_conn *up)
 			 */
 			if (px->reused && px->idempotent && !px->retried &&
 			    !u->timed_out && !px->got_bytes) {
+				px->retried = true;
 				px->retry = true;
 			} else if (u->timed_out) {
 				fh_stat_inc(&w->stats, &w->stats.upstream_timeouts);
 				fh_upstream_failed(px->ups, px->server);
 				px->error = 504;
 			} else {
-				if (!u->connected && !px->reused)
-					fh_stat_inc(&w->stats, &w->stats.upstream_refused);
-				else
-					fh_stat_inc(&w->stats, &w->stats.upstream_bad);
+				fh_stat_inc(&w->stats, connect_failed ?
+					    &w->stats.upstream_refused :
+					    &w->stats.upstream_bad);
 				fh_upstream_failed(px->ups, px->server);
 				px->error = 502;
+			}
+			/*
+			 * Nothing was sent (the connect failed): the next
+			 * server gets it, whatever the method, as nginx's
+			 * proxy_next_upstream error timeout; each server once.
+			 */
+			if (connect_failed && !px->retry &&
+			    px->tries + 1 < px->ups->nr_servers) {
+				px->tries++;
+				px->error = 0;
+				px->retry = true;
 			}
 		} else if (!px->resp_done) {
 			px->broken = true;

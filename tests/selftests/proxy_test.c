@@ -1306,6 +1306,31 @@ TEST_F(proxy, passive_health_skips_a_failing_server)
 	EXPECT_EQ(ok, fh_upstream_requests(self->up));
 }
 
+TEST_F(proxy, a_refused_connect_passes_the_request_to_the_next_server)
+{
+	long long retries = fh_stat("upstream_retries");
+	long long refused = fh_stat("upstream_refused");
+	struct resp r;
+	int i;
+
+	/* never skipped (max-fails 0): every request meets the dead one first */
+	ASSERT_EQ(0, add_upstream(self, "pair", ADDR ":%d " ADDR ":%d --max-fails 0",
+				  self->dead_port, self->up_port));
+	ASSERT_EQ(0, listen_px(self, "--route /api/=pair"));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(200, get(self->port, "/api/echo", &r)) TH_LOG("GET %d", i);
+		resp_free(&r);
+	}
+	/* nothing was sent to the dead one: a POST goes on too */
+	EXPECT_EQ(200, ask(self->port, "POST /api/echo HTTP/1.1\r\nHost: a\r\n"
+			   "Content-Length: 5\r\n\r\nhello", &r));
+	EXPECT_NE(NULL, strstr(r.body ? r.body : "", "hello"));
+	resp_free(&r);
+	EXPECT_EQ(5, fh_upstream_requests(self->up));
+	EXPECT_LE(refused + 2, fh_stat("upstream_refused"));
+	EXPECT_EQ(fh_stat("upstream_refused") - refused, fh_stat("upstream_retries") - retries);
+}
+
 TEST_F(proxy, failed_server_is_tried_again_after_fail_timeout)
 {
 	long long refused = fh_stat("upstream_refused");
