@@ -667,6 +667,7 @@ static void fh_conn_process(struct fh_conn *c)
 		c->woken = false;
 		ret = c->proto->on_wake ? c->proto->on_wake(c) : 0;
 		if (ret) {
+			c->err = ret;
 			fh_stat_inc(&c->w->stats, &c->w->stats.errors);
 			fh_conn_close(c, FH_CLOSE_ERROR);
 			return;
@@ -682,6 +683,7 @@ static void fh_conn_process(struct fh_conn *c)
 		ret = fh_conn_rounds(c, &again);
 		release_sock(sk);
 		if (ret) {
+			c->err = ret;
 			fh_stat_inc(&c->w->stats, &c->w->stats.errors);
 			fh_conn_close(c, FH_CLOSE_ERROR);
 			return;
@@ -697,6 +699,7 @@ static void fh_conn_process(struct fh_conn *c)
 			fh_conn_close(c, FH_CLOSE_EOF);
 			return;
 		}
+		c->err = -READ_ONCE(sk->sk_err) ?: -EPIPE;
 		fh_stat_inc(&c->w->stats, &c->w->stats.errors);
 		fh_conn_close(c, FH_CLOSE_ERROR);
 		return;
@@ -754,6 +757,7 @@ static void fh_conn_resume_handle(struct fh_worker *w, struct fh_event *ev)
 	ret = c->proto->on_resume(c);
 	if (!c->closed) {
 		if (ret) {
+			c->err = ret;
 			fh_stat_inc(&w->stats, &w->stats.errors);
 			fh_conn_close(c, FH_CLOSE_ERROR);
 		} else {

@@ -69,6 +69,7 @@ struct fh_conn {
 	bool linger;		/* ... and the peer may still be sending */
 	bool wr_shut;		/* ... it is sent: FIN out, input discarded */
 	bool woken;		/* fh_conn_wake(): on_wake runs this turn */
+	int err;		/* on_close: the error it closed on (negative), or 0 */
 	bool outbound;		/* made by fh_conn_connect(), not accepted */
 };
 

@@ -788,10 +788,10 @@ static void fh_upconn_on_close(struct fh_conn *up)
 	struct fh_upconn *u = fh_upconn(up);
 	struct fh_proxy *px = u->px;
 	struct fh_worker *w = up->w;
-	int err = READ_ONCE(up->sock->sk->sk_err);
+	int err = up->err ?: -READ_ONCE(up->sock->sk->sk_err);
 	bool eof = !err && !u->timed_out;
-	bool connect_failed = u->in_connect || err == ECONNREFUSED ||
-			      err == EHOSTUNREACH || err == ENETUNREACH;
+	bool connect_failed = u->in_connect || err == -ECONNREFUSED ||
+			      err == -EHOSTUNREACH || err == -ENETUNREACH;
 
 	if (u->kept) {
 		list_del(&u->idle);
