@@ -97,6 +97,7 @@ struct fh_upconn {
 	bool connected;			/* it ever got a byte through */
 	bool stale;			/* found closing in the idle list */
 	bool in_connect;		/* timed out before the connect was done */
+	bool established;		/* what was queued went: it is connected */
 };
 
 /* Each worker's scratch for response heads, reached only from its thread. */
@@ -682,7 +683,12 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 		fh_proxy_unref(px);
 		return ret;
 	}
-	if (!px->req_done && px->up) {
+	/*
+	 * The body follows once the connection is up: until then it waits in
+	 * the client's input, so a failed connect can still send it all to
+	 * the next server.
+	 */
+	if (!px->req_done && px->up && fh_upconn(px->up)->established) {
 		struct fh_conn *up = px->up;
 		size_t room = up->out.len < FH_PROXY_WINDOW ?
 			      FH_PROXY_WINDOW - up->out.len : 0;
@@ -768,6 +774,7 @@ static int fh_upconn_on_writable(struct fh_conn *up)
 
 	if (!u->px)
 		return 0;
+	u->established = true;
 	fh_conn_set_deadline(up, u->px->ups->read_ms);
 	if (!u->px->req_done && u->px->client)
 		fh_conn_wake(u->px->client);
