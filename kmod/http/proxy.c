@@ -35,6 +35,8 @@
 #define FH_PROXY_WINDOW		(256 * 1024)
 /* The longest upstream response head (nginx: proxy_buffer_size 4k|8k). */
 #define FH_PROXY_HEAD_MAX	(16 * 1024)
+/* Bytes of an upstream's input looked at first for its head. */
+#define FH_PROXY_HEAD_LOOK	2048
 /* What an upstream connection may hold unsent to its client. */
 #define FH_PROXY_UP_HELD	(256 * 1024)
 
@@ -509,8 +511,14 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 	long n;
 
 	*again = false;
-	have = fh_chain_copy_prefix(&up->in, pc->in, sizeof(pc->in));
+	/* Most heads fit a small look; only a longer one costs more copying. */
+	have = fh_chain_copy_prefix(&up->in, pc->in,
+				    min_t(size_t, up->in.len, FH_PROXY_HEAD_LOOK));
 	hlen = http_resp_head_len(pc->in, have);
+	if (!hlen && up->in.len > have) {
+		have = fh_chain_copy_prefix(&up->in, pc->in, sizeof(pc->in));
+		hlen = http_resp_head_len(pc->in, have);
+	}
 	if (!hlen)
 		return have == sizeof(pc->in) ? -EMSGSIZE : 0;
 	n = http_resp_parse(pc->in, hlen, &resp, pc->out, FH_PROXY_HEAD_MAX,
