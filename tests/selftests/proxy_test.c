@@ -423,7 +423,7 @@ TEST_F(proxy, websocket_upgrade_becomes_a_two_way_tunnel)
 	static const char req[] = "GET /api/ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
 				  "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n"
 				  "Sec-WebSocket-Version: 13\r\n\r\n";
-	long long relayed = fh_stat("relayed_bytes");
+	long long relayed = fh_stat("relayed_bytes"), copied = fh_stat("relay_copied_bytes");
 	size_t big = 1 << 20;
 	char head[4096], seen[4096];
 	char *in = malloc(big), *out = malloc(big);
@@ -448,7 +448,15 @@ TEST_F(proxy, websocket_upgrade_becomes_a_two_way_tunnel)
 	fh_fill_random(in, big, 101);
 	ASSERT_EQ(0, fh_echo_exchange(fd, in, big, out, IO_MS));
 	EXPECT_EQ(0, memcmp(in, out, big));
-	EXPECT_LE(relayed + 2 * (long long)big, fh_stat("relayed_bytes"));
+	/*
+	 * Every byte moved, by reference but what arrived in an skb's linear
+	 * part (the stack copies those; on 6.12 some small writes do).
+	 */
+	relayed = fh_stat("relayed_bytes") - relayed;
+	copied = fh_stat("relay_copied_bytes") - copied;
+	TH_LOG("tunnel: %lld bytes relayed by reference, %lld copied", relayed, copied);
+	EXPECT_LE(2 * (long long)big, relayed + copied);
+	EXPECT_LE(2 * (long long)big * 9 / 10, relayed);
 	/* the client's close ends the upstream's side too */
 	close(fd);
 	EXPECT_TRUE(fh_upstream_wait_open_at_most(self->up, 0, 5000))
