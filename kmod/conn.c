@@ -43,6 +43,7 @@ static void fh_conn_resume_handle(struct fh_worker *w, struct fh_event *ev);
 static void fh_conn_init(struct fh_conn *c, struct fh_worker *w,
 			 struct fh_conn_src *src, struct socket *sock);
 static void fh_conn_hook(struct fh_conn *c, struct sock *sk);
+static void fh_conn_unhook(struct fh_conn *c, struct sock *sk);
 
 static void fh_conn_queue(struct fh_conn *c)
 {
@@ -322,12 +323,7 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 	trace_fh_close(sk, why);
 
 	/* After this no callback can see c; the queued event keeps its ref. */
-	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_user_data = NULL;
-	sk->sk_data_ready = c->saved_data_ready;
-	sk->sk_write_space = c->saved_write_space;
-	sk->sk_state_change = c->saved_state_change;
-	write_unlock_bh(&sk->sk_callback_lock);
+	fh_conn_unhook(c, sk);
 
 	if (c->proto->on_close)
 		c->proto->on_close(c);
@@ -352,6 +348,14 @@ static void fh_conn_close(struct fh_conn *c, enum fh_close_reason why)
 	fh_conn_put(c);
 }
 
+/* A protocol or the socket failed @c with @err: counted, and closed. */
+static void fh_conn_fail(struct fh_conn *c, int err)
+{
+	c->err = err;
+	fh_stat_inc(&c->w->stats, &c->w->stats.errors);
+	fh_conn_close(c, FH_CLOSE_ERROR);
+}
+
 /* Close @c at once, from outside its turn (a protocol's pool of idle ones). */
 void fh_conn_close_now(struct fh_conn *c)
 {
@@ -369,6 +373,17 @@ static void fh_conn_hook(struct fh_conn *c, struct sock *sk)
 	sk->sk_data_ready = fh_conn_sk_event;
 	sk->sk_write_space = fh_conn_sk_write_space;
 	sk->sk_state_change = fh_conn_sk_event;
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* The kernel's callbacks back, as fh_conn_hook() found them. */
+static void fh_conn_unhook(struct fh_conn *c, struct sock *sk)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = c->saved_data_ready;
+	sk->sk_write_space = c->saved_write_space;
+	sk->sk_state_change = c->saved_state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -415,12 +430,7 @@ struct fh_conn *fh_conn_connect(struct fh_worker *w, struct fh_conn_src *src,
 	fh_conn_hook(c, sock->sk);
 	ret = kernel_connect(sock, (struct sockaddr *)addr, addrlen, O_NONBLOCK);
 	if (ret && ret != -EINPROGRESS) {
-		write_lock_bh(&sock->sk->sk_callback_lock);
-		sock->sk->sk_user_data = NULL;
-		sock->sk->sk_data_ready = c->saved_data_ready;
-		sock->sk->sk_write_space = c->saved_write_space;
-		sock->sk->sk_state_change = c->saved_state_change;
-		write_unlock_bh(&sock->sk->sk_callback_lock);
+		fh_conn_unhook(c, sock->sk);
 		sock_release(sock);
 		fh_pool_free(&w->conn_pool, c);
 		return ERR_PTR(ret);
@@ -428,7 +438,7 @@ struct fh_conn *fh_conn_connect(struct fh_worker *w, struct fh_conn_src *src,
 	list_add_tail(&c->lru, &w->quiet);
 	fh_stat_inc(src, &src->active);
 	(*src->net_conns)++;
-	refcount_inc(&c->ref);		/* the caller's */
+	fh_conn_get(c);			/* the caller's */
 	fh_conn_queue(c);
 	return c;
 }
@@ -667,9 +677,7 @@ static void fh_conn_process(struct fh_conn *c)
 		c->woken = false;
 		ret = c->proto->on_wake ? c->proto->on_wake(c) : 0;
 		if (ret) {
-			c->err = ret;
-			fh_stat_inc(&c->w->stats, &c->w->stats.errors);
-			fh_conn_close(c, FH_CLOSE_ERROR);
+			fh_conn_fail(c, ret);
 			return;
 		}
 		fh_conn_touch(c);
@@ -683,9 +691,7 @@ static void fh_conn_process(struct fh_conn *c)
 		ret = fh_conn_rounds(c, &again);
 		release_sock(sk);
 		if (ret) {
-			c->err = ret;
-			fh_stat_inc(&c->w->stats, &c->w->stats.errors);
-			fh_conn_close(c, FH_CLOSE_ERROR);
+			fh_conn_fail(c, ret);
 			return;
 		}
 	}
@@ -699,9 +705,7 @@ static void fh_conn_process(struct fh_conn *c)
 			fh_conn_close(c, FH_CLOSE_EOF);
 			return;
 		}
-		c->err = -READ_ONCE(sk->sk_err) ?: -EPIPE;
-		fh_stat_inc(&c->w->stats, &c->w->stats.errors);
-		fh_conn_close(c, FH_CLOSE_ERROR);
+		fh_conn_fail(c, -READ_ONCE(sk->sk_err) ?: -EPIPE);
 		return;
 	}
 	/*
@@ -757,9 +761,7 @@ static void fh_conn_resume_handle(struct fh_worker *w, struct fh_event *ev)
 	ret = c->proto->on_resume(c);
 	if (!c->closed) {
 		if (ret) {
-			c->err = ret;
-			fh_stat_inc(&w->stats, &w->stats.errors);
-			fh_conn_close(c, FH_CLOSE_ERROR);
+			fh_conn_fail(c, ret);
 		} else {
 			fh_conn_touch(c);
 			fh_conn_process(c);

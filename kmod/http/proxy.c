@@ -672,16 +672,8 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 		u16 status = px->error;
 		bool keep = px->req_done && px->client_keep;
 
+		/* Every failure detached its upstream connection first. */
 		per_cpu_ptr(px->ups->cpu, c->w->cpu)->fails++;
-		if (px->up) {
-			/* Attached still (a refused connect found at once). */
-			fh_upconn(px->up)->px = NULL;
-			fh_upconn(px->up)->stale = true;
-			fh_conn_wake(px->up);
-			fh_conn_put(px->up);
-			px->up = NULL;
-			px->sides--;
-		}
 		slot->px = NULL;
 		fh_conn_set_deadline(c, 0);
 		if (!px->rec.upstream_us)
