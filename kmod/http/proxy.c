@@ -571,6 +571,28 @@ static int fh_proxy_head(struct fh_proxy *px, struct fh_conn *up, bool *again)
 }
 
 /*
+ * Up to @room bytes of the response's body from the upstream's input to
+ * the client's output; the response is done at its framing's end (a
+ * close-delimited one ends only with the close). Bytes taken, or negative.
+ */
+static long fh_proxy_resp_body(struct fh_proxy *px, struct fh_conn *up,
+			       size_t room)
+{
+	bool done;
+	long n;
+
+	n = fh_proxy_move(up->w, &px->client->out, &up->in, room,
+			  px->resp_chunked, &px->resp_ck, px->dechunk,
+			  &px->resp_left, px->resp_to_close, &done);
+	if (n < 0)
+		return n;
+	px->body_bytes += n;
+	if (px->resp_chunked || !px->resp_to_close)
+		px->resp_done = done;
+	return n;
+}
+
+/*
  * The upstream side's step: the response's head, then its body into the
  * client's output, a window at a time. Negative: close the upstream
  * connection (it failed, or the exchange cannot leave it clean).
@@ -581,7 +603,7 @@ static int fh_proxy_relay(struct fh_conn *up)
 	struct fh_proxy *px = u->px;
 	struct fh_conn *c;
 	struct fh_upstream_cpu *uc = u->uc;
-	bool again, done;
+	bool again;
 	long n;
 	int ret;
 
@@ -616,9 +638,7 @@ static int fh_proxy_relay(struct fh_conn *up)
 		size_t room = c->out.len < FH_PROXY_WINDOW ?
 			      FH_PROXY_WINDOW - c->out.len : 0;
 
-		n = fh_proxy_move(up->w, &c->out, &up->in, room,
-				  px->resp_chunked, &px->resp_ck, px->dechunk,
-				  &px->resp_left, px->resp_to_close, &done);
+		n = fh_proxy_resp_body(px, up, room);
 		if (n < 0) {
 			if (n == -EPROTO)
 				fh_stat_inc(&up->w->stats, &up->w->stats.upstream_bad);
@@ -626,11 +646,8 @@ static int fh_proxy_relay(struct fh_conn *up)
 			fh_proxy_detach_up(px, u);
 			return n;
 		}
-		px->body_bytes += n;
 		if (n)
 			fh_conn_wake(c);
-		if (px->resp_chunked || !px->resp_to_close)
-			px->resp_done = done;
 	}
 	if (!px->resp_done)
 		return 0;
@@ -805,21 +822,9 @@ static void fh_upconn_on_close(struct fh_conn *up)
 		u->uc->nr_idle--;
 	}
 	if (px && px->client) {
-		struct fh_conn *c = px->client;
-		bool done;
-
 		/* What came before the close goes on to the client. */
-		if (px->resp_started && !px->resp_done && up->in.len) {
-			long n = fh_proxy_move(w, &c->out, &up->in, SIZE_MAX,
-					       px->resp_chunked, &px->resp_ck,
-					       px->dechunk, &px->resp_left,
-					       px->resp_to_close, &done);
-
-			if (n > 0)
-				px->body_bytes += n;
-			if (n >= 0 && (px->resp_chunked || !px->resp_to_close))
-				px->resp_done = done;
-		}
+		if (px->resp_started && !px->resp_done && up->in.len)
+			fh_proxy_resp_body(px, up, SIZE_MAX);
 		if (px->resp_to_close && eof && px->resp_started)
 			px->resp_done = true;
 		if (!px->resp_started && !px->resp_done) {
