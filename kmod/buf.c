@@ -56,6 +56,47 @@ int fh_chain_append_page(struct fh_chain *ch, struct fh_pool *segs,
 	return ret;
 }
 
+static int fh_chain_append_frag(struct fh_chain *ch, struct fh_pool *segs,
+				struct page *page, u32 off, u32 len);
+
+int fh_chain_emit(struct fh_chain *ch, struct fh_pool *segs,
+		  struct fh_emit *em, const void *buf, size_t len)
+{
+	u32 take;
+	int ret;
+
+	while (len) {
+		if (!em->page || em->off == PAGE_SIZE) {
+			if (em->page && page_ref_count(em->page) == 1) {
+				em->off = 0;
+			} else {
+				if (em->page)
+					put_page(em->page);
+				em->page = alloc_page(GFP_KERNEL);
+				em->off = 0;
+				if (!em->page)
+					return -ENOMEM;
+			}
+		}
+		take = min_t(size_t, len, PAGE_SIZE - em->off);
+		memcpy(page_address(em->page) + em->off, buf, take);
+		ret = fh_chain_append_frag(ch, segs, em->page, em->off, take);
+		if (ret)
+			return ret;
+		em->off += take;
+		buf += take;
+		len -= take;
+	}
+	return 0;
+}
+
+void fh_emit_release(struct fh_emit *em)
+{
+	if (em->page)
+		put_page(em->page);
+	em->page = NULL;
+}
+
 /* Takes over the caller's reference on @skb, also on failure. */
 int fh_chain_append_skb(struct fh_chain *ch, struct fh_pool *segs,
 			struct sk_buff *skb, u32 off, u32 len)

@@ -55,6 +55,21 @@ static inline bool fh_chain_empty(const struct fh_chain *ch)
 	return !ch->head;
 }
 
+/*
+ * A worker's page that small answers (headers, status lines) are written
+ * into and sent from by reference: the stack never sees slab memory. A
+ * full page is started again from its beginning when the stack no longer
+ * holds it (ours is then the only reference); else a fresh one replaces
+ * it. Bytes that continue the chain's last segment in the page extend it.
+ */
+struct fh_emit {
+	struct page *page;
+	u32 off;
+};
+
+int fh_chain_emit(struct fh_chain *ch, struct fh_pool *segs,
+		  struct fh_emit *em, const void *buf, size_t len);
+void fh_emit_release(struct fh_emit *em);
 int fh_chain_append_page(struct fh_chain *ch, struct fh_pool *segs,
 			 struct page *page, u32 off, u32 len);
 int fh_chain_append_skb(struct fh_chain *ch, struct fh_pool *segs,

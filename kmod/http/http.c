@@ -62,8 +62,7 @@ struct fh_http_cpu {
 	struct http_req req;		/* heads that arrive whole */
 	char path[HTTP_TARGET_CAP];	/* the decoded, normalised path */
 	char hdr[FH_HTTP_HDR_MAX];	/* a response's headers, being made */
-	struct page *page;		/* where headers go out from */
-	u32 off;
+	struct fh_emit em;		/* where headers go out from */
 	s64 date_sec;
 	char date[HTTP_DATE_LEN];
 	/* The first lines of a 200, made with the date once a second. */
@@ -234,42 +233,11 @@ static const char *fh_http_date(struct fh_http_cpu *cpu)
 	return cpu->date;
 }
 
-/*
- * Queue @len bytes (made in cpu->hdr) for sending, from the worker's
- * header page. A full page is started again from its beginning when the
- * stack no longer holds it (ours is then the only reference); else a
- * fresh one replaces it.
- */
+/* Queue @len bytes (made in cpu->hdr) for sending, from the worker's page. */
 static int fh_http_emit(struct fh_conn *c, struct fh_http_cpu *cpu,
 			const char *buf, size_t len)
 {
-	u32 take;
-	int ret;
-
-	while (len) {
-		if (!cpu->page || cpu->off == PAGE_SIZE) {
-			if (cpu->page && page_ref_count(cpu->page) == 1) {
-				cpu->off = 0;
-			} else {
-				if (cpu->page)
-					put_page(cpu->page);
-				cpu->page = alloc_page(GFP_KERNEL);
-				cpu->off = 0;
-				if (!cpu->page)
-					return -ENOMEM;
-			}
-		}
-		take = min_t(size_t, len, PAGE_SIZE - cpu->off);
-		memcpy(page_address(cpu->page) + cpu->off, buf, take);
-		ret = fh_chain_append_page(&c->out, &c->w->seg_pool, cpu->page,
-					   cpu->off, take);
-		if (ret)
-			return ret;
-		cpu->off += take;
-		buf += take;
-		len -= take;
-	}
-	return 0;
+	return fh_chain_emit(&c->out, &c->w->seg_pool, &cpu->em, buf, len);
 }
 
 /*
@@ -1215,8 +1183,7 @@ static void fh_http_cpus_free(void)
 
 		if (!h)
 			continue;
-		if (h->page)
-			put_page(h->page);
+		fh_emit_release(&h->em);
 		kvfree(h);
 	}
 	kfree(fh_http_cpus);
