@@ -89,12 +89,12 @@ selftests: $(SELFTESTS)
 # The HTTP parsers (kmod/http, plain C with no kernel dependency) compiled on
 # the host, against the very files the module uses, with ASan and UBSan.
 # Only the http_*.c parsers: the protocol around them is kernel code.
-HTTP_SRCS      := $(wildcard kmod/http/http_*.c)
+HTTP_SRCS      := $(wildcard kmod/http/http_*.c) kmod/kv/kv_parse.c
 HTTP_TEST_SRCS := $(wildcard tests/http/*.c)
 HTTP_CFLAGS    := -std=c11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -Ikmod/http -Itests/http
 
-$(BUILD)/http/http_test: $(HTTP_SRCS) $(HTTP_TEST_SRCS) $(wildcard kmod/http/http_*.h tests/http/*.h)
+$(BUILD)/http/http_test: $(HTTP_SRCS) $(HTTP_TEST_SRCS) $(wildcard kmod/http/http_*.h kmod/kv/kv_parse.h tests/http/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(HTTP_CFLAGS) -o $@ $(HTTP_TEST_SRCS) $(HTTP_SRCS)
 
@@ -106,13 +106,13 @@ http-test: $(BUILD)/http/http_test
 # FUZZ_SECONDS (default 600) from its seed corpus in tests/http/fuzz/corpus
 # (what it finds new goes to build/fuzz/corpus, not the tree) and prints the
 # executions; make check runs each for FUZZ_CHECK_SECONDS.
-FUZZERS        := http path range date proxy
+FUZZERS        := http path range date proxy kv
 FUZZ_SECONDS   ?= 600
 FUZZ_BINS      := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZERS))
 FUZZ_CFLAGS    := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Ikmod/http
 
-$(BUILD)/fuzz/fuzz_%: tests/http/fuzz/fuzz_%.c $(HTTP_SRCS) $(wildcard kmod/http/http_*.h)
+$(BUILD)/fuzz/fuzz_%: tests/http/fuzz/fuzz_%.c $(HTTP_SRCS) $(wildcard kmod/http/http_*.h kmod/kv/kv_parse.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(HTTP_SRCS)
 

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memcached text command lines: see kv_parse.h. No kernel include here. */
+#include "kv_parse.h"
+
+size_t kv_line_len(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\n')
+			return i + 1;
+	return 0;
+}
+
+bool kv_next(const char *s, size_t len, size_t *pos, struct kv_tok *t)
+{
+	size_t i = *pos, start;
+
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i == len) {
+		*pos = i;
+		return false;
+	}
+	start = i;
+	while (i < len && s[i] != ' ')
+		i++;
+	t->p = s + start;
+	t->len = (u32)(i - start);
+	*pos = i;
+	return true;
+}
+
+void kv_split(const char *s, size_t len, struct kv_line *l)
+{
+	size_t i = 0, start;
+
+	l->n = 0;
+	l->more = false;
+	while (i < len) {
+		while (i < len && s[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		if (l->n == KV_TOKENS_MAX) {
+			l->more = true;
+			return;
+		}
+		start = i;
+		while (i < len && s[i] != ' ')
+			i++;
+		l->t[l->n].p = s + start;
+		l->t[l->n].len = (u32)(i - start);
+		l->n++;
+	}
+}
+
+bool kv_tok_is(const struct kv_tok *t, const char *word)
+{
+	u32 i;
+
+	for (i = 0; i < t->len; i++)
+		if (!word[i] || word[i] != t->p[i])
+			return false;
+	return !word[i];
+}
+
+static const struct {
+	const char *name;
+	enum kv_cmd cmd;
+} kv_cmds[] = {
+	{ "get", KV_CMD_GET }, { "gets", KV_CMD_GETS },
+	{ "gat", KV_CMD_GAT }, { "gats", KV_CMD_GATS },
+	{ "set", KV_CMD_SET }, { "add", KV_CMD_ADD },
+	{ "replace", KV_CMD_REPLACE }, { "append", KV_CMD_APPEND },
+	{ "prepend", KV_CMD_PREPEND }, { "cas", KV_CMD_CAS },
+	{ "delete", KV_CMD_DELETE }, { "incr", KV_CMD_INCR },
+	{ "decr", KV_CMD_DECR }, { "touch", KV_CMD_TOUCH },
+	{ "flush_all", KV_CMD_FLUSH_ALL }, { "stats", KV_CMD_STATS },
+	{ "version", KV_CMD_VERSION }, { "verbosity", KV_CMD_VERBOSITY },
+	{ "quit", KV_CMD_QUIT },
+};
+
+enum kv_cmd kv_cmd_of(const struct kv_tok *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(kv_cmds) / sizeof(kv_cmds[0]); i++)
+		if (kv_tok_is(t, kv_cmds[i].name))
+			return kv_cmds[i].cmd;
+	return KV_CMD_UNKNOWN;
+}
+
+bool kv_is_get_line(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && buf[i] == ' ')
+		i++;
+	buf += i;
+	len -= i;
+	return (len >= 4 && (buf[0] == 'g') &&
+		((buf[1] == 'e' && buf[2] == 't' &&
+		  (buf[3] == ' ' || (len >= 5 && buf[3] == 's' && buf[4] == ' '))) ||
+		 (buf[1] == 'a' && buf[2] == 't' &&
+		  (buf[3] == ' ' || (len >= 5 && buf[3] == 's' && buf[4] == ' ')))));
+}
+
+bool kv_key_ok(const struct kv_tok *t)
+{
+	u32 i;
+
+	if (!t->len || t->len > KV_KEY_MAX)
+		return false;
+	for (i = 0; i < t->len; i++) {
+		unsigned char ch = (unsigned char)t->p[i];
+
+		if (ch <= ' ' || ch == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+bool kv_u64(const struct kv_tok *t, u64 *v)
+{
+	u64 n = 0;
+	u32 i;
+
+	if (!t->len || t->len > 20)
+		return false;
+	for (i = 0; i < t->len; i++) {
+		unsigned int d = (unsigned char)t->p[i] - '0';
+
+		if (d > 9)
+			return false;
+		if (n > (~0ULL - d) / 10)
+			return false;
+		n = n * 10 + d;
+	}
+	*v = n;
+	return true;
+}
+
+bool kv_u32(const struct kv_tok *t, u32 *v)
+{
+	u64 n;
+
+	if (!kv_u64(t, &n) || n > 0xffffffffULL)
+		return false;
+	*v = (u32)n;
+	return true;
+}
+
+bool kv_s32(const struct kv_tok *t, s64 *v)
+{
+	struct kv_tok d = *t;
+	bool neg = false;
+	u64 n;
+
+	if (d.len && d.p[0] == '-') {
+		neg = true;
+		d.p++;
+		d.len--;
+	}
+	if (!kv_u64(&d, &n) || n > (neg ? 0x80000000ULL : 0x7fffffffULL))
+		return false;
+	*v = neg ? -(s64)n : (s64)n;
+	return true;
+}
+
+int kv_parse_store(const struct kv_line *l, bool cas, struct kv_store_req *r)
+{
+	u32 base = cas ? 6 : 5;
+	s64 bytes;
+
+	if (l->more || (l->n != base && l->n != base + 1))
+		return -1;
+	/* As memcached: a word after the last number is noreply or nothing. */
+	r->noreply = l->n == base + 1 && kv_tok_is(&l->t[base], "noreply");
+	r->key = l->t[1];
+	r->cas = 0;
+	if (!kv_key_ok(&r->key) || !kv_u32(&l->t[2], &r->flags) ||
+	    !kv_s32(&l->t[3], &r->exptime) || !kv_s32(&l->t[4], &bytes) ||
+	    bytes < 0 || (cas && !kv_u64(&l->t[5], &r->cas)))
+		return -1;
+	r->bytes = (u32)bytes;
+	return 0;
+}
