@@ -334,7 +334,7 @@ int fh_listener_add(struct net *net, const struct fh_listen_req *req,
 	 * (http refuses a listener with no document root).
 	 */
 	if (req->proto->site_create) {
-		site = req->proto->site_create(&req->site, extack);
+		site = req->proto->site_create(net, req->opts, extack);
 		if (IS_ERR_OR_NULL(site)) {
 			kfree(l);
 			return site ? PTR_ERR(site) : -ENOMEM;

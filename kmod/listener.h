@@ -48,7 +48,8 @@ struct fh_listen_req {
 	u16 port;
 	u8 addr[16];
 	u32 max_conns;
-	struct fh_site_req site;
+	/* The protocol's parsed options (struct fh_proto, site_create). */
+	struct nlattr **opts;
 	/* Off the stack where CPUs are many (CPUMASK_OFFSTACK): 1 KiB at 8,192. */
 	cpumask_var_t cpus;
 };

@@ -8,6 +8,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/limits.h>
+#include <linux/slab.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
@@ -32,22 +33,29 @@ static struct netlink_range_validation fh_per_source_range = {
 	.max = FH_MAX_CONNS_LIMIT,
 };
 
-static const struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] = {
+/*
+ * The protocols' option nests: checked here only for being nests, and by
+ * the protocol's own policy, which fh_netlink_init() hangs below them so
+ * that the policy dump shows it (fh_protos_opts_policy()).
+ */
+static struct nla_policy fh_listener_add_policy[FH_A_MAX + 1] __ro_after_init = {
 	[FH_A_PROTO] = { .type = NLA_NUL_STRING, .len = FH_PROTO_NAME_MAX - 1 },
 	[FH_A_FAMILY] = { .type = NLA_U16 },
 	[FH_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
 	[FH_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[FH_A_CPUS] = { .type = NLA_NUL_STRING, .len = FH_CPULIST_MAX - 1 },
 	[FH_A_LISTENER_MAX_CONNS] = NLA_POLICY_FULL_RANGE(NLA_U32, &fh_max_conns_range),
-	[FH_A_LISTENER_ROOT] = { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
-	[FH_A_LISTENER_UID] = { .type = NLA_U32 },
-	[FH_A_LISTENER_GID] = { .type = NLA_U32 },
-	[FH_A_LISTENER_CACHE] = { .type = NLA_U64 },
-	[FH_A_LISTENER_ACCESS_LOG] = { .type = NLA_FLAG },
-	[FH_A_LISTENER_ONE_FS] = { .type = NLA_FLAG },
-	[FH_A_LISTENER_ROUTE] = { .type = NLA_NUL_STRING, .len = FH_ROUTE_MAX - 1 },
-	[FH_A_LISTENER_FALLBACK] = { .type = NLA_NUL_STRING,
-				     .len = FH_UPSTREAM_NAME_MAX - 1 },
+	[FH_A_LISTENER_HTTP] = { .type = NLA_NESTED },
+	[FH_A_LISTENER_KV] = { .type = NLA_NESTED },
+};
+
+/* A listener named by its address, and its protocol's options. */
+static struct nla_policy fh_listener_set_policy[FH_A_MAX + 1] __ro_after_init = {
+	[FH_A_FAMILY] = { .type = NLA_U16 },
+	[FH_A_ADDR] = { .type = NLA_BINARY, .len = 16 },
+	[FH_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[FH_A_LISTENER_HTTP] = { .type = NLA_NESTED },
+	[FH_A_LISTENER_KV] = { .type = NLA_NESTED },
 };
 
 static struct netlink_range_validation fh_upstream_timeout_range = {
@@ -202,48 +210,70 @@ static int fh_parse_multi(struct genl_info *info, int type, const char **out,
 }
 
 /*
- * The site options (http: document root, user, cache size), checked for
- * shape only: what they mean is the protocol's site_create() to judge. A
- * protocol without sites takes none of them.
+ * The option nests a request has (fh_listener_add_policy's nested ones);
+ * one of them, or none, is the listener's protocol's.
  */
-static int fh_parse_site(struct genl_info *info, struct fh_listen_req *req)
-{
-	struct nlattr **a = info->attrs;
-	struct nlattr *given;
+static const int fh_opts_nests[] = { FH_A_LISTENER_HTTP, FH_A_LISTENER_KV };
 
-	if (a[FH_A_LISTENER_UID] && !a[FH_A_LISTENER_GID])
-		return fh_require(info, FH_A_LISTENER_GID, "a uid needs its gid");
-	if (a[FH_A_LISTENER_GID] && !a[FH_A_LISTENER_UID])
-		return fh_require(info, FH_A_LISTENER_UID, "a gid needs its uid");
-	given = a[FH_A_LISTENER_ROOT] ?: a[FH_A_LISTENER_UID] ?:
-		a[FH_A_LISTENER_CACHE] ?: a[FH_A_LISTENER_ACCESS_LOG] ?:
-		a[FH_A_LISTENER_ONE_FS] ?: a[FH_A_LISTENER_ROUTE] ?:
-		a[FH_A_LISTENER_FALLBACK];
-	if (!given)
+/* Extack messages are literals: one per nest. */
+static void fh_opts_misplaced(struct genl_info *info, const struct nlattr *a)
+{
+	switch (nla_type(a)) {
+	case FH_A_LISTENER_HTTP:
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "these options are for protocol http");
+		break;
+	case FH_A_LISTENER_KV:
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "these options are for protocol kv");
+		break;
+	}
+}
+
+/*
+ * The protocol's options: another protocol's nest is refused; its own is
+ * parsed strictly by its own policy into a table the caller frees (NULL:
+ * the protocol takes none), opts[0] the nest itself (struct fh_proto).
+ * What the options mean is the protocol's to judge.
+ */
+static int fh_parse_opts(struct genl_info *info, const struct fh_proto *proto,
+			 struct nlattr ***optsp)
+{
+	struct nlattr *nest = NULL, **opts;
+	unsigned int i;
+	int ret;
+
+	*optsp = NULL;
+	for (i = 0; i < ARRAY_SIZE(fh_opts_nests); i++) {
+		struct nlattr *a = info->attrs[fh_opts_nests[i]];
+
+		if (!a)
+			continue;
+		if (!proto->opts_attr) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "this protocol takes no options");
+			return -EINVAL;
+		}
+		if (fh_opts_nests[i] != proto->opts_attr) {
+			fh_opts_misplaced(info, a);
+			return -EINVAL;
+		}
+		nest = a;
+	}
+	if (!proto->opts_attr)
 		return 0;
-	if (!req->proto->site_create) {
-		NL_SET_ERR_MSG_ATTR(info->extack, given,
-				    "this protocol takes no root, user or cache");
-		return -EINVAL;
+	opts = kcalloc(proto->opts_maxattr + 1, sizeof(*opts), GFP_KERNEL);
+	if (!opts)
+		return -ENOMEM;
+	if (nest) {
+		ret = nla_parse_nested(opts, proto->opts_maxattr, nest,
+				       proto->opts_policy, info->extack);
+		if (ret) {
+			kfree(opts);
+			return ret;
+		}
+		opts[0] = nest;
 	}
-	if (a[FH_A_LISTENER_ROOT])
-		req->site.root = nla_data(a[FH_A_LISTENER_ROOT]);
-	if (a[FH_A_LISTENER_UID]) {
-		req->site.has_user = true;
-		req->site.uid = nla_get_u32(a[FH_A_LISTENER_UID]);
-		req->site.gid = nla_get_u32(a[FH_A_LISTENER_GID]);
-	}
-	if (a[FH_A_LISTENER_CACHE]) {
-		req->site.has_cache = true;
-		req->site.cache_bytes = nla_get_u64(a[FH_A_LISTENER_CACHE]);
-	}
-	req->site.access_log = nla_get_flag(a[FH_A_LISTENER_ACCESS_LOG]);
-	req->site.one_fs = nla_get_flag(a[FH_A_LISTENER_ONE_FS]);
-	req->site.net = genl_info_net(info);
-	if (a[FH_A_LISTENER_FALLBACK])
-		req->site.fallback = nla_data(a[FH_A_LISTENER_FALLBACK]);
-	return fh_parse_multi(info, FH_A_LISTENER_ROUTE, req->site.routes,
-			      FH_ROUTES_MAX, &req->site.nr_routes);
+	*optsp = opts;
+	return 0;
 }
 
 static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
@@ -269,26 +299,18 @@ static int fh_nl_listener_add(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[FH_A_LISTENER_MAX_CONNS])
 		req.max_conns = nla_get_u32(info->attrs[FH_A_LISTENER_MAX_CONNS]);
-	ret = fh_parse_site(info, &req);
+	ret = fh_parse_opts(info, req.proto, &req.opts);
 	if (ret)
 		return ret;
-	if (!zalloc_cpumask_var(&req.cpus, GFP_KERNEL))
+	if (!zalloc_cpumask_var(&req.cpus, GFP_KERNEL)) {
+		kfree(req.opts);
 		return -ENOMEM;
+	}
 	ret = fh_parse_cpus(info, req.cpus) ?:
 	      fh_listener_add(genl_info_net(info), &req, info->extack);
 	free_cpumask_var(req.cpus);
+	kfree(req.opts);
 	return ret;
-}
-
-static int fh_nl_listener_del(struct sk_buff *skb, struct genl_info *info)
-{
-	struct fh_listen_req req = { };
-	int ret;
-
-	ret = fh_parse_addr(info, &req);
-	if (ret)
-		return ret;
-	return fh_listener_del(genl_info_net(info), &req, info->extack);
 }
 
 /* Whether @l is the listener @req names (listener.c compares the same). */
@@ -305,6 +327,71 @@ static bool fh_listener_is(const struct fh_listener *l,
 		       !memcmp(&sin->sin_addr, req->addr, 4);
 	return sin6->sin6_port == htons(req->port) &&
 	       !memcmp(&sin6->sin6_addr, req->addr, 16);
+}
+
+static int fh_nl_listener_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_listen_req req = { };
+	int ret;
+
+	ret = fh_parse_addr(info, &req);
+	if (ret)
+		return ret;
+	return fh_listener_del(genl_info_net(info), &req, info->extack);
+}
+
+struct fh_listener_set_ctx {
+	const struct fh_listen_req *req;
+	struct genl_info *info;
+	bool found;
+	int ret;
+};
+
+/*
+ * Under the configuration mutex (fh_listener_walk()): the listener and its
+ * site stay while the protocol changes them.
+ */
+static int fh_listener_set_one(const struct fh_listener *l, void *arg)
+{
+	struct fh_listener_set_ctx *ctx = arg;
+	struct genl_info *info = ctx->info;
+	struct nlattr **opts;
+
+	if (!fh_listener_is(l, ctx->req))
+		return 0;
+	ctx->found = true;
+	ctx->ret = fh_parse_opts(info, l->proto, &opts);
+	if (ctx->ret)
+		return 1;
+	if (!l->site || !l->proto->site_set) {
+		NL_SET_ERR_MSG(info->extack,
+			       "this protocol's options cannot be changed while it runs");
+		ctx->ret = -EOPNOTSUPP;
+	} else if (!opts[0]) {
+		NL_SET_ERR_MSG(info->extack, "no options given");
+		ctx->ret = -EINVAL;
+	} else {
+		ctx->ret = l->proto->site_set(l->site, opts, info->extack);
+	}
+	kfree(opts);
+	return 1;
+}
+
+static int fh_nl_listener_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fh_listen_req req = { };
+	struct fh_listener_set_ctx ctx = { .req = &req, .info = info };
+	int ret;
+
+	ret = fh_parse_addr(info, &req);
+	if (ret)
+		return ret;
+	fh_listener_walk(genl_info_net(info), 0, fh_listener_set_one, &ctx);
+	if (!ctx.found) {
+		NL_SET_ERR_MSG(info->extack, "no firehose listener has this address");
+		return -ENOENT;
+	}
+	return ctx.ret;
 }
 
 /* The protocol, family, address and port that name a listener. */
@@ -324,8 +411,9 @@ static int fh_put_listener_addr(struct sk_buff *skb, const struct fh_listener *l
 }
 
 /*
- * What a protocol with a site shows of it. Called with the listener kept
- * alive by the configuration mutex (fh_listener_walk()), so its site is.
+ * What a protocol with a content cache shows of it. Called with the
+ * listener kept alive by the configuration mutex (fh_listener_walk()), so
+ * its site is.
  */
 static bool fh_listener_site_info(const struct fh_listener *l,
 				  struct fh_site_info *info)
@@ -337,30 +425,10 @@ static bool fh_listener_site_info(const struct fh_listener *l,
 	return true;
 }
 
-/* Each route as "PREFIX=UPSTREAM", written in place (no stack copy). */
-static int fh_put_routes(struct sk_buff *skb, const struct fh_site_info *si)
-{
-	const char *prefix, *up;
-	struct nlattr *a;
-	unsigned int i;
-	size_t len;
-
-	for (i = 0; i < si->nr_routes; i++) {
-		si->route(si->site, i, &prefix, &up);
-		len = strlen(prefix) + 1 + strlen(up) + 1;
-		a = nla_reserve(skb, FH_A_LISTENER_ROUTE, len);
-		if (!a)
-			return -EMSGSIZE;
-		snprintf(nla_data(a), len, "%s=%s", prefix, up);
-	}
-	return 0;
-}
-
 static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 			    u32 portid, u32 seq, int flags)
 {
 	char cpus[FH_CPULIST_MAX];
-	struct fh_site_info si;
 	u64 accepted, active;
 	void *hdr;
 
@@ -376,17 +444,9 @@ static int fh_listener_fill(struct sk_buff *skb, const struct fh_listener *l,
 	    nla_put_u64_64bit(skb, FH_A_LISTENER_ACTIVE, active, FH_A_PAD) ||
 	    nla_put_u32(skb, FH_A_LISTENER_MAX_CONNS, l->max_conns))
 		goto cancel;
-	if (fh_listener_site_info(l, &si) &&
-	    ((si.root && nla_put_string(skb, FH_A_LISTENER_ROOT, si.root)) ||
-	     nla_put_u32(skb, FH_A_LISTENER_UID, si.uid) ||
-	     nla_put_u32(skb, FH_A_LISTENER_GID, si.gid) ||
-	     nla_put_u64_64bit(skb, FH_A_LISTENER_CACHE, si.cache_limit,
-			       FH_A_PAD) ||
-	     (si.access_log && nla_put_flag(skb, FH_A_LISTENER_ACCESS_LOG)) ||
-	     (si.one_fs && nla_put_flag(skb, FH_A_LISTENER_ONE_FS)) ||
-	     (si.fallback && nla_put_string(skb, FH_A_LISTENER_FALLBACK,
-					    si.fallback)) ||
-	     fh_put_routes(skb, &si)))
+	/* The dump runs in the reader's context: ids as it sees them. */
+	if (l->site && l->proto->site_fill &&
+	    l->proto->site_fill(l->site, skb, current_user_ns()))
 		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -922,6 +982,13 @@ static const struct genl_ops fh_genl_ops[] = {
 		.flags = GENL_ADMIN_PERM,
 	},
 	{
+		.cmd = FH_CMD_LISTENER_SET,
+		.doit = fh_nl_listener_set,
+		.policy = fh_listener_set_policy,
+		.maxattr = FH_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
 		.cmd = FH_CMD_LISTENER_GET,
 		.start = fh_listener_dump_start,
 		.dumpit = fh_nl_listener_dump,
@@ -1010,6 +1077,8 @@ struct genl_family fh_genl_family __ro_after_init = {
 
 int fh_netlink_init(void)
 {
+	fh_protos_opts_policy(fh_listener_add_policy);
+	fh_protos_opts_policy(fh_listener_set_policy);
 	return genl_register_family(&fh_genl_family);
 }
 

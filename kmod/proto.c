@@ -2,6 +2,7 @@
 /* The protocols firehose knows of, and the shared state some of them keep. */
 #include <linux/kernel.h>
 #include <linux/string.h>
+#include <net/netlink.h>
 
 #include "proto.h"
 
@@ -28,6 +29,27 @@ const struct fh_proto *fh_proto_find(const char *name, bool *known)
 	}
 	*known = false;
 	return NULL;
+}
+
+/*
+ * Each built protocol's policy below its option nest in a request's
+ * policy (NLA_POLICY_NESTED, filled in at init: the control plane does
+ * not know the protocols' attributes), so the nest is checked as the
+ * request is, and the family's policy dump shows it.
+ */
+void fh_protos_opts_policy(struct nla_policy *policy)
+{
+	const struct fh_proto *p;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fh_protos); i++) {
+		p = fh_protos[i].proto;
+		if (!p || !p->opts_attr)
+			continue;
+		policy[p->opts_attr].type = NLA_NESTED;
+		policy[p->opts_attr].nested_policy = p->opts_policy;
+		policy[p->opts_attr].len = p->opts_maxattr;
+	}
 }
 
 int fh_protos_init(void)

@@ -5,40 +5,16 @@
 #include <linux/types.h>
 
 struct fh_conn;
+struct net;
 struct netlink_ext_ack;
+struct nla_policy;
+struct nlattr;
+struct sk_buff;
+struct user_namespace;
 
-/*
- * What a listener's command line gives its protocol (http: the document
- * root, the user files are opened as, the content cache's size). Strings
- * are only valid during the call that carries them.
- */
-struct fh_site_req {
-	const char *root;	/* NULL: not given */
-	bool has_user;
-	u32 uid, gid;		/* in the caller's user namespace */
-	bool has_cache;
-	u64 cache_bytes;
-	bool access_log;	/* log every response (kmod/log.h) */
-	bool one_fs;		/* no lookup crosses into a mount below the root */
-	struct net *net;	/* where upstreams are named */
-	unsigned int nr_routes;	/* "PREFIX=UPSTREAM" each */
-	const char *routes[32];
-	const char *fallback;	/* an upstream's name, or NULL */
-};
-
-/* What a protocol's per-listener state shows the control plane. */
+/* What cache-get shows of a protocol's content cache (http's). */
 struct fh_site_info {
-	const char *root;	/* valid while the listener is */
-	u32 uid, gid;		/* in the reader's user namespace */
 	u64 cache_limit;
-	bool access_log;
-	bool one_fs;
-	/* Routes: route(site, i, ...) gives the i'th of nr_routes. */
-	unsigned int nr_routes;
-	void (*route)(void *site, unsigned int i, const char **prefix,
-		      const char **upstream);
-	void *site;
-	const char *fallback;		/* valid while the listener is */
 	u64 cache_bytes;
 	u64 cache_entries;
 	u64 hits;
@@ -116,14 +92,45 @@ struct fh_proto {
 	int (*on_wake)(struct fh_conn *c);
 
 	/*
-	 * Per-listener state (a "site"), for protocols that need one. Made
-	 * when the listener is added, in the caller's context (may sleep);
-	 * NULL site_create: the protocol takes no site options, and a
-	 * request that gives any is refused.
+	 * The protocol's listener options: a nest of the request (opts_attr,
+	 * FH_A_LISTENER_HTTP or FH_A_LISTENER_KV; 0: the protocol takes no
+	 * options, and a request with any nest is refused) whose attributes,
+	 * 1..opts_maxattr, only the protocol knows and checks with
+	 * opts_policy. The control plane refuses another protocol's nest
+	 * and parses this one strictly, so what follows sees only checked
+	 * attributes; it never learns what they mean.
 	 */
-	void *(*site_create)(const struct fh_site_req *req,
+	int opts_attr;
+	const struct nla_policy *opts_policy;
+	unsigned int opts_maxattr;
+	/*
+	 * Per-listener state (a "site"), for protocols that need one. Made
+	 * when the listener is added, in the caller's context (may sleep),
+	 * from @opts: the nest parsed by the protocol's attributes, every
+	 * entry NULL when no nest was given. A repeated attribute is there
+	 * only as its last, so opts[0] (no attribute's index) holds the
+	 * nest itself, to walk with nla_for_each_nested(). @net is where
+	 * the listener lives. NULL site_create: the listener has no site.
+	 */
+	void *(*site_create)(struct net *net, struct nlattr **opts,
 			     struct netlink_ext_ack *extack);
 	void (*site_destroy)(void *site);
+	/*
+	 * Optional: change options of a running listener (listener-set),
+	 * @opts as for site_create but from a nest that was given. Called
+	 * under the configuration mutex, in the caller's context. NULL:
+	 * refused, the listener must be replaced to change them.
+	 */
+	int (*site_set)(void *site, struct nlattr **opts,
+			struct netlink_ext_ack *extack);
+	/*
+	 * Put the protocol's own nest (opts_attr) with the site's options
+	 * and state in a listener-get reply, ids as @reader sees them.
+	 * Negative (-EMSGSIZE): the message is cancelled.
+	 */
+	int (*site_fill)(void *site, struct sk_buff *skb,
+			 struct user_namespace *reader);
+	/* Optional: the content cache's numbers, for cache-get. */
 	void (*site_info)(void *site, struct fh_site_info *info);
 	void (*site_flush)(void *site);
 	/* The listener was deleted; its connections may go on a while. */
@@ -131,6 +138,7 @@ struct fh_proto {
 };
 
 const struct fh_proto *fh_proto_find(const char *name, bool *known);
+void fh_protos_opts_policy(struct nla_policy *policy);
 int fh_protos_init(void);
 void fh_protos_quiesce(void);
 void fh_protos_exit(void);

@@ -118,7 +118,8 @@ static int64_t cpuset_first_missing(const struct cpuset *want, const struct cpus
 }
 
 /* What apply does with an upstream or a listener. */
-enum apply_act { ACT_ADD, ACT_REPLACE, ACT_KEEP, ACT_DELETE };
+/* ACT_CHANGE: a running listener's options change in place (kv's --mem). */
+enum apply_act { ACT_ADD, ACT_REPLACE, ACT_KEEP, ACT_CHANGE, ACT_DELETE };
 
 /* A "listener add" line of the file. */
 struct want {
@@ -129,7 +130,7 @@ struct want {
 	char cpus_arg[FH_CPULIST_MAX];	/* as written, empty for every worker */
 	char cpus[FH_CPULIST_MAX];	/* as the kernel will list it */
 	uint32_t max_conns;		/* 0: none of its own */
-	struct site_opts site;		/* http: root, user, cache */
+	struct site_opts site;		/* http: root, user, cache; kv: mem, item-max */
 	const struct listener *running;	/* the listener at this address now */
 	enum apply_act act;
 };
@@ -165,7 +166,7 @@ struct apply_plan {
 
 /* One change to the kernel's state, and what undoes it. */
 struct apply_step {
-	enum { STEP_ADD, STEP_DEL, STEP_SET, STEP_UP_ADD, STEP_UP_DEL } kind;
+	enum { STEP_ADD, STEP_DEL, STEP_SET, STEP_UP_ADD, STEP_UP_DEL, STEP_MEM } kind;
 	unsigned long line;		/* the file line it comes from, 0 if none */
 	const struct upstream_req *up;	/* UP_ADD; UP_DEL: to re-add on undo */
 	const char *proto;		/* ADD; DEL: to re-add on undo */
@@ -175,6 +176,7 @@ struct apply_step {
 	uint32_t max_conns;
 	const struct site_opts *site;
 	struct settings_req set, undo_set;
+	uint64_t mem, undo_mem;		/* MEM: kv's memory limit, and as it was */
 };
 
 static void *grow(void *v, size_t *cap, size_t n, size_t elem)
@@ -320,7 +322,21 @@ static bool site_differs(const struct site_opts *want, const struct site_opts *h
 		if (j == have->nroutes)
 			return true;
 	}
-	return want->has_cache && (!have->has_cache || want->cache != have->cache);
+	if (want->has_cache && (!have->has_cache || want->cache != have->cache))
+		return true;
+	/*
+	 * kv: the largest item is fixed while it runs; the memory limit is
+	 * not (mem_differs()), but one the kernel does not report is.
+	 */
+	if (want->has_item_max && (!have->has_item_max || want->item_max != have->item_max))
+		return true;
+	return want->has_mem && !have->has_mem;
+}
+
+/* kv: a memory limit listener-set changes on the running listener. */
+static bool mem_differs(const struct site_opts *want, const struct site_opts *have)
+{
+	return want->has_mem && have->has_mem && want->mem != have->mem;
 }
 
 /*
@@ -457,7 +473,8 @@ static void apply_plan(struct genl *g, const char *file, struct apply_plan *p)
 			p->running_wanted[j] = true;
 			w->act = strcmp(l->proto, w->proto) || strcmp(l->cpus, w->cpus) ||
 				 l->max_conns != w->max_conns || site_differs(&w->site, &l->site) ?
-				 ACT_REPLACE : ACT_KEEP;
+				 ACT_REPLACE : mem_differs(&w->site, &l->site) ? ACT_CHANGE :
+				 ACT_KEEP;
 		}
 	}
 	free(workers.r);
@@ -510,6 +527,16 @@ static struct apply_step *apply_steps(struct apply_plan *p, size_t *nsteps)
 			.cpus = w->cpus_arg[0] ? w->cpus_arg : NULL, .max_conns = w->max_conns,
 			.site = &w->site };
 	}
+	/* Options a running listener changes in place: it keeps its connections. */
+	for (size_t i = 0; i < p->nw; i++) {
+		struct want *w = &p->w[i];
+
+		if (w->act != ACT_CHANGE)
+			continue;
+		v[n++] = (struct apply_step){ .kind = STEP_MEM, .line = w->line, .ep = &w->ep,
+			.address = w->address, .mem = w->site.mem,
+			.undo_mem = w->running->site.mem };
+	}
 	/* Only the settings that differ from the running ones. */
 	for (size_t i = 0; i < p->ns; i++) {
 		struct apply_step st = { .kind = STEP_SET, .line = p->s[i].line };
@@ -559,6 +586,8 @@ static int apply_step_do(struct genl *g, const struct apply_step *st)
 		return upstream_add(g, st->up);
 	case STEP_UP_DEL:
 		return upstream_del(g, st->up->name);
+	case STEP_MEM:
+		return listener_set_mem(g, st->ep, st->mem);
 	}
 	return -1;
 }
@@ -578,6 +607,8 @@ static int apply_step_undo(struct genl *g, const struct apply_step *st)
 	case STEP_UP_DEL:
 		/* The running upstream back: every option as the kernel reported it. */
 		return upstream_add(g, st->up);
+	case STEP_MEM:
+		return listener_set_mem(g, st->ep, st->undo_mem);
 	}
 	return -1;
 }
@@ -589,6 +620,8 @@ static const char *step_str(const struct apply_step *st, bool undo, char *buf, s
 
 	if (st->kind == STEP_SET)
 		snprintf(buf, size, "set");
+	else if (st->kind == STEP_MEM)
+		snprintf(buf, size, "listener set %s", st->address);
 	else if (st->kind == STEP_UP_ADD || st->kind == STEP_UP_DEL)
 		snprintf(buf, size, "upstream %s %s", add ? "add" : "del", st->up->name);
 	else
@@ -629,6 +662,13 @@ static void apply_run(struct genl *g, const char *file, struct apply_step *steps
 	    why, undone ? "nothing changed" : "undoing the earlier changes failed: ", undo_why);
 }
 
+/* "N changed, ": listeners whose options change in place. */
+static const char *fmt_changed(char *buf, size_t size, unsigned int n, bool would)
+{
+	snprintf(buf, size, "%u %s, ", n, would ? "to change" : "changed");
+	return buf;
+}
+
 /*
  * One line per upstream, listener and setting of the file, one per upstream
  * and listener deleted.
@@ -637,11 +677,12 @@ static void apply_report(const struct apply_plan *p)
 {
 	static const char *const done[] = {
 		[ACT_ADD] = "added", [ACT_REPLACE] = "replaced", [ACT_KEEP] = "kept",
-		[ACT_DELETE] = "deleted",
+		[ACT_CHANGE] = "changed", [ACT_DELETE] = "deleted",
 	};
 	static const char *const would[] = {
 		[ACT_ADD] = "would add", [ACT_REPLACE] = "would replace",
-		[ACT_KEEP] = "would keep", [ACT_DELETE] = "would delete",
+		[ACT_KEEP] = "would keep", [ACT_CHANGE] = "would change",
+		[ACT_DELETE] = "would delete",
 	};
 	const char *const *verb = dry_run ? would : done;
 	unsigned int count[ACT_DELETE + 1] = { 0 }, ucount[ACT_DELETE + 1] = { 0 }, changed = 0;
@@ -667,6 +708,9 @@ static void apply_report(const struct apply_plan *p)
 		if (w->max_conns)
 			printf(" max-connections %" PRIu32, w->max_conns);
 		fputs(site_str(&w->site, site, sizeof(site)), stdout);
+		if (w->act == ACT_CHANGE)
+			printf(" (%s%s)", dry_run ? "now" : "was",
+			       site_str(&w->running->site, site, sizeof(site)));
 		if (w->act == ACT_REPLACE) {
 			printf(" (%s %s cpus %s", dry_run ? "now" : "was", w->running->proto,
 			       w->running->cpus);
@@ -722,14 +766,17 @@ static void apply_report(const struct apply_plan *p)
 			       ucount[ACT_ADD], ucount[ACT_REPLACE], ucount[ACT_DELETE],
 			       ucount[ACT_KEEP]);
 	}
+	/* Listeners changed in place, only where there are any (kv's --mem). */
 	if (dry_run)
 		printf("apply --dry-run: %u to add, %u to replace, %u to delete, %u to keep, "
-		       "%u setting%s to change; nothing changed\n", count[ACT_ADD],
-		       count[ACT_REPLACE], count[ACT_DELETE], count[ACT_KEEP], changed,
-		       changed == 1 ? "" : "s");
+		       "%s%u setting%s to change; nothing changed\n", count[ACT_ADD],
+		       count[ACT_REPLACE], count[ACT_DELETE], count[ACT_KEEP],
+		       count[ACT_CHANGE] ? fmt_changed(a, sizeof(a), count[ACT_CHANGE], true) : "",
+		       changed, changed == 1 ? "" : "s");
 	else
-		printf("apply: %u added, %u replaced, %u deleted, %u kept, %u setting%s changed\n",
+		printf("apply: %u added, %u replaced, %u deleted, %u kept, %s%u setting%s changed\n",
 		       count[ACT_ADD], count[ACT_REPLACE], count[ACT_DELETE], count[ACT_KEEP],
+		       count[ACT_CHANGE] ? fmt_changed(a, sizeof(a), count[ACT_CHANGE], false) : "",
 		       changed, changed == 1 ? "" : "s");
 }
 

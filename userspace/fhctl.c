@@ -44,6 +44,9 @@ static const char usage_text[] =
 	"                          [--root DIR [--user NAME] [--cache SIZE] [--one-file-system]]\n"
 	"                          [--route PREFIX=UPSTREAM]... [--fallback UPSTREAM]\n"
 	"                          [--access-log]\n"
+	"       fhctl listener add kv ADDR:PORT [--cpus LIST] [--max-connections N]\n"
+	"                          [--mem SIZE] [--item-max SIZE]\n"
+	"       fhctl listener set ADDR:PORT --mem SIZE\n"
 	"       fhctl listener del ADDR:PORT\n"
 	"       fhctl listener list [-j]\n"
 	"       fhctl upstream add NAME ADDR:PORT... [--keepalive N]\n"
@@ -82,6 +85,9 @@ static const char usage_text[] =
 	"--route PREFIX=UPSTREAM  http (up to 32): requests whose path starts with\n"
 	"           PREFIX (which starts with '/') go to UPSTREAM, the longest prefix\n"
 	"           winning; --fallback UPSTREAM: gets what would be a 404 or a 405\n"
+	"--mem SIZE kv: the memory limit, 1M..1T (default 64M; 'listener set' changes\n"
+	"           it on a running listener); --item-max SIZE: the largest item,\n"
+	"           1K..128M (default 1M)\n"
 	"upstream   a named group of 1..16 servers (ADDR:PORT) http routes proxy to;\n"
 	"           NAME: up to 31 letters, digits, '-', '_' and '.'; --keepalive N\n"
 	"           (0..1024, default 32): idle connections each worker keeps;\n"
@@ -166,7 +172,9 @@ static const struct cmd cmds[] = {
 	{ "listener", "add", cmd_listener_add,
 	  "listener add PROTO ADDR:PORT [--cpus LIST] [--max-connections N] "
 	  "[--root DIR [--user NAME] [--cache SIZE] [--one-file-system]] "
-	  "[--route PREFIX=UPSTREAM]... [--fallback UPSTREAM] [--access-log]" },
+	  "[--route PREFIX=UPSTREAM]... [--fallback UPSTREAM] [--access-log] "
+	  "[--mem SIZE] [--item-max SIZE]" },
+	{ "listener", "set", cmd_listener_set, "listener set ADDR:PORT --mem SIZE" },
 	{ "listener", "del", cmd_listener_del, "listener del ADDR:PORT" },
 	{ "listener", "list", cmd_listener_list, "listener list [-j]" },
 	{ "upstream", "add", cmd_upstream_add,
@@ -221,7 +229,7 @@ int run_command(int argc, char **argv)
 		usage_err("unknown command '%s'", word);
 	cur_cmd = find_cmd(word, sub);
 	if (!cur_cmd) {
-		const char *expect = !strcmp(word, "listener") ? "add, del or list" :
+		const char *expect = !strcmp(word, "listener") ? "add, set, del or list" :
 				     !strcmp(word, "upstream") ? "add, del, list or show" :
 				     !strcmp(word, "cache") ? "flush or stats" : "settings";
 

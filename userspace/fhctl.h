@@ -156,7 +156,8 @@ struct opts {
 	bool access_log;	/* listener add --access-log */
 	bool one_fs;		/* listener add --one-file-system */
 	bool follow;		/* log --follow */
-	const char *cpus, *root, *user, *cache, *mem, *count, *interval, *max_conns;
+	const char *cpus, *root, *user, *cache, *count, *interval, *max_conns;
+	const char *mem, *item_max;	/* listener add kv, listener set */
 	const char *listener;
 	/* listener add --route (in order) and --fallback */
 	const char *route[FH_ROUTES_MAX];
@@ -168,7 +169,7 @@ struct opts {
 
 enum {
 	O_CPUS = 1 << 0,
-	O_SITE = 1 << 1,	/* --root, --user, --cache, --access-log; --mem */
+	O_SITE = 1 << 1,	/* --root, --user, --cache, --access-log, --one-file-system */
 	O_STATS = 1 << 2,
 	O_DRY_RUN = 1 << 3,
 	O_MAX_CONNS = 1 << 4,
@@ -177,6 +178,7 @@ enum {
 	O_ROUTES = 1 << 7,	/* --route PREFIX=UPSTREAM (repeated), --fallback UPSTREAM */
 	O_UPSTREAM = 1 << 8,	/* --keepalive, --connect-timeout, --read-timeout,
 				 * --max-fails, --fail-timeout */
+	O_KV = 1 << 9,		/* --mem SIZE, --item-max SIZE */
 };
 
 void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o);
@@ -209,9 +211,10 @@ void json_str_n(const char *s, size_t len);
 /* listener.c: listener add / del / list                                     */
 
 /*
- * What a listener's site (http) is given: root, user, cache size, access log,
- * and the routes to upstreams. A pure proxy has routes or a fallback and no
- * root (nor user or cache).
+ * A listener's protocol options. http's site: root, user, cache size,
+ * access log, and the routes to upstreams (a pure proxy has routes or a
+ * fallback and no root, nor user or cache). kv's: memory limit and largest
+ * item, and in what the kernel reports what it holds.
  */
 struct site_opts {
 	bool has_root;
@@ -226,6 +229,12 @@ struct site_opts {
 	char routes[FH_ROUTES_MAX][FH_ROUTE_MAX];	/* "PREFIX=UPSTREAM", in order */
 	bool has_fallback;
 	char fallback[FH_UPSTREAM_NAME_MAX];	/* the upstream for 404s and 405s */
+	bool has_mem;
+	uint64_t mem;		/* kv: memory limit, bytes */
+	bool has_item_max;
+	uint32_t item_max;	/* kv: largest item, bytes */
+	bool has_usage;		/* kv, reported: bytes and items held */
+	uint64_t bytes, items;
 };
 
 /* A checked "listener add": what a real run would send. */
@@ -257,6 +266,8 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r);
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		 const char *cpus, uint32_t max_conns, const struct site_opts *site);
 int listener_del(struct genl *g, const struct endpoint *ep);
+/* kv's memory limit of a running listener: 0, or -1 with g->err set. */
+int listener_set_mem(struct genl *g, const struct endpoint *ep, uint64_t mem);
 /* Whether a listener has a site (http): a root, routes or a fallback. */
 bool site_present(const struct site_opts *site);
 /* @route ("PREFIX=UPSTREAM") cut at its last '=': the upstream's name. */
@@ -274,6 +285,7 @@ int listener_cb(const struct nlmsghdr *nlh, void *data);
 int cmd_listener_add(int argc, char **argv);
 int cmd_listener_del(int argc, char **argv);
 int cmd_listener_list(int argc, char **argv);
+int cmd_listener_set(int argc, char **argv);
 
 /* ------------------------------------------------------------------------ */
 /* stats.c                                                                   */

@@ -141,36 +141,77 @@ static void parse_site(const struct opts *o, struct site_opts *site)
 	site->one_fs = o->one_fs;
 }
 
+/* A kv size option: N[K|M|G] within min..max (their text in @range). */
+static uint64_t parse_kv_size(const char *opt, const char *v, uint64_t min, uint64_t max,
+			      const char *range)
+{
+	uint64_t n;
+
+	if (!parse_size(v, &n))
+		bad_value("bad size '%s' for %s: expected N[K|M|G]", v, opt);
+	if (n < min || n > max)
+		bad_value("%s %s out of range: expected %s", opt, v, range);
+	return n;
+}
+
+/* kv's --mem and --item-max: absent, the kernel's defaults. */
+static void parse_kv(const struct opts *o, struct site_opts *site)
+{
+	memset(site, 0, sizeof(*site));
+	if (o->mem) {
+		site->mem = parse_kv_size("--mem", o->mem, FH_KV_MEM_MIN, FH_KV_MEM_MAX,
+					  "1M..1T");
+		site->has_mem = true;
+	}
+	if (o->item_max) {
+		site->item_max = (uint32_t)parse_kv_size("--item-max", o->item_max,
+							 FH_KV_ITEM_MAX_MIN,
+							 FH_KV_ITEM_MAX_MAX, "1K..128M");
+		site->has_item_max = true;
+	}
+}
+
+/* The first http option given, or NULL. */
+static const char *http_opt_given(const struct opts *o)
+{
+	return o->root ? "--root" : o->user ? "--user" : o->cache ? "--cache" :
+	       o->access_log ? "--access-log" : o->one_fs ? "--one-file-system" :
+	       o->nroutes ? "--route" : o->fallback ? "--fallback" : NULL;
+}
+
+/* The first kv option given, or NULL. */
+static const char *kv_opt_given(const struct opts *o)
+{
+	return o->mem ? "--mem" : o->item_max ? "--item-max" : NULL;
+}
+
 void parse_listener_add(int argc, char **argv, struct listener_req *r)
 {
 	struct opts o = { .max_pos = 2 };
+	const char *other;
 	size_t plen;
 
-	parse_opts(argc, argv, O_CPUS | O_SITE | O_ROUTES | O_MAX_CONNS, &o);
+	parse_opts(argc, argv, O_CPUS | O_SITE | O_ROUTES | O_MAX_CONNS | O_KV, &o);
 	if (o.npos < 1)
 		usage_err("missing PROTO");
 	if (o.npos < 2)
 		usage_err("missing ADDR:PORT");
-	/* Accepted by the syntax for a later protocol (kv), but the ABI cannot carry it. */
-	if (o.mem)
-		die("--mem is not supported by this firehose version");
 	plen = strlen(o.pos[0]);
 	if (!plen || plen >= FH_PROTO_NAME_MAX)
 		bad_value("bad protocol name '%s': expected 1..%d characters", o.pos[0],
 			  FH_PROTO_NAME_MAX - 1);
+	/* Each protocol's options are its own: another's is refused by name. */
+	other = http_opt_given(&o);
+	if (other && strcmp(o.pos[0], "http"))
+		usage_err("%s is only for http, not %s", other, o.pos[0]);
+	other = kv_opt_given(&o);
+	if (other && strcmp(o.pos[0], "kv"))
+		usage_err("%s is only for kv, not %s", other, o.pos[0]);
 	parse_endpoint(o.pos[1], &r->ep);
-	if (!strcmp(o.pos[0], "http")) {
+	if (!strcmp(o.pos[0], "http"))
 		parse_site(&o, &r->site);
-	} else {
-		memset(&r->site, 0, sizeof(r->site));
-		if (o.root || o.user || o.cache || o.access_log || o.one_fs || o.nroutes ||
-		    o.fallback)
-			usage_err("%s is only for http, not %s",
-				  o.root ? "--root" : o.user ? "--user" :
-				  o.cache ? "--cache" : o.access_log ? "--access-log" :
-				  o.one_fs ? "--one-file-system" : o.nroutes ? "--route" :
-				  "--fallback", o.pos[0]);
-	}
+	else
+		parse_kv(&o, &r->site);
 	if (o.cpus)
 		check_cpulist(o.cpus);
 	r->proto = o.pos[0];
@@ -188,6 +229,53 @@ void parse_listener_add(int argc, char **argv, struct listener_req *r)
 	}
 }
 
+/* Whether @site has http's options, and whether kv's (what a request carries). */
+static bool http_opts(const struct site_opts *site)
+{
+	return site->has_root || site->has_user || site->has_cache || site->access_log ||
+	       site->one_fs || site->nroutes || site->has_fallback;
+}
+
+static bool kv_opts(const struct site_opts *site)
+{
+	return site->has_mem || site->has_item_max;
+}
+
+/* Each protocol's options in its own nest; none at all when none is given. */
+static void put_opts(struct nlmsghdr *nlh, const struct site_opts *site)
+{
+	struct nlattr *nest;
+
+	if (http_opts(site)) {
+		nest = mnl_attr_nest_start(nlh, FH_A_LISTENER_HTTP);
+		if (site->has_root)
+			mnl_attr_put_strz(nlh, FH_HTTP_OPT_ROOT, site->root);
+		if (site->has_user) {
+			mnl_attr_put_u32(nlh, FH_HTTP_OPT_UID, site->uid);
+			mnl_attr_put_u32(nlh, FH_HTTP_OPT_GID, site->gid);
+		}
+		if (site->has_cache)
+			mnl_attr_put_u64(nlh, FH_HTTP_OPT_CACHE, site->cache);
+		if (site->access_log)
+			mnl_attr_put(nlh, FH_HTTP_OPT_ACCESS_LOG, 0, NULL);
+		if (site->one_fs)
+			mnl_attr_put(nlh, FH_HTTP_OPT_ONE_FS, 0, NULL);
+		for (unsigned int i = 0; i < site->nroutes; i++)
+			mnl_attr_put_strz(nlh, FH_HTTP_OPT_ROUTE, site->routes[i]);
+		if (site->has_fallback)
+			mnl_attr_put_strz(nlh, FH_HTTP_OPT_FALLBACK, site->fallback);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	if (kv_opts(site)) {
+		nest = mnl_attr_nest_start(nlh, FH_A_LISTENER_KV);
+		if (site->has_mem)
+			mnl_attr_put_u64(nlh, FH_KV_OPT_MEM, site->mem);
+		if (site->has_item_max)
+			mnl_attr_put_u32(nlh, FH_KV_OPT_ITEM_MAX, site->item_max);
+		mnl_attr_nest_end(nlh, nest);
+	}
+}
+
 /* Returns 0, or -1 with g->err set. @site may be NULL. */
 int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		 const char *cpus, uint32_t max_conns, const struct site_opts *site)
@@ -200,22 +288,20 @@ int listener_add(struct genl *g, const char *proto, const struct endpoint *ep,
 		mnl_attr_put_strz(nlh, FH_A_CPUS, cpus);
 	if (max_conns)
 		mnl_attr_put_u32(nlh, FH_A_LISTENER_MAX_CONNS, max_conns);
-	if (site && site->has_root)
-		mnl_attr_put_strz(nlh, FH_A_LISTENER_ROOT, site->root);
-	if (site && site->has_user) {
-		mnl_attr_put_u32(nlh, FH_A_LISTENER_UID, site->uid);
-		mnl_attr_put_u32(nlh, FH_A_LISTENER_GID, site->gid);
-	}
-	if (site && site->has_cache)
-		mnl_attr_put_u64(nlh, FH_A_LISTENER_CACHE, site->cache);
-	if (site && site->access_log)
-		mnl_attr_put(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
-	if (site && site->one_fs)
-		mnl_attr_put(nlh, FH_A_LISTENER_ONE_FS, 0, NULL);
-	for (unsigned int i = 0; site && i < site->nroutes; i++)
-		mnl_attr_put_strz(nlh, FH_A_LISTENER_ROUTE, site->routes[i]);
-	if (site && site->has_fallback)
-		mnl_attr_put_strz(nlh, FH_A_LISTENER_FALLBACK, site->fallback);
+	if (site)
+		put_opts(nlh, site);
+	return genl_talk(g, nlh, NULL, NULL);
+}
+
+int listener_set_mem(struct genl *g, const struct endpoint *ep, uint64_t mem)
+{
+	struct nlmsghdr *nlh = fh_msg(g, FH_CMD_LISTENER_SET, 0);
+	struct nlattr *nest;
+
+	put_endpoint(nlh, ep);
+	nest = mnl_attr_nest_start(nlh, FH_A_LISTENER_KV);
+	mnl_attr_put_u64(nlh, FH_KV_OPT_MEM, mem);
+	mnl_attr_nest_end(nlh, nest);
 	return genl_talk(g, nlh, NULL, NULL);
 }
 
@@ -247,6 +333,15 @@ const char *site_str(const struct site_opts *site, char *buf, size_t size)
 	size_t len;
 
 	buf[0] = '\0';
+	if (kv_opts(site)) {
+		char mem[32], item[32];
+
+		snprintf(buf, size, "%s%s%s%s", site->has_mem ? " mem " : "",
+			 site->has_mem ? format_size(mem, sizeof(mem), site->mem) : "",
+			 site->has_item_max ? " item-max " : "",
+			 site->has_item_max ? format_size(item, sizeof(item), site->item_max) : "");
+		return buf;
+	}
 	if (!site->has_root && !site->has_user && !site->has_cache && !site->access_log &&
 	    !site->one_fs && !site->nroutes && !site->has_fallback)
 		return buf;
@@ -308,12 +403,127 @@ int cmd_listener_del(int argc, char **argv)
 	return 0;
 }
 
+int cmd_listener_set(int argc, char **argv)
+{
+	struct opts o = { .max_pos = 1 };
+	struct site_opts site;
+	struct endpoint ep;
+	struct genl g;
+
+	parse_opts(argc, argv, O_KV, &o);
+	if (o.npos < 1)
+		usage_err("missing ADDR:PORT");
+	parse_endpoint(o.pos[0], &ep);
+	/* Only the memory limit changes on a running listener (kv). */
+	if (o.item_max)
+		usage_err("--item-max cannot change on a running listener: "
+			  "delete it and add it again");
+	if (!o.mem)
+		usage_err("nothing to set: expected --mem SIZE");
+	parse_kv(&o, &site);
+	if (dry_run)
+		return 0;
+	genl_open(&g, "listener set");
+	if (listener_set_mem(&g, &ep, site.mem))
+		genl_report(&g, "listener set");
+	genl_close(&g);
+	return 0;
+}
+
+/* A nest's attributes by type, up to max (newer ones skipped). */
+struct opt_tb {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+static int opt_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct opt_tb *t = data;
+
+	if (mnl_attr_type_valid(attr, (uint16_t)t->max) > 0)
+		t->tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+/* http's nest: what the site has. */
+static bool http_opts_cb(const struct nlattr *nest, struct site_opts *site)
+{
+	const struct nlattr *tb[FH_HTTP_OPT_MAX + 1] = { 0 };
+	struct opt_tb t = { tb, FH_HTTP_OPT_MAX };
+	const struct nlattr *a;
+
+	if (mnl_attr_parse_nested(nest, opt_attr_cb, &t) < 0)
+		return false;
+	if (tb[FH_HTTP_OPT_ROOT]) {
+		copy_str_attr(site->root, sizeof(site->root), tb[FH_HTTP_OPT_ROOT]);
+		site->has_root = true;
+	}
+	if (tb[FH_HTTP_OPT_UID] && tb[FH_HTTP_OPT_GID]) {
+		if (mnl_attr_validate(tb[FH_HTTP_OPT_UID], MNL_TYPE_U32) < 0 ||
+		    mnl_attr_validate(tb[FH_HTTP_OPT_GID], MNL_TYPE_U32) < 0)
+			return false;
+		site->uid = mnl_attr_get_u32(tb[FH_HTTP_OPT_UID]);
+		site->gid = mnl_attr_get_u32(tb[FH_HTTP_OPT_GID]);
+		site->has_user = true;
+	}
+	if (tb[FH_HTTP_OPT_CACHE]) {
+		if (!attr_get_uint(tb[FH_HTTP_OPT_CACHE], &site->cache))
+			return false;
+		site->has_cache = true;
+	}
+	/* Flags: present when on. */
+	site->access_log = tb[FH_HTTP_OPT_ACCESS_LOG] != NULL;
+	site->one_fs = tb[FH_HTTP_OPT_ONE_FS] != NULL;
+	/* The routes are repeated attributes, in order: tb[] holds only the last. */
+	mnl_attr_for_each_nested(a, nest) {
+		if (mnl_attr_get_type(a) != FH_HTTP_OPT_ROUTE)
+			continue;
+		if (site->nroutes == FH_ROUTES_MAX)
+			return false;
+		copy_str_attr(site->routes[site->nroutes], sizeof(site->routes[0]), a);
+		site->nroutes++;
+	}
+	if (tb[FH_HTTP_OPT_FALLBACK]) {
+		copy_str_attr(site->fallback, sizeof(site->fallback), tb[FH_HTTP_OPT_FALLBACK]);
+		site->has_fallback = true;
+	}
+	return true;
+}
+
+/* kv's nest: its limits and what it holds. */
+static bool kv_opts_cb(const struct nlattr *nest, struct site_opts *site)
+{
+	const struct nlattr *tb[FH_KV_OPT_MAX + 1] = { 0 };
+	struct opt_tb t = { tb, FH_KV_OPT_MAX };
+	uint64_t v;
+
+	if (mnl_attr_parse_nested(nest, opt_attr_cb, &t) < 0)
+		return false;
+	if (tb[FH_KV_OPT_MEM]) {
+		if (!attr_get_uint(tb[FH_KV_OPT_MEM], &site->mem))
+			return false;
+		site->has_mem = true;
+	}
+	if (tb[FH_KV_OPT_ITEM_MAX]) {
+		if (!attr_get_uint(tb[FH_KV_OPT_ITEM_MAX], &v) || v > UINT32_MAX)
+			return false;
+		site->item_max = (uint32_t)v;
+		site->has_item_max = true;
+	}
+	if (tb[FH_KV_OPT_BYTES] || tb[FH_KV_OPT_ITEMS]) {
+		if ((tb[FH_KV_OPT_BYTES] && !attr_get_uint(tb[FH_KV_OPT_BYTES], &site->bytes)) ||
+		    (tb[FH_KV_OPT_ITEMS] && !attr_get_uint(tb[FH_KV_OPT_ITEMS], &site->items)))
+			return false;
+		site->has_usage = true;
+	}
+	return true;
+}
+
 int listener_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[FH_A_MAX + 1] = { 0 };
 	struct listener_list *ll = data;
 	struct listener *l, *v;
-	const struct nlattr *a;
 	struct endpoint ep;
 
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), fh_attr_cb, tb) < 0)
@@ -338,39 +548,9 @@ int listener_cb(const struct nlmsghdr *nlh, void *data)
 			goto malformed;
 		l->max_conns = mnl_attr_get_u32(tb[FH_A_LISTENER_MAX_CONNS]);
 	}
-	if (tb[FH_A_LISTENER_ROOT]) {
-		copy_str_attr(l->site.root, sizeof(l->site.root), tb[FH_A_LISTENER_ROOT]);
-		l->site.has_root = true;
-	}
-	if (tb[FH_A_LISTENER_UID] && tb[FH_A_LISTENER_GID]) {
-		if (mnl_attr_validate(tb[FH_A_LISTENER_UID], MNL_TYPE_U32) < 0 ||
-		    mnl_attr_validate(tb[FH_A_LISTENER_GID], MNL_TYPE_U32) < 0)
-			goto malformed;
-		l->site.uid = mnl_attr_get_u32(tb[FH_A_LISTENER_UID]);
-		l->site.gid = mnl_attr_get_u32(tb[FH_A_LISTENER_GID]);
-		l->site.has_user = true;
-	}
-	if (tb[FH_A_LISTENER_CACHE]) {
-		if (!attr_get_uint(tb[FH_A_LISTENER_CACHE], &l->site.cache))
-			goto malformed;
-		l->site.has_cache = true;
-	}
-	/* A flag: present when the listener's responses are logged. */
-	l->site.access_log = tb[FH_A_LISTENER_ACCESS_LOG] != NULL;
-	l->site.one_fs = tb[FH_A_LISTENER_ONE_FS] != NULL;
-	/* The routes are repeated attributes, in order: tb[] holds only the last. */
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) != FH_A_LISTENER_ROUTE)
-			continue;
-		if (l->site.nroutes == FH_ROUTES_MAX)
-			goto malformed;
-		copy_str_attr(l->site.routes[l->site.nroutes], sizeof(l->site.routes[0]), a);
-		l->site.nroutes++;
-	}
-	if (tb[FH_A_LISTENER_FALLBACK]) {
-		copy_str_attr(l->site.fallback, sizeof(l->site.fallback), tb[FH_A_LISTENER_FALLBACK]);
-		l->site.has_fallback = true;
-	}
+	if ((tb[FH_A_LISTENER_HTTP] && !http_opts_cb(tb[FH_A_LISTENER_HTTP], &l->site)) ||
+	    (tb[FH_A_LISTENER_KV] && !kv_opts_cb(tb[FH_A_LISTENER_KV], &l->site)))
+		goto malformed;
 	ll->n++;
 	return MNL_CB_OK;
 
@@ -387,11 +567,12 @@ static const char *log_column(const struct listener *l)
 	return l->site.access_log ? "on" : "off";
 }
 
-#define NCOLS	12
+#define NCOLS	16
 
 /* A row of the table: each cell as text, ROOT (a path that may hold blanks) last. */
 struct listener_row {
 	char accepted[24], active[24], max[16], user[64], cache[32];
+	char mem[32], item_max[32], bytes[24], items[24];
 	char routes[FH_ROUTES_MAX * FH_ROUTE_MAX];
 	const char *cell[NCOLS];
 };
@@ -435,17 +616,34 @@ static void listener_row(const struct listener *l, struct listener_row *r)
 	r->cell[5] = r->max;
 	r->cell[6] = routes_cell(&l->site, r->routes, sizeof(r->routes));
 	r->cell[7] = l->site.has_fallback ? l->site.fallback : "-";
-	r->cell[8] = r->user;
-	r->cell[9] = r->cache;
-	r->cell[10] = log_column(l);
-	r->cell[11] = l->site.has_root ? l->site.root : "-";
+	/* kv's: its limits and what it holds, "-" for other protocols. */
+	snprintf(r->mem, sizeof(r->mem), "-");
+	snprintf(r->item_max, sizeof(r->item_max), "-");
+	snprintf(r->bytes, sizeof(r->bytes), "-");
+	snprintf(r->items, sizeof(r->items), "-");
+	if (l->site.has_mem)
+		format_size(r->mem, sizeof(r->mem), l->site.mem);
+	if (l->site.has_item_max)
+		format_size(r->item_max, sizeof(r->item_max), l->site.item_max);
+	if (l->site.has_usage) {
+		snprintf(r->bytes, sizeof(r->bytes), "%" PRIu64, l->site.bytes);
+		snprintf(r->items, sizeof(r->items), "%" PRIu64, l->site.items);
+	}
+	r->cell[8] = r->mem;
+	r->cell[9] = r->item_max;
+	r->cell[10] = r->bytes;
+	r->cell[11] = r->items;
+	r->cell[12] = r->user;
+	r->cell[13] = r->cache;
+	r->cell[14] = log_column(l);
+	r->cell[15] = l->site.has_root ? l->site.root : "-";
 }
 
 static void print_listeners(const struct listener_list *ll)
 {
 	static const char *const head[NCOLS] = {
 		"PROTO", "ADDRESS", "CPUS", "ACCEPTED", "ACTIVE", "MAX", "ROUTES", "FALLBACK",
-		"USER", "CACHE", "LOG", "ROOT",
+		"MEM", "ITEM_MAX", "BYTES", "ITEMS", "USER", "CACHE", "LOG", "ROOT",
 	};
 	struct listener_row r;
 	int w[NCOLS] = { 0 };
@@ -493,6 +691,14 @@ static void print_listeners_json(const struct listener_list *ll)
 			printf(",\"fallback\":");
 			json_str(l->site.fallback);
 		}
+		/* kv's limits and what it holds. */
+		if (l->site.has_mem)
+			printf(",\"mem\":%" PRIu64, l->site.mem);
+		if (l->site.has_item_max)
+			printf(",\"item_max\":%" PRIu32, l->site.item_max);
+		if (l->site.has_usage)
+			printf(",\"bytes\":%" PRIu64 ",\"items\":%" PRIu64, l->site.bytes,
+			       l->site.items);
 		/* Routes split at the last '=' (an upstream's name has none); last, nested. */
 		if (site_present(&l->site)) {
 			printf(",\"routes\":[");

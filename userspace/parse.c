@@ -246,8 +246,10 @@ void parse_opts(int argc, char **argv, unsigned int allowed, struct opts *o)
 			o->access_log = true;
 		} else if ((allowed & O_SITE) && opt_is(a, "--one-file-system")) {
 			o->one_fs = true;
-		} else if ((allowed & O_SITE) && (v = opt_value(argc, argv, &i, "--mem"))) {
+		} else if ((allowed & O_KV) && (v = opt_value(argc, argv, &i, "--mem"))) {
 			o->mem = v;
+		} else if ((allowed & O_KV) && (v = opt_value(argc, argv, &i, "--item-max"))) {
+			o->item_max = v;
 		} else if ((allowed & O_ROUTES) && (v = opt_value(argc, argv, &i, "--route"))) {
 			if (o->nroutes >= FH_ROUTES_MAX)
 				bad_value("too many --route: at most %d", FH_ROUTES_MAX);

@@ -26,20 +26,32 @@
  *	FH_A_CPUS (optional cpulist such as "0-3,6"; default all workers),
  *	FH_A_LISTENER_MAX_CONNS (optional, 1..FH_MAX_CONNS_LIMIT: connections
  *	this listener may have open at once, within the module-wide limit).
- *	Site options, for protocols that serve files (http) and refused with
- *	EINVAL by the others: FH_A_LISTENER_ROOT (the document root, an
- *	absolute path of at most PATH_MAX - 1 bytes; http requires it),
- *	FH_A_LISTENER_UID and FH_A_LISTENER_GID (the user and group files
- *	are opened as, in the caller's user namespace; both or neither,
- *	default the unprivileged nobody), FH_A_LISTENER_CACHE (the content
- *	cache's limit in bytes, 0 for no cache; default the protocol's),
- *	FH_A_LISTENER_ACCESS_LOG (flag: record every response in the
- *	access log, read with FH_CMD_LOG_GET; default off).
+ *	The protocol's own options in its nest (the others refuse the
+ *	nest of another protocol with EINVAL, "these options are for
+ *	protocol X", and a protocol that takes none refuses any nest; an
+ *	attribute inside a nest that the protocol does not know is refused
+ *	with EINVAL):
+ *	FH_A_LISTENER_HTTP (http): FH_HTTP_OPT_ROOT (the document root, an
+ *	absolute path of at most PATH_MAX - 1 bytes; http requires it
+ *	unless it has a route or a fallback, below), FH_HTTP_OPT_UID and
+ *	FH_HTTP_OPT_GID (the user and group files are opened as, in the
+ *	caller's user namespace; both or neither, default the unprivileged
+ *	nobody), FH_HTTP_OPT_CACHE (the content cache's limit in bytes, 0
+ *	for no cache; default the protocol's), FH_HTTP_OPT_ACCESS_LOG
+ *	(flag: record every response in the access log, read with
+ *	FH_CMD_LOG_GET; default off), FH_HTTP_OPT_ONE_FS (flag: no lookup
+ *	crosses into a file system mounted below the root),
+ *	FH_HTTP_OPT_ROUTE and FH_HTTP_OPT_FALLBACK (http routes, below).
+ *	FH_A_LISTENER_KV (kv): FH_KV_OPT_MEM (the memory limit in bytes,
+ *	FH_KV_MEM_MIN..FH_KV_MEM_MAX, default FH_KV_MEM_DEFAULT, as
+ *	memcached -m) and FH_KV_OPT_ITEM_MAX (the largest item in bytes,
+ *	FH_KV_ITEM_MAX_MIN..FH_KV_ITEM_MAX_MAX, default
+ *	FH_KV_ITEM_MAX_DEFAULT, as memcached -I); ERANGE outside.
  *	Opens one SO_REUSEPORT listening socket per selected CPU, each owned by
  *	that CPU's worker. Errors: EINVAL (unknown protocol, bad address or
- *	cpulist, CPU without a worker, a site option the protocol does not
- *	take, a uid without a gid or the other way round, http without a
- *	root), EEXIST (a firehose listener already has this address and
+ *	cpulist, CPU without a worker, another protocol's nest, a uid
+ *	without a gid or the other way round, http without a root, a route
+ *	or a fallback), EEXIST (a firehose listener already has this address and
  *	port), EADDRINUSE (another socket holds the port), EADDRNOTAVAIL
  *	(address not local), EPROTONOSUPPORT (protocol not built).
  *
@@ -52,10 +64,24 @@
  *	Reply: one message per listener with FH_A_PROTO, FH_A_FAMILY, FH_A_ADDR,
  *	FH_A_PORT, FH_A_CPUS, FH_A_LISTENER_ACCEPTED, FH_A_LISTENER_ACTIVE,
  *	FH_A_LISTENER_MAX_CONNS (0: no limit of its own), always all of them;
- *	a listener with a site (http) also has FH_A_LISTENER_ROOT,
- *	FH_A_LISTENER_UID and FH_A_LISTENER_GID (in the reader's user
- *	namespace) and FH_A_LISTENER_CACHE (the cache's limit), and
- *	FH_A_LISTENER_ACCESS_LOG if its responses are logged.
+ *	a listener whose protocol has options also has its nest: http's
+ *	FH_A_LISTENER_HTTP with FH_HTTP_OPT_ROOT (if it has one),
+ *	FH_HTTP_OPT_UID and FH_HTTP_OPT_GID (in the reader's user
+ *	namespace), FH_HTTP_OPT_CACHE (the cache's limit),
+ *	FH_HTTP_OPT_ACCESS_LOG and FH_HTTP_OPT_ONE_FS if set, its routes and
+ *	fallback; kv's FH_A_LISTENER_KV with FH_KV_OPT_MEM,
+ *	FH_KV_OPT_ITEM_MAX, FH_KV_OPT_BYTES (bytes its items use) and
+ *	FH_KV_OPT_ITEMS (items held now).
+ *
+ * FH_CMD_LISTENER_SET (admin)
+ *	Request: FH_A_FAMILY, FH_A_ADDR, FH_A_PORT naming one listener, as
+ *	FH_CMD_LISTENER_DEL does, and its protocol's nest with the options
+ *	to change on the running listener (kv: FH_KV_OPT_MEM; a lower limit
+ *	evicts down to it). Options not given keep their values. Errors:
+ *	ENOENT (no listener has that address), EINVAL (another protocol's
+ *	nest, no nest), EOPNOTSUPP (the protocol's options cannot be changed
+ *	while it runs: http), and what the protocol refuses (kv:
+ *	FH_KV_OPT_ITEM_MAX, EINVAL: replace the listener for that).
  *
  * FH_CMD_STATS_GET
  *	Reply: FH_A_STATS (nest of every FH_STAT_* counter but FH_STAT_CPU:
@@ -124,7 +150,7 @@
  *
  * FH_CMD_LOG_GET (dump, admin)
  *	Reads and consumes the access log: the records of responses made by
- *	listeners added with FH_A_LISTENER_ACCESS_LOG, in each CPU's order
+ *	listeners added with FH_HTTP_OPT_ACCESS_LOG, in each CPU's order
  *	(the CPUs one after another, so not in global time order). Each
  *	record is read once: two readers share the records between them, as
  *	readers of a pipe do. A dump returns at most the records there were
@@ -183,17 +209,17 @@
  *	(requests sent on a kept connection), FH_A_UPSTREAM_FAILS (requests
  *	that failed on it: 502 or 504).
  *
- * http routes (FH_CMD_LISTENER_ADD, http only): FH_A_LISTENER_ROUTE,
- *	repeated up to FH_ROUTES_MAX times, "PREFIX=UPSTREAM": requests
- *	whose path starts with PREFIX (which starts with '/') go to that
- *	upstream, the longest prefix winning; FH_A_LISTENER_FALLBACK
- *	names the upstream that gets what would otherwise be a 404 (no
- *	such file) or a 405 (a method other than GET and HEAD). With a
- *	route or a fallback FH_A_LISTENER_ROOT is optional: without one,
- *	the listener is a pure proxy (a request no route takes is 404).
- *	Each upstream named must exist in the namespace (ENOENT), and
- *	cannot be deleted while the listener exists. FH_CMD_LISTENER_GET
- *	gives them back the same way.
+ * http routes (FH_CMD_LISTENER_ADD, inside FH_A_LISTENER_HTTP):
+ *	FH_HTTP_OPT_ROUTE, repeated up to FH_ROUTES_MAX times,
+ *	"PREFIX=UPSTREAM": requests whose path starts with PREFIX (which
+ *	starts with '/') go to that upstream, the longest prefix winning;
+ *	FH_HTTP_OPT_FALLBACK names the upstream that gets what would
+ *	otherwise be a 404 (no such file) or a 405 (a method other than GET
+ *	and HEAD). With a route or a fallback FH_HTTP_OPT_ROOT is optional:
+ *	without one, the listener is a pure proxy (a request no route takes
+ *	is 404). Each upstream named must exist in the namespace (ENOENT),
+ *	and cannot be deleted while the listener exists.
+ *	FH_CMD_LISTENER_GET gives them back the same way.
  */
 #ifndef _UAPI_LINUX_FIREHOSE_H
 #define _UAPI_LINUX_FIREHOSE_H
@@ -224,6 +250,12 @@
 #define FH_UPSTREAM_MAX_FAILS_MAX 1000
 #define FH_ROUTES_MAX		32
 #define FH_ROUTE_MAX		256	/* bytes of "PREFIX=UPSTREAM", NUL included */
+#define FH_KV_MEM_MIN		(1ULL << 20)	/* kv's memory limit, bytes */
+#define FH_KV_MEM_MAX		(1ULL << 40)
+#define FH_KV_MEM_DEFAULT	(64ULL << 20)	/* as memcached -m 64 */
+#define FH_KV_ITEM_MAX_MIN	1024		/* kv's largest item, bytes */
+#define FH_KV_ITEM_MAX_MAX	(128U << 20)
+#define FH_KV_ITEM_MAX_DEFAULT	(1U << 20)	/* as memcached -I 1m */
 
 enum fh_cmd {
 	FH_CMD_UNSPEC,
@@ -239,6 +271,7 @@ enum fh_cmd {
 	FH_CMD_UPSTREAM_ADD,
 	FH_CMD_UPSTREAM_DEL,
 	FH_CMD_UPSTREAM_GET,
+	FH_CMD_LISTENER_SET,
 
 	__FH_CMD_MAX,
 	FH_CMD_MAX = __FH_CMD_MAX - 1
@@ -264,10 +297,10 @@ enum fh_attr {
 	FH_A_KEEPALIVE_CNT,	/* u32: unanswered probes before the drop */
 	FH_A_MAX_CONNS_PER_SOURCE, /* u32, 0 = off: connections per peer address */
 	FH_A_LISTENER_MAX_CONNS, /* u32: the listener's own limit, 0 = none */
-	FH_A_LISTENER_ROOT,	/* string: http document root, absolute path */
-	FH_A_LISTENER_UID,	/* u32: http: the user files are opened as */
-	FH_A_LISTENER_GID,	/* u32: http: that user's group */
-	FH_A_LISTENER_CACHE,	/* u64: http: cache limit, bytes, 0..FH_CACHE_MAX; 0 = none */
+	FH_A_RESERVED_19,	/* was FH_A_LISTENER_ROOT: now FH_HTTP_OPT_ROOT */
+	FH_A_RESERVED_20,	/* was FH_A_LISTENER_UID: now FH_HTTP_OPT_UID */
+	FH_A_RESERVED_21,	/* was FH_A_LISTENER_GID: now FH_HTTP_OPT_GID */
+	FH_A_LISTENER_CACHE,	/* u64: cache-get: a cache's limit, bytes */
 	FH_A_HTTP_HEADER_TIMEOUT_MS, /* u32, 0 = off: time to send a request head */
 	FH_A_HTTP_MAX_HEADER,	/* u32: longest request head, bytes */
 	FH_A_CACHE_BYTES,	/* u64: bytes the cache holds */
@@ -276,7 +309,7 @@ enum fh_attr {
 	FH_A_CACHE_MISSES,	/* u64: requests that had to load a file */
 	FH_A_CACHE_EVICTIONS,	/* u64: entries evicted for room */
 	FH_A_CACHE_INVALIDATIONS, /* u64: entries dropped as stale or flushed */
-	FH_A_LISTENER_ACCESS_LOG, /* flag: http: log every response */
+	FH_A_RESERVED_31,	/* was FH_A_LISTENER_ACCESS_LOG: FH_HTTP_OPT_ACCESS_LOG */
 	FH_A_LOG_TIME,		/* u64: seconds since the epoch (UTC) */
 	FH_A_LOG_METHOD,	/* string: the request's method */
 	FH_A_LOG_TARGET,	/* string: the request-target, maybe cut */
@@ -286,7 +319,7 @@ enum fh_attr {
 	FH_A_HTTP_PIN_LIMIT,	/* u32: bytes responses may pin out of caches */
 	FH_A_CACHE_LOADS,	/* u64: files read into the cache */
 	FH_A_CACHE_PINNED,	/* u64: bytes out of every cache, still being sent */
-	FH_A_LISTENER_ONE_FS,	/* flag: http: lookups stay on the root's file system */
+	FH_A_RESERVED_41,	/* was FH_A_LISTENER_ONE_FS: now FH_HTTP_OPT_ONE_FS */
 	FH_A_SOURCE_PREFIX6,	/* u32: IPv6 peers count per source by this prefix */
 	FH_A_UPSTREAM_NAME,	/* string */
 	FH_A_UPSTREAM_SERVER,	/* string, repeated: "ADDR:PORT" */
@@ -300,14 +333,52 @@ enum fh_attr {
 	FH_A_UPSTREAM_CONNECTS,	/* u64: connections opened to it */
 	FH_A_UPSTREAM_REUSES,	/* u64: requests sent on a kept connection */
 	FH_A_UPSTREAM_FAILS,	/* u64: requests answered 502 or 504 */
-	FH_A_LISTENER_ROUTE,	/* string, repeated: http: "PREFIX=UPSTREAM" */
-	FH_A_LISTENER_FALLBACK,	/* string: http: upstream for 404s and 405s */
+	FH_A_RESERVED_55,	/* was FH_A_LISTENER_ROUTE: now FH_HTTP_OPT_ROUTE */
+	FH_A_RESERVED_56,	/* was FH_A_LISTENER_FALLBACK: now FH_HTTP_OPT_FALLBACK */
 	FH_A_LOG_UPSTREAM,	/* string: "ADDR:PORT" the request went to */
 	FH_A_LOG_UPSTREAM_STATUS, /* u16: its status (0: no response) */
 	FH_A_LOG_UPSTREAM_TIME_US, /* u32: from sending to its whole response */
+	FH_A_LISTENER_HTTP,	/* nest: FH_HTTP_OPT_*, http's listener options */
+	FH_A_LISTENER_KV,	/* nest: FH_KV_OPT_*, kv's listener options */
 
 	__FH_A_MAX,
 	FH_A_MAX = __FH_A_MAX - 1
+};
+
+/*
+ * http's listener options, inside FH_A_LISTENER_HTTP (FH_CMD_LISTENER_ADD;
+ * FH_CMD_LISTENER_GET gives them back the same way).
+ */
+enum fh_http_opt {
+	FH_HTTP_OPT_UNSPEC,
+	FH_HTTP_OPT_PAD,
+	FH_HTTP_OPT_ROOT,	/* string: the document root, absolute path */
+	FH_HTTP_OPT_UID,	/* u32: the user files are opened as */
+	FH_HTTP_OPT_GID,	/* u32: that user's group */
+	FH_HTTP_OPT_CACHE,	/* u64: cache limit, bytes, 0..FH_CACHE_MAX; 0 = none */
+	FH_HTTP_OPT_ACCESS_LOG,	/* flag: log every response */
+	FH_HTTP_OPT_ONE_FS,	/* flag: lookups stay on the root's file system */
+	FH_HTTP_OPT_ROUTE,	/* string, repeated: "PREFIX=UPSTREAM" */
+	FH_HTTP_OPT_FALLBACK,	/* string: upstream for 404s and 405s */
+
+	__FH_HTTP_OPT_MAX,
+	FH_HTTP_OPT_MAX = __FH_HTTP_OPT_MAX - 1
+};
+
+/*
+ * kv's listener options, inside FH_A_LISTENER_KV (FH_CMD_LISTENER_ADD,
+ * FH_CMD_LISTENER_SET; FH_CMD_LISTENER_GET adds what it holds).
+ */
+enum fh_kv_opt {
+	FH_KV_OPT_UNSPEC,
+	FH_KV_OPT_PAD,
+	FH_KV_OPT_MEM,		/* u64: memory limit, FH_KV_MEM_MIN..FH_KV_MEM_MAX */
+	FH_KV_OPT_ITEM_MAX,	/* u32: largest item, FH_KV_ITEM_MAX_MIN..FH_KV_ITEM_MAX_MAX */
+	FH_KV_OPT_BYTES,	/* u64, replies only: bytes the items use */
+	FH_KV_OPT_ITEMS,	/* u64, replies only: items held now */
+
+	__FH_KV_OPT_MAX,
+	FH_KV_OPT_MAX = __FH_KV_OPT_MAX - 1
 };
 
 /* Counters inside FH_A_STATS and FH_A_STATS_CPU; all u64 except FH_STAT_CPU. */

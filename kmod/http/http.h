@@ -31,9 +31,13 @@ struct fh_conn;
 struct fh_log_rec;
 struct fh_proxy;
 struct fh_upstream;
-struct fh_site_req;
 struct fh_site_info;
+struct net;
 struct netlink_ext_ack;
+struct nla_policy;
+struct nlattr;
+struct sk_buff;
+struct user_namespace;
 
 /* Body bytes queued on a connection at a time; more follow as they go. */
 #define FH_HTTP_WINDOW		(256 * 1024)
@@ -280,9 +284,12 @@ void fh_http_load(struct fh_http_job *job);
 void fh_http_job_drop_pages(struct fh_http_job *job);
 
 /* site.c */
-void *fh_http_site_create(const struct fh_site_req *req,
+extern const struct nla_policy fh_http_opts_policy[FH_HTTP_OPT_MAX + 1];
+void *fh_http_site_create(struct net *net, struct nlattr **opts,
 			  struct netlink_ext_ack *extack);
 void fh_http_site_destroy(void *site);
+int fh_http_site_fill(void *site, struct sk_buff *skb,
+		      struct user_namespace *reader);
 void fh_http_site_info(void *site, struct fh_site_info *info);
 void fh_http_site_flush(void *site);
 void fh_http_site_close(void *site);

@@ -24,6 +24,84 @@
 /* The unprivileged nobody of the initial namespace, as in most distros. */
 #define FH_HTTP_NOBODY	65534
 
+/* http's listener options: the nest FH_A_LISTENER_HTTP (uapi/firehose.h). */
+const struct nla_policy fh_http_opts_policy[FH_HTTP_OPT_MAX + 1] = {
+	[FH_HTTP_OPT_ROOT] = { .type = NLA_NUL_STRING, .len = PATH_MAX - 1 },
+	[FH_HTTP_OPT_UID] = { .type = NLA_U32 },
+	[FH_HTTP_OPT_GID] = { .type = NLA_U32 },
+	[FH_HTTP_OPT_CACHE] = { .type = NLA_U64 },
+	[FH_HTTP_OPT_ACCESS_LOG] = { .type = NLA_FLAG },
+	[FH_HTTP_OPT_ONE_FS] = { .type = NLA_FLAG },
+	[FH_HTTP_OPT_ROUTE] = { .type = NLA_NUL_STRING, .len = FH_ROUTE_MAX - 1 },
+	[FH_HTTP_OPT_FALLBACK] = { .type = NLA_NUL_STRING,
+				   .len = FH_UPSTREAM_NAME_MAX - 1 },
+};
+
+/*
+ * The options, taken out of the parsed nest. Strings point into the
+ * request and are valid only during fh_http_site_create().
+ */
+struct fh_http_site_req {
+	const char *root;	/* NULL: not given */
+	bool has_user;
+	u32 uid, gid;		/* in the caller's user namespace */
+	bool has_cache;
+	u64 cache_bytes;
+	bool access_log;	/* log every response (kmod/log.h) */
+	bool one_fs;		/* no lookup crosses into a mount below the root */
+	struct net *net;	/* where upstreams are named */
+	unsigned int nr_routes;	/* "PREFIX=UPSTREAM" each */
+	const char *routes[FH_ROUTES_MAX];
+	const char *fallback;	/* an upstream's name, or NULL */
+};
+
+/* Checked for shape by the policy; what they mean fh_http_site_create() judges. */
+static int fh_http_site_parse(struct nlattr **opts, struct fh_http_site_req *req,
+			      struct netlink_ext_ack *extack)
+{
+	const struct nlattr *a;
+	int rem;
+
+	if (opts[FH_HTTP_OPT_UID] && !opts[FH_HTTP_OPT_GID]) {
+		NL_SET_ERR_ATTR_MISS(extack, opts[0], FH_HTTP_OPT_GID);
+		NL_SET_ERR_MSG(extack, "a uid needs its gid");
+		return -EINVAL;
+	}
+	if (opts[FH_HTTP_OPT_GID] && !opts[FH_HTTP_OPT_UID]) {
+		NL_SET_ERR_ATTR_MISS(extack, opts[0], FH_HTTP_OPT_UID);
+		NL_SET_ERR_MSG(extack, "a gid needs its uid");
+		return -EINVAL;
+	}
+	if (opts[FH_HTTP_OPT_ROOT])
+		req->root = nla_data(opts[FH_HTTP_OPT_ROOT]);
+	if (opts[FH_HTTP_OPT_UID]) {
+		req->has_user = true;
+		req->uid = nla_get_u32(opts[FH_HTTP_OPT_UID]);
+		req->gid = nla_get_u32(opts[FH_HTTP_OPT_GID]);
+	}
+	if (opts[FH_HTTP_OPT_CACHE]) {
+		req->has_cache = true;
+		req->cache_bytes = nla_get_u64(opts[FH_HTTP_OPT_CACHE]);
+	}
+	req->access_log = nla_get_flag(opts[FH_HTTP_OPT_ACCESS_LOG]);
+	req->one_fs = nla_get_flag(opts[FH_HTTP_OPT_ONE_FS]);
+	if (opts[FH_HTTP_OPT_FALLBACK])
+		req->fallback = nla_data(opts[FH_HTTP_OPT_FALLBACK]);
+	if (!opts[0])
+		return 0;
+	/* Routes repeat, in order: the parsed table holds only the last. */
+	nla_for_each_nested(a, opts[0], rem) {
+		if (nla_type(a) != FH_HTTP_OPT_ROUTE)
+			continue;
+		if (req->nr_routes == FH_ROUTES_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, a, "too many routes");
+			return -E2BIG;
+		}
+		req->routes[req->nr_routes++] = nla_data(a);
+	}
+	return 0;
+}
+
 static const struct cred *fh_http_site_cred(kuid_t uid, kgid_t gid)
 {
 	struct cred *cred = prepare_kernel_cred(&init_task);
@@ -83,7 +161,7 @@ static void fh_http_site_unroute(struct fh_http_site *site)
 
 /* "PREFIX=UPSTREAM" each, and the fallback: upstreams of the namespace. */
 static int fh_http_site_routes(struct fh_http_site *site,
-			       const struct fh_site_req *req,
+			       const struct fh_http_site_req *req,
 			       struct netlink_ext_ack *extack)
 {
 	struct fh_http_route *rt;
@@ -127,8 +205,8 @@ static int fh_http_site_routes(struct fh_http_site *site,
 	return 0;
 }
 
-void *fh_http_site_create(const struct fh_site_req *req,
-			  struct netlink_ext_ack *extack)
+static void *fh_http_site_make(const struct fh_http_site_req *req,
+			       struct netlink_ext_ack *extack)
 {
 	struct fh_http_site *site;
 	u64 limit = req->has_cache ? req->cache_bytes : FH_HTTP_CACHE_DEFAULT;
@@ -226,6 +304,24 @@ err_free:
 	return ERR_PTR(err);
 }
 
+/* Off the stack: the routes alone are 256 bytes. */
+void *fh_http_site_create(struct net *net, struct nlattr **opts,
+			  struct netlink_ext_ack *extack)
+{
+	struct fh_http_site_req *req;
+	void *site;
+	int err;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return ERR_PTR(-ENOMEM);
+	req->net = net;
+	err = fh_http_site_parse(opts, req, extack);
+	site = err ? ERR_PTR(err) : fh_http_site_make(req, extack);
+	kfree(req);
+	return site;
+}
+
 /* After the listener's last connection: nothing can reach the site. */
 void fh_http_site_destroy(void *arg)
 {
@@ -246,31 +342,65 @@ void fh_http_site_destroy(void *arg)
 	kfree(site);
 }
 
-static void fh_http_site_route(void *arg, unsigned int i, const char **prefix,
-			       const char **upstream)
+/* Each route as "PREFIX=UPSTREAM", written in place (no stack copy). */
+static int fh_http_put_routes(struct sk_buff *skb, const struct fh_http_site *site)
 {
-	struct fh_http_site *site = arg;
+	const struct fh_http_route *rt;
+	struct nlattr *a;
+	unsigned int i;
+	size_t len;
 
-	*prefix = site->routes[i].prefix;
-	*upstream = site->routes[i].up->name;
+	for (i = 0; i < site->nr_routes; i++) {
+		rt = &site->routes[i];
+		len = rt->len + 1 + strlen(rt->up->name) + 1;
+		a = nla_reserve(skb, FH_HTTP_OPT_ROUTE, len);
+		if (!a)
+			return -EMSGSIZE;
+		snprintf(nla_data(a), len, "%s=%s", rt->prefix, rt->up->name);
+	}
+	return 0;
 }
 
+/*
+ * The options as they were given, ids as @reader sees them. Called with
+ * the listener, so its site, kept alive by the configuration mutex.
+ */
+int fh_http_site_fill(void *arg, struct sk_buff *skb,
+		      struct user_namespace *reader)
+{
+	struct fh_http_site *site = arg;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, FH_A_LISTENER_HTTP);
+	if (!nest)
+		return -EMSGSIZE;
+	if ((site->root_name &&
+	     nla_put_string(skb, FH_HTTP_OPT_ROOT, site->root_name)) ||
+	    nla_put_u32(skb, FH_HTTP_OPT_UID, from_kuid_munged(reader, site->uid)) ||
+	    nla_put_u32(skb, FH_HTTP_OPT_GID, from_kgid_munged(reader, site->gid)) ||
+	    nla_put_u64_64bit(skb, FH_HTTP_OPT_CACHE, site->cache.limit,
+			      FH_HTTP_OPT_PAD) ||
+	    (site->access_log && nla_put_flag(skb, FH_HTTP_OPT_ACCESS_LOG)) ||
+	    ((site->lookup_flags & LOOKUP_NO_XDEV) &&
+	     nla_put_flag(skb, FH_HTTP_OPT_ONE_FS)) ||
+	    (site->fallback &&
+	     nla_put_string(skb, FH_HTTP_OPT_FALLBACK, site->fallback->name)) ||
+	    fh_http_put_routes(skb, site)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The content cache, for cache-get. */
 void fh_http_site_info(void *arg, struct fh_site_info *info)
 {
 	struct fh_http_site *site = arg;
 	struct fh_http_cache *cache = &site->cache;
 	unsigned int cpu;
 
-	info->root = site->root_name;
-	info->uid = from_kuid_munged(current_user_ns(), site->uid);
-	info->gid = from_kgid_munged(current_user_ns(), site->gid);
 	info->cache_limit = cache->limit;
-	info->access_log = site->access_log;
-	info->one_fs = site->lookup_flags & LOOKUP_NO_XDEV;
-	info->nr_routes = site->nr_routes;
-	info->route = fh_http_site_route;
-	info->site = site;
-	info->fallback = site->fallback ? site->fallback->name : NULL;
 	spin_lock(&cache->lock);
 	info->cache_bytes = cache->bytes;
 	info->cache_entries = cache->entries;
