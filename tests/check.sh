@@ -24,9 +24,10 @@ done
 
 # Host programs the selftests drive inside the guest (mke2fs: slowdisk_test
 # makes an ext4 file system on its slow block device; nginx: proxy_test's
-# real upstream, as make bench packs it).
+# real upstream, as make bench packs it; memccapable: kv_test's memcached
+# conformance client, from libmemcached-tools).
 export PATH=$PATH:/usr/sbin:/sbin
-guest_bins=(ip curl wrk sha256sum mke2fs nginx)
+guest_bins=(ip curl wrk sha256sum mke2fs nginx memccapable)
 
 suites=${FH_KUNIT_SUITES:-$(sed -n 's/^[[:space:]]*\.name = "\(fh_[a-z0-9_]*\)".*/\1/p' tests/kunit/*_test.c)}
 printf '%s\n' $suites >"$out/kunit-suites"
