@@ -13,7 +13,7 @@ static const struct {
 	{ "echo", &fh_proto_echo },
 	{ "chargen", &fh_proto_chargen },
 	{ "http", &fh_proto_http },
-	{ "kv", NULL },
+	{ "kv", &fh_proto_kv },
 };
 
 /* NULL with *known set: a firehose protocol this build does not have. */
@@ -61,7 +61,15 @@ int fh_protos_init(void)
 		return ret;
 	ret = fh_http_init();
 	if (ret)
-		fh_chargen_exit();
+		goto err_chargen;
+	ret = fh_kv_proto_init();
+	if (ret)
+		goto err_http;
+	return 0;
+err_http:
+	fh_http_exit();
+err_chargen:
+	fh_chargen_exit();
 	return ret;
 }
 
@@ -77,6 +85,7 @@ void fh_protos_quiesce(void)
 
 void fh_protos_exit(void)
 {
+	fh_kv_proto_exit();
 	fh_http_exit();
 	fh_chargen_exit();
 }

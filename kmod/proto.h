@@ -151,5 +151,8 @@ extern const struct fh_proto fh_proto_http;
 int fh_http_init(void);
 void fh_http_quiesce(void);
 void fh_http_exit(void);
+extern const struct fh_proto fh_proto_kv;
+int fh_kv_proto_init(void);
+void fh_kv_proto_exit(void);
 
 #endif /* _FH_PROTO_H */

@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kv's store: sharded RCU hash, LRU per shard, a memory limit (store.h). */
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+
+#include "store.h"
+
+/*
+ * Item sizes, each with its own cache, about 1.125 apart as memcached's
+ * slab classes are 1.25 apart: what an item occupies is its class's size.
+ */
+static const u32 fh_kv_sizes[] = {
+	64, 72, 80, 88, 96, 104, 112, 128, 144, 160, 176, 192, 224, 256,
+	288, 320, 368, 416, 464, 512, 576, 640, 720, 816, 912, 1024,
+	1152, 1296, 1456, 1640, 1848, 2048, 2304, 2592, 2912, 3280, 3688,
+	4096,
+};
+
+#define FH_KV_NCLS	ARRAY_SIZE(fh_kv_sizes)
+#define FH_KV_CLS_BIG	0xff
+#define FH_KV_REAP_BUCKETS	512	/* per shard per second */
+/* The used-bytes counter's per-CPU slack: exact sums near the limit. */
+#define FH_KV_USED_BATCH	(64 * 1024)
+
+static struct kmem_cache *fh_kv_caches[FH_KV_NCLS];
+
+static unsigned int fh_kv_cls(size_t size)
+{
+	unsigned int i;
+
+	for (i = 0; i < FH_KV_NCLS; i++)
+		if (size <= fh_kv_sizes[i])
+			return i;
+	return FH_KV_CLS_BIG;
+}
+
+u32 fh_kv_now(const struct fh_kv_store *s)
+{
+	/* Never 0 (no expiry) nor 1 (long expired): store seconds start at 2. */
+	return (u32)ktime_get_seconds() + 2;
+}
+
+/*
+ * memcached's realtime(): 0 never expires; a negative time has expired;
+ * up to 30 days is relative; more is a unix time. Expired: 1, always past.
+ */
+u32 fh_kv_exptime(const struct fh_kv_store *s, s64 exptime)
+{
+	s64 rel;
+
+	if (!exptime)
+		return 0;
+	if (exptime < 0)
+		return 1;
+	rel = exptime;
+	if (exptime > 60 * 60 * 24 * 30) {
+		rel = exptime - ktime_get_real_seconds();
+		if (rel <= 0)
+			return 1;
+	}
+	return fh_kv_now(s) + (u32)min_t(s64, rel, U32_MAX / 2);
+}
+
+/*
+ * As memcached's item_size_max, the limit is on the whole item: its header
+ * (about 50 bytes there), its key and its value.
+ */
+bool fh_kv_too_large(const struct fh_kv_store *s, u8 klen, u64 nbytes)
+{
+	return nbytes + klen + 50 > s->item_max;
+}
+
+static bool fh_kv_live(const struct fh_kv_store *s,
+		       const struct fh_kv_item *it, u32 now)
+{
+	u32 flush = READ_ONCE(s->flush_at);
+
+	if (it->exp && it->exp <= now)
+		return false;
+	if (it->gen != READ_ONCE(s->flush_gen))
+		return false;
+	return !(flush && flush <= now && it->time <= flush);
+}
+
+static u32 fh_kv_hash(const struct fh_kv_store *s, const char *key, u8 klen)
+{
+	return (u32)siphash(key, klen, &s->hkey);
+}
+
+static struct fh_kv_shard *fh_kv_shard_of(struct fh_kv_store *s, u32 hash)
+{
+	return &s->shards[hash & (FH_KV_SHARDS - 1)];
+}
+
+static struct hlist_head *fh_kv_bucket(struct fh_kv_shard *sh, u32 hash)
+{
+	return &sh->buckets[(hash >> 6) & ((1U << sh->bucket_bits) - 1)];
+}
+
+/* The shard lock, counted: contention says whether more shards would help. */
+static void fh_kv_lock(struct fh_kv_store *s, struct fh_kv_shard *sh)
+	__acquires(&sh->lock)
+{
+	fh_kv_count(s, shard_locks);
+	if (spin_trylock(&sh->lock))
+		return;
+	fh_kv_count(s, shard_contended);
+	spin_lock(&sh->lock);
+}
+
+struct fh_kv_item *fh_kv_alloc(struct fh_kv_store *s, const char *key,
+			       u8 klen, u32 nbytes)
+{
+	size_t size = sizeof(struct fh_kv_item) + klen;
+	unsigned int npages = 0, cls, i;
+	struct fh_kv_item *it;
+
+	if (nbytes > FH_KV_INLINE_MAX) {
+		npages = DIV_ROUND_UP(nbytes, PAGE_SIZE);
+		size = sizeof(struct fh_kv_item) + ALIGN(klen, sizeof(void *)) +
+		       npages * sizeof(struct page *);
+	} else {
+		size += nbytes;
+	}
+	cls = fh_kv_cls(size);
+	if (cls == FH_KV_CLS_BIG)
+		it = kvmalloc(size, GFP_KERNEL);
+	else
+		it = kmem_cache_alloc(fh_kv_caches[cls], GFP_KERNEL);
+	if (!it)
+		return NULL;
+	memset(it, 0, sizeof(*it));
+	refcount_set(&it->ref, 1);
+	it->klen = klen;
+	it->cls = cls;
+	it->nbytes = nbytes;
+	it->npages = npages;
+	it->size = (cls == FH_KV_CLS_BIG ? size : fh_kv_sizes[cls]) +
+		   npages * PAGE_SIZE;
+	memcpy(it->data, key, klen);
+	it->hash = fh_kv_hash(s, key, klen);
+	for (i = 0; i < npages; i++) {
+		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+
+		fh_kv_pages(it)[i] = page;
+		if (!page) {
+			it->npages = i;
+			fh_kv_put(it);
+			return NULL;
+		}
+	}
+	return it;
+}
+
+void fh_kv_write(struct fh_kv_item *it, u32 off, const void *src, u32 len)
+{
+	u32 take;
+
+	if (!it->npages) {
+		memcpy(fh_kv_inline(it) + off, src, len);
+		return;
+	}
+	while (len) {
+		take = min_t(u32, len, PAGE_SIZE - off % PAGE_SIZE);
+		memcpy(page_address(fh_kv_pages(it)[off / PAGE_SIZE]) +
+		       off % PAGE_SIZE, src, take);
+		src += take;
+		off += take;
+		len -= take;
+	}
+}
+
+void fh_kv_read(struct fh_kv_item *it, u32 off, void *dst, u32 len)
+{
+	u32 take;
+
+	if (!it->npages) {
+		memcpy(dst, fh_kv_inline(it) + off, len);
+		return;
+	}
+	while (len) {
+		take = min_t(u32, len, PAGE_SIZE - off % PAGE_SIZE);
+		memcpy(dst, page_address(fh_kv_pages(it)[off / PAGE_SIZE]) +
+		       off % PAGE_SIZE, take);
+		dst += take;
+		off += take;
+		len -= take;
+	}
+}
+
+static void fh_kv_free(struct fh_kv_item *it)
+{
+	unsigned int i;
+
+	for (i = 0; i < it->npages; i++)
+		put_page(fh_kv_pages(it)[i]);
+	if (it->cls == FH_KV_CLS_BIG)
+		kvfree(it);
+	else
+		kmem_cache_free(fh_kv_caches[it->cls], it);
+}
+
+static void fh_kv_free_rcu(struct rcu_head *head)
+{
+	fh_kv_free(container_of(head, struct fh_kv_item, rcu));
+}
+
+/*
+ * Lookups may still be reading an unlinked item's key (they fail to take
+ * a reference): it goes after a grace period. One never linked goes now.
+ */
+void fh_kv_put(struct fh_kv_item *it)
+{
+	if (!refcount_dec_and_test(&it->ref))
+		return;
+	if (it->time)
+		call_rcu(&it->rcu, fh_kv_free_rcu);
+	else
+		fh_kv_free(it);
+}
+
+/* Under the shard lock. */
+static struct fh_kv_item *fh_kv_lookup(struct fh_kv_shard *sh, u32 hash,
+				       const char *key, u8 klen)
+{
+	struct fh_kv_item *it;
+
+	hlist_for_each_entry_rcu(it, fh_kv_bucket(sh, hash), hnode,
+				 lockdep_is_held(&sh->lock)) {
+		if (it->hash == hash && it->klen == klen &&
+		    !memcmp(it->data, key, klen))
+			return it;
+	}
+	return NULL;
+}
+
+/* Under the shard lock: out of the table; the table's reference dropped. */
+static void fh_kv_unlink(struct fh_kv_store *s, struct fh_kv_shard *sh,
+			 struct fh_kv_item *it)
+{
+	hlist_del_rcu(&it->hnode);
+	list_del(&it->lru);
+	it->linked = false;
+	sh->items--;
+	percpu_counter_add_batch(&s->used, -(s64)it->size, FH_KV_USED_BATCH);
+	fh_kv_put(it);
+}
+
+/* Under the shard lock: @it in, in place of @old if given. */
+static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
+		       struct fh_kv_item *it, struct fh_kv_item *old)
+{
+	if (old)
+		fh_kv_unlink(s, sh, old);
+	refcount_inc(&it->ref);
+	hlist_add_head_rcu(&it->hnode, fh_kv_bucket(sh, it->hash));
+	list_add(&it->lru, &sh->lru);
+	it->linked = true;
+	it->atime = it->time;
+	sh->items++;
+	percpu_counter_add_batch(&s->used, it->size, FH_KV_USED_BATCH);
+	fh_kv_count(s, total_items);
+}
+
+struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
+			     bool touch, u32 exp)
+{
+	u32 hash = fh_kv_hash(s, key, klen), now = fh_kv_now(s);
+	struct fh_kv_shard *sh = fh_kv_shard_of(s, hash);
+	struct fh_kv_item *it;
+
+	rcu_read_lock();
+	it = fh_kv_lookup(sh, hash, key, klen);
+	if (it && !refcount_inc_not_zero(&it->ref))
+		it = NULL;
+	rcu_read_unlock();
+	if (!it)
+		return NULL;
+	if (!fh_kv_live(s, it, now)) {
+		fh_kv_put(it);
+		return NULL;
+	}
+	WRITE_ONCE(it->fetched, true);
+	/*
+	 * Moved up the LRU at most once a minute, as memcached does, and
+	 * only if the lock is free at once: a GET never waits on a writer.
+	 * gat and touch change the expiry, under the lock.
+	 */
+	if (touch)
+		fh_kv_lock(s, sh);
+	else if (now - READ_ONCE(it->atime) < 60 || !spin_trylock(&sh->lock))
+		return it;
+	if (it->linked) {
+		list_move(&it->lru, &sh->lru);
+		it->atime = now;
+		if (touch)
+			it->exp = exp;
+	}
+	spin_unlock(&sh->lock);
+	return it;
+}
+
+/*
+ * Evicts one item, the least recently used of @sh; false if it has none.
+ * Called with no lock held.
+ */
+static bool fh_kv_evict_one(struct fh_kv_store *s, struct fh_kv_shard *sh)
+{
+	struct fh_kv_item *it;
+	u32 now = fh_kv_now(s);
+
+	fh_kv_lock(s, sh);
+	if (list_empty(&sh->lru)) {
+		spin_unlock(&sh->lock);
+		return false;
+	}
+	it = list_last_entry(&sh->lru, struct fh_kv_item, lru);
+	if (!fh_kv_live(s, it, now)) {
+		if (!it->fetched)
+			fh_kv_count(s, expired_unfetched);
+		fh_kv_count(s, reclaimed);
+	} else {
+		if (!it->fetched)
+			fh_kv_count(s, evicted_unfetched);
+		fh_kv_count(s, evictions);
+	}
+	fh_kv_unlink(s, sh, it);
+	spin_unlock(&sh->lock);
+	return true;
+}
+
+static bool fh_kv_over(struct fh_kv_store *s, u64 add)
+{
+	u64 limit = READ_ONCE(s->limit);
+	s64 used = percpu_counter_read(&s->used);
+
+	if (used + add + FH_KV_USED_BATCH * num_online_cpus() <= limit)
+		return false;
+	return percpu_counter_sum(&s->used) + add > limit;
+}
+
+/*
+ * Room for @size more bytes: the LRU tail of @home goes first, then the
+ * other shards' in turn. False: nothing is left to evict.
+ */
+static bool fh_kv_make_room(struct fh_kv_store *s, unsigned int home, u32 size)
+{
+	unsigned int i = 0;
+
+	while (fh_kv_over(s, size)) {
+		if (i == FH_KV_SHARDS)
+			return false;
+		if (!fh_kv_evict_one(s, &s->shards[(home + i) % FH_KV_SHARDS]))
+			i++;
+	}
+	return true;
+}
+
+/*
+ * Links @it (the caller's reference stays the caller's) as @mode says. For
+ * append and prepend, @it holds only the new bytes: the joined item is
+ * built here, outside the lock, and linked only if the one it was built
+ * from is still the current one (else built again).
+ */
+enum fh_kv_res fh_kv_store_item(struct fh_kv_store *s, struct fh_kv_item *it,
+				enum fh_kv_mode mode, u64 cas)
+{
+	struct fh_kv_shard *sh = fh_kv_shard_of(s, it->hash);
+	struct fh_kv_item *old, *cur, *joined = NULL;
+	enum fh_kv_res res;
+	u32 now = fh_kv_now(s);
+	char buf[256];
+	u32 off, take;
+
+again:
+	if (mode == FH_KV_APPEND || mode == FH_KV_PREPEND) {
+		old = fh_kv_get(s, fh_kv_key(it), it->klen, false, 0);
+		if (!old)
+			return FH_KV_NOT_STORED;
+		if (fh_kv_too_large(s, it->klen, (u64)old->nbytes + it->nbytes)) {
+			fh_kv_put(old);
+			return FH_KV_TOO_LARGE;
+		}
+		joined = fh_kv_alloc(s, fh_kv_key(it), it->klen,
+				     old->nbytes + it->nbytes);
+		if (!joined) {
+			fh_kv_put(old);
+			fh_kv_count(s, oom);
+			return FH_KV_NOMEM;
+		}
+		joined->flags = old->flags;
+		joined->exp = old->exp;
+		for (off = 0; off < joined->nbytes; off += take) {
+			struct fh_kv_item *first = mode == FH_KV_APPEND ? old : it;
+			struct fh_kv_item *second = first == old ? it : old;
+			struct fh_kv_item *from = off < first->nbytes ? first : second;
+			u32 at = from == first ? off : off - first->nbytes;
+
+			take = min_t(u32, sizeof(buf), from->nbytes - at);
+			fh_kv_read(from, at, buf, take);
+			fh_kv_write(joined, off, buf, take);
+		}
+	} else {
+		old = NULL;
+		joined = it;
+		refcount_inc(&joined->ref);
+	}
+	if (!fh_kv_make_room(s, it->hash & (FH_KV_SHARDS - 1), joined->size)) {
+		res = FH_KV_NOMEM;
+		fh_kv_count(s, oom);
+		goto out;
+	}
+	joined->time = now;
+	joined->gen = READ_ONCE(s->flush_gen);
+	joined->cas = atomic64_inc_return(&s->cas);
+
+	fh_kv_lock(s, sh);
+	cur = fh_kv_lookup(sh, it->hash, fh_kv_key(it), it->klen);
+	if (cur && !fh_kv_live(s, cur, now)) {
+		fh_kv_unlink(s, sh, cur);
+		cur = NULL;
+	}
+	res = FH_KV_STORED;
+	switch (mode) {
+	case FH_KV_SET:
+		break;
+	case FH_KV_ADD:
+		if (cur) {
+			/* memcached: a failed add still moves the item up. */
+			list_move(&cur->lru, &sh->lru);
+			res = FH_KV_NOT_STORED;
+		}
+		break;
+	case FH_KV_REPLACE:
+		if (!cur)
+			res = FH_KV_NOT_STORED;
+		break;
+	case FH_KV_APPEND:
+	case FH_KV_PREPEND:
+		if (cur != old) {
+			spin_unlock(&sh->lock);
+			fh_kv_put(old);
+			fh_kv_put(joined);
+			joined = NULL;
+			goto again;
+		}
+		break;
+	case FH_KV_CAS:
+	case FH_KV_SWAP:
+		if (!cur)
+			res = FH_KV_NOT_FOUND;
+		else if (cur->cas != cas)
+			res = FH_KV_EXISTS;
+		break;
+	}
+	if (res == FH_KV_STORED)
+		fh_kv_link(s, sh, joined, cur);
+	spin_unlock(&sh->lock);
+	if (mode == FH_KV_CAS && res == FH_KV_STORED)
+		fh_kv_count(s, cas_hits);
+	else if (mode == FH_KV_CAS && res == FH_KV_EXISTS)
+		fh_kv_count(s, cas_badval);
+	else if (mode == FH_KV_CAS)
+		fh_kv_count(s, cas_misses);
+out:
+	if (old)
+		fh_kv_put(old);
+	fh_kv_put(joined);
+	return res;
+}
+
+enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen)
+{
+	u32 hash = fh_kv_hash(s, key, klen), now = fh_kv_now(s);
+	struct fh_kv_shard *sh = fh_kv_shard_of(s, hash);
+	struct fh_kv_item *it;
+	bool live = false;
+
+	fh_kv_lock(s, sh);
+	it = fh_kv_lookup(sh, hash, key, klen);
+	if (it) {
+		live = fh_kv_live(s, it, now);
+		fh_kv_unlink(s, sh, it);
+	}
+	spin_unlock(&sh->lock);
+	if (live)
+		fh_kv_count(s, delete_hits);
+	else
+		fh_kv_count(s, delete_misses);
+	return live ? FH_KV_STORED : FH_KV_NOT_FOUND;
+}
+
+/*
+ * incr and decr: the value must be a decimal number of at most 20 digits
+ * (memcached's safe_strtoull); incr wraps at 2^64, decr stops at 0. The
+ * result is a new item with the old one's flags and expiry.
+ */
+enum fh_kv_res fh_kv_arith(struct fh_kv_store *s, const char *key, u8 klen,
+			   bool incr, u64 delta, u64 *value)
+{
+	struct fh_kv_item *old, *it;
+	char num[24];
+	enum fh_kv_res res;
+	u64 v = 0;
+	u32 i, len;
+
+	for (;;) {
+		old = fh_kv_get(s, key, klen, false, 0);
+		if (!old) {
+			if (incr)
+				fh_kv_count(s, incr_misses);
+			else
+				fh_kv_count(s, decr_misses);
+			return FH_KV_NOT_FOUND;
+		}
+		if (!old->nbytes || old->nbytes > 20) {
+			fh_kv_put(old);
+			return FH_KV_NON_NUMERIC;
+		}
+		fh_kv_read(old, 0, num, old->nbytes);
+		v = 0;
+		for (i = 0; i < old->nbytes; i++) {
+			unsigned int d = num[i] - '0';
+
+			if (d > 9 || v > (U64_MAX - d) / 10) {
+				fh_kv_put(old);
+				return FH_KV_NON_NUMERIC;
+			}
+			v = v * 10 + d;
+		}
+		if (incr)
+			v += delta;
+		else
+			v = v > delta ? v - delta : 0;
+		len = scnprintf(num, sizeof(num), "%llu", v);
+		it = fh_kv_alloc(s, key, klen, len);
+		if (!it) {
+			fh_kv_put(old);
+			fh_kv_count(s, oom);
+			return FH_KV_NOMEM;
+		}
+		fh_kv_write(it, 0, num, len);
+		it->flags = old->flags;
+		it->exp = old->exp;
+		/* A CAS on the old item's unique: lost only to another change. */
+		res = fh_kv_store_item(s, it, FH_KV_SWAP, old->cas);
+		fh_kv_put(old);
+		fh_kv_put(it);
+		if (res != FH_KV_EXISTS)
+			break;
+	}
+	if (res == FH_KV_STORED) {
+		if (incr)
+			fh_kv_count(s, incr_hits);
+		else
+			fh_kv_count(s, decr_hits);
+		*value = v;
+		return FH_KV_STORED;
+	}
+	return res == FH_KV_NOT_FOUND ? FH_KV_NOT_FOUND : FH_KV_NOMEM;
+}
+
+/* Every item of @sh whose time has come goes (@all: every item). */
+static void fh_kv_reap_shard(struct fh_kv_store *s, struct fh_kv_shard *sh,
+			     bool all, unsigned int nbuckets)
+{
+	unsigned int n = 1U << sh->bucket_bits, i;
+	struct fh_kv_item *it;
+	struct hlist_node *tmp;
+	u32 now = fh_kv_now(s);
+
+	fh_kv_lock(s, sh);
+	for (i = 0; i < min(n, nbuckets); i++) {
+		hlist_for_each_entry_safe(it, tmp, &sh->buckets[sh->reap_pos], hnode) {
+			if (!all && fh_kv_live(s, it, now))
+				continue;
+			if (!all) {
+				if (!it->fetched)
+					fh_kv_count(s, expired_unfetched);
+				fh_kv_count(s, reclaimed);
+			}
+			fh_kv_unlink(s, sh, it);
+		}
+		sh->reap_pos = (sh->reap_pos + 1) & (n - 1);
+	}
+	spin_unlock(&sh->lock);
+}
+
+/*
+ * flush_all: at once, items of older generations read as misses from now
+ * on; with a delay, items stored before then read as misses from then on.
+ * Either way the reaper gives their memory back, and the LRU's tail goes
+ * first when room is needed: a flush costs the worker nothing.
+ */
+void fh_kv_flush(struct fh_kv_store *s, s64 delay)
+{
+	fh_kv_count(s, cmd_flush);
+	if (delay > 0) {
+		WRITE_ONCE(s->flush_at, fh_kv_exptime(s, delay));
+		return;
+	}
+	WRITE_ONCE(s->flush_at, 0);
+	WRITE_ONCE(s->flush_gen, s->flush_gen + 1);
+}
+
+/*
+ * Once a second, a few buckets of every shard: expired items give their
+ * memory back without a worker ever waiting for it; and a limit lowered
+ * at run time is reached.
+ */
+static void fh_kv_reap(struct work_struct *work)
+{
+	struct fh_kv_store *s = container_of(to_delayed_work(work),
+					     struct fh_kv_store, reaper);
+	unsigned int i;
+
+	for (i = 0; i < FH_KV_SHARDS; i++) {
+		fh_kv_reap_shard(s, &s->shards[i], false, FH_KV_REAP_BUCKETS);
+		cond_resched();
+	}
+	fh_kv_make_room(s, 0, 0);
+	if (!READ_ONCE(s->dying))
+		queue_delayed_work(system_unbound_wq, &s->reaper, HZ);
+}
+
+void fh_kv_store_set_limit(struct fh_kv_store *s, u64 limit)
+{
+	WRITE_ONCE(s->limit, limit);
+	mod_delayed_work(system_unbound_wq, &s->reaper, 0);
+}
+
+u64 fh_kv_items(struct fh_kv_store *s)
+{
+	u64 n = 0;
+	unsigned int i;
+
+	for (i = 0; i < FH_KV_SHARDS; i++)
+		n += READ_ONCE(s->shards[i].items);
+	return n;
+}
+
+u64 fh_kv_bytes(struct fh_kv_store *s)
+{
+	s64 v = percpu_counter_sum(&s->used);
+
+	return v > 0 ? v : 0;
+}
+
+void fh_kv_stats_sum(struct fh_kv_store *s, struct fh_kv_stats *sum)
+{
+	unsigned int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const u64 *src = (const u64 *)per_cpu_ptr(s->stats, cpu);
+		u64 *dst = (u64 *)sum;
+
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+			dst[i] += READ_ONCE(src[i]);
+	}
+}
+
+/*
+ * One bucket per 256 bytes of the limit, spread over the shards, within
+ * [2^4, 2^16] per shard: chains stay short for items of a few hundred
+ * bytes, and the table costs at most 1/32 of the limit.
+ */
+struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max)
+{
+	unsigned int bits, i;
+	struct fh_kv_store *s;
+	u64 want;
+
+	s = kvzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->stats = alloc_percpu(struct fh_kv_stats);
+	if (!s->stats || percpu_counter_init(&s->used, 0, GFP_KERNEL))
+		goto err_stats;
+	get_random_bytes(&s->hkey, sizeof(s->hkey));
+	s->limit = limit;
+	s->item_max = item_max;
+	want = limit / 256 / FH_KV_SHARDS;
+	bits = clamp_t(unsigned int, want ? ilog2(want) : 0, 4, 16);
+	for (i = 0; i < FH_KV_SHARDS; i++) {
+		struct fh_kv_shard *sh = &s->shards[i];
+
+		spin_lock_init(&sh->lock);
+		INIT_LIST_HEAD(&sh->lru);
+		sh->bucket_bits = bits;
+		sh->buckets = kvcalloc(1U << bits, sizeof(*sh->buckets),
+				       GFP_KERNEL);
+		if (!sh->buckets)
+			goto err;
+	}
+	INIT_DELAYED_WORK(&s->reaper, fh_kv_reap);
+	queue_delayed_work(system_unbound_wq, &s->reaper, HZ);
+	return s;
+err:
+	for (i = 0; i < FH_KV_SHARDS; i++)
+		kvfree(s->shards[i].buckets);
+	percpu_counter_destroy(&s->used);
+err_stats:
+	free_percpu(s->stats);
+	kvfree(s);
+	return NULL;
+}
+
+/* No connection uses @s any more; items being sent hold their pages. */
+void fh_kv_store_destroy(struct fh_kv_store *s)
+{
+	unsigned int i;
+
+	WRITE_ONCE(s->dying, true);
+	cancel_delayed_work_sync(&s->reaper);
+	for (i = 0; i < FH_KV_SHARDS; i++) {
+		fh_kv_reap_shard(s, &s->shards[i], true, U32_MAX);
+		kvfree(s->shards[i].buckets);
+	}
+	percpu_counter_destroy(&s->used);
+	free_percpu(s->stats);
+	kvfree(s);
+}
+
+int fh_kv_init(void)
+{
+	char name[24];
+	unsigned int i;
+
+	for (i = 0; i < FH_KV_NCLS; i++) {
+		snprintf(name, sizeof(name), "fh_kv_%u", fh_kv_sizes[i]);
+		fh_kv_caches[i] = kmem_cache_create(name, fh_kv_sizes[i], 8,
+						    0, NULL);
+		if (!fh_kv_caches[i]) {
+			fh_kv_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* After every store is gone: items still on their way out first. */
+void fh_kv_exit(void)
+{
+	unsigned int i;
+
+	rcu_barrier();
+	for (i = 0; i < FH_KV_NCLS; i++) {
+		kmem_cache_destroy(fh_kv_caches[i]);
+		fh_kv_caches[i] = NULL;
+	}
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _FH_KV_STORE_H
+#define _FH_KV_STORE_H
+
+#include <linux/list.h>
+#include <linux/percpu_counter.h>
+#include <linux/rculist.h>
+#include <linux/refcount.h>
+#include <linux/siphash.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+/*
+ * kv's store: one per kv listener (each has its own memory limit, as each
+ * memcached process has; sharing one would make --mem ambiguous and let
+ * one port's load evict another's data).
+ *
+ * Items are immutable once linked: a SET, an APPEND or an INCR builds a new
+ * item and swaps it in, so a reader never sees a torn or mixed value. The
+ * key space is split into shards; a lookup takes no lock (RCU, then a
+ * reference), a change locks one shard. Small values live inline in the
+ * item and are copied into the answer (cheaper than a page reference and a
+ * segment); larger ones live in pages of their own, sent by reference, so
+ * a value being sent stays alive, page by page, until TCP lets it go.
+ */
+#define FH_KV_SHARDS		64
+#define FH_KV_INLINE_MAX	1024	/* larger values live in pages */
+
+struct fh_kv_item {
+	struct hlist_node hnode;	/* in its bucket (RCU) */
+	union {
+		struct list_head lru;	/* in its shard's LRU, while linked */
+		struct rcu_head rcu;	/* unlinked: on its way out */
+	};
+	refcount_t ref;			/* the table's, and each reader's */
+	u32 hash;
+	u32 flags;			/* the client's opaque flags */
+	u32 nbytes;			/* value length, without "\r\n" */
+	u64 cas;
+	u32 exp;			/* store seconds it expires at; 0: never */
+	u32 time;			/* store seconds it was stored at */
+	u32 atime;			/* last moved up the LRU */
+	u32 gen;			/* the store's flush_gen when stored */
+	u32 size;			/* bytes charged against the limit */
+	u16 npages;			/* 0: the value is inline */
+	u8 klen;
+	u8 cls;				/* its kmem_cache; FH_KV_CLS_BIG: kvmalloc */
+	bool linked;			/* under the shard lock */
+	bool fetched;
+	char data[];			/* key, then the value or its pages */
+};
+
+struct fh_kv_shard {
+	spinlock_t lock;
+	struct list_head lru;		/* most recent first */
+	struct hlist_head *buckets;
+	unsigned int bucket_bits;
+	unsigned long items;		/* under the lock */
+	unsigned int reap_pos;		/* the reaper's next bucket */
+} ____cacheline_aligned_in_smp;
+
+struct fh_kv_stats {
+	u64 cmd_get, get_hits, get_misses, get_expired, get_flushed;
+	u64 cmd_set, cmd_touch, touch_hits, touch_misses, cmd_flush;
+	u64 delete_hits, delete_misses, incr_hits, incr_misses;
+	u64 decr_hits, decr_misses, cas_hits, cas_misses, cas_badval;
+	u64 evictions, expired_unfetched, evicted_unfetched, reclaimed;
+	u64 total_items, shard_locks, shard_contended, oom;
+};
+
+struct fh_kv_store {
+	siphash_key_t hkey;		/* random: no one picks our collisions */
+	u64 limit;			/* bytes; changed with WRITE_ONCE */
+	u32 item_max;
+	u32 flush_at;			/* store seconds; 0: no flush pending */
+	u32 flush_gen;			/* items of an older one are flushed */
+	time64_t real_base;		/* wall clock at store second 0 */
+	struct percpu_counter used;	/* bytes charged */
+	atomic64_t cas;
+	struct fh_kv_stats __percpu *stats;
+	struct delayed_work reaper;
+	bool dying;
+	struct fh_kv_shard shards[FH_KV_SHARDS];
+};
+
+/* What a store command did (memcached's replies). */
+enum fh_kv_res {
+	FH_KV_STORED,
+	FH_KV_NOT_STORED,
+	FH_KV_EXISTS,
+	FH_KV_NOT_FOUND,
+	FH_KV_NON_NUMERIC,
+	FH_KV_TOO_LARGE,
+	FH_KV_NOMEM,
+};
+
+enum fh_kv_mode {
+	FH_KV_SET,
+	FH_KV_ADD,
+	FH_KV_REPLACE,
+	FH_KV_APPEND,
+	FH_KV_PREPEND,
+	FH_KV_CAS,
+	FH_KV_SWAP,	/* as CAS, not counted as one (incr, decr) */
+};
+
+#define fh_kv_count(s, field)	this_cpu_inc((s)->stats->field)
+
+struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max);
+void fh_kv_store_destroy(struct fh_kv_store *s);
+void fh_kv_store_set_limit(struct fh_kv_store *s, u64 limit);
+u32 fh_kv_now(const struct fh_kv_store *s);
+bool fh_kv_too_large(const struct fh_kv_store *s, u8 klen, u64 nbytes);
+u32 fh_kv_exptime(const struct fh_kv_store *s, s64 exptime);
+void fh_kv_stats_sum(struct fh_kv_store *s, struct fh_kv_stats *sum);
+u64 fh_kv_items(struct fh_kv_store *s);
+u64 fh_kv_bytes(struct fh_kv_store *s);
+
+static inline const char *fh_kv_key(const struct fh_kv_item *it)
+{
+	return it->data;
+}
+
+static inline char *fh_kv_inline(struct fh_kv_item *it)
+{
+	return it->data + it->klen;
+}
+
+static inline struct page **fh_kv_pages(struct fh_kv_item *it)
+{
+	return (struct page **)(it->data + ALIGN(it->klen, sizeof(void *)));
+}
+
+struct fh_kv_item *fh_kv_alloc(struct fh_kv_store *s, const char *key,
+			       u8 klen, u32 nbytes);
+void fh_kv_write(struct fh_kv_item *it, u32 off, const void *src, u32 len);
+void fh_kv_read(struct fh_kv_item *it, u32 off, void *dst, u32 len);
+void fh_kv_put(struct fh_kv_item *it);
+struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
+			     bool touch, u32 exp);
+enum fh_kv_res fh_kv_store_item(struct fh_kv_store *s, struct fh_kv_item *it,
+				enum fh_kv_mode mode, u64 cas);
+enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen);
+enum fh_kv_res fh_kv_arith(struct fh_kv_store *s, const char *key, u8 klen,
+			   bool incr, u64 delta, u64 *value);
+void fh_kv_flush(struct fh_kv_store *s, s64 delay);
+int fh_kv_init(void);
+void fh_kv_exit(void);
+
+#endif /* _FH_KV_STORE_H */
