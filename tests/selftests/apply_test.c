@@ -615,6 +615,43 @@ TEST_F(apply, apply_with_a_root_on_echo_changes_nothing_naming_the_line)
 	EXPECT_FALSE(listed(self->a, NULL, 0));
 }
 
+TEST_F(apply, apply_with_kv_mem_out_of_range_changes_nothing_naming_the_line)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "listener add echo %s\nlistener add kv %s --mem 2048G\n",
+		   self->a, self->b);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: --mem 2048G out of range: expected 1M..1T",
+		 self->conf);
+	fh_expect_error_line(_metadata, err, want);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, apply_with_kv_item_max_on_http_changes_nothing_naming_the_line)
+{
+	char err[1024], want[256];
+
+	write_conf(_metadata, self->conf, "listener add echo %s\n"
+		   "listener add http %s --root / --item-max 1M\n", self->a, self->b);
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "apply %s", self->conf));
+	snprintf(want, sizeof(want), "fhctl: %s:2: listener add: --item-max is only for kv, not http",
+		 self->conf);
+	fh_expect_error_line(_metadata, err, want);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
+TEST_F(apply, dry_run_apply_of_a_kv_listener_with_its_options_parses)
+{
+	char out[4096];
+
+	write_conf(_metadata, self->conf, "listener add kv %s --mem 256M --item-max 2M\n", self->a);
+	EXPECT_EQ(0, fh_run(out, sizeof(out), "fhctl apply %s --dry-run", self->conf))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, " mem 256M item-max 2M")) TH_LOG("%s", out);
+	EXPECT_FALSE(listed(self->a, NULL, 0));
+}
+
 TEST_F(apply, apply_refuses_cache_flush_naming_the_line)
 {
 	char err[1024], want[256];

@@ -675,6 +675,81 @@ TEST_F(fhctl, listener_add_echo_with_access_log_is_a_usage_error_and_adds_nothin
 	EXPECT_EQ(0, listener_count());
 }
 
+/* ---- kv's options: parsed and checked before the kernel is asked ------- */
+
+/* fhctl ARGS exits with a usage error naming want, and adds nothing. */
+static void expect_kv_usage_error(struct __test_metadata *_metadata, const char *args,
+				  const char *want)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_USAGE, fh_fhctl_err(err, sizeof(err), "%s", args)) TH_LOG("%s", args);
+	fh_expect_error_line(_metadata, err, want);
+	EXPECT_EQ(0, listener_count());
+}
+
+TEST_F(fhctl, listener_add_kv_mem_out_of_range_is_a_usage_error)
+{
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --mem 1023K",
+			      "--mem 1023K out of range: expected 1M..1T");
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --mem 1025G",
+			      "--mem 1025G out of range: expected 1M..1T");
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --mem 64X",
+			      "bad size '64X' for --mem: expected N[K|M|G]");
+}
+
+TEST_F(fhctl, listener_add_kv_item_max_out_of_range_is_a_usage_error)
+{
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --item-max 1023",
+			      "--item-max 1023 out of range: expected 1K..128M");
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --item-max 129M",
+			      "--item-max 129M out of range: expected 1K..128M");
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --item-max M",
+			      "bad size 'M' for --item-max");
+}
+
+TEST_F(fhctl, kv_options_on_http_and_http_options_on_kv_are_usage_errors)
+{
+	expect_kv_usage_error(_metadata, "listener add http 127.0.0.1:8080 --root / --mem 64M",
+			      "--mem is only for kv, not http");
+	expect_kv_usage_error(_metadata, "listener add echo 127.0.0.1:7 --item-max 1M",
+			      "--item-max is only for kv, not echo");
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --root /",
+			      "--root is only for http, not kv");
+	expect_kv_usage_error(_metadata, "listener add kv 127.0.0.1:11211 --route /a=b",
+			      "--route is only for http, not kv");
+}
+
+TEST_F(fhctl, listener_set_usage_errors_exit_before_the_kernel)
+{
+	expect_kv_usage_error(_metadata, "listener set 127.0.0.1:11211",
+			      "nothing to set: expected --mem SIZE");
+	expect_kv_usage_error(_metadata, "listener set 127.0.0.1:11211 --mem 2M --item-max 2M",
+			      "--item-max cannot change on a running listener");
+	expect_kv_usage_error(_metadata, "listener set 127.0.0.1:11211 --mem 512K",
+			      "--mem 512K out of range: expected 1M..1T");
+	expect_kv_usage_error(_metadata, "listener set 127.0.0.1:11211 --root /",
+			      "unknown option '--root'");
+	expect_kv_usage_error(_metadata, "listener set --mem 64M", "missing ADDR:PORT");
+}
+
+/* The kernel's reason, as fhctl prints every refusal. */
+TEST_F(fhctl, listener_set_of_a_missing_listener_prints_the_kernels_reason)
+{
+	char err[1024];
+
+	EXPECT_EQ(EXIT_RUNTIME, fh_fhctl_err(err, sizeof(err), "listener set %s --mem 64M",
+					  self->addr4));
+	fh_expect_error_line(_metadata, err, "no firehose listener has this address");
+}
+
+TEST_F(fhctl, dry_run_listener_add_kv_with_its_options_succeeds)
+{
+	EXPECT_EQ(0, fh_fhctl_ok("--dry-run listener add kv 127.0.0.1:11211 --mem 256M "
+				 "--item-max 2M"));
+	EXPECT_EQ(0, listener_count());
+}
+
 TEST_F(fhctl, listener_add_http_without_root_is_a_usage_error)
 {
 	char err[1024];

@@ -231,14 +231,51 @@ static const struct nlattr *put_u32(struct nlmsghdr *nlh, uint16_t type, uint32_
 	return put_attr(nlh, type, sizeof(v), &v);
 }
 
-static const struct nlattr *put_u64(struct nlmsghdr *nlh, uint16_t type, uint64_t v)
-{
-	return put_attr(nlh, type, sizeof(v), &v);
-}
-
 static const struct nlattr *put_str(struct nlmsghdr *nlh, uint16_t type, const char *s)
 {
 	return put_attr(nlh, type, strlen(s) + 1, s);
+}
+
+/* A protocol's option nest, empty: nest_put() fills it. */
+static const struct nlattr *nest_open(struct nlmsghdr *nlh, uint16_t type)
+{
+	return put_attr(nlh, type | NLA_F_NESTED, 0, NULL);
+}
+
+/* The message's last top-level attribute: the nest nest_put() grows. */
+static struct nlattr *last_attr(struct nlmsghdr *nlh)
+{
+	struct nlattr *a, *last = NULL;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		last = a;
+	return last;
+}
+
+/* An attribute inside the nest that ends the message (nest_open()). */
+static const struct nlattr *nest_put(struct nlmsghdr *nlh, uint16_t type, size_t len,
+				     const void *data)
+{
+	struct nlattr *nest = last_attr(nlh);
+	const struct nlattr *a = put_attr(nlh, type, len, data);
+
+	nest->nla_len = (uint16_t)((char *)mnl_nlmsg_get_payload_tail(nlh) - (char *)nest);
+	return a;
+}
+
+static const struct nlattr *nest_put_u32(struct nlmsghdr *nlh, uint16_t type, uint32_t v)
+{
+	return nest_put(nlh, type, sizeof(v), &v);
+}
+
+static const struct nlattr *nest_put_u64(struct nlmsghdr *nlh, uint16_t type, uint64_t v)
+{
+	return nest_put(nlh, type, sizeof(v), &v);
+}
+
+static const struct nlattr *nest_put_str(struct nlmsghdr *nlh, uint16_t type, const char *v)
+{
+	return nest_put(nlh, type, strlen(v) + 1, v);
 }
 
 static uint32_t offset_of(const struct nlmsghdr *nlh, const struct nlattr *a)
@@ -273,13 +310,14 @@ struct listener {
 	uint32_t max_conns;
 	bool proto_nul, cpus_nul;
 	char proto[64], cpus[FH_CPULIST_MAX];
-	/* The site attributes (http only): how many of them came, and what. */
+	/* http's nest: how often it came; how many of its attributes, and what. */
+	int http_nests, kv_nests;
 	int site_attrs, uid_len, gid_len, cache_len;
 	uint32_t uid, gid;
 	uint64_t cache;
 	bool root_nul;
 	char root[PATH_MAX];
-	/* FH_A_LISTENER_ACCESS_LOG, a flag: how often it came, and its length. */
+	/* FH_HTTP_OPT_ACCESS_LOG, a flag: how often it came, and its length. */
 	int access_log_seen, access_log_len;
 };
 
@@ -299,6 +337,43 @@ static void copy_str(char *dst, size_t size, const struct nlattr *a, bool *nul)
 		len = size - 1;
 	memcpy(dst, s, len);
 	dst[len] = '\0';
+}
+
+/* Inside FH_A_LISTENER_HTTP. */
+static int http_opt_cb(const struct nlattr *a, void *data)
+{
+	struct listener *l = data;
+	int len = (int)mnl_attr_get_payload_len(a);
+
+	switch (mnl_attr_get_type(a)) {
+	case FH_HTTP_OPT_ROOT:
+		l->site_attrs++;
+		copy_str(l->root, sizeof(l->root), a, &l->root_nul);
+		break;
+	case FH_HTTP_OPT_UID:
+		l->site_attrs++;
+		l->uid_len = len;
+		if (len == 4)
+			l->uid = mnl_attr_get_u32(a);
+		break;
+	case FH_HTTP_OPT_GID:
+		l->site_attrs++;
+		l->gid_len = len;
+		if (len == 4)
+			l->gid = mnl_attr_get_u32(a);
+		break;
+	case FH_HTTP_OPT_CACHE:
+		l->site_attrs++;
+		l->cache_len = len;
+		if (len == 8)
+			l->cache = mnl_attr_get_u64(a);
+		break;
+	case FH_HTTP_OPT_ACCESS_LOG:
+		l->access_log_seen++;
+		l->access_log_len = len;
+		break;
+	}
+	return MNL_CB_OK;
 }
 
 static int listener_attr_cb(const struct nlattr *a, void *data)
@@ -343,31 +418,11 @@ static int listener_attr_cb(const struct nlattr *a, void *data)
 		if (len == 4)
 			l->max_conns = mnl_attr_get_u32(a);
 		break;
-	case FH_A_LISTENER_ROOT:
-		l->site_attrs++;
-		copy_str(l->root, sizeof(l->root), a, &l->root_nul);
-		break;
-	case FH_A_LISTENER_UID:
-		l->site_attrs++;
-		l->uid_len = len;
-		if (len == 4)
-			l->uid = mnl_attr_get_u32(a);
-		break;
-	case FH_A_LISTENER_GID:
-		l->site_attrs++;
-		l->gid_len = len;
-		if (len == 4)
-			l->gid = mnl_attr_get_u32(a);
-		break;
-	case FH_A_LISTENER_CACHE:
-		l->site_attrs++;
-		l->cache_len = len;
-		if (len == 8)
-			l->cache = mnl_attr_get_u64(a);
-		break;
-	case FH_A_LISTENER_ACCESS_LOG:
-		l->access_log_seen++;
-		l->access_log_len = len;
+	case FH_A_LISTENER_HTTP:
+		l->http_nests++;
+		return mnl_attr_parse_nested(a, http_opt_cb, l);
+	case FH_A_LISTENER_KV:
+		l->kv_nests++;
 		break;
 	}
 	return MNL_CB_OK;
@@ -865,114 +920,168 @@ TEST_F(nl, listener_add_known_but_unbuilt_protocol_kv_is_eprotonosupport)
 	expect_refused(_metadata, self, nlh, EPROTONOSUPPORT, bad, 0);
 }
 
-/* ---- site options (root, uid/gid, cache) on LISTENER_ADD ----------------- */
+/* ---- protocol options (FH_A_LISTENER_HTTP, _KV) on LISTENER_ADD --------- */
 
-TEST_F(nl, listener_add_echo_with_a_root_is_einval_pointing_at_it)
+/* A LISTENER_ADD of proto on loopback at port, and an open nest of type. */
+static struct nlmsghdr *add_with_nest(struct fhnl *nl, const char *proto, uint16_t port,
+				      uint16_t type, const struct nlattr **nest)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
-	const struct nlattr *bad;
+	struct nlmsghdr *nlh = fhnl_msg(nl, FH_CMD_LISTENER_ADD, 0);
 
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	bad = put_str(nlh, FH_A_LISTENER_ROOT, "/");
+	put_str(nlh, FH_A_PROTO, proto);
+	put_loopback4(nlh, port);
+	*nest = nest_open(nlh, type);
+	return nlh;
+}
+
+TEST_F(nl, listener_add_echo_with_a_root_is_einval_pointing_at_the_nest)
+{
+	const struct nlattr *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "echo", self->port,
+					     FH_A_LISTENER_HTTP, &bad);
+
+	nest_put_str(nlh, FH_HTTP_OPT_ROOT, "/");
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
-	EXPECT_STREQ("this protocol takes no root, user or cache", self->refused_msg);
+	EXPECT_STREQ("this protocol takes no options", self->refused_msg);
 }
 
 TEST_F(nl, listener_add_echo_with_a_uid_and_gid_is_einval)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	const struct nlattr *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "echo", self->port,
+					     FH_A_LISTENER_HTTP, &bad);
 
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	bad = put_u32(nlh, FH_A_LISTENER_UID, NOBODY);
-	put_u32(nlh, FH_A_LISTENER_GID, NOBODY);
+	nest_put_u32(nlh, FH_HTTP_OPT_UID, NOBODY);
+	nest_put_u32(nlh, FH_HTTP_OPT_GID, NOBODY);
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
-	EXPECT_STREQ("this protocol takes no root, user or cache", self->refused_msg);
+	EXPECT_STREQ("this protocol takes no options", self->refused_msg);
 }
 
-TEST_F(nl, listener_add_echo_with_a_cache_is_einval)
+TEST_F(nl, listener_add_echo_with_an_empty_kv_nest_is_einval)
+{
+	const struct nlattr *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "echo", self->port,
+					     FH_A_LISTENER_KV, &bad);
+
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+	EXPECT_STREQ("this protocol takes no options", self->refused_msg);
+}
+
+/* The old flat attribute's number is reserved: unknown at the top level. */
+TEST_F(nl, listener_add_http_option_outside_its_nest_is_einval)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	const struct nlattr *bad;
 
-	put_str(nlh, FH_A_PROTO, "echo");
+	put_str(nlh, FH_A_PROTO, "http");
 	put_loopback4(nlh, self->port);
-	bad = put_u64(nlh, FH_A_LISTENER_CACHE, 1 << 20);
+	bad = put_str(nlh, FH_A_RESERVED_19, "/");
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
-	EXPECT_STREQ("this protocol takes no root, user or cache", self->refused_msg);
 }
 
-TEST_F(nl, listener_add_echo_with_access_log_is_einval_pointing_at_it)
+TEST_F(nl, listener_add_http_with_a_kv_nest_is_einval_naming_kv)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	const struct nlattr *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "http", self->port,
+					     FH_A_LISTENER_KV, &bad);
 
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	bad = put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	nest_put_u64(nlh, FH_KV_OPT_MEM, 64 << 20);
+	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+	EXPECT_STREQ("these options are for protocol kv", self->refused_msg);
+}
+
+TEST_F(nl, listener_add_http_with_an_unknown_attribute_in_its_nest_is_einval)
+{
+	const struct nlattr *nest, *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "http", self->port,
+					     FH_A_LISTENER_HTTP, &nest);
+
+	nest_put_str(nlh, FH_HTTP_OPT_ROOT, "/");
+	bad = nest_put_u32(nlh, FH_HTTP_OPT_MAX + 1, 1);
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_uid_without_gid_is_einval_naming_gid_missing)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *nest;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "http", self->port,
+					     FH_A_LISTENER_HTTP, &nest);
 
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	put_u32(nlh, FH_A_LISTENER_UID, NOBODY);
-	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_A_LISTENER_GID);
+	nest_put_str(nlh, FH_HTTP_OPT_ROOT, "/");
+	nest_put_u32(nlh, FH_HTTP_OPT_UID, NOBODY);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_HTTP_OPT_GID);
 	EXPECT_STREQ("a uid needs its gid", self->refused_msg);
 }
 
 TEST_F(nl, listener_add_gid_without_uid_is_einval_naming_uid_missing)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	const struct nlattr *nest;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "http", self->port,
+					     FH_A_LISTENER_HTTP, &nest);
 
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	put_u32(nlh, FH_A_LISTENER_GID, NOBODY);
-	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_A_LISTENER_UID);
+	nest_put_str(nlh, FH_HTTP_OPT_ROOT, "/");
+	nest_put_u32(nlh, FH_HTTP_OPT_GID, NOBODY);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_HTTP_OPT_UID);
 	EXPECT_STREQ("a gid needs its uid", self->refused_msg);
 }
 
 TEST_F(nl, listener_add_root_without_nul_is_einval)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
-	const struct nlattr *bad;
+	const struct nlattr *nest, *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "http", self->port,
+					     FH_A_LISTENER_HTTP, &nest);
 
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	bad = put_attr(nlh, FH_A_LISTENER_ROOT, 4, "/srv");
+	bad = nest_put(nlh, FH_HTTP_OPT_ROOT, 4, "/srv");
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 /* PATH_MAX bytes and the NUL: the NUL is not where the policy looks. */
 TEST_F(nl, listener_add_root_of_path_max_bytes_is_einval)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	static char root[PATH_MAX + 1];
-	const struct nlattr *bad;
+	const struct nlattr *nest, *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "http", self->port,
+					     FH_A_LISTENER_HTTP, &nest);
 
 	memset(root, 'a', PATH_MAX);
 	root[0] = '/';
 	root[PATH_MAX] = '\0';
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	bad = put_str(nlh, FH_A_LISTENER_ROOT, root);
+	bad = nest_put_str(nlh, FH_HTTP_OPT_ROOT, root);
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
 TEST_F(nl, listener_add_cache_of_four_bytes_is_einval)
 {
-	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
-	const struct nlattr *bad;
+	const struct nlattr *nest, *bad;
+	struct nlmsghdr *nlh = add_with_nest(&self->nl, "http", self->port,
+					     FH_A_LISTENER_HTTP, &nest);
 
-	put_str(nlh, FH_A_PROTO, "echo");
-	put_loopback4(nlh, self->port);
-	bad = put_u32(nlh, FH_A_LISTENER_CACHE, 1);
+	nest_put_str(nlh, FH_HTTP_OPT_ROOT, "/");
+	bad = nest_put_u32(nlh, FH_HTTP_OPT_CACHE, 1);
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
+}
+
+/* ---- LISTENER_SET --------------------------------------------------------- */
+
+TEST_F(nl, listener_set_of_a_missing_listener_is_enoent)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_SET, 0);
+
+	put_loopback4(nlh, self->port);
+	nest_open(nlh, FH_A_LISTENER_KV);
+	nest_put_u64(nlh, FH_KV_OPT_MEM, 64 << 20);
+	expect_refused(_metadata, self, nlh, ENOENT, NULL, 0);
+	EXPECT_STREQ("no firehose listener has this address", self->refused_msg);
+}
+
+TEST_F(nl, listener_set_without_a_port_is_einval_naming_it_missing)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_SET, 0);
+	struct in_addr lo = { .s_addr = htonl(INADDR_LOOPBACK) };
+
+	put_u16(nlh, FH_A_FAMILY, AF_INET);
+	put_attr(nlh, FH_A_ADDR, sizeof(lo), &lo);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, FH_A_PORT);
 }
 
 /* ---- malformed SETTINGS_SET, STATS_GET, commands ------------------------ */
@@ -1167,7 +1276,7 @@ TEST_F(nl, log_get_with_a_stray_flag_is_einval)
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LOG_GET, NLM_F_DUMP);
 	const struct nlattr *bad;
 
-	bad = put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	bad = put_attr(nlh, FH_A_RESERVED_31, 0, NULL);
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
@@ -1468,6 +1577,8 @@ TEST_F(nl, listener_echo_dumps_no_site_attributes)
 	ASSERT_EQ(0, dump_listeners(&self->nl, &ls));
 	ASSERT_EQ(1, ls.n);
 	EXPECT_EQ(0, ls.v[0].site_attrs);
+	EXPECT_EQ(0, ls.v[0].http_nests);
+	EXPECT_EQ(0, ls.v[0].kv_nests);
 }
 
 TEST_F(nl, cache_flush_of_an_echo_listener_is_eopnotsupp)
@@ -1501,15 +1612,19 @@ TEST_F(nl, cache_get_lists_no_echo_listener)
 
 /* ---- http listeners (need the http protocol built in) ------------------- */
 
-/* An http LISTENER_ADD on loopback at port, with root unless NULL. */
+/*
+ * An http LISTENER_ADD on loopback at port, with root unless NULL, its
+ * nest last: nest_put() adds more options.
+ */
 static struct nlmsghdr *http_add_msg(struct fhnl *nl, uint16_t port, const char *root)
 {
 	struct nlmsghdr *nlh = fhnl_msg(nl, FH_CMD_LISTENER_ADD, 0);
 
 	put_str(nlh, FH_A_PROTO, "http");
 	put_loopback4(nlh, port);
+	nest_open(nlh, FH_A_LISTENER_HTTP);
 	if (root)
-		put_str(nlh, FH_A_LISTENER_ROOT, root);
+		nest_put_str(nlh, FH_HTTP_OPT_ROOT, root);
 	return nlh;
 }
 
@@ -1545,14 +1660,16 @@ TEST_F(nl, listener_add_http_dumps_root_uid_gid_and_the_default_cache)
 
 	ASSERT_NE(NULL, mkdtemp(root));
 	nlh = http_add_msg(&self->nl, self->port, root);
-	put_u32(nlh, FH_A_LISTENER_UID, NOBODY);
-	put_u32(nlh, FH_A_LISTENER_GID, NOBODY);
+	nest_put_u32(nlh, FH_HTTP_OPT_UID, NOBODY);
+	nest_put_u32(nlh, FH_HTTP_OPT_GID, NOBODY);
 	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
 	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
 	rmdir(root);
 	ASSERT_EQ(1, ls.n);
 	l = &ls.v[0];
 	EXPECT_STREQ("http", l->proto);
+	EXPECT_EQ(1, l->http_nests);
+	EXPECT_EQ(0, l->kv_nests);
 	EXPECT_EQ(4, l->site_attrs);
 	EXPECT_TRUE(l->root_nul);
 	EXPECT_STREQ(root, l->root);
@@ -1572,7 +1689,7 @@ TEST_F(nl, listener_add_http_with_cache_0_dumps_cache_0)
 
 	ASSERT_NE(NULL, mkdtemp(root));
 	nlh = http_add_msg(&self->nl, self->port, root);
-	put_u64(nlh, FH_A_LISTENER_CACHE, 0);
+	nest_put_u64(nlh, FH_HTTP_OPT_CACHE, 0);
 	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
 	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
 	rmdir(root);
@@ -1675,7 +1792,7 @@ TEST_F(nl, listener_add_http_with_access_log_dumps_the_flag)
 
 	ASSERT_NE(NULL, mkdtemp(root));
 	nlh = http_add_msg(&self->nl, self->port, root);
-	put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	nest_put(nlh, FH_HTTP_OPT_ACCESS_LOG, 0, NULL);
 	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
 	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
 	rmdir(root);
@@ -1698,6 +1815,35 @@ TEST_F(nl, listener_add_http_without_access_log_dumps_no_flag)
 	rmdir(root);
 	ASSERT_EQ(1, ls.n);
 	EXPECT_EQ(0, ls.v[0].access_log_seen);
+}
+
+TEST_F(nl, listener_set_of_an_http_listener_is_eopnotsupp_and_changes_nothing)
+{
+	char root[] = "/tmp/fh-nl-XXXXXX";
+	struct nlmsghdr *nlh;
+	struct listeners ls;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	nlh = http_add_msg(&self->nl, self->port, root);
+	nest_put_u64(nlh, FH_HTTP_OPT_CACHE, 1 << 20);
+	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_SET, 0);
+	put_loopback4(nlh, self->port);
+	nest_open(nlh, FH_A_LISTENER_HTTP);
+	nest_put_u64(nlh, FH_HTTP_OPT_CACHE, 2 << 20);
+	EXPECT_EQ(EOPNOTSUPP, fhnl_talk(&self->nl, nlh, NULL, NULL));
+	EXPECT_STREQ("this protocol's options cannot be changed while it runs", self->nl.msg);
+	/* Another protocol's nest names that protocol first. */
+	nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_SET, 0);
+	put_loopback4(nlh, self->port);
+	nest_open(nlh, FH_A_LISTENER_KV);
+	nest_put_u64(nlh, FH_KV_OPT_MEM, 64 << 20);
+	EXPECT_EQ(EINVAL, fhnl_talk(&self->nl, nlh, NULL, NULL));
+	EXPECT_STREQ("these options are for protocol kv", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	rmdir(root);
+	ASSERT_EQ(1, ls.n);
+	EXPECT_EQ((uint64_t)1 << 20, ls.v[0].cache);
 }
 
 /* One request on a fresh connection with Connection: close; the response's body bytes, or -1. */
@@ -1744,7 +1890,7 @@ TEST_F(nl, log_get_record_of_a_request_has_the_documented_attributes)
 	/* mkdtemp's 0700 would make every request 403 for the site's user, nobody */
 	ASSERT_EQ(0, chmod(root, 0755));
 	nlh = http_add_msg(&self->nl, self->port, root);
-	put_attr(nlh, FH_A_LISTENER_ACCESS_LOG, 0, NULL);
+	nest_put(nlh, FH_HTTP_OPT_ACCESS_LOG, 0, NULL);
 	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
 	/* what earlier tests left */
 	ASSERT_EQ(0, dump_log(&self->nl, &lm));
