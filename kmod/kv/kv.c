@@ -19,10 +19,6 @@
 #include "kv_parse.h"
 #include "store.h"
 
-/* Answers queued and not yet sent, beyond which no command is read. */
-#define FH_KV_WINDOW	(256 * 1024)
-#define FH_KV_OUT_MAX	(FH_KV_INLINE_MAX + 512)
-
 struct fh_kv_site {
 	struct fh_kv_store *store;
 	u32 item_max;
@@ -32,33 +28,15 @@ struct fh_kv_site {
 /* Stores are freed here, never on a worker: a large one takes a while. */
 static struct workqueue_struct *fh_kv_wq;
 
-/* A connection's state between turns; only while a data block comes. */
-struct fh_kv_conn {
-	struct fh_kv_item *it;		/* being filled */
-	u32 got;			/* of it->nbytes + 2 */
-	u64 swallow;			/* bytes to discard (a refused block) */
-	u64 cas;
-	u8 mode;
-	bool noreply;
-	char end[2];			/* what came after the value */
-};
-
-/* Each worker's own. */
-struct fh_kv_cpu {
-	struct fh_emit em;
-	char out[FH_KV_OUT_MAX];
-	char line[KV_GET_LINE_MAX];
-};
-
 static struct fh_kv_cpu **fh_kv_cpus;
 static struct kmem_cache *fh_kv_conn_cache;
 
-static struct fh_kv_cpu *fh_kv_cpu(const struct fh_conn *c)
+struct fh_kv_cpu *fh_kv_cpu(const struct fh_conn *c)
 {
 	return fh_kv_cpus[c->w->cpu];
 }
 
-static struct fh_kv_store *fh_kv_store(const struct fh_conn *c)
+struct fh_kv_store *fh_kv_store(const struct fh_conn *c)
 {
 	return ((struct fh_kv_site *)c->src->site)->store;
 }
@@ -68,7 +46,7 @@ static struct fh_kv_conn *fh_kv_peek(const struct fh_conn *c)
 	return (struct fh_kv_conn *)(uintptr_t)c->priv;
 }
 
-static struct fh_kv_conn *fh_kv_state(struct fh_conn *c)
+struct fh_kv_conn *fh_kv_state(struct fh_conn *c)
 {
 	struct fh_kv_conn *st = fh_kv_peek(c);
 
@@ -79,15 +57,13 @@ static struct fh_kv_conn *fh_kv_state(struct fh_conn *c)
 	return st;
 }
 
-static int fh_kv_emit(struct fh_conn *c, const char *buf, size_t len)
+int fh_kv_emit(struct fh_conn *c, const char *buf, size_t len)
 {
 	return fh_chain_emit(&c->out, &c->w->seg_pool, &fh_kv_cpu(c)->em,
 			     buf, len);
 }
 
-#define fh_kv_say(c, lit)	fh_kv_emit(c, lit "\r\n", sizeof(lit "\r\n") - 1)
-
-static __printf(2, 3) int fh_kv_sayf(struct fh_conn *c, const char *fmt, ...)
+int fh_kv_sayf(struct fh_conn *c, const char *fmt, ...)
 {
 	struct fh_kv_cpu *cpu = fh_kv_cpu(c);
 	va_list ap;
@@ -99,20 +75,16 @@ static __printf(2, 3) int fh_kv_sayf(struct fh_conn *c, const char *fmt, ...)
 	return fh_kv_emit(c, cpu->out, n);
 }
 
-/* One VALUE of a get: its line, its value by reference or copied, "\r\n". */
-static int fh_kv_value(struct fh_conn *c, struct fh_kv_item *it, bool cas)
+/*
+ * A value after its head line (cpu->out[0..@n)): from the item's pages by
+ * reference, or copied beside the head when it is inline; then "\r\n".
+ */
+int fh_kv_send_value(struct fh_conn *c, struct fh_kv_item *it, u32 n)
 {
 	struct fh_kv_cpu *cpu = fh_kv_cpu(c);
-	u32 n, off, take;
+	u32 off, take;
 	int ret;
 
-	n = scnprintf(cpu->out, sizeof(cpu->out), "VALUE %.*s %u %u",
-		      it->klen, fh_kv_key(it), it->flags, it->nbytes);
-	if (cas)
-		n += scnprintf(cpu->out + n, sizeof(cpu->out) - n, " %llu",
-			       it->cas);
-	cpu->out[n++] = '\r';
-	cpu->out[n++] = '\n';
 	if (!it->npages) {
 		memcpy(cpu->out + n, fh_kv_inline(it), it->nbytes);
 		n += it->nbytes;
@@ -128,6 +100,22 @@ static int fh_kv_value(struct fh_conn *c, struct fh_kv_item *it, bool cas)
 					   take);
 	}
 	return ret ?: fh_kv_say(c, "");
+}
+
+/* One VALUE of a get. */
+static int fh_kv_value(struct fh_conn *c, struct fh_kv_item *it, bool cas)
+{
+	struct fh_kv_cpu *cpu = fh_kv_cpu(c);
+	u32 n;
+
+	n = scnprintf(cpu->out, sizeof(cpu->out), "VALUE %.*s %u %u",
+		      it->klen, fh_kv_key(it), it->flags, it->nbytes);
+	if (cas)
+		n += scnprintf(cpu->out + n, sizeof(cpu->out) - n, " %llu",
+			       it->cas);
+	cpu->out[n++] = '\r';
+	cpu->out[n++] = '\n';
+	return fh_kv_send_value(c, it, n);
 }
 
 /* get, gets, gat and gats: any number of keys, in order, then END. */
@@ -159,7 +147,8 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 		fh_kv_count(s, cmd_get);
 		if (touch)
 			fh_kv_count(s, cmd_touch);
-		it = fh_kv_get(s, t.p, t.len, touch, exp);
+		it = fh_kv_get(s, t.p, t.len, touch ? FH_KV_TOUCH : 0, exp,
+			       NULL);
 		if (!it) {
 			fh_kv_count(s, get_misses);
 			if (touch)
@@ -180,14 +169,11 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 }
 
 /* Replies of commands that take noreply; errors of the server always go. */
-static int fh_kv_reply(struct fh_conn *c, bool noreply, const char *msg,
+int fh_kv_reply(struct fh_conn *c, bool noreply, const char *msg,
 		       size_t len)
 {
 	return noreply ? 0 : fh_kv_emit(c, msg, len);
 }
-
-#define fh_kv_ack(c, noreply, lit) \
-	fh_kv_reply(c, noreply, lit "\r\n", sizeof(lit "\r\n") - 1)
 
 static const enum fh_kv_mode fh_kv_modes[] = {
 	[KV_CMD_SET] = FH_KV_SET, [KV_CMD_ADD] = FH_KV_ADD,
@@ -204,15 +190,21 @@ static int fh_kv_update_cmd(struct fh_conn *c, enum kv_cmd cmd,
 	struct fh_kv_conn *st;
 	struct fh_kv_item *it;
 
-	if (kv_parse_store(l, cmd == KV_CMD_CAS, &r))
+	switch (kv_parse_store(l, cmd == KV_CMD_CAS, &r)) {
+	case 0:
+		break;
+	case -2:
+		return fh_kv_say(c, "ERROR");
+	default:
 		return fh_kv_say(c, "CLIENT_ERROR bad command line format");
+	}
 	st = fh_kv_state(c);
 	if (!st)
 		return -ENOMEM;
 	fh_kv_count(s, cmd_set);
 	if (fh_kv_too_large(s, r.key.len, r.bytes)) {
 		/* As memcached: what the key held is gone too. */
-		fh_kv_delete(s, r.key.p, r.key.len);
+		fh_kv_delete(s, r.key.p, r.key.len, 0);
 		st->swallow = (u64)r.bytes + 2;
 		return fh_kv_say(c, "SERVER_ERROR object too large for cache");
 	}
@@ -228,6 +220,7 @@ static int fh_kv_update_cmd(struct fh_conn *c, enum kv_cmd cmd,
 	st->cas = r.cas;
 	st->mode = fh_kv_modes[cmd];
 	st->noreply = r.noreply;
+	st->meta = false;
 	return 0;
 }
 
@@ -279,9 +272,16 @@ static int fh_kv_block(struct fh_conn *c, struct fh_kv_conn *st)
 	st->it = NULL;
 	if (st->end[0] != '\r' || st->end[1] != '\n') {
 		fh_kv_put(it);
-		return fh_kv_ack(c, st->noreply, "CLIENT_ERROR bad data chunk") ?: 1;
+		/* ms always answers its errors. */
+		return fh_kv_ack(c, st->noreply && !st->meta,
+				 "CLIENT_ERROR bad data chunk") ?: 1;
 	}
 	res = fh_kv_store_item(s, it, st->mode, st->cas);
+	if (st->meta) {
+		ret = fh_kv_meta_stored(c, st, it, res);
+		fh_kv_put(it);
+		return ret ?: 1;
+	}
 	fh_kv_put(it);
 	switch (res) {
 	case FH_KV_STORED:
@@ -316,7 +316,7 @@ static int fh_kv_delete_cmd(struct fh_conn *c, const struct kv_line *l)
 		return fh_kv_say(c, "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
 	if (!kv_key_ok(&l->t[1]))
 		return fh_kv_say(c, "CLIENT_ERROR bad command line format");
-	if (fh_kv_delete(fh_kv_store(c), l->t[1].p, l->t[1].len) == FH_KV_STORED)
+	if (fh_kv_delete(fh_kv_store(c), l->t[1].p, l->t[1].len, 0) == FH_KV_STORED)
 		return fh_kv_ack(c, noreply, "DELETED");
 	return fh_kv_ack(c, noreply, "NOT_FOUND");
 }
@@ -325,20 +325,28 @@ static int fh_kv_arith_cmd(struct fh_conn *c, bool incr,
 			   const struct kv_line *l)
 {
 	bool noreply = l->n == 4 && kv_tok_is(&l->t[3], "noreply");
+	struct fh_kv_arith_req r = { .incr = incr };
+	struct fh_kv_store *s = fh_kv_store(c);
 	enum fh_kv_res res;
-	u64 delta, v;
 
 	if (l->more || (l->n != 3 && l->n != 4))
 		return fh_kv_say(c, "ERROR");
 	if (!kv_key_ok(&l->t[1]))
 		return fh_kv_say(c, "CLIENT_ERROR bad command line format");
-	if (!kv_u64(&l->t[2], &delta))
+	if (!kv_u64(&l->t[2], &r.delta))
 		return fh_kv_say(c, "CLIENT_ERROR invalid numeric delta argument");
-	res = fh_kv_arith(fh_kv_store(c), l->t[1].p, l->t[1].len, incr,
-			  delta, &v);
+	res = fh_kv_arith(s, l->t[1].p, l->t[1].len, &r);
+	if (res == FH_KV_STORED && incr)
+		fh_kv_count(s, incr_hits);
+	else if (res == FH_KV_STORED)
+		fh_kv_count(s, decr_hits);
+	else if (res == FH_KV_NOT_FOUND && incr)
+		fh_kv_count(s, incr_misses);
+	else if (res == FH_KV_NOT_FOUND)
+		fh_kv_count(s, decr_misses);
 	switch (res) {
 	case FH_KV_STORED:
-		return noreply ? 0 : fh_kv_sayf(c, "%llu\r\n", v);
+		return noreply ? 0 : fh_kv_sayf(c, "%llu\r\n", r.value);
 	case FH_KV_NOT_FOUND:
 		return fh_kv_ack(c, noreply, "NOT_FOUND");
 	case FH_KV_NON_NUMERIC:
@@ -363,8 +371,8 @@ static int fh_kv_touch_cmd(struct fh_conn *c, const struct kv_line *l)
 	if (!kv_s32(&l->t[2], &exptime))
 		return fh_kv_say(c, "CLIENT_ERROR invalid exptime argument");
 	fh_kv_count(s, cmd_touch);
-	it = fh_kv_get(s, l->t[1].p, l->t[1].len, true,
-		       fh_kv_exptime(s, exptime));
+	it = fh_kv_get(s, l->t[1].p, l->t[1].len, FH_KV_TOUCH,
+		       fh_kv_exptime(s, exptime), NULL);
 	if (!it) {
 		fh_kv_count(s, touch_misses);
 		return fh_kv_ack(c, noreply, "NOT_FOUND");
@@ -434,6 +442,14 @@ static int fh_kv_command(struct fh_conn *c, char *line, size_t len)
 	case KV_CMD_QUIT:
 		fh_conn_close_after(c);
 		return 0;
+	case KV_CMD_MG:
+	case KV_CMD_MS:
+	case KV_CMD_MD:
+	case KV_CMD_MA:
+	case KV_CMD_MN:
+	case KV_CMD_ME:
+		return fh_kv_meta_cmd(c, cmd, &l,
+				      ((struct fh_kv_site *)c->src->site)->item_max);
 	default:
 		return fh_kv_say(c, "ERROR");
 	}

@@ -79,6 +79,8 @@ static const struct {
 	{ "flush_all", KV_CMD_FLUSH_ALL }, { "stats", KV_CMD_STATS },
 	{ "version", KV_CMD_VERSION }, { "verbosity", KV_CMD_VERBOSITY },
 	{ "quit", KV_CMD_QUIT },
+	{ "mg", KV_CMD_MG }, { "ms", KV_CMD_MS }, { "md", KV_CMD_MD },
+	{ "ma", KV_CMD_MA }, { "mn", KV_CMD_MN }, { "me", KV_CMD_ME },
 };
 
 enum kv_cmd kv_cmd_of(const struct kv_tok *t)
@@ -174,7 +176,7 @@ int kv_parse_store(const struct kv_line *l, bool cas, struct kv_store_req *r)
 	s64 bytes;
 
 	if (l->more || (l->n != base && l->n != base + 1))
-		return -1;
+		return -2;
 	/* As memcached: a word after the last number is noreply or nothing. */
 	r->noreply = l->n == base + 1 && kv_tok_is(&l->t[base], "noreply");
 	r->key = l->t[1];
@@ -185,4 +187,162 @@ int kv_parse_store(const struct kv_line *l, bool cas, struct kv_store_req *r)
 		return -1;
 	r->bytes = (u32)bytes;
 	return 0;
+}
+
+static bool kv_allowed(const char *allowed, char c)
+{
+	for (; *allowed; allowed++)
+		if (*allowed == c)
+			return true;
+	return false;
+}
+
+enum kv_meta_err kv_meta_parse(const struct kv_line *l, u32 first,
+			       const char *allowed, struct kv_meta *m)
+{
+	u32 i;
+
+	*m = (struct kv_meta){ .first = first };
+	if (l->more)
+		return KV_META_INVALID;
+	m->n = l->n > first ? l->n - first : 0;
+	for (i = first; i < l->n; i++) {
+		const struct kv_tok *t = &l->t[i];
+		struct kv_tok arg = { t->p + 1, t->len - 1 };
+		char c = t->p[0];
+		u64 bit = kv_meta_bit(c);
+		bool ok = true;
+
+		if (!bit || !kv_allowed(allowed, c))
+			return KV_META_INVALID;
+		if (m->seen & bit)
+			return KV_META_DUPLICATE;
+		m->seen |= bit;
+		switch (c) {
+		case 'q':
+			m->q = true;
+			break;
+		case 'b':
+			m->b = true;
+			break;
+		case 'v':
+			m->v = true;
+			break;
+		case 'u':
+			m->noupdate = true;
+			break;
+		case 'T':
+			ok = kv_s32(&arg, &m->ttl);
+			break;
+		case 'N':
+			ok = kv_s32(&arg, &m->vivify);
+			break;
+		case 'R':
+			ok = kv_s32(&arg, &m->recache);
+			break;
+		case 'F':
+			ok = kv_u32(&arg, &m->client_flags);
+			break;
+		case 'C':
+			ok = kv_u64(&arg, &m->cas);
+			break;
+		case 'E':
+			ok = kv_u64(&arg, &m->new_cas);
+			break;
+		case 'D':
+			ok = kv_u64(&arg, &m->delta);
+			break;
+		case 'J':
+			ok = kv_u64(&arg, &m->initial);
+			break;
+		case 'M':
+			ok = arg.len == 1;
+			m->mode = ok ? arg.p[0] : 0;
+			break;
+		case 'O':
+			if (arg.len > KV_OPAQUE_MAX)
+				return KV_META_OPAQUE;
+			break;
+		default:
+			break;
+		}
+		if (!ok)
+			return KV_META_BAD_TOKEN;
+	}
+	return KV_META_OK;
+}
+
+static int kv_b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int kv_b64_decode(const char *in, u32 len, unsigned char *out, u32 cap)
+{
+	u32 i, o = 0, pad = 0;
+	int v[4], j;
+
+	if (!len || len % 4)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		for (j = 0; j < 4; j++) {
+			unsigned char c = (unsigned char)in[i + j];
+
+			if (c == '=' && i + 4 == len && j >= 2) {
+				v[j] = 0;
+				pad++;
+				continue;
+			}
+			if (pad)
+				return -1;
+			v[j] = kv_b64_val(c);
+			if (v[j] < 0)
+				return -1;
+		}
+		/*
+		 * Bits a padded end drops must be zero (RFC 4648 3.5): one
+		 * key has one spelling, so "b" keys compare as their bytes.
+		 */
+		if ((pad == 1 && (v[2] & 3)) || (pad == 2 && (v[1] & 15)))
+			return -1;
+		if (o + 3 - pad > cap)
+			return -1;
+		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	return (int)o;
+}
+
+u32 kv_b64_encode(const unsigned char *in, u32 len, char *out)
+{
+	static const char a[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	u32 i, o = 0;
+
+	for (i = 0; i < len; i += 3) {
+		u32 n = (u32)in[i] << 16;
+
+		if (i + 1 < len)
+			n |= (u32)in[i + 1] << 8;
+		if (i + 2 < len)
+			n |= in[i + 2];
+		out[o++] = a[n >> 18 & 63];
+		out[o++] = a[n >> 12 & 63];
+		out[o++] = i + 1 < len ? a[n >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? a[n & 63] : '=';
+	}
+	return o;
 }

@@ -30,6 +30,7 @@ enum kv_cmd {
 	KV_CMD_DELETE, KV_CMD_INCR, KV_CMD_DECR, KV_CMD_TOUCH,
 	KV_CMD_FLUSH_ALL, KV_CMD_STATS, KV_CMD_VERSION, KV_CMD_VERBOSITY,
 	KV_CMD_QUIT,
+	KV_CMD_MG, KV_CMD_MS, KV_CMD_MD, KV_CMD_MA, KV_CMD_MN, KV_CMD_ME,
 };
 
 struct kv_tok {
@@ -52,6 +53,60 @@ struct kv_store_req {
 	u64 cas;
 	bool noreply;
 };
+
+/*
+ * A meta command's flags (mg, ms, md, ma): one letter each, some with a
+ * token after it (T30, O123, MS). The tokens stay in the line, in the
+ * order given, because return flags are answered in that order.
+ */
+#define KV_OPAQUE_MAX	32
+
+struct kv_meta {
+	u64 seen;		/* a bit per letter, kv_meta_bit() */
+	u32 first, n;		/* the flags are l->t[first .. first + n) */
+	bool q, b, v, noupdate;
+	char mode;		/* M's letter, 0 if none */
+	s64 ttl, vivify, recache;	/* T, N, R: exptimes */
+	u32 client_flags;	/* F */
+	u64 cas, new_cas;	/* C, E */
+	u64 delta, initial;	/* D, J */
+};
+
+enum kv_meta_err {
+	KV_META_OK,
+	KV_META_INVALID,	/* "CLIENT_ERROR invalid flag" */
+	KV_META_DUPLICATE,	/* "CLIENT_ERROR duplicate flag" */
+	KV_META_BAD_TOKEN,	/* "CLIENT_ERROR bad token in command line format" */
+	KV_META_OPAQUE,		/* "CLIENT_ERROR opaque token too long" */
+};
+
+static inline u64 kv_meta_bit(char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return 1ULL << (c - 'a');
+	if (c >= 'A' && c <= 'Z')
+		return 1ULL << (26 + c - 'A');
+	return 0;
+}
+
+static inline bool kv_meta_has(const struct kv_meta *m, char c)
+{
+	return m->seen & kv_meta_bit(c);
+}
+
+/*
+ * Reads the flags l->t[first..] of a command that takes the letters in
+ * @allowed; @m says what was given.
+ */
+enum kv_meta_err kv_meta_parse(const struct kv_line *l, u32 first,
+			       const char *allowed, struct kv_meta *m);
+
+/*
+ * Base64 (RFC 4648, padded) for b-flag keys: the decoded length, or -1.
+ * Encoding writes 4 * ceil(len / 3) bytes.
+ */
+int kv_b64_decode(const char *in, u32 len, unsigned char *out, u32 cap);
+u32 kv_b64_encode(const unsigned char *in, u32 len, char *out);
 
 /*
  * The length of the line @buf starts with, its '\n' included; 0 when
@@ -77,8 +132,10 @@ bool kv_u64(const struct kv_tok *t, u64 *v);
 /* An optional '-', then decimal digits, within 32 bits (safe_strtol). */
 bool kv_s32(const struct kv_tok *t, s64 *v);
 /*
- * A storage command's line: 0, or "CLIENT_ERROR bad command line format"
- * (-1). @cas: the line is cas's, with its unique before noreply.
+ * A storage command's line: 0; -1: "CLIENT_ERROR bad command line format"
+ * (a bad key or number); -2: "ERROR" (too few or too many tokens, as
+ * memcached takes it for no command it knows). @cas: the line is cas's,
+ * with its unique before noreply.
  */
 int kv_parse_store(const struct kv_line *l, bool cas, struct kv_store_req *r);
 

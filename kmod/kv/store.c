@@ -238,12 +238,24 @@ static struct fh_kv_item *fh_kv_lookup(struct fh_kv_shard *sh, u32 hash,
 	return NULL;
 }
 
+/*
+ * Under the shard lock, after its LRU changed: what the oldest item there
+ * is, so that room is made in the shard whose tail is the oldest of all
+ * and eviction stays close to one LRU over the whole store.
+ */
+static void fh_kv_tail(struct fh_kv_shard *sh)
+{
+	WRITE_ONCE(sh->tail_stamp, list_empty(&sh->lru) ? U64_MAX :
+		   list_last_entry(&sh->lru, struct fh_kv_item, lru)->stamp);
+}
+
 /* Under the shard lock: out of the table; the table's reference dropped. */
 static void fh_kv_unlink(struct fh_kv_store *s, struct fh_kv_shard *sh,
 			 struct fh_kv_item *it)
 {
 	hlist_del_rcu(&it->hnode);
 	list_del(&it->lru);
+	fh_kv_tail(sh);
 	it->linked = false;
 	sh->items--;
 	percpu_counter_add_batch(&s->used, -(s64)it->size, FH_KV_USED_BATCH);
@@ -258,7 +270,9 @@ static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
 		fh_kv_unlink(s, sh, old);
 	refcount_inc(&it->ref);
 	hlist_add_head_rcu(&it->hnode, fh_kv_bucket(sh, it->hash));
+	it->stamp = it->cas;
 	list_add(&it->lru, &sh->lru);
+	fh_kv_tail(sh);
 	it->linked = true;
 	it->atime = it->time;
 	sh->items++;
@@ -267,7 +281,7 @@ static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
 }
 
 struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
-			     bool touch, u32 exp)
+			     unsigned int how, u32 exp, bool *was_fetched)
 {
 	u32 hash = fh_kv_hash(s, key, klen), now = fh_kv_now(s);
 	struct fh_kv_shard *sh = fh_kv_shard_of(s, hash);
@@ -284,31 +298,86 @@ struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 		fh_kv_put(it);
 		return NULL;
 	}
-	WRITE_ONCE(it->fetched, true);
-	/*
-	 * Moved up the LRU at most once a minute, as memcached does, and
-	 * only if the lock is free at once: a GET never waits on a writer.
-	 * gat and touch change the expiry, under the lock.
-	 */
-	if (touch)
-		fh_kv_lock(s, sh);
-	else if (now - READ_ONCE(it->atime) < 60 || !spin_trylock(&sh->lock))
+	if (was_fetched)
+		*was_fetched = READ_ONCE(it->fetched);
+	if (how & FH_KV_PEEK)
 		return it;
-	if (it->linked) {
-		list_move(&it->lru, &sh->lru);
-		it->atime = now;
-		if (touch)
+	/*
+	 * A read only marks the item (once: a line written by every read
+	 * would bounce between CPUs); the LRU's tail gives a marked item
+	 * a second chance. So a GET takes no lock.
+	 */
+	if (!READ_ONCE(it->fetched))
+		WRITE_ONCE(it->fetched, true);
+	if (!READ_ONCE(it->active))
+		WRITE_ONCE(it->active, true);
+	if (READ_ONCE(it->atime) != now)
+		WRITE_ONCE(it->atime, now);
+	if (how & FH_KV_TOUCH) {
+		fh_kv_lock(s, sh);
+		if (it->linked)
 			it->exp = exp;
+		spin_unlock(&sh->lock);
 	}
-	spin_unlock(&sh->lock);
 	return it;
 }
 
+/* The first to ask of a stale or new item wins (W): it is to recache it. */
+bool fh_kv_win(struct fh_kv_store *s, struct fh_kv_item *it)
+{
+	struct fh_kv_shard *sh = fh_kv_shard_of(s, it->hash);
+	bool won = false;
+
+	fh_kv_lock(s, sh);
+	if (it->linked && !(it->mflags & FH_KV_WON)) {
+		it->mflags |= FH_KV_WON;
+		won = true;
+	}
+	spin_unlock(&sh->lock);
+	return won;
+}
+
 /*
- * Evicts one item, the least recently used of @sh; false if it has none.
- * Called with no lock held.
+ * md I: the item stays, marked stale with a new cas (and expiry), so that
+ * one client recaches it while the others are served the old value.
  */
-static bool fh_kv_evict_one(struct fh_kv_store *s, struct fh_kv_shard *sh)
+enum fh_kv_res fh_kv_invalidate(struct fh_kv_store *s, const char *key,
+				u8 klen, u64 cas, bool set_exp, u32 exp)
+{
+	u32 hash = fh_kv_hash(s, key, klen), now = fh_kv_now(s);
+	struct fh_kv_shard *sh = fh_kv_shard_of(s, hash);
+	enum fh_kv_res res = FH_KV_STORED;
+	struct fh_kv_item *it;
+
+	fh_kv_lock(s, sh);
+	it = fh_kv_lookup(sh, hash, key, klen);
+	if (!it || !fh_kv_live(s, it, now)) {
+		res = FH_KV_NOT_FOUND;
+	} else if (cas && it->cas != cas) {
+		res = FH_KV_EXISTS;
+	} else {
+		it->mflags = (it->mflags | FH_KV_STALE) & ~FH_KV_WON;
+		it->cas = atomic64_inc_return(&s->cas);
+		if (set_exp)
+			it->exp = exp;
+	}
+	spin_unlock(&sh->lock);
+	return res;
+}
+
+enum fh_kv_evict {
+	FH_KV_EMPTY,
+	FH_KV_RESCUED,
+	FH_KV_EVICTED,
+};
+
+/*
+ * Evicts the least recently used item of @sh. One read since the tail last
+ * saw it gets a second chance instead (unless @force): it goes back to the
+ * head, and the caller looks again for the oldest tail of all.
+ */
+static enum fh_kv_evict fh_kv_evict_one(struct fh_kv_store *s,
+					struct fh_kv_shard *sh, bool force)
 {
 	struct fh_kv_item *it;
 	u32 now = fh_kv_now(s);
@@ -316,9 +385,17 @@ static bool fh_kv_evict_one(struct fh_kv_store *s, struct fh_kv_shard *sh)
 	fh_kv_lock(s, sh);
 	if (list_empty(&sh->lru)) {
 		spin_unlock(&sh->lock);
-		return false;
+		return FH_KV_EMPTY;
 	}
 	it = list_last_entry(&sh->lru, struct fh_kv_item, lru);
+	if (fh_kv_live(s, it, now) && READ_ONCE(it->active) && !force) {
+		WRITE_ONCE(it->active, false);
+		it->stamp = atomic64_read(&s->cas);
+		list_move(&it->lru, &sh->lru);
+		fh_kv_tail(sh);
+		spin_unlock(&sh->lock);
+		return FH_KV_RESCUED;
+	}
 	if (!fh_kv_live(s, it, now)) {
 		if (!it->fetched)
 			fh_kv_count(s, expired_unfetched);
@@ -330,7 +407,7 @@ static bool fh_kv_evict_one(struct fh_kv_store *s, struct fh_kv_shard *sh)
 	}
 	fh_kv_unlink(s, sh, it);
 	spin_unlock(&sh->lock);
-	return true;
+	return FH_KV_EVICTED;
 }
 
 static bool fh_kv_over(struct fh_kv_store *s, u64 add)
@@ -344,18 +421,35 @@ static bool fh_kv_over(struct fh_kv_store *s, u64 add)
 }
 
 /*
- * Room for @size more bytes: the LRU tail of @home goes first, then the
- * other shards' in turn. False: nothing is left to evict.
+ * Room for @size more bytes: the shard whose LRU tail is the oldest gives
+ * it up, again and again; at most 64 second chances per call, so a store
+ * of items all read lately still makes room at once. False: nothing is
+ * left to evict.
  */
-static bool fh_kv_make_room(struct fh_kv_store *s, unsigned int home, u32 size)
+static bool fh_kv_make_room(struct fh_kv_store *s, u32 size)
 {
-	unsigned int i = 0;
+	unsigned int i, best, misses = 0, rescued = 0;
+	enum fh_kv_evict res;
+	u64 oldest, t;
 
 	while (fh_kv_over(s, size)) {
-		if (i == FH_KV_SHARDS)
+		oldest = U64_MAX;
+		best = 0;
+		for (i = 0; i < FH_KV_SHARDS; i++) {
+			t = READ_ONCE(s->shards[i].tail_stamp);
+			if (t < oldest) {
+				oldest = t;
+				best = i;
+			}
+		}
+		if (oldest == U64_MAX)
 			return false;
-		if (!fh_kv_evict_one(s, &s->shards[(home + i) % FH_KV_SHARDS]))
-			i++;
+		res = fh_kv_evict_one(s, &s->shards[best], rescued >= 64);
+		if (res == FH_KV_RESCUED)
+			rescued++;
+		/* Emptied meanwhile: look again, a bounded number of times. */
+		if (res == FH_KV_EMPTY && ++misses > FH_KV_SHARDS)
+			return false;
 	}
 	return true;
 }
@@ -378,7 +472,7 @@ enum fh_kv_res fh_kv_store_item(struct fh_kv_store *s, struct fh_kv_item *it,
 
 again:
 	if (mode == FH_KV_APPEND || mode == FH_KV_PREPEND) {
-		old = fh_kv_get(s, fh_kv_key(it), it->klen, false, 0);
+		old = fh_kv_get(s, fh_kv_key(it), it->klen, 0, 0, NULL);
 		if (!old)
 			return FH_KV_NOT_STORED;
 		if (fh_kv_too_large(s, it->klen, (u64)old->nbytes + it->nbytes)) {
@@ -409,14 +503,16 @@ again:
 		joined = it;
 		refcount_inc(&joined->ref);
 	}
-	if (!fh_kv_make_room(s, it->hash & (FH_KV_SHARDS - 1), joined->size)) {
+	if (!fh_kv_make_room(s, joined->size)) {
 		res = FH_KV_NOMEM;
 		fh_kv_count(s, oom);
 		goto out;
 	}
 	joined->time = now;
 	joined->gen = READ_ONCE(s->flush_gen);
-	joined->cas = atomic64_inc_return(&s->cas);
+	/* ms E: the client names the new cas. */
+	if (!joined->cas || joined != it)
+		joined->cas = atomic64_inc_return(&s->cas);
 
 	fh_kv_lock(s, sh);
 	cur = fh_kv_lookup(sh, it->hash, fh_kv_key(it), it->klen);
@@ -457,8 +553,10 @@ again:
 			res = FH_KV_EXISTS;
 		break;
 	}
-	if (res == FH_KV_STORED)
+	if (res == FH_KV_STORED) {
 		fh_kv_link(s, sh, joined, cur);
+		it->cas = joined->cas;
+	}
 	spin_unlock(&sh->lock);
 	if (mode == FH_KV_CAS && res == FH_KV_STORED)
 		fh_kv_count(s, cas_hits);
@@ -473,7 +571,9 @@ out:
 	return res;
 }
 
-enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen)
+/* @cas: only if the item's is this one (md C); 0: any. */
+enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen,
+			    u64 cas)
 {
 	u32 hash = fh_kv_hash(s, key, klen), now = fh_kv_now(s);
 	struct fh_kv_shard *sh = fh_kv_shard_of(s, hash);
@@ -484,6 +584,10 @@ enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen)
 	it = fh_kv_lookup(sh, hash, key, klen);
 	if (it) {
 		live = fh_kv_live(s, it, now);
+		if (live && cas && it->cas != cas) {
+			spin_unlock(&sh->lock);
+			return FH_KV_EXISTS;
+		}
 		fh_kv_unlink(s, sh, it);
 	}
 	spin_unlock(&sh->lock);
@@ -495,73 +599,83 @@ enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen)
 }
 
 /*
- * incr and decr: the value must be a decimal number of at most 20 digits
- * (memcached's safe_strtoull); incr wraps at 2^64, decr stops at 0. The
- * result is a new item with the old one's flags and expiry.
+ * incr, decr and ma: the value must be a decimal number of at most 20
+ * digits (memcached's safe_strtoull); incr wraps at 2^64, decr stops at 0.
+ * The result is a new item with the old one's flags and expiry, swapped
+ * in only if the old one is still current (else done again).
  */
 enum fh_kv_res fh_kv_arith(struct fh_kv_store *s, const char *key, u8 klen,
-			   bool incr, u64 delta, u64 *value)
+			   struct fh_kv_arith_req *r)
 {
 	struct fh_kv_item *old, *it;
 	char num[24];
 	enum fh_kv_res res;
-	u64 v = 0;
+	u64 v;
 	u32 i, len;
 
 	for (;;) {
-		old = fh_kv_get(s, key, klen, false, 0);
-		if (!old) {
-			if (incr)
-				fh_kv_count(s, incr_misses);
-			else
-				fh_kv_count(s, decr_misses);
+		old = fh_kv_get(s, key, klen, 0, 0, NULL);
+		if (!old && !r->vivify)
 			return FH_KV_NOT_FOUND;
+		if (old && r->cas && old->cas != r->cas) {
+			fh_kv_put(old);
+			return FH_KV_EXISTS;
 		}
-		if (!old->nbytes || old->nbytes > 20) {
+		if (old && (!old->nbytes || old->nbytes > 20)) {
 			fh_kv_put(old);
 			return FH_KV_NON_NUMERIC;
 		}
-		fh_kv_read(old, 0, num, old->nbytes);
-		v = 0;
-		for (i = 0; i < old->nbytes; i++) {
-			unsigned int d = num[i] - '0';
+		v = r->initial;
+		if (old) {
+			fh_kv_read(old, 0, num, old->nbytes);
+			v = 0;
+			for (i = 0; i < old->nbytes; i++) {
+				unsigned int d = num[i] - '0';
 
-			if (d > 9 || v > (U64_MAX - d) / 10) {
-				fh_kv_put(old);
-				return FH_KV_NON_NUMERIC;
+				if (d > 9 || v > (U64_MAX - d) / 10) {
+					fh_kv_put(old);
+					return FH_KV_NON_NUMERIC;
+				}
+				v = v * 10 + d;
 			}
-			v = v * 10 + d;
+			if (r->incr)
+				v += r->delta;
+			else
+				v = v > r->delta ? v - r->delta : 0;
 		}
-		if (incr)
-			v += delta;
-		else
-			v = v > delta ? v - delta : 0;
 		len = scnprintf(num, sizeof(num), "%llu", v);
 		it = fh_kv_alloc(s, key, klen, len);
 		if (!it) {
-			fh_kv_put(old);
+			if (old)
+				fh_kv_put(old);
 			fh_kv_count(s, oom);
 			return FH_KV_NOMEM;
 		}
 		fh_kv_write(it, 0, num, len);
-		it->flags = old->flags;
-		it->exp = old->exp;
-		/* A CAS on the old item's unique: lost only to another change. */
-		res = fh_kv_store_item(s, it, FH_KV_SWAP, old->cas);
-		fh_kv_put(old);
+		if (old) {
+			it->flags = old->flags;
+			it->exp = r->set_exp ? r->exp : old->exp;
+			it->mflags = old->mflags & FH_KV_BINKEY;
+			/* A CAS on the old item's unique: lost only to another change. */
+			res = fh_kv_store_item(s, it, FH_KV_SWAP, old->cas);
+			fh_kv_put(old);
+		} else {
+			it->exp = r->vivify_exp;
+			it->mflags = r->binkey ? FH_KV_BINKEY : 0;
+			res = fh_kv_store_item(s, it, FH_KV_ADD, 0);
+			if (res == FH_KV_NOT_STORED)
+				res = FH_KV_EXISTS;	/* made meanwhile: again */
+		}
+		r->new_cas = it->cas;
+		r->new_exp = it->exp;
 		fh_kv_put(it);
-		if (res != FH_KV_EXISTS)
+		if (res != FH_KV_EXISTS && res != FH_KV_NOT_FOUND)
 			break;
 	}
-	if (res == FH_KV_STORED) {
-		if (incr)
-			fh_kv_count(s, incr_hits);
-		else
-			fh_kv_count(s, decr_hits);
-		*value = v;
-		return FH_KV_STORED;
-	}
-	return res == FH_KV_NOT_FOUND ? FH_KV_NOT_FOUND : FH_KV_NOMEM;
+	if (res != FH_KV_STORED)
+		return res;
+	r->value = v;
+	return FH_KV_STORED;
 }
 
 /* Every item of @sh whose time has come goes (@all: every item). */
@@ -622,7 +736,7 @@ static void fh_kv_reap(struct work_struct *work)
 		fh_kv_reap_shard(s, &s->shards[i], false, FH_KV_REAP_BUCKETS);
 		cond_resched();
 	}
-	fh_kv_make_room(s, 0, 0);
+	fh_kv_make_room(s, 0);
 	if (!READ_ONCE(s->dying))
 		queue_delayed_work(system_unbound_wq, &s->reaper, HZ);
 }
@@ -691,6 +805,7 @@ struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max)
 
 		spin_lock_init(&sh->lock);
 		INIT_LIST_HEAD(&sh->lru);
+		sh->tail_stamp = U64_MAX;
 		sh->bucket_bits = bits;
 		sh->buckets = kvcalloc(1U << bits, sizeof(*sh->buckets),
 				       GFP_KERNEL);

@@ -37,6 +37,7 @@ struct fh_kv_item {
 	u32 flags;			/* the client's opaque flags */
 	u32 nbytes;			/* value length, without "\r\n" */
 	u64 cas;
+	u64 stamp;			/* the store's clock when last used */
 	u32 exp;			/* store seconds it expires at; 0: never */
 	u32 time;			/* store seconds it was stored at */
 	u32 atime;			/* last moved up the LRU */
@@ -47,6 +48,8 @@ struct fh_kv_item {
 	u8 cls;				/* its kmem_cache; FH_KV_CLS_BIG: kvmalloc */
 	bool linked;			/* under the shard lock */
 	bool fetched;
+	bool active;			/* read since the LRU's tail last saw it */
+	u8 mflags;			/* FH_KV_STALE...; under the shard lock */
 	char data[];			/* key, then the value or its pages */
 };
 
@@ -56,6 +59,7 @@ struct fh_kv_shard {
 	struct hlist_head *buckets;
 	unsigned int bucket_bits;
 	unsigned long items;		/* under the lock */
+	u64 tail_stamp;			/* its LRU tail's stamp; U64_MAX: empty */
 	unsigned int reap_pos;		/* the reaper's next bucket */
 } ____cacheline_aligned_in_smp;
 
@@ -104,6 +108,15 @@ enum fh_kv_mode {
 	FH_KV_SWAP,	/* as CAS, not counted as one (incr, decr) */
 };
 
+/* What the meta protocol marks an item with. */
+#define FH_KV_STALE	1	/* md I: invalidated, served until replaced */
+#define FH_KV_WON	2	/* a client was told to recache it (W) */
+#define FH_KV_BINKEY	4	/* its key came in base64 (b) */
+
+/* How fh_kv_get() looks. */
+#define FH_KV_TOUCH	1	/* set the expiry to @exp */
+#define FH_KV_PEEK	2	/* not a fetch: no mark, no LRU move */
+
 #define fh_kv_count(s, field)	this_cpu_inc((s)->stats->field)
 
 struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max);
@@ -137,12 +150,33 @@ void fh_kv_write(struct fh_kv_item *it, u32 off, const void *src, u32 len);
 void fh_kv_read(struct fh_kv_item *it, u32 off, void *dst, u32 len);
 void fh_kv_put(struct fh_kv_item *it);
 struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
-			     bool touch, u32 exp);
+			     unsigned int how, u32 exp, bool *was_fetched);
+bool fh_kv_win(struct fh_kv_store *s, struct fh_kv_item *it);
+enum fh_kv_res fh_kv_invalidate(struct fh_kv_store *s, const char *key,
+				u8 klen, u64 cas, bool set_exp, u32 exp);
 enum fh_kv_res fh_kv_store_item(struct fh_kv_store *s, struct fh_kv_item *it,
 				enum fh_kv_mode mode, u64 cas);
-enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen);
+enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen,
+			    u64 cas);
+/* incr, decr and ma: what to do, and (out) what was done. */
+struct fh_kv_arith_req {
+	bool incr;
+	u64 delta;
+	bool vivify;		/* ma N: a miss creates it with @initial */
+	u64 initial;
+	u32 vivify_exp;
+	bool set_exp;		/* ma T */
+	u32 exp;
+	u64 cas;		/* ma C: only if the item's is this; 0: any */
+	bool binkey;
+	/* out */
+	u64 value;
+	u64 new_cas;
+	u32 new_exp;
+};
+
 enum fh_kv_res fh_kv_arith(struct fh_kv_store *s, const char *key, u8 klen,
-			   bool incr, u64 delta, u64 *value);
+			   struct fh_kv_arith_req *r);
 void fh_kv_flush(struct fh_kv_store *s, s64 delay);
 int fh_kv_init(void);
 void fh_kv_exit(void);

@@ -114,7 +114,7 @@ TEST(kv_storage_line_reads_its_numbers_and_noreply)
 	split("set key 0 0 -1");
 	CHECK_INT(kv_parse_store(&l, false, &r), -1);
 	split("set key 0 0");
-	CHECK_INT(kv_parse_store(&l, false, &r), -1);
+	CHECK_INT(kv_parse_store(&l, false, &r), -2);
 }
 
 TEST(kv_get_lines_are_recognised_for_their_longer_limit)
@@ -137,4 +137,52 @@ TEST(kv_next_walks_any_number_of_keys)
 		n++;
 	CHECK_INT(n, 4);
 	CHECK_INT(t.len, 3);
+}
+
+TEST(kv_meta_flags_are_read_with_their_tokens)
+{
+	struct kv_meta m;
+
+	split("mg key v T30 O123 k q");
+	CHECK_INT(kv_meta_parse(&l, 2, "bcfhklOqstuvENRT", &m), KV_META_OK);
+	CHECK(m.v && m.q, "v and q");
+	CHECK_INT(m.ttl, 30);
+	CHECK(kv_meta_has(&m, 'O') && kv_meta_has(&m, 'k'), "O and k");
+	CHECK_INT(m.n, 5);
+}
+
+TEST(kv_meta_unknown_repeated_and_bad_flags_are_told_apart)
+{
+	struct kv_meta m;
+
+	split("mg key zz");
+	CHECK_INT(kv_meta_parse(&l, 2, "bcfhklOqstuvENRT", &m), KV_META_INVALID);
+	split("mg key v v");
+	CHECK_INT(kv_meta_parse(&l, 2, "bcfhklOqstuvENRT", &m), KV_META_DUPLICATE);
+	split("mg key Tabc");
+	CHECK_INT(kv_meta_parse(&l, 2, "bcfhklOqstuvENRT", &m), KV_META_BAD_TOKEN);
+	split("mg key O123456789012345678901234567890123");
+	CHECK_INT(kv_meta_parse(&l, 2, "bcfhklOqstuvENRT", &m), KV_META_OPAQUE);
+	split("ms key 1 MS");
+	CHECK_INT(kv_meta_parse(&l, 3, "bcCEFkOqsTM", &m), KV_META_OK);
+	CHECK_INT(m.mode, 'S');
+}
+
+TEST(kv_base64_keys_decode_and_encode_back)
+{
+	unsigned char out[16];
+	char enc[16];
+	int n;
+
+	n = kv_b64_decode("Zm9vYmFy", 8, out, sizeof(out));
+	CHECK_INT(n, 6);
+	CHECK(!memcmp(out, "foobar", 6), "foobar");
+	CHECK_INT(kv_b64_encode(out, 6, enc), 8);
+	CHECK(!memcmp(enc, "Zm9vYmFy", 8), "encodes back");
+	CHECK_INT(kv_b64_decode("Zm8=", 4, out, sizeof(out)), 2);
+	CHECK_INT(kv_b64_encode((const unsigned char *)"fo", 2, enc), 4);
+	CHECK(!memcmp(enc, "Zm8=", 4), "padded");
+	CHECK_INT(kv_b64_decode("!!!!", 4, out, sizeof(out)), -1);
+	CHECK_INT(kv_b64_decode("Zm8", 3, out, sizeof(out)), -1);
+	CHECK_INT(kv_b64_decode("Zm=v", 4, out, sizeof(out)), -1);
 }

@@ -6,6 +6,7 @@
  * with no control character.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../../kmod/kv/kv_parse.h"
 
@@ -45,6 +46,19 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		pos = 0;
 		while (kv_next(s, len, &pos, &t))
 			check_tok(s, len, &t);
+		if (l.n >= 2) {
+			struct kv_meta m;
+			unsigned char key[KV_KEY_MAX];
+			char enc[4 * ((KV_KEY_MAX + 2) / 3)];
+			int k;
+
+			(void)kv_meta_parse(&l, 2, "bcCEFhIJklMNOqRsStTuvx", &m);
+			/* A key that decodes encodes back to the same text. */
+			k = kv_b64_decode(l.t[1].p, l.t[1].len, key, sizeof(key));
+			if (k > 0 && (kv_b64_encode(key, (u32)k, enc) != l.t[1].len ||
+				      memcmp(enc, l.t[1].p, l.t[1].len)))
+				abort();
+		}
 		s += len;
 		size -= len;
 	}
