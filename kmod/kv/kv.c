@@ -127,7 +127,7 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 	bool cas = cmd == KV_CMD_GETS || cmd == KV_CMD_GATS;
 	struct fh_kv_item *it;
 	struct kv_tok t;
-	size_t pos = 0;
+	size_t pos = 0, start;
 	u32 exp = 0;
 	s64 exptime;
 	int ret, nkeys = 0;
@@ -140,10 +140,17 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 			return fh_kv_say(c, "CLIENT_ERROR invalid exptime argument");
 		exp = fh_kv_exptime(s, exptime);
 	}
+	/* Every key first: a bad one refuses the whole line, nothing sent. */
+	start = pos;
 	while (kv_next(line, len, &pos, &t)) {
 		if (!kv_key_ok(&t))
 			return fh_kv_say(c, "CLIENT_ERROR bad command line format");
 		nkeys++;
+	}
+	if (!nkeys)
+		return fh_kv_say(c, "ERROR");
+	pos = start;
+	while (kv_next(line, len, &pos, &t)) {
 		fh_kv_count(s, cmd_get);
 		if (touch)
 			fh_kv_count(s, cmd_touch);
@@ -163,8 +170,6 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 		if (ret)
 			return ret;
 	}
-	if (!nkeys)
-		return fh_kv_say(c, "ERROR");
 	return fh_kv_say(c, "END");
 }
 

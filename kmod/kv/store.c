@@ -295,6 +295,10 @@ struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 	if (!it)
 		return NULL;
 	if (!fh_kv_live(s, it, now)) {
+		if (!(how & FH_KV_PEEK) && it->exp && it->exp <= now)
+			fh_kv_count(s, get_expired);
+		else if (!(how & FH_KV_PEEK))
+			fh_kv_count(s, get_flushed);
 		fh_kv_put(it);
 		return NULL;
 	}
