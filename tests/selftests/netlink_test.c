@@ -319,6 +319,9 @@ struct listener {
 	char root[PATH_MAX];
 	/* FH_HTTP_OPT_ACCESS_LOG, a flag: how often it came, and its length. */
 	int access_log_seen, access_log_len;
+	/* kv's nest: its memory limit and largest item, 0 if absent. */
+	uint64_t kv_mem;
+	uint32_t kv_item_max;
 };
 
 struct listeners {
@@ -376,6 +379,17 @@ static int http_opt_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+static int kv_opt_cb(const struct nlattr *a, void *data)
+{
+	struct listener *l = data;
+
+	if (mnl_attr_get_type(a) == FH_KV_OPT_MEM && mnl_attr_get_payload_len(a) == 8)
+		l->kv_mem = mnl_attr_get_u64(a);
+	if (mnl_attr_get_type(a) == FH_KV_OPT_ITEM_MAX && mnl_attr_get_payload_len(a) == 4)
+		l->kv_item_max = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
 static int listener_attr_cb(const struct nlattr *a, void *data)
 {
 	struct listener *l = data;
@@ -423,7 +437,7 @@ static int listener_attr_cb(const struct nlattr *a, void *data)
 		return mnl_attr_parse_nested(a, http_opt_cb, l);
 	case FH_A_LISTENER_KV:
 		l->kv_nests++;
-		break;
+		return mnl_attr_parse_nested(a, kv_opt_cb, l);
 	}
 	return MNL_CB_OK;
 }
@@ -910,14 +924,58 @@ TEST_F(nl, listener_add_unknown_protocol_gopher_is_einval)
 	expect_refused(_metadata, self, nlh, EINVAL, bad, 0);
 }
 
-TEST_F(nl, listener_add_known_but_unbuilt_protocol_kv_is_eprotonosupport)
+TEST_F(nl, listener_add_kv_with_mem_below_1m_is_erange_pointing_at_it)
 {
 	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
 	const struct nlattr *bad;
 
-	bad = put_str(nlh, FH_A_PROTO, "kv");
+	put_str(nlh, FH_A_PROTO, "kv");
 	put_loopback4(nlh, self->port);
-	expect_refused(_metadata, self, nlh, EPROTONOSUPPORT, bad, 0);
+	nest_open(nlh, FH_A_LISTENER_KV);
+	bad = nest_put_u64(nlh, FH_KV_OPT_MEM, FH_KV_MEM_MIN - 1);
+	expect_refused(_metadata, self, nlh, ERANGE, bad, 0);
+}
+
+TEST_F(nl, listener_add_kv_whose_largest_item_is_over_half_its_memory_is_einval)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+
+	put_str(nlh, FH_A_PROTO, "kv");
+	put_loopback4(nlh, self->port);
+	nest_open(nlh, FH_A_LISTENER_KV);
+	nest_put_u64(nlh, FH_KV_OPT_MEM, 2 << 20);
+	nest_put_u32(nlh, FH_KV_OPT_ITEM_MAX, (1 << 20) + 1);
+	expect_refused(_metadata, self, nlh, EINVAL, NULL, 0);
+	EXPECT_STREQ("the largest item may take at most half of the memory", self->refused_msg);
+}
+
+TEST_F(nl, listener_set_changes_a_kv_listeners_memory_and_refuses_its_largest_item)
+{
+	struct nlmsghdr *nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_ADD, 0);
+	struct listeners ls;
+
+	put_str(nlh, FH_A_PROTO, "kv");
+	put_loopback4(nlh, self->port);
+	ASSERT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	ASSERT_EQ(1, ls.n);
+	EXPECT_EQ(FH_KV_MEM_DEFAULT, ls.v[0].kv_mem);
+	EXPECT_EQ(FH_KV_ITEM_MAX_DEFAULT, ls.v[0].kv_item_max);
+	nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_SET, 0);
+	put_loopback4(nlh, self->port);
+	nest_open(nlh, FH_A_LISTENER_KV);
+	nest_put_u64(nlh, FH_KV_OPT_MEM, 128 << 20);
+	EXPECT_EQ(0, fhnl_talk(&self->nl, nlh, NULL, NULL)) TH_LOG("extack '%s'", self->nl.msg);
+	nlh = fhnl_msg(&self->nl, FH_CMD_LISTENER_SET, 0);
+	put_loopback4(nlh, self->port);
+	nest_open(nlh, FH_A_LISTENER_KV);
+	nest_put_u32(nlh, FH_KV_OPT_ITEM_MAX, 2 << 20);
+	EXPECT_EQ(EINVAL, fhnl_talk(&self->nl, nlh, NULL, NULL));
+	EXPECT_STREQ("the largest item is fixed: replace the listener to change it", self->nl.msg);
+	EXPECT_EQ(0, dump_listeners(&self->nl, &ls));
+	ASSERT_EQ(1, ls.n);
+	EXPECT_EQ((uint64_t)128 << 20, ls.v[0].kv_mem);
+	EXPECT_EQ(FH_KV_ITEM_MAX_DEFAULT, ls.v[0].kv_item_max);
 }
 
 /* ---- protocol options (FH_A_LISTENER_HTTP, _KV) on LISTENER_ADD --------- */
