@@ -59,6 +59,21 @@ int fh_chain_append_page(struct fh_chain *ch, struct fh_pool *segs,
 static int fh_chain_append_frag(struct fh_chain *ch, struct fh_pool *segs,
 				struct page *page, u32 off, u32 len);
 
+int fh_emit_room(struct fh_emit *em, size_t need)
+{
+	if (em->page && PAGE_SIZE - em->off >= need)
+		return 0;
+	if (em->page && page_ref_count(em->page) == 1) {
+		em->off = 0;
+		return 0;
+	}
+	if (em->page)
+		put_page(em->page);
+	em->page = alloc_page(GFP_KERNEL);
+	em->off = 0;
+	return em->page ? 0 : -ENOMEM;
+}
+
 int fh_chain_emit(struct fh_chain *ch, struct fh_pool *segs,
 		  struct fh_emit *em, const void *buf, size_t len)
 {
@@ -66,18 +81,9 @@ int fh_chain_emit(struct fh_chain *ch, struct fh_pool *segs,
 	int ret;
 
 	while (len) {
-		if (!em->page || em->off == PAGE_SIZE) {
-			if (em->page && page_ref_count(em->page) == 1) {
-				em->off = 0;
-			} else {
-				if (em->page)
-					put_page(em->page);
-				em->page = alloc_page(GFP_KERNEL);
-				em->off = 0;
-				if (!em->page)
-					return -ENOMEM;
-			}
-		}
+		ret = fh_emit_room(em, 1);
+		if (ret)
+			return ret;
 		take = min_t(size_t, len, PAGE_SIZE - em->off);
 		memcpy(page_address(em->page) + em->off, buf, take);
 		ret = fh_chain_append_frag(ch, segs, em->page, em->off, take);

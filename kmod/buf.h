@@ -67,6 +67,8 @@ struct fh_emit {
 	u32 off;
 };
 
+/* A page with @need (at most PAGE_SIZE) bytes free at em->off. */
+int fh_emit_room(struct fh_emit *em, size_t need);
 int fh_chain_emit(struct fh_chain *ch, struct fh_pool *segs,
 		  struct fh_emit *em, const void *buf, size_t len);
 void fh_emit_release(struct fh_emit *em);

@@ -105,8 +105,7 @@ struct fh_upconn {
 /* Each worker's scratch for response heads, reached only from its thread. */
 struct fh_proxy_cpu {
 	/* Where request heads are written, shared by the heads it holds. */
-	struct page *hpage;
-	u32 hoff;
+	struct fh_emit hem;		/* the page request heads are made in */
 	char in[FH_PROXY_HEAD_MAX];
 	char out[FH_PROXY_HEAD_MAX + 128];	/* room for Date and Connection */
 };
@@ -311,23 +310,13 @@ static char *fh_proxy_head_room(struct fh_proxy_cpu *pc, struct fh_proxy *px,
 		px->head_off = 0;
 		return px->head ? page_address(px->head) : NULL;
 	}
-	if (!pc->hpage || PAGE_SIZE - pc->hoff < max) {
-		if (pc->hpage && page_ref_count(pc->hpage) == 1) {
-			pc->hoff = 0;
-		} else {
-			if (pc->hpage)
-				put_page(pc->hpage);
-			pc->hpage = alloc_page(GFP_KERNEL);
-			pc->hoff = 0;
-			if (!pc->hpage)
-				return NULL;
-		}
-	}
-	get_page(pc->hpage);
-	px->head = pc->hpage;
-	px->head_off = pc->hoff;
-	*cap = PAGE_SIZE - pc->hoff;
-	return page_address(pc->hpage) + pc->hoff;
+	if (fh_emit_room(&pc->hem, max))
+		return NULL;
+	get_page(pc->hem.page);
+	px->head = pc->hem.page;
+	px->head_off = pc->hem.off;
+	*cap = PAGE_SIZE - pc->hem.off;
+	return page_address(pc->hem.page) + pc->hem.off;
 }
 
 int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
@@ -364,8 +353,8 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 	if (n < 0)
 		return -EINVAL;
 	px->head_len = n;
-	if (px->head == pc->hpage)
-		pc->hoff += ALIGN(n, 8);
+	if (px->head == pc->hem.page)
+		pc->hem.off = min_t(u32, pc->hem.off + ALIGN(n, 8), PAGE_SIZE);
 	px->head_req = r->method == HTTP_METHOD_HEAD;
 	px->client_10 = r->version == 10;
 	/* The client side's own view, chunked bodies included. */
@@ -920,8 +909,8 @@ void fh_proxy_exit(void)
 
 	if (fh_proxy_cpus) {
 		for_each_possible_cpu(cpu) {
-			if (fh_proxy_cpus[cpu] && fh_proxy_cpus[cpu]->hpage)
-				put_page(fh_proxy_cpus[cpu]->hpage);
+			if (fh_proxy_cpus[cpu])
+				fh_emit_release(&fh_proxy_cpus[cpu]->hem);
 			kvfree(fh_proxy_cpus[cpu]);
 		}
 		kfree(fh_proxy_cpus);
