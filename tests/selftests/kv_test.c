@@ -2118,7 +2118,13 @@ TEST_F_TIMEOUT(kv, listener_del_under_load_returns_at_once_and_lets_clients_fini
 	t = fh_now_ms() - t;
 	self->t.port = 0;
 	TH_LOG("listener del with %d busy kv clients took %lld ms", LT_CONNS, t);
-	EXPECT_LT(t, lt_limit_ms(2000));
+	/*
+	 * It waits for no connection (they run on until told to stop), only
+	 * for each worker to close its listening socket between batches; in
+	 * an emulated guest whose two CPUs the clients keep busy, fhctl
+	 * itself may take a second or two to run.
+	 */
+	EXPECT_LT(t, lt_limit_ms(5000));
 	/* No new connection; those accepted are still served. */
 	EXPECT_GT(0, fh_connect(ADDR, port));
 	ops = __atomic_load_n(&l.ops, __ATOMIC_RELAXED);
