@@ -2066,12 +2066,16 @@ static int lt_join(struct __test_metadata *_metadata, struct lt_load *l, bool st
 	return good;
 }
 
-/* Sanitizers under emulation make the debug kernel some 50 times slower. */
+/*
+ * Sanitizers under emulation make the debug kernel some 50 times slower:
+ * rmmod under the fifty clients' load took 1.5 s on stock-6.1 and 69 s on
+ * debug-6.1 (the clients, busy until closed, share its two CPUs).
+ */
 static long long lt_limit_ms(long long stock_ms)
 {
 	const char *k = getenv("FH_KERNEL");
 
-	return k && !strncmp(k, "debug-", 6) ? 20 * stock_ms : stock_ms;
+	return k && !strncmp(k, "debug-", 6) ? 30 * stock_ms : stock_ms;
 }
 
 /* No slab cache of ours was destroyed with objects in it (a store not freed). */
