@@ -23,12 +23,20 @@
 /*
  * The request path's caches carry the failslab flag from boot (run.sh puts
  * slub_debug=A,fh_conn,fh_seg,skbuff_head_cache,fh_http_conn,http_req,
- * fh_http_path on the debug kernel's command line); the rate decides
- * whether anything fails.
+ * fh_http_path,fh_proxy,fh_upconn,fh_kv_* on the debug kernel's command
+ * line); the rate decides whether anything fails.
  */
 static const char *const caches[] = { "fh_conn", "fh_seg", "skbuff_head_cache",
 				      "fh_http_conn", "http_req", "fh_http_path",
-				      "fh_proxy", "fh_upconn" };
+				      "fh_proxy", "fh_upconn", "fh_kv_conn" };
+
+/* kv's item caches, one per size class (fh_kv_sizes in kmod/kv/store.c). */
+static const int kv_sizes[] = {
+	64, 72, 80, 88, 96, 104, 112, 128, 144, 160, 176, 192, 224, 256,
+	288, 320, 368, 416, 464, 512, 576, 640, 720, 816, 912, 1024,
+	1152, 1296, 1456, 1640, 1848, 2048, 2304, 2592, 2912, 3280, 3688,
+	4096,
+};
 
 static bool cache_flagged(const char *cache)
 {
@@ -55,6 +63,7 @@ FIXTURE(faults) {
 	char addr[64];
 	char haddr[64];
 	char paddr[64];
+	char kaddr[64];
 	struct fh_upstream *up;
 };
 
@@ -87,6 +96,8 @@ FIXTURE_SETUP(faults)
 	ASSERT_EQ(0, fh_fhctl_ok("upstream add fapp " ADDR ":%d", self->port + 2));
 	snprintf(self->paddr, sizeof(self->paddr), ADDR ":%d", self->port + 3);
 	ASSERT_EQ(0, fh_fhctl_ok("listener add http %s --route /api/=fapp", self->paddr));
+	snprintf(self->kaddr, sizeof(self->kaddr), ADDR ":%d", self->port + 4);
+	ASSERT_EQ(0, fh_fhctl_ok("listener add kv %s", self->kaddr));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/cache-filter", "Y"));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/interval", "1"));
 	ASSERT_EQ(0, fh_write_file(FAILSLAB "/times", "-1"));
@@ -102,6 +113,7 @@ FIXTURE_TEARDOWN(faults)
 	fh_fhctl_ok("listener del %s", self->addr);
 	fh_fhctl_ok("listener del %s", self->haddr);
 	fh_fhctl_ok("listener del %s", self->paddr);
+	fh_fhctl_ok("listener del %s", self->kaddr);
 	fh_fhctl_ok("upstream del fapp");
 	if (self->up)
 		fh_upstream_stop(self->up);
@@ -291,6 +303,259 @@ TEST_F_TIMEOUT(faults, allocation_failures_during_proxied_requests_close_connect
 	got = fh_read_to_eof(fd, buf, sizeof(buf), 20000);
 	close(fd);
 	EXPECT_EQ(8, got > 0 ? proxied_answers(buf, got, 1000) : 0);
+	end = fh_now_ms() + 10000;
+	while (fh_stat("active") != 0 && fh_now_ms() < end)
+		usleep(50000);
+	EXPECT_EQ(0, fh_stat("active"));
+}
+
+/* ---- kv: sets and gets while its caches fail ---- */
+
+#define KV_KEYS 6
+static const int kv_lens[] = { 10, 700, 1500, 20000 };
+
+/* A buffered kv client connection. */
+struct kvr {
+	int fd;
+	size_t off, have;
+	char buf[32768];
+};
+
+/* More bytes into r->buf; 0 on EOF, <0 on error or timeout. */
+static ssize_t kvr_fill(struct kvr *r)
+{
+	ssize_t n;
+
+	if (r->off == r->have)
+		r->off = r->have = 0;
+	if (r->have == sizeof(r->buf)) {
+		memmove(r->buf, r->buf + r->off, r->have - r->off);
+		r->have -= r->off;
+		r->off = 0;
+	}
+	if (r->have == sizeof(r->buf))
+		return -1;
+	n = recv(r->fd, r->buf + r->have, sizeof(r->buf) - r->have, 0);
+	if (n > 0)
+		r->have += n;
+	return n;
+}
+
+/* A line with its "\r\n", NUL-terminated: its length, or -1. */
+static long kvr_line(struct kvr *r, char *out, size_t cap)
+{
+	char *nl;
+	size_t len;
+
+	for (;;) {
+		nl = memchr(r->buf + r->off, '\n', r->have - r->off);
+		if (nl) {
+			len = nl + 1 - (r->buf + r->off);
+			if (len >= cap)
+				return -1;
+			memcpy(out, r->buf + r->off, len);
+			out[len] = '\0';
+			r->off += len;
+			return len;
+		}
+		if (r->have - r->off >= cap || kvr_fill(r) <= 0)
+			return -1;
+	}
+}
+
+static bool kvr_n(struct kvr *r, char *out, size_t n)
+{
+	size_t got = 0, k;
+
+	while (got < n) {
+		if (r->off == r->have && kvr_fill(r) <= 0)
+			return false;
+		k = r->have - r->off < n - got ? r->have - r->off : n - got;
+		memcpy(out + got, r->buf + r->off, k);
+		r->off += k;
+		got += k;
+	}
+	return true;
+}
+
+static bool kvr_send(struct kvr *r, const void *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = send(r->fd, p, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return false;
+		p = (const char *)p + w;
+		n -= w;
+	}
+	return true;
+}
+
+/* A value that names itself: 8 hex digits of seed, ':', then bytes of it. */
+static void kv_value(char *v, int len, unsigned int seed)
+{
+	char hdr[10];
+	int i;
+
+	snprintf(hdr, sizeof(hdr), "%08x:", seed);
+	memcpy(v, hdr, 9);
+	for (i = 9; i < len; i++)
+		v[i] = 'a' + (seed + (unsigned int)i * 7) % 26;
+}
+
+/* Whole: one of the lengths set, every byte as its seed says. */
+static bool kv_value_ok(const char *v, int len)
+{
+	unsigned int seed, i, ok_len = 0;
+	char hdr[9];
+
+	for (i = 0; i < sizeof(kv_lens) / sizeof(kv_lens[0]); i++)
+		ok_len |= kv_lens[i] == len;
+	if (!ok_len || v[8] != ':')
+		return false;
+	memcpy(hdr, v, 8);
+	hdr[8] = '\0';
+	if (sscanf(hdr, "%8x", &seed) != 1)
+		return false;
+	for (i = 9; i < (unsigned int)len; i++)
+		if (v[i] != (char)('a' + (seed + i * 7) % 26))
+			return false;
+	return true;
+}
+
+enum kv_op_res { KV_OP_OK, KV_OP_OOM, KV_OP_MISS, KV_OP_CUT, KV_OP_BAD };
+
+static enum kv_op_res kv_set(struct kvr *r, int key, int len, unsigned int seed,
+			     char *v)
+{
+	char hdr[64], line[128];
+
+	kv_value(v, len, seed);
+	memcpy(v + len, "\r\n", 2);
+	snprintf(hdr, sizeof(hdr), "set fk%d 0 0 %d\r\n", key, len);
+	if (!kvr_send(r, hdr, strlen(hdr)) || !kvr_send(r, v, len + 2) ||
+	    kvr_line(r, line, sizeof(line)) < 0)
+		return KV_OP_CUT;
+	if (!strcmp(line, "STORED\r\n"))
+		return KV_OP_OK;
+	if (!strcmp(line, "SERVER_ERROR out of memory storing object\r\n"))
+		return KV_OP_OOM;
+	fprintf(stderr, "# set fk%d (%d bytes): answered %.100s", key, len, line);
+	return KV_OP_BAD;
+}
+
+static enum kv_op_res kv_get(struct kvr *r, int key, char *v)
+{
+	char req[32], line[128], want[48];
+	int len;
+
+	snprintf(req, sizeof(req), "get fk%d\r\n", key);
+	snprintf(want, sizeof(want), "VALUE fk%d 0 %%d\r\n%%n", key);
+	if (!kvr_send(r, req, strlen(req)) || kvr_line(r, line, sizeof(line)) < 0)
+		return KV_OP_CUT;
+	if (!strcmp(line, "END\r\n"))
+		return KV_OP_MISS;
+	{
+		int end = 0;
+
+		if (sscanf(line, want, &len, &end) != 1 || !end || len < 0 || len > 20000) {
+			fprintf(stderr, "# get fk%d: answered %.100s", key, line);
+			return KV_OP_BAD;
+		}
+	}
+	if (!kvr_n(r, v, len + 7))
+		return KV_OP_CUT;
+	if (memcmp(v + len, "\r\nEND\r\n", 7) || !kv_value_ok(v, len)) {
+		fprintf(stderr, "# get fk%d: a value of %d bytes not whole\n", key, len);
+		return KV_OP_BAD;
+	}
+	return KV_OP_OK;
+}
+
+static struct kvr *kvr_open(int port)
+{
+	struct kvr *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = fh_connect(ADDR, port);
+	if (r->fd < 0 || fh_set_timeout(r->fd, 10000)) {
+		if (r->fd >= 0)
+			close(r->fd);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void kvr_close(struct kvr *r)
+{
+	if (r) {
+		close(r->fd);
+		free(r);
+	}
+}
+
+/*
+ * kv sets and gets (inline values, values in pages, a connection's state
+ * made at its first set): an allocation that fails closes the connection
+ * or answers "SERVER_ERROR out of memory storing object", and nothing else.
+ */
+TEST_F_TIMEOUT(faults, allocation_failures_during_kv_sets_and_gets_close_or_answer_out_of_memory,
+	       600)
+{
+	static char v[20000 + 16];
+	int i, j, n[KV_OP_BAD + 1] = { 0 }, cut_conns = 0, kport = self->port + 4;
+	enum kv_op_res res;
+	struct kvr *r;
+	long long end;
+	char size[32];
+
+	if (access(FAILSLAB, F_OK))
+		SKIP(return, "this kernel has no failslab (the debug kernel has)");
+	for (i = 0; i < (int)(sizeof(kv_sizes) / sizeof(kv_sizes[0])); i++) {
+		snprintf(size, sizeof(size), "fh_kv_%d", kv_sizes[i]);
+		ASSERT_TRUE(cache_flagged(size)) TH_LOG("%s lacks the failslab flag", size);
+	}
+	ASSERT_TRUE(cache_flagged("fh_kv_conn")) TH_LOG("fh_kv_conn lacks the failslab flag");
+	ASSERT_EQ(0, failslab(true));
+	for (i = 0; i < 30; i++) {
+		r = kvr_open(kport);
+		if (!r) {
+			cut_conns++;
+			continue;
+		}
+		for (j = 0, res = KV_OP_OK; j < 10 && res != KV_OP_CUT && res != KV_OP_BAD; j++) {
+			int key = (i + j) % KV_KEYS, len = kv_lens[(i * 3 + j) % 4];
+
+			res = j % 2 ? kv_get(r, key, v) :
+				      kv_set(r, key, len, (unsigned int)(i * 100 + j), v);
+			n[res]++;
+		}
+		if (res == KV_OP_CUT)
+			cut_conns++;
+		kvr_close(r);
+	}
+	ASSERT_EQ(0, failslab(false));
+	TH_LOG("under failslab: %d whole, %d out of memory, %d misses, %d connections cut, %d wrong",
+	       n[KV_OP_OK], n[KV_OP_OOM], n[KV_OP_MISS], cut_conns, n[KV_OP_BAD]);
+	/* A connection answers exactly, says it is out of memory, or is closed. */
+	EXPECT_EQ(0, n[KV_OP_BAD]);
+	EXPECT_LT(0, n[KV_OP_OOM]) TH_LOG("no set was refused for memory: failslab missed kv");
+
+	/* With memory back: only whole values, then every set and get as due. */
+	r = kvr_open(kport);
+	ASSERT_NE(NULL, r);
+	for (i = 0; i < KV_KEYS; i++) {
+		res = kv_get(r, i, v);
+		EXPECT_TRUE(res == KV_OP_OK || res == KV_OP_MISS) TH_LOG("fk%d: %d", i, res);
+	}
+	for (i = 0; i < KV_KEYS; i++) {
+		EXPECT_EQ(KV_OP_OK, (int)kv_set(r, i, kv_lens[i % 4], 7000 + i, v));
+		EXPECT_EQ(KV_OP_OK, (int)kv_get(r, i, v));
+	}
+	kvr_close(r);
 	end = fh_now_ms() + 10000;
 	while (fh_stat("active") != 0 && fh_now_ms() < end)
 		usleep(50000);

@@ -13,13 +13,19 @@
  * Tests of firehose's own counters and listener options (--mem, --item-max)
  * skip there. Without it, each fixture adds a kv listener of its own.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fh_util.h"
@@ -27,6 +33,9 @@
 
 #define ADDR "127.0.0.1"
 #define KV_TIMEOUT_MS 10000
+/* iproute2, not busybox's ip (earlier in the guest's PATH): netns. */
+#define IP "/usr/bin/ip"
+#define NETNS "fhkv"
 
 /* Where the tests talk to: a kv listener of ours, or FH_KV_TARGET. */
 struct kv_target {
@@ -1859,6 +1868,464 @@ TEST_F(kv_mem, memory_limit_holds_what_fits)
 	EXPECT_LE(present, 20);
 	EXPECT_LE(10, present);
 	kv_close(c);
+}
+
+/* ---- lifetimes: busy kv connections while things go away ---- */
+
+/*
+ * LT_CONNS clients, each on its own connection, loop over set, append and
+ * get of a 100-byte value and set and get of a 100 KiB one, checking every
+ * reply, until the server closes the connection or they are told to stop.
+ */
+#define LT_CONNS 50
+#define LT_SMALL 100
+#define LT_BIG (100 * 1024)
+/* A reply slower than this is a stall, not a close. */
+#define LT_TIMEOUT_MS 30000
+
+enum lt_end {
+	LT_RUNNING,
+	LT_CLOSED,	/* the server closed (EOF or reset) */
+	LT_STOPPED,	/* told to stop, the connection still served */
+	LT_STALLED,	/* no reply and no close */
+	LT_BAD,		/* a reply that is not the one due */
+};
+
+struct lt_client {
+	struct kv_target *t;
+	int id;
+	int *stop;
+	long *ops;		/* all clients' cycles, shared */
+	enum lt_end end;
+	char err[200];
+};
+
+/* Why the last read or write fell short: a close, or a stall. */
+static enum lt_end lt_short(struct lt_client *lc, const char *what)
+{
+	int e = errno;
+
+	if (e == EAGAIN || e == EWOULDBLOCK) {
+		snprintf(lc->err, sizeof(lc->err), "%s: no reply in %d ms", what,
+			 LT_TIMEOUT_MS);
+		return LT_STALLED;
+	}
+	return LT_CLOSED;
+}
+
+static enum lt_end lt_send(struct lt_client *lc, struct kvc *c, const char *hdr,
+			   const char *data, size_t n)
+{
+	errno = 0;
+	if (kv_send(c, hdr, strlen(hdr)) || (data && (kv_send(c, data, n) ||
+						      kv_send(c, "\r\n", 2))))
+		return lt_short(lc, hdr);
+	return LT_RUNNING;
+}
+
+/* The next line is exactly @want. */
+static enum lt_end lt_expect_line(struct lt_client *lc, struct kvc *c, const char *hdr,
+				  const char *want)
+{
+	char line[200];
+
+	errno = 0;
+	if (kv_read_line(c, line, sizeof(line)) < 0)
+		return lt_short(lc, hdr);
+	if (strcmp(line, want)) {
+		snprintf(lc->err, sizeof(lc->err), "%.40s: answered %.80s", hdr, line);
+		return LT_BAD;
+	}
+	return LT_RUNNING;
+}
+
+/* get @key: one VALUE of @n bytes, each @ch, then END. */
+static enum lt_end lt_get(struct lt_client *lc, struct kvc *c, const char *key,
+			  char *buf, size_t n, char ch)
+{
+	char req[64], want[96];
+	enum lt_end e;
+	size_t i;
+
+	snprintf(req, sizeof(req), "get %s\r\n", key);
+	snprintf(want, sizeof(want), "VALUE %s %d %zu\r\n", key, lc->id, n);
+	e = lt_send(lc, c, req, NULL, 0);
+	if (e == LT_RUNNING)
+		e = lt_expect_line(lc, c, req, want);
+	if (e != LT_RUNNING)
+		return e;
+	errno = 0;
+	if (kv_read_n(c, buf, n + 2) != n + 2)
+		return lt_short(lc, req);
+	for (i = 0; i < n && buf[i] == ch; i++)
+		;
+	if (i < n || memcmp(buf + n, "\r\n", 2)) {
+		snprintf(lc->err, sizeof(lc->err), "%s: byte %zu of %zu is wrong", key, i, n);
+		return LT_BAD;
+	}
+	return lt_expect_line(lc, c, req, "END\r\n");
+}
+
+static enum lt_end lt_cycle(struct lt_client *lc, struct kvc *c, char *buf)
+{
+	char ch = 'a' + lc->id % 26, hdr[96], skey[32], bkey[32];
+	enum lt_end e;
+
+	snprintf(skey, sizeof(skey), "lt_s_%d", lc->id);
+	snprintf(bkey, sizeof(bkey), "lt_b_%d", lc->id);
+	memset(buf, ch, LT_BIG);
+
+	snprintf(hdr, sizeof(hdr), "set %s %d 0 %d\r\n", skey, lc->id, LT_SMALL);
+	if ((e = lt_send(lc, c, hdr, buf, LT_SMALL)) ||
+	    (e = lt_expect_line(lc, c, hdr, "STORED\r\n")))
+		return e;
+	snprintf(hdr, sizeof(hdr), "append %s 0 0 %d\r\n", skey, LT_SMALL);
+	if ((e = lt_send(lc, c, hdr, buf, LT_SMALL)) ||
+	    (e = lt_expect_line(lc, c, hdr, "STORED\r\n")) ||
+	    (e = lt_get(lc, c, skey, buf, 2 * LT_SMALL, ch)))
+		return e;
+	memset(buf, ch, LT_BIG);
+	snprintf(hdr, sizeof(hdr), "set %s %d 0 %d\r\n", bkey, lc->id, LT_BIG);
+	if ((e = lt_send(lc, c, hdr, buf, LT_BIG)) ||
+	    (e = lt_expect_line(lc, c, hdr, "STORED\r\n")))
+		return e;
+	return lt_get(lc, c, bkey, buf, LT_BIG, ch);
+}
+
+static void *lt_run(void *arg)
+{
+	struct lt_client *lc = arg;
+	char *buf = malloc(LT_BIG + 2);
+	struct kvc *c = kv_open(lc->t);
+
+	if (!c || !buf || fh_set_timeout(c->fd, LT_TIMEOUT_MS)) {
+		snprintf(lc->err, sizeof(lc->err), "cannot connect");
+		lc->end = LT_BAD;
+	}
+	while (lc->end == LT_RUNNING) {
+		if (__atomic_load_n(lc->stop, __ATOMIC_ACQUIRE)) {
+			lc->end = LT_STOPPED;
+			break;
+		}
+		lc->end = lt_cycle(lc, c, buf);
+		__atomic_add_fetch(lc->ops, 1, __ATOMIC_RELAXED);
+	}
+	kv_close(c);
+	free(buf);
+	return NULL;
+}
+
+struct lt_load {
+	struct lt_client lc[LT_CONNS];
+	pthread_t th[LT_CONNS];
+	int stop;
+	long ops;
+};
+
+/* Starts the clients; true once every one of them has done a few cycles. */
+static bool lt_start(struct lt_load *l, struct kv_target *t)
+{
+	long long end = fh_now_ms() + 120000;
+	int i;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; i < LT_CONNS; i++) {
+		l->lc[i].t = t;
+		l->lc[i].id = i;
+		l->lc[i].stop = &l->stop;
+		l->lc[i].ops = &l->ops;
+		if (pthread_create(&l->th[i], NULL, lt_run, &l->lc[i]))
+			return false;
+	}
+	while (__atomic_load_n(&l->ops, __ATOMIC_RELAXED) < 3 * LT_CONNS &&
+	       fh_now_ms() < end)
+		usleep(20000);
+	for (i = 0; i < LT_CONNS; i++)
+		if (l->lc[i].end != LT_RUNNING)
+			return false;
+	return __atomic_load_n(&l->ops, __ATOMIC_RELAXED) >= 3 * LT_CONNS;
+}
+
+/* Stops (if @stop) and joins the clients: how many ended as @want says. */
+static int lt_join(struct __test_metadata *_metadata, struct lt_load *l, bool stop,
+		   bool may_stop)
+{
+	int i, good = 0;
+
+	if (stop)
+		__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < LT_CONNS; i++) {
+		struct lt_client *lc = &l->lc[i];
+
+		pthread_join(l->th[i], NULL);
+		if (lc->end == LT_CLOSED || (may_stop && lc->end == LT_STOPPED))
+			good++;
+		else
+			TH_LOG("client %d: ended %d: %s", i, lc->end, lc->err);
+	}
+	return good;
+}
+
+/*
+ * Sanitizers under emulation make the debug kernel some 50 times slower:
+ * rmmod under the fifty clients' load took 1.5 s on stock-6.1 and 69 s on
+ * debug-6.1 (the clients, busy until closed, share its two CPUs).
+ */
+static long long lt_limit_ms(long long stock_ms)
+{
+	const char *k = getenv("FH_KERNEL");
+
+	return k && !strncmp(k, "debug-", 6) ? 30 * stock_ms : stock_ms;
+}
+
+/* No slab cache of ours was destroyed with objects in it (a store not freed). */
+static void lt_expect_no_leftover_objects(struct __test_metadata *_metadata)
+{
+	char out[512];
+
+	out[0] = '\0';
+	fh_run(out, sizeof(out), "dmesg | grep 'fh_kv.*still has objects' || true");
+	EXPECT_STREQ("", out);
+}
+
+TEST_F_TIMEOUT(kv, rmmod_under_load_of_fifty_clients_closes_every_connection, 600)
+{
+	static struct lt_load l;
+	long long t;
+
+	FIREHOSE_ONLY(&self->t, "unloads the module");
+	ASSERT_TRUE(lt_start(&l, &self->t)) TH_LOG("%ld cycles", l.ops);
+	t = fh_now_ms();
+	ASSERT_EQ(0, fh_module_unload());
+	t = fh_now_ms() - t;
+	self->t.port = 0;	/* its listener went with the module */
+	TH_LOG("rmmod with %d busy kv clients took %lld ms (%ld cycles)", LT_CONNS, t, l.ops);
+	EXPECT_LT(t, lt_limit_ms(5000));
+	EXPECT_FALSE(fh_module_loaded());
+	/* Every client sees its connection closed, none a wrong reply. */
+	EXPECT_EQ(LT_CONNS, lt_join(_metadata, &l, false, false));
+	lt_expect_no_leftover_objects(_metadata);
+	ASSERT_EQ(0, fh_module_load());
+}
+
+TEST_F_TIMEOUT(kv, listener_del_under_load_returns_at_once_and_lets_clients_finish, 600)
+{
+	static struct lt_load l;
+	int port = self->t.port;
+	long long t;
+	long ops;
+
+	FIREHOSE_ONLY(&self->t, "deletes a listener");
+	ASSERT_TRUE(lt_start(&l, &self->t)) TH_LOG("%ld cycles", l.ops);
+	t = fh_now_ms();
+	ASSERT_EQ(0, fh_fhctl_ok("listener del %s", self->t.addr));
+	t = fh_now_ms() - t;
+	self->t.port = 0;
+	TH_LOG("listener del with %d busy kv clients took %lld ms", LT_CONNS, t);
+	/*
+	 * It waits for no connection (they run on until told to stop), only
+	 * for each worker to close its listening socket between batches; in
+	 * an emulated guest whose two CPUs the clients keep busy, fhctl
+	 * itself may take a second or two to run.
+	 */
+	EXPECT_LT(t, lt_limit_ms(5000));
+	/* No new connection; those accepted are still served. */
+	EXPECT_GT(0, fh_connect(ADDR, port));
+	ops = __atomic_load_n(&l.ops, __ATOMIC_RELAXED);
+	usleep(lt_limit_ms(500) * 1000);
+	EXPECT_LT(ops, __atomic_load_n(&l.ops, __ATOMIC_RELAXED))
+		TH_LOG("no client made progress after the listener went");
+	EXPECT_EQ(LT_CONNS, lt_join(_metadata, &l, true, true));
+	/* The store goes once its last connection has: the module unloads clean. */
+	t = fh_now_ms() + 10000;
+	while (fh_stat("active") != 0 && fh_now_ms() < t)
+		usleep(50000);
+	EXPECT_EQ(0, fh_stat("active"));
+	ASSERT_EQ(0, fh_module_unload());
+	lt_expect_no_leftover_objects(_metadata);
+	ASSERT_EQ(0, fh_module_load());
+}
+
+TEST_F_TIMEOUT(kv, netns_exit_under_load_closes_every_connection, 600)
+{
+	int sync[2], status;
+	pid_t child;
+	char ch;
+
+	FIREHOSE_ONLY(&self->t, "adds a listener in a namespace");
+	fh_run(NULL, 0, IP " netns del " NETNS " 2>/dev/null");
+	ASSERT_EQ(0, fh_run(NULL, 0, IP " netns add " NETNS " && " IP " -n " NETNS
+			    " link set lo up"));
+	ASSERT_EQ(0, fh_run(NULL, 0, IP " netns exec " NETNS " fhctl listener add kv %s",
+			    self->t.addr));
+	ASSERT_EQ(0, pipe(sync));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* the clients, in the namespace, busy until killed */
+		static struct lt_load l;
+		int ns = open("/run/netns/" NETNS, O_RDONLY);
+
+		if (ns < 0)
+			ns = open("/var/run/netns/" NETNS, O_RDONLY);
+		if (ns < 0 || setns(ns, CLONE_NEWNET))
+			_exit(1);
+		if (!lt_start(&l, &self->t))
+			_exit(2);
+		if (write(sync[1], "x", 1) != 1)
+			_exit(3);
+		pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	EXPECT_EQ(1, read(sync[0], &ch, 1)) TH_LOG("the clients did not get going");
+	close(sync[0]);
+	/* The clients go with their process (answers still queued), then the namespace. */
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, fh_run(NULL, 0, IP " netns del " NETNS));
+	/* Everything of the namespace is gone, or goes: the module unloads. */
+	EXPECT_EQ(0, fh_module_unload());
+	self->t.port = 0;
+	lt_expect_no_leftover_objects(_metadata);
+	ASSERT_EQ(0, fh_module_load());
+}
+
+/* Closes @fd with a reset rather than a FIN. */
+static void lt_reset(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/*
+ * A client that sends half a data block and resets: the item being filled
+ * is dropped, the key is not stored, the server serves on, and both the
+ * listener and the module go cleanly afterwards.
+ */
+TEST_F_TIMEOUT(kv, client_reset_mid_data_block_stores_nothing_and_leaks_nothing, 300)
+{
+	static const char *const heads[] = {
+		"set lt_half_set 0 0 102400\r\n",
+		"ms lt_half_ms 102400 T0 F5\r\n",
+		"set lt_half_small 0 0 900\r\n",
+		"ms lt_half_msmall 900\r\n",
+	};
+	static char half[LT_BIG / 2];
+	long long active, end;
+	struct kvc *c, *r;
+	unsigned int i;
+
+	FIREHOSE_ONLY(&self->t, "deletes the listener, unloads the module");
+	memset(half, 'h', sizeof(half));
+	KV_OPEN(c, &self->t);
+	KV_EXPECT(c, "set lt_half_set 0 0 3\r\nold\r\n", "STORED\r\n");
+	active = fh_stat("active");
+	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		size_t n = strstr(heads[i], " 900") ? 450 : sizeof(half);
+
+		KV_OPEN(r, &self->t);
+		ASSERT_EQ(0, kv_send(r, heads[i], strlen(heads[i])));
+		ASSERT_EQ(0, kv_send(r, half, n));
+		/* The server has taken it in (a reply would be a bug). */
+		usleep(lt_limit_ms(200) * 1000);
+		lt_reset(r->fd);
+		free(r);
+	}
+	end = fh_now_ms() + 10000;
+	while (fh_stat("active") > active && fh_now_ms() < end)
+		usleep(50000);
+	EXPECT_EQ(active, fh_stat("active"));
+	/* Nothing of the halves was stored; what was there still is. */
+	KV_EXPECT(c, "get lt_half_set lt_half_ms lt_half_small lt_half_msmall\r\n",
+		  "VALUE lt_half_set 0 3\r\nold\r\nEND\r\n");
+	KV_EXPECT(c, "set lt_after 0 0 2\r\nok\r\nget lt_after\r\n",
+		  "STORED\r\nVALUE lt_after 0 2\r\nok\r\nEND\r\n");
+	kv_close(c);
+	ASSERT_EQ(0, fh_fhctl_ok("listener del %s", self->t.addr));
+	self->t.port = 0;
+	ASSERT_EQ(0, fh_module_unload());
+	lt_expect_no_leftover_objects(_metadata);
+	ASSERT_EQ(0, fh_module_load());
+}
+
+/* A connection to @port whose receive buffer is a few KiB. */
+static struct kvc *lt_open_small_rcvbuf(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct kvc *c = calloc(1, sizeof(*c));
+	int rcvbuf = 4096;
+
+	if (!c)
+		return NULL;
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (c->fd < 0 || setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) ||
+	    inet_pton(AF_INET, ADDR, &sa.sin_addr) != 1 ||
+	    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    fh_set_timeout(c->fd, KV_TIMEOUT_MS)) {
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/*
+ * A client that asks for a multiget of large values and stops reading:
+ * the answers pile up (in the socket, and up to the window in the
+ * connection). Deleting the listener leaves it be; removing the module
+ * closes it at once, values still queued by reference in TCP.
+ */
+TEST_F_TIMEOUT(kv, client_not_reading_a_large_multiget_survives_listener_del_and_rmmod, 300)
+{
+	static char req[LT_BIG + 64];
+	char get[1024];
+	struct kvc *c;
+	long long t;
+	int i, n;
+
+	FIREHOSE_ONLY(&self->t, "deletes the listener, unloads the module");
+	KV_OPEN(c, &self->t);
+	for (i = 0; i < 16; i++) {
+		n = snprintf(req, 64, "set lt_big_%d 0 0 %d\r\n", i, LT_BIG);
+		memset(req + n, 'A' + i, LT_BIG);
+		memcpy(req + n + LT_BIG, "\r\n", 2);
+		ASSERT_TRUE(kv_exchange(c, req, n + LT_BIG + 2, "STORED\r\n", 8));
+	}
+	kv_close(c);
+
+	/* A small receive buffer, set before connecting, and no reads. */
+	c = lt_open_small_rcvbuf(self->t.port);
+	ASSERT_NE(NULL, c);
+	n = snprintf(get, sizeof(get), "get");
+	for (i = 0; i < 16; i++)
+		n += snprintf(get + n, sizeof(get) - n, " lt_big_%d", i);
+	n += snprintf(get + n, sizeof(get) - n, "\r\n");
+	/* 1.6 MB of answers per line, four lines: far more than TCP and the window take. */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, kv_send(c, get, n));
+	usleep(lt_limit_ms(500) * 1000);
+
+	t = fh_now_ms();
+	ASSERT_EQ(0, fh_fhctl_ok("listener del %s", self->t.addr));
+	EXPECT_LT(fh_now_ms() - t, lt_limit_ms(2000));
+	self->t.port = 0;
+	/* The connection waits for its reader, as it did before. */
+	usleep(lt_limit_ms(200) * 1000);
+	EXPECT_LE(1, fh_stat("active"));
+
+	t = fh_now_ms();
+	ASSERT_EQ(0, fh_module_unload());
+	TH_LOG("rmmod with a stalled multiget took %lld ms", fh_now_ms() - t);
+	EXPECT_LT(fh_now_ms() - t, lt_limit_ms(5000));
+	/* The client reads what was queued, then the close. */
+	EXPECT_LE(0, kv_read_to_close(c, lt_limit_ms(10000)));
+	kv_close(c);
+	lt_expect_no_leftover_objects(_metadata);
+	ASSERT_EQ(0, fh_module_load());
 }
 
 TEST_HARNESS_MAIN

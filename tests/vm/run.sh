@@ -58,8 +58,10 @@ debug-*)
 	# Any warning is a failure; lockdep and KASAN reports end the run.
 	# failslab may hit the request path's caches only (flag A, set at boot:
 	# 6.1 has no runtime switch); nothing fails until a test sets a rate.
+	# fh_kv_* (a trailing '*' matches a prefix, on 6.1 and 6.12 alike):
+	# kv's item caches, fh_kv_64 ... fh_kv_4096, and its fh_kv_conn.
 	append="$append panic_on_warn=1 kasan.fault=panic loglevel=4"
-	append="$append slub_debug=A,fh_conn,fh_seg,skbuff_head_cache,fh_http_conn,http_req,fh_http_path,fh_proxy,fh_upconn" ;;
+	append="$append slub_debug=A,fh_conn,fh_seg,skbuff_head_cache,fh_http_conn,http_req,fh_http_path,fh_proxy,fh_upconn,fh_kv_*" ;;
 esac
 
 console=$out/console.log
