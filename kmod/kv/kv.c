@@ -151,20 +151,20 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 		return fh_kv_say(c, "ERROR");
 	pos = start;
 	while (kv_next(line, len, &pos, &t)) {
-		fh_kv_count(s, cmd_get);
+		fh_kv_count(s, FH_KV_CMD_GET);
 		if (touch)
-			fh_kv_count(s, cmd_touch);
+			fh_kv_count(s, FH_KV_CMD_TOUCH);
 		it = fh_kv_get(s, t.p, t.len, touch ? FH_KV_TOUCH : 0, exp,
 			       NULL);
 		if (!it) {
-			fh_kv_count(s, get_misses);
+			fh_kv_count(s, FH_KV_GET_MISSES);
 			if (touch)
-				fh_kv_count(s, touch_misses);
+				fh_kv_count(s, FH_KV_TOUCH_MISSES);
 			continue;
 		}
-		fh_kv_count(s, get_hits);
+		fh_kv_count(s, FH_KV_GET_HITS);
 		if (touch)
-			fh_kv_count(s, touch_hits);
+			fh_kv_count(s, FH_KV_TOUCH_HITS);
 		ret = fh_kv_value(c, it, cas);
 		fh_kv_put(it);
 		if (ret)
@@ -174,8 +174,7 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 }
 
 /* Replies of commands that take noreply; errors of the server always go. */
-int fh_kv_reply(struct fh_conn *c, bool noreply, const char *msg,
-		       size_t len)
+int fh_kv_reply(struct fh_conn *c, bool noreply, const char *msg, size_t len)
 {
 	return noreply ? 0 : fh_kv_emit(c, msg, len);
 }
@@ -206,7 +205,7 @@ static int fh_kv_update_cmd(struct fh_conn *c, enum kv_cmd cmd,
 	st = fh_kv_state(c);
 	if (!st)
 		return -ENOMEM;
-	fh_kv_count(s, cmd_set);
+	fh_kv_count(s, FH_KV_CMD_SET);
 	if (fh_kv_too_large(s, r.key.len, r.bytes)) {
 		/* As memcached: what the key held is gone too. */
 		fh_kv_delete(s, r.key.p, r.key.len, 0);
@@ -311,6 +310,10 @@ static int fh_kv_block(struct fh_conn *c, struct fh_kv_conn *st)
 	return ret ?: 1;
 }
 
+/* memcached's words, two spaces and all. */
+static const char fh_kv_delete_usage[] =
+	"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
+
 static int fh_kv_delete_cmd(struct fh_conn *c, const struct kv_line *l)
 {
 	bool noreply = l->n > 2 && kv_tok_is(&l->t[l->n - 1], "noreply");
@@ -318,7 +321,8 @@ static int fh_kv_delete_cmd(struct fh_conn *c, const struct kv_line *l)
 
 	if (l->more || l->n > 4 || (l->n == 3 && !zero && !noreply) ||
 	    (l->n == 4 && !(zero && noreply)))
-		return fh_kv_say(c, "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]");
+		return fh_kv_emit(c, fh_kv_delete_usage,
+				  sizeof(fh_kv_delete_usage) - 1);
 	if (!kv_key_ok(&l->t[1]))
 		return fh_kv_say(c, "CLIENT_ERROR bad command line format");
 	if (fh_kv_delete(fh_kv_store(c), l->t[1].p, l->t[1].len, 0) == FH_KV_STORED)
@@ -342,13 +346,13 @@ static int fh_kv_arith_cmd(struct fh_conn *c, bool incr,
 		return fh_kv_say(c, "CLIENT_ERROR invalid numeric delta argument");
 	res = fh_kv_arith(s, l->t[1].p, l->t[1].len, &r);
 	if (res == FH_KV_STORED && incr)
-		fh_kv_count(s, incr_hits);
+		fh_kv_count(s, FH_KV_INCR_HITS);
 	else if (res == FH_KV_STORED)
-		fh_kv_count(s, decr_hits);
+		fh_kv_count(s, FH_KV_DECR_HITS);
 	else if (res == FH_KV_NOT_FOUND && incr)
-		fh_kv_count(s, incr_misses);
+		fh_kv_count(s, FH_KV_INCR_MISSES);
 	else if (res == FH_KV_NOT_FOUND)
-		fh_kv_count(s, decr_misses);
+		fh_kv_count(s, FH_KV_DECR_MISSES);
 	switch (res) {
 	case FH_KV_STORED:
 		return noreply ? 0 : fh_kv_sayf(c, "%llu\r\n", r.value);
@@ -375,15 +379,15 @@ static int fh_kv_touch_cmd(struct fh_conn *c, const struct kv_line *l)
 		return fh_kv_say(c, "CLIENT_ERROR bad command line format");
 	if (!kv_s32(&l->t[2], &exptime))
 		return fh_kv_say(c, "CLIENT_ERROR invalid exptime argument");
-	fh_kv_count(s, cmd_touch);
+	fh_kv_count(s, FH_KV_CMD_TOUCH);
 	it = fh_kv_get(s, l->t[1].p, l->t[1].len, FH_KV_TOUCH,
 		       fh_kv_exptime(s, exptime), NULL);
 	if (!it) {
-		fh_kv_count(s, touch_misses);
+		fh_kv_count(s, FH_KV_TOUCH_MISSES);
 		return fh_kv_ack(c, noreply, "NOT_FOUND");
 	}
 	fh_kv_put(it);
-	fh_kv_count(s, touch_hits);
+	fh_kv_count(s, FH_KV_TOUCH_HITS);
 	return fh_kv_ack(c, noreply, "TOUCHED");
 }
 
@@ -594,36 +598,36 @@ int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
 	      fh_kv_say(c, "STAT version 1.6.0-firehose-" FH_VERSION) ?:
 	      FH_KV_STAT(c, "pointer_size", BITS_PER_LONG) ?:
 	      FH_KV_STAT(c, "threads", num_online_cpus()) ?:
-	      FH_KV_STAT(c, "cmd_get", t.cmd_get) ?:
-	      FH_KV_STAT(c, "cmd_set", t.cmd_set) ?:
-	      FH_KV_STAT(c, "cmd_flush", t.cmd_flush) ?:
-	      FH_KV_STAT(c, "cmd_touch", t.cmd_touch) ?:
-	      FH_KV_STAT(c, "get_hits", t.get_hits) ?:
-	      FH_KV_STAT(c, "get_misses", t.get_misses) ?:
-	      FH_KV_STAT(c, "get_expired", t.get_expired) ?:
-	      FH_KV_STAT(c, "get_flushed", t.get_flushed) ?:
-	      FH_KV_STAT(c, "delete_misses", t.delete_misses) ?:
-	      FH_KV_STAT(c, "delete_hits", t.delete_hits) ?:
-	      FH_KV_STAT(c, "incr_misses", t.incr_misses) ?:
-	      FH_KV_STAT(c, "incr_hits", t.incr_hits) ?:
-	      FH_KV_STAT(c, "decr_misses", t.decr_misses) ?:
-	      FH_KV_STAT(c, "decr_hits", t.decr_hits) ?:
-	      FH_KV_STAT(c, "cas_misses", t.cas_misses) ?:
-	      FH_KV_STAT(c, "cas_hits", t.cas_hits) ?:
-	      FH_KV_STAT(c, "cas_badval", t.cas_badval) ?:
-	      FH_KV_STAT(c, "touch_hits", t.touch_hits) ?:
-	      FH_KV_STAT(c, "touch_misses", t.touch_misses) ?:
+	      FH_KV_STAT(c, "cmd_get", t.v[FH_KV_CMD_GET]) ?:
+	      FH_KV_STAT(c, "cmd_set", t.v[FH_KV_CMD_SET]) ?:
+	      FH_KV_STAT(c, "cmd_flush", t.v[FH_KV_CMD_FLUSH]) ?:
+	      FH_KV_STAT(c, "cmd_touch", t.v[FH_KV_CMD_TOUCH]) ?:
+	      FH_KV_STAT(c, "get_hits", t.v[FH_KV_GET_HITS]) ?:
+	      FH_KV_STAT(c, "get_misses", t.v[FH_KV_GET_MISSES]) ?:
+	      FH_KV_STAT(c, "get_expired", t.v[FH_KV_GET_EXPIRED]) ?:
+	      FH_KV_STAT(c, "get_flushed", t.v[FH_KV_GET_FLUSHED]) ?:
+	      FH_KV_STAT(c, "delete_misses", t.v[FH_KV_DELETE_MISSES]) ?:
+	      FH_KV_STAT(c, "delete_hits", t.v[FH_KV_DELETE_HITS]) ?:
+	      FH_KV_STAT(c, "incr_misses", t.v[FH_KV_INCR_MISSES]) ?:
+	      FH_KV_STAT(c, "incr_hits", t.v[FH_KV_INCR_HITS]) ?:
+	      FH_KV_STAT(c, "decr_misses", t.v[FH_KV_DECR_MISSES]) ?:
+	      FH_KV_STAT(c, "decr_hits", t.v[FH_KV_DECR_HITS]) ?:
+	      FH_KV_STAT(c, "cas_misses", t.v[FH_KV_CAS_MISSES]) ?:
+	      FH_KV_STAT(c, "cas_hits", t.v[FH_KV_CAS_HITS]) ?:
+	      FH_KV_STAT(c, "cas_badval", t.v[FH_KV_CAS_BADVAL]) ?:
+	      FH_KV_STAT(c, "touch_hits", t.v[FH_KV_TOUCH_HITS]) ?:
+	      FH_KV_STAT(c, "touch_misses", t.v[FH_KV_TOUCH_MISSES]) ?:
 	      FH_KV_STAT(c, "limit_maxbytes", READ_ONCE(s->limit)) ?:
 	      FH_KV_STAT(c, "bytes", fh_kv_bytes(s)) ?:
 	      FH_KV_STAT(c, "curr_items", items) ?:
-	      FH_KV_STAT(c, "total_items", t.total_items) ?:
-	      FH_KV_STAT(c, "expired_unfetched", t.expired_unfetched) ?:
-	      FH_KV_STAT(c, "evicted_unfetched", t.evicted_unfetched) ?:
-	      FH_KV_STAT(c, "evictions", t.evictions) ?:
-	      FH_KV_STAT(c, "reclaimed", t.reclaimed) ?:
-	      FH_KV_STAT(c, "fh_out_of_memory", t.oom) ?:
-	      FH_KV_STAT(c, "fh_shard_locks", t.shard_locks) ?:
-	      FH_KV_STAT(c, "fh_shard_contended", t.shard_contended);
+	      FH_KV_STAT(c, "total_items", t.v[FH_KV_TOTAL_ITEMS]) ?:
+	      FH_KV_STAT(c, "expired_unfetched", t.v[FH_KV_EXPIRED_UNFETCHED]) ?:
+	      FH_KV_STAT(c, "evicted_unfetched", t.v[FH_KV_EVICTED_UNFETCHED]) ?:
+	      FH_KV_STAT(c, "evictions", t.v[FH_KV_EVICTIONS]) ?:
+	      FH_KV_STAT(c, "reclaimed", t.v[FH_KV_RECLAIMED]) ?:
+	      FH_KV_STAT(c, "fh_out_of_memory", t.v[FH_KV_OOM]) ?:
+	      FH_KV_STAT(c, "fh_shard_locks", t.v[FH_KV_SHARD_LOCKS]) ?:
+	      FH_KV_STAT(c, "fh_shard_contended", t.v[FH_KV_SHARD_CONTENDED]);
 	return ret ?: fh_kv_say(c, "END");
 }
 

@@ -81,13 +81,14 @@ static const struct {
 	{ "quit", KV_CMD_QUIT },
 	{ "mg", KV_CMD_MG }, { "ms", KV_CMD_MS }, { "md", KV_CMD_MD },
 	{ "ma", KV_CMD_MA }, { "mn", KV_CMD_MN }, { "me", KV_CMD_ME },
+	{ NULL, KV_CMD_UNKNOWN },
 };
 
 enum kv_cmd kv_cmd_of(const struct kv_tok *t)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(kv_cmds) / sizeof(kv_cmds[0]); i++)
+	for (i = 0; kv_cmds[i].name; i++)
 		if (kv_tok_is(t, kv_cmds[i].name))
 			return kv_cmds[i].cmd;
 	return KV_CMD_UNKNOWN;

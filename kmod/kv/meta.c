@@ -138,7 +138,7 @@ static int fh_kv_mg(struct fh_conn *c, const struct kv_line *l)
 		how |= FH_KV_TOUCH;
 		exp = fh_kv_exptime(s, m.ttl);
 	}
-	fh_kv_count(s, cmd_get);
+	fh_kv_count(s, FH_KV_CMD_GET);
 	it = fh_kv_get(s, k.p, k.len, how, exp, &fetched);
 	if (!it && kv_meta_has(&m, 'N')) {
 		/* Made empty and linked: the one who made it is to fill it. */
@@ -155,10 +155,10 @@ static int fh_kv_mg(struct fh_conn *c, const struct kv_line *l)
 		}
 	}
 	if (!it) {
-		fh_kv_count(s, get_misses);
+		fh_kv_count(s, FH_KV_GET_MISSES);
 		return m.q ? 0 : fh_kv_meta_miss(c, l, &m, &k, "EN");
 	}
-	fh_kv_count(s, get_hits);
+	fh_kv_count(s, FH_KV_GET_HITS);
 	was_won = READ_ONCE(it->mflags) & FH_KV_WON;
 	if (created || (!was_won && (READ_ONCE(it->mflags) & FH_KV_STALE)) ||
 	    (!was_won && kv_meta_has(&m, 'R') && it->exp &&
@@ -259,7 +259,7 @@ static int fh_kv_ms(struct fh_conn *c, const struct kv_line *l, u32 item_max)
 	ret = fh_kv_mkey(c, &l->t[1], m.b, &k);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	fh_kv_count(s, cmd_set);
+	fh_kv_count(s, FH_KV_CMD_SET);
 	if (fh_kv_too_large(s, k.len, bytes)) {
 		fh_kv_delete(s, k.p, k.len, 0);
 		return fh_kv_say(c, "SERVER_ERROR object too large for cache");

@@ -105,10 +105,10 @@ static struct hlist_head *fh_kv_bucket(struct fh_kv_shard *sh, u32 hash)
 static void fh_kv_lock(struct fh_kv_store *s, struct fh_kv_shard *sh)
 	__acquires(&sh->lock)
 {
-	fh_kv_count(s, shard_locks);
+	fh_kv_count(s, FH_KV_SHARD_LOCKS);
 	if (spin_trylock(&sh->lock))
 		return;
-	fh_kv_count(s, shard_contended);
+	fh_kv_count(s, FH_KV_SHARD_CONTENDED);
 	spin_lock(&sh->lock);
 }
 
@@ -277,7 +277,7 @@ static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
 	it->atime = it->time;
 	sh->items++;
 	percpu_counter_add_batch(&s->used, it->size, FH_KV_USED_BATCH);
-	fh_kv_count(s, total_items);
+	fh_kv_count(s, FH_KV_TOTAL_ITEMS);
 }
 
 struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
@@ -296,9 +296,9 @@ struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 		return NULL;
 	if (!fh_kv_live(s, it, now)) {
 		if (!(how & FH_KV_PEEK) && it->exp && it->exp <= now)
-			fh_kv_count(s, get_expired);
+			fh_kv_count(s, FH_KV_GET_EXPIRED);
 		else if (!(how & FH_KV_PEEK))
-			fh_kv_count(s, get_flushed);
+			fh_kv_count(s, FH_KV_GET_FLUSHED);
 		fh_kv_put(it);
 		return NULL;
 	}
@@ -402,12 +402,12 @@ static enum fh_kv_evict fh_kv_evict_one(struct fh_kv_store *s,
 	}
 	if (!fh_kv_live(s, it, now)) {
 		if (!it->fetched)
-			fh_kv_count(s, expired_unfetched);
-		fh_kv_count(s, reclaimed);
+			fh_kv_count(s, FH_KV_EXPIRED_UNFETCHED);
+		fh_kv_count(s, FH_KV_RECLAIMED);
 	} else {
 		if (!it->fetched)
-			fh_kv_count(s, evicted_unfetched);
-		fh_kv_count(s, evictions);
+			fh_kv_count(s, FH_KV_EVICTED_UNFETCHED);
+		fh_kv_count(s, FH_KV_EVICTIONS);
 	}
 	fh_kv_unlink(s, sh, it);
 	spin_unlock(&sh->lock);
@@ -487,7 +487,7 @@ again:
 				     old->nbytes + it->nbytes);
 		if (!joined) {
 			fh_kv_put(old);
-			fh_kv_count(s, oom);
+			fh_kv_count(s, FH_KV_OOM);
 			return FH_KV_NOMEM;
 		}
 		joined->flags = old->flags;
@@ -509,7 +509,7 @@ again:
 	}
 	if (!fh_kv_make_room(s, joined->size)) {
 		res = FH_KV_NOMEM;
-		fh_kv_count(s, oom);
+		fh_kv_count(s, FH_KV_OOM);
 		goto out;
 	}
 	joined->time = now;
@@ -563,11 +563,11 @@ again:
 	}
 	spin_unlock(&sh->lock);
 	if (mode == FH_KV_CAS && res == FH_KV_STORED)
-		fh_kv_count(s, cas_hits);
+		fh_kv_count(s, FH_KV_CAS_HITS);
 	else if (mode == FH_KV_CAS && res == FH_KV_EXISTS)
-		fh_kv_count(s, cas_badval);
+		fh_kv_count(s, FH_KV_CAS_BADVAL);
 	else if (mode == FH_KV_CAS)
-		fh_kv_count(s, cas_misses);
+		fh_kv_count(s, FH_KV_CAS_MISSES);
 out:
 	if (old)
 		fh_kv_put(old);
@@ -596,9 +596,9 @@ enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen,
 	}
 	spin_unlock(&sh->lock);
 	if (live)
-		fh_kv_count(s, delete_hits);
+		fh_kv_count(s, FH_KV_DELETE_HITS);
 	else
-		fh_kv_count(s, delete_misses);
+		fh_kv_count(s, FH_KV_DELETE_MISSES);
 	return live ? FH_KV_STORED : FH_KV_NOT_FOUND;
 }
 
@@ -652,7 +652,7 @@ enum fh_kv_res fh_kv_arith(struct fh_kv_store *s, const char *key, u8 klen,
 		if (!it) {
 			if (old)
 				fh_kv_put(old);
-			fh_kv_count(s, oom);
+			fh_kv_count(s, FH_KV_OOM);
 			return FH_KV_NOMEM;
 		}
 		fh_kv_write(it, 0, num, len);
@@ -698,8 +698,8 @@ static void fh_kv_reap_shard(struct fh_kv_store *s, struct fh_kv_shard *sh,
 				continue;
 			if (!all) {
 				if (!it->fetched)
-					fh_kv_count(s, expired_unfetched);
-				fh_kv_count(s, reclaimed);
+					fh_kv_count(s, FH_KV_EXPIRED_UNFETCHED);
+				fh_kv_count(s, FH_KV_RECLAIMED);
 			}
 			fh_kv_unlink(s, sh, it);
 		}
@@ -716,7 +716,7 @@ static void fh_kv_reap_shard(struct fh_kv_store *s, struct fh_kv_shard *sh,
  */
 void fh_kv_flush(struct fh_kv_store *s, s64 delay)
 {
-	fh_kv_count(s, cmd_flush);
+	fh_kv_count(s, FH_KV_CMD_FLUSH);
 	if (delay > 0) {
 		WRITE_ONCE(s->flush_at, fh_kv_exptime(s, delay));
 		return;

@@ -54,7 +54,7 @@ struct fh_kv_item {
 };
 
 struct fh_kv_shard {
-	spinlock_t lock;
+	spinlock_t lock;		/* its buckets' chains, LRU and items */
 	struct list_head lru;		/* most recent first */
 	struct hlist_head *buckets;
 	unsigned int bucket_bits;
@@ -63,13 +63,39 @@ struct fh_kv_shard {
 	unsigned int reap_pos;		/* the reaper's next bucket */
 } ____cacheline_aligned_in_smp;
 
+enum fh_kv_stat {
+	FH_KV_CMD_GET,
+	FH_KV_GET_HITS,
+	FH_KV_GET_MISSES,
+	FH_KV_GET_EXPIRED,
+	FH_KV_GET_FLUSHED,
+	FH_KV_CMD_SET,
+	FH_KV_CMD_TOUCH,
+	FH_KV_TOUCH_HITS,
+	FH_KV_TOUCH_MISSES,
+	FH_KV_CMD_FLUSH,
+	FH_KV_DELETE_HITS,
+	FH_KV_DELETE_MISSES,
+	FH_KV_INCR_HITS,
+	FH_KV_INCR_MISSES,
+	FH_KV_DECR_HITS,
+	FH_KV_DECR_MISSES,
+	FH_KV_CAS_HITS,
+	FH_KV_CAS_MISSES,
+	FH_KV_CAS_BADVAL,
+	FH_KV_EVICTIONS,
+	FH_KV_EXPIRED_UNFETCHED,
+	FH_KV_EVICTED_UNFETCHED,
+	FH_KV_RECLAIMED,
+	FH_KV_TOTAL_ITEMS,
+	FH_KV_SHARD_LOCKS,
+	FH_KV_SHARD_CONTENDED,
+	FH_KV_OOM,
+	FH_KV_NSTATS,
+};
+
 struct fh_kv_stats {
-	u64 cmd_get, get_hits, get_misses, get_expired, get_flushed;
-	u64 cmd_set, cmd_touch, touch_hits, touch_misses, cmd_flush;
-	u64 delete_hits, delete_misses, incr_hits, incr_misses;
-	u64 decr_hits, decr_misses, cas_hits, cas_misses, cas_badval;
-	u64 evictions, expired_unfetched, evicted_unfetched, reclaimed;
-	u64 total_items, shard_locks, shard_contended, oom;
+	u64 v[FH_KV_NSTATS];
 };
 
 struct fh_kv_store {
@@ -117,7 +143,7 @@ enum fh_kv_mode {
 #define FH_KV_TOUCH	1	/* set the expiry to @exp */
 #define FH_KV_PEEK	2	/* not a fetch: no mark, no LRU move */
 
-#define fh_kv_count(s, field)	this_cpu_inc((s)->stats->field)
+#define fh_kv_count(s, i)	this_cpu_inc((s)->stats->v[(i)])
 
 struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max);
 void fh_kv_store_destroy(struct fh_kv_store *s);

@@ -22,7 +22,7 @@ fi
 
 ksrc=$("$ks" src 6.12) || exit 1
 files=()
-for f in kmod/*.c kmod/*.h kmod/http/*.c kmod/http/*.h include/uapi/firehose.h tests/kunit/*.c; do
+for f in kmod/*.c kmod/*.h kmod/http/*.c kmod/http/*.h kmod/kv/*.c kmod/kv/*.h include/uapi/firehose.h tests/kunit/*.c; do
 	case $f in *.mod.c|kmod/compat.h) ;; *) files+=("$f") ;; esac
 done
 cp=("$ksrc/scripts/checkpatch.pl" --strict --no-tree --terse --show-types --ignore FILE_PATH_CHANGES)
