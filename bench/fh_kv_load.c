@@ -8,7 +8,7 @@
  *   fh_kv_load -a ADDR -p PORT [-m text|multi|meta] [-c CONNS] [-d DEPTH]
  *              [-k KEYS] [-v VSIZE] [-g GET_PCT] [-n KEYS_PER_REQ]
  *              [-t SECONDS] [-C CLIENT_CPUS] [-S SERVER_CPUS] [-T THREADS]
- *   fh_kv_load -a ADDR -p PORT -q 'stats slabs'   (print a reply up to END)
+ *   fh_kv_load -a ADDR -p PORT -q 'stats slabs'   (print a reply up to END or OK)
  *
  * modes: text: "get KEY" or "set KEY 0 0 VSIZE" (GET_PCT of them gets);
  * multi: "get K1 .. KN" (N = KEYS_PER_REQ), a request of N gets; meta:
@@ -72,6 +72,7 @@ struct conn {
 	uint32_t *keys;		/* their keys, nkeys per slot */
 	int head, out;		/* oldest outstanding, how many */
 	int got;		/* head request: keys answered or skipped */
+	int rmiss;		/* head request: of those, skipped (misses) */
 };
 
 static struct {
@@ -268,7 +269,8 @@ static int query(void)
 			break;
 		len += (size_t)n;
 		buf[len] = 0;
-		if ((len >= 5 && !strcmp(buf + len - 5, "END\r\n")) || strstr(buf, "ERROR"))
+		if ((len >= 5 && !strcmp(buf + len - 5, "END\r\n")) || !strcmp(buf, "OK\r\n") ||
+		    strstr(buf, "ERROR"))
 			break;
 	}
 	fwrite(buf, 1, len, stdout);
@@ -397,14 +399,17 @@ static void done(struct loop *l, struct conn *c, uint64_t t)
 		l->hist[hist_index(t - r->stamp)]++;
 		l->ops += (uint64_t)n;
 		l->reqs++;
-		if (r->type == R_SET)
+		if (r->type == R_SET) {
 			l->sets++;
-		else
+		} else {
 			l->gets += (uint64_t)n;
+			l->hits += (uint64_t)(n - c->rmiss);
+			l->misses += (uint64_t)c->rmiss;
+		}
 	}
 	c->head = (c->head + 1) % (int)rsize;
 	c->out--;
-	c->got = 0;
+	c->got = c->rmiss = 0;
 }
 
 /*
@@ -447,8 +452,7 @@ static int parse(struct loop *l, struct conn *c, int ci, uint64_t t)
 		    (r->type == R_META && len == 4 && !memcmp(p, "MN\r\n", 4))) {
 			int n = r->type == R_GET ? 1 : opt.nkeys;
 
-			if (!l->preload && !l->stop)
-				l->misses += (uint64_t)(n - c->got);
+			c->rmiss += n - c->got;
 			c->roff += len;
 			done(l, c, t);
 			continue;
@@ -479,8 +483,7 @@ static int parse(struct loop *l, struct conn *c, int ci, uint64_t t)
 			vlen = strtoul(e + 1, &e, 10);
 			if (e != nl - 1)
 				return bad(l, c, ci, "get: bad VALUE line", p, len);
-			if (!l->preload && !l->stop)
-				l->misses += (uint64_t)(j - c->got);
+			c->rmiss += j - c->got;
 			c->got = j;
 		}
 		if (vlen != opt.vsize)
@@ -496,15 +499,12 @@ static int parse(struct loop *l, struct conn *c, int ci, uint64_t t)
 					break;
 			if (j == opt.nkeys)
 				return bad(l, c, ci, "mg: a value that is no asked key's", p, len);
-			if (!l->preload && !l->stop)
-				l->misses += (uint64_t)(j - c->got);
+			c->rmiss += j - c->got;
 			c->got = j;
 		} else if (memcmp(p + len, value_of(k[c->got]), vlen)) {
 			return bad(l, c, ci, "get: a value with other bytes than stored", p, len);
 		}
 		c->got++;
-		if (!l->preload && !l->stop)
-			l->hits++;
 		c->roff += len + vlen + 2;
 	}
 	c->roff = c->rlen = 0;
