@@ -431,6 +431,8 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 		mi[mk] = $5; mb[mk] = $6; mmal[mk] = $7; mrss[mk] = $8; mma[mk] = $9 }
 	$1 == "KSTAT" { st[$2, $3] = $4 }
 	$1 == "KKLOG" { sub(/^KKLOG /, ""); klog[++nk] = $0 }
+	$1 == "KPSYM" { ps[$2, ++nps[$2]] = sprintf("%6.2f%%  %-34s", $3, substr($4, 1, 34)) }
+	function pace(su, cu) { return su >= 95 ? (cu >= 95 ? "both" : "srv") : (cu >= 95 ? "cli" : "host") }
 	function median(k) { return median_run(rate, k, runs[k]) }
 	function per(a, b) { return b > 0 ? sprintf("%.1f", a / b) : "-" }
 	END {
@@ -448,12 +450,15 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 		printf "over ops in the timed window. eff: memcached us/op over firehose us/op. cli: client CPU per op;\n"
 		printf "fh%%, mc%%: server CPUs busy; cli%%: client CPUs busy (firehose'"'"'s run / memcached'"'"'s): one near\n"
 		printf "100 set the pace; the client'"'"'s includes the loopback receive of the replies it gets.\n"
+		printf "pace (fh/mc): which CPUs were saturated (>= 95%% busy) in the run: srv, cli (the client: its\n"
+		printf "numbers then understate the server), both, or host (neither: the host'"'"'s cores, shared by the\n"
+		printf "vCPUs and anything else running, set the pace; us/op still holds).\n"
 		printf "err: reply errors (fh/mc, all runs, must be 0); miss: gets that found nothing (fh/mc, must be 0).\n"
 		printf "goals: ops/s >= memcached'"'"'s in every row (ratio >= 1); server CPU per GET at most half\n"
 		printf "memcached'"'"'s (eff >= 2) in the get rows (get90, mget, meta); ok, or the ones missed.\n\n"
-		printf "%-17s %9s %9s %6s %6s %8s %8s %9s %9s %8s %8s %7s %7s %4s %4s %7s %7s %7s %s\n",
+		printf "%-17s %9s %9s %6s %6s %8s %8s %9s %9s %8s %8s %7s %7s %4s %4s %7s %-9s %7s %7s %s\n",
 			"row", "fh_ops/s", "mc_ops/s", "ratio", "eff", "fh_us", "mc_us", "fh_p99us", "mc_p99us",
-			"fh_p50", "mc_p50", "fh_cli", "mc_cli", "fh%", "mc%", "cli%", "err", "miss", "goals"
+			"fh_p50", "mc_p50", "fh_cli", "mc_cli", "fh%", "mc%", "cli%", "pace", "err", "miss", "goals"
 		print "row,firehose_ops_per_s,memcached_ops_per_s,ratio,efficiency_ratio,firehose_cpu_us_per_op,memcached_cpu_us_per_op,firehose_p50_us,memcached_p50_us,firehose_p99_us,memcached_p99_us,firehose_client_us_per_op,memcached_client_us_per_op,firehose_cpu_util,memcached_cpu_util,firehose_client_util,memcached_client_util,firehose_errors,memcached_errors,firehose_misses,memcached_misses,goal_rate,goal_efficiency" > csv
 		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
 			F = k SUBSEP "firehose"; M = k SUBSEP "memcached"
@@ -469,9 +474,10 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 			if (ge == "no") m = m ",cpu/get"
 			if (errs[F] + errs[M] + fails[F] + fails[M] > 0) m = m ",errors"
 			m = m == "" ? "ok" : "missed:" substr(m, 2)
-			printf "%-17s %9d %9d %5.2fx %5.2fx %8.2f %8.2f %9.1f %9.1f %8.1f %8.1f %7.2f %7.2f %3d%% %3d%% %3d/%3d %3d/%3d %3d/%3d %s\n",
+			printf "%-17s %9d %9d %5.2fx %5.2fx %8.2f %8.2f %9.1f %9.1f %8.1f %8.1f %7.2f %7.2f %3d%% %3d%% %3d/%3d %-9s %3d/%3d %3d/%3d %s\n",
 				k, f, g, r, x, cpu[F, mf], cpu[M, mm], p99[F, mf], p99[M, mm], p50[F, mf], p50[M, mm],
 				ccpu[F, mf], ccpu[M, mm], util[F, mf], util[M, mm], cutil[F, mf], cutil[M, mm],
+				pace(util[F, mf], cutil[F, mf]) "/" pace(util[M, mm], cutil[M, mm]),
 				errs[F], errs[M], miss[F], miss[M], m
 			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s\n", k, f, g, r, x,
 				cpu[F, mf], cpu[M, mm], p50[F, mf], p50[M, mm], p99[F, mf], p99[M, mm], ccpu[F, mf], ccpu[M, mm],
@@ -487,6 +493,8 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 			printf "  mc_bytes: memcached stats bytes / curr_items (its item accounting); mc_malloc: stats slabs\n"
 			printf "  total_malloced / curr_items (slab pages it took, 1 MiB at a time); mc_rss: its VmRSS growth\n"
 			printf "  over the load / items; mc_avail: the drop in MemAvailable over its start and load / items.\n"
+			printf "  firehose'"'"'s hash table is sized from --mem (256M: 2^20 buckets of 8 B, 8 MiB) and is in fh_avail;\n"
+			printf "  memcached'"'"'s grows with its items (stats hash_bytes) and is in mc_rss and mc_avail.\n"
 			printf "goal: firehose'"'"'s memory per item not above memcached'"'"'s: acct (fh_acct <= mc_bytes) and\n"
 			printf "real (fh_avail <= mc_avail).\n\n"
 			printf "%-14s %8s %8s %8s %8s %9s %9s %8s %8s %9s %s\n", "items", "fh_held", "fh_acct", "fh_slab",
@@ -508,6 +516,16 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 			st["fh", "fh_shard_contended"], (st["fh", "fh_shard_locks"] > 0 ? sprintf("%.3f%% of locks", 100 * st["fh", "fh_shard_contended"] / st["fh", "fh_shard_locks"]) : "-")
 		printf "  memcached cmd_get %.0f, cmd_set %.0f, get_hits %.0f, get_misses %.0f, evictions %.0f\n",
 			st["mc", "cmd_get"], st["mc", "cmd_set"], st["mc", "get_hits"], st["mc", "get_misses"], st["mc", "evictions"]
+		if (nps["firehose"] + nps["memcached"]) {
+			printf "\nprofile: the server CPUs during get90_32B_c32 (perf cpu-clock, 2 s of the timed window),\n"
+			printf "top symbols, share of all samples (idle included):\n"
+			printf "  %-43s | %s\n", "firehose", "memcached"
+			for (j = 1; j <= 15; j++) {
+				a = ps["firehose", j]; b = ps["memcached", j]
+				if (a == "" && b == "") break
+				printf "  %-43s | %s\n", a, b
+			}
+		}
 		if (nk) {
 			printf "\nkernel log during the kv rows (must be empty; the console log has the rest):\n"
 			for (i = 1; i <= nk; i++) printf "  %s\n", klog[i]

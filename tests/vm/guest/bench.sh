@@ -5,7 +5,8 @@
 # [UPSTREAM_CPUS [PARAMS]]], where SERVER_CPUS 0 means half and ONLY is all,
 # echo, http, proxy or kv. PICK (default all) is an extended regular expression:
 # only the rows and parts whose names it matches whole run (the row names,
-# and echo_profile, scale, http_profile, access_log, slow, kv_memory). UPSTREAM_CPUS:
+# and echo_profile, scale, http_profile, access_log, slow, kv_memory,
+# kv_profile). UPSTREAM_CPUS:
 # the proxy table's upstream application server's CPUs, taken after the
 # servers' (0: one when that leaves the client at least one, else it shares
 # the client's). PARAMS is name=value[:name=value] module parameters for
@@ -31,6 +32,7 @@
 #   KMEM fh <items> <value_size> <items_held> <bytes> <fh_kv_slab_delta> <memavail_delta>
 #   KMEM mc <items> <value_size> <curr_items> <bytes> <total_malloced> <rss_delta> <memavail_delta>
 #   KSTAT <fh|mc> <stat> <value after the kv rows>
+#   KPSYM <firehose|memcached> <percent of samples> <symbol>
 #   KKLOG <a kernel log line that must not be there, after the kv rows>
 #   SLOW <server> <clients> <bytes_per_s> <server_cpu_us_per_MB> <server_cpu_util%> <own_bytes_per_client> <tcp_bytes_per_client> <memavail_bytes_per_client> <exit_status> <slowest_client_bytes_per_s>
 . /fh/lib.sh
@@ -911,45 +913,76 @@ kv_row() {
 kv_slab() { awk '$1 ~ /^fh_kv/ { s += $3 * $4 } END { printf "%.0f\n", s }' /proc/slabinfo; }
 memavail() { awk '$1 == "MemAvailable:" { print $2 * 1024 }' /proc/meminfo; }
 
-# kv_mem ITEMS VSIZE: a fresh firehose kv listener and a fresh memcached
-# each store ITEMS items of VSIZE bytes (nothing else in them); reported as
-#   KMEM fh <items> <vsize> <stored> <bytes> <slab_delta> <memavail_delta>
+# MemAvailable once it stopped moving (a store freed in the background, by
+# RCU or a workqueue, must not count against the next): up to 10 s.
+memavail_settled() {
+	i=0
+	last=$(memavail)
+	while [ $i -lt 10 ]; do
+		sleep 1
+		now=$(memavail)
+		d=$((now - last))
+		[ "${d#-}" -lt 1048576 ] && break
+		last=$now
+		i=$((i + 1))
+	done
+	memavail
+}
+
+# kv_mem ITEMS VSIZE: a fresh memcached, then a fresh firehose kv listener
+# (--mem 256M, as the table's: its hash table is sized from --mem) each store
+# ITEMS items of VSIZE bytes (nothing else in them); reported as
 #   KMEM mc <items> <vsize> <curr_items> <bytes> <total_malloced> <rss_delta> <memavail_delta>
+#   KMEM fh <items> <vsize> <stored> <bytes> <slab_delta> <memavail_delta>
 kv_mem() {
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
-	sleep 1
-	s0=$(kv_slab); m0=$(memavail)
-	fhctl listener add kv 127.0.0.1:$KV_MEM_FH_PORT --mem 1G --cpus "$scpus" || return 1
-	fh_kv_load -a 127.0.0.1 -p $KV_MEM_FH_PORT -c 8 -v "$2" -k "$1" -t 0 -C "$ccpus" >/dev/null ||
-		echo "bench: kv: memory: firehose preload failed"
-	sleep 1
-	s1=$(kv_slab); m1=$(memavail)
-	bi=$(fhctl listener list -j | tr '{' '\n' | grep "127.0.0.1:$KV_MEM_FH_PORT" |
-		sed -n 's/.*"bytes":\([0-9]*\),"items":\([0-9]*\).*/\1 \2/p')
-	echo "bench: kv: memory: firehose $1 x $2 B: bytes items = $bi, fh_kv slabs +$((s1 - s0)) B, MemAvailable -$((m0 - m1)) B"
-	report "KMEM fh $1 $2 $(echo "$bi" | awk '{ print $2 + 0, $1 + 0 }') $((s1 - s0)) $((m0 - m1))"
-	fhctl listener del 127.0.0.1:$KV_MEM_FH_PORT
-	sleep 1
-	m0=$(memavail)
+	m0=$(memavail_settled)
 	taskset -c "$scpus" memcached -u nobody -l 127.0.0.1 -p $KV_MEM_MC_PORT -U 0 -t "$half" -m 1024 -c 4096 &
 	mpid=$!
 	sleep 1
 	r0=$(awk '$1 == "VmRSS:" { print $2 * 1024 }' /proc/$mpid/status)
 	fh_kv_load -a 127.0.0.1 -p $KV_MEM_MC_PORT -c 8 -v "$2" -k "$1" -t 0 -C "$ccpus" >/dev/null ||
 		echo "bench: kv: memory: memcached preload failed"
-	sleep 1
 	r1=$(awk '$1 == "VmRSS:" { print $2 * 1024 }' /proc/$mpid/status)
-	m1=$(memavail)
+	m1=$(memavail_settled)
 	st=$(fh_kv_load -a 127.0.0.1 -p $KV_MEM_MC_PORT -q stats | tr -d '\r')
 	sl=$(fh_kv_load -a 127.0.0.1 -p $KV_MEM_MC_PORT -q 'stats slabs' | tr -d '\r')
 	ci=$(echo "$st" | awk '$2 == "curr_items" { print $3 }')
 	by=$(echo "$st" | awk '$2 == "bytes" { print $3 }')
+	hb=$(echo "$st" | awk '$2 == "hash_bytes" { print $3 }')
 	tm=$(echo "$sl" | awk '$2 == "total_malloced" { print $3 }')
-	echo "bench: kv: memory: memcached $1 x $2 B: curr_items $ci bytes $by total_malloced $tm, RSS +$((r1 - r0)) B, MemAvailable -$((m0 - m1)) B"
+	echo "bench: kv: memory: memcached $1 x $2 B: curr_items $ci bytes $by total_malloced $tm hash_bytes $hb, RSS +$((r1 - r0)) B, MemAvailable -$((m0 - m1)) B"
 	report "KMEM mc $1 $2 ${ci:-0} ${by:-0} ${tm:-0} $((r1 - r0)) $((m0 - m1))"
 	kill $mpid
 	wait $mpid 2>/dev/null
+
+	m0=$(memavail_settled)
+	s0=$(kv_slab)
+	fhctl listener add kv 127.0.0.1:$KV_MEM_FH_PORT --mem 256M --cpus "$scpus" || return 1
+	fh_kv_load -a 127.0.0.1 -p $KV_MEM_FH_PORT -c 8 -v "$2" -k "$1" -t 0 -C "$ccpus" >/dev/null ||
+		echo "bench: kv: memory: firehose preload failed"
+	s1=$(kv_slab)
+	m1=$(memavail_settled)
+	bi=$(fhctl listener list -j | tr '{' '\n' | grep "127.0.0.1:$KV_MEM_FH_PORT" |
+		sed -n 's/.*"bytes":\([0-9]*\),"items":\([0-9]*\).*/\1 \2/p')
+	echo "bench: kv: memory: firehose $1 x $2 B: bytes items = $bi, fh_kv slabs +$((s1 - s0)) B, MemAvailable -$((m0 - m1)) B"
+	report "KMEM fh $1 $2 $(echo "$bi" | awk '{ print $2 + 0, $1 + 0 }') $((s1 - s0)) $((m0 - m1))"
+	fhctl listener del 127.0.0.1:$KV_MEM_FH_PORT
+}
+
+# kv_profile SERVER PORT: where the server CPUs go during get90_32B_c32
+# (perf cpu-clock, 2 s of the timed window): KPSYM <server> <percent> <symbol>,
+# the 15 symbols with the most samples (idle included, as busy% shows).
+kv_profile() {
+	fh_kv_load -a 127.0.0.1 -p "$2" -m text -c 32 -v 32 -k 100000 -g 90 -t 6 -C "$ccpus" >/dev/null 2>&1 &
+	lpid=$!
+	sleep 3
+	perf record -q -e cpu-clock -C "$scpus" -o /tmp/kvperf.data -- sleep 2 >/dev/null 2>&1
+	wait $lpid
+	perf report -i /tmp/kvperf.data --stdio --no-children --sort sym 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -n 15 |
+		awk -v s="$1" '{ gsub("%", "", $1); print "KPSYM " s " " $1 " " $NF }' >>"$FH_REPORT"
 }
 
 bench_kv() {
@@ -980,6 +1013,11 @@ EOF2
 		done
 		rep=$((rep + 1))
 	done
+	if want kv_profile; then
+		echo "bench: kv: profiling the server CPUs (get90_32B_c32)"
+		kv_profile firehose $KV_FH_PORT
+		kv_profile memcached $KV_MC_PORT
+	fi
 	echo "bench: kv: firehose stats after the rows:"
 	fh_kv_load -a 127.0.0.1 -p $KV_FH_PORT -q stats | tr -d '\r' | tee /tmp/kv.stats |
 		grep -E 'cmd_|get_|curr_items|bytes |evictions|fh_' | sed 's/^/bench: kv: /'
