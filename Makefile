@@ -122,7 +122,7 @@ fuzz: $(FUZZ_BINS)
 	tests/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
 
 BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/uring_echo \
-	$(BUILD)/bench/fh_idle $(BUILD)/bench/fh_upstream_srv
+	$(BUILD)/bench/fh_idle $(BUILD)/bench/fh_upstream_srv $(BUILD)/bench/fh_kv_load
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)

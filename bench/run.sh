@@ -7,9 +7,11 @@
 # then the same 64-byte test beside 10,000 and 100,000 idle connections, and a
 # CPU profile of the server CPUs; then firehose's http listener against nginx
 # (static files, wrk as the client); then firehose's reverse proxy against
-# nginx as one, in front of the same upstream (bench/fh_upstream_srv). Writes
-# bench/results/bench.txt, bench.csv, http.csv, proxy.txt, proxy.csv and PNG
-# charts. Absolute numbers under emulation mean little; ratios do.
+# nginx as one, in front of the same upstream (bench/fh_upstream_srv); then
+# firehose's kv listener against memcached (bench/fh_kv_load as the client).
+# Writes bench/results/bench.txt, bench.csv, http.csv, proxy.txt, proxy.csv,
+# kv.txt, kv.csv and PNG charts. Absolute numbers under emulation mean
+# little; ratios do.
 #
 #   VM_CPUS (default 2; 3 with BENCH_ONLY=proxy)  BENCH_SECONDS (default 4)
 #   BENCH_REPS (default 5)  VM_MEM (MiB, default 6144)
@@ -17,13 +19,13 @@
 #   table's upstream, on the CPUs after the servers'; default 1 when that
 #   leaves the client one, else it shares the client's)
 #   BENCH_RESULTS (directory, default bench/results)  BENCH_KERNEL (6.1 or 6.12)
-#   BENCH_ONLY=echo, http or proxy: that table alone (results then default
-#   to build/bench/results-echo, -http or -proxy, leaving bench/results whole;
-#   BENCH_ONLY=proxy BENCH_RESULTS=bench/results replaces proxy.txt and
-#   proxy.csv there and nothing else)
+#   BENCH_ONLY=echo, http, proxy or kv: that table alone (results then default
+#   to build/bench/results-echo, -http, -proxy or -kv, leaving bench/results
+#   whole; BENCH_ONLY=proxy (or kv) BENCH_RESULTS=bench/results replaces
+#   proxy.txt and proxy.csv (kv.txt, kv.csv) there and nothing else)
 #   BENCH_PICK: an extended regular expression; only the rows and parts whose
 #   names it matches whole run (row names as in the tables, and echo_profile,
-#   scale, http_profile, access_log, slow); for a quick look at one row
+#   scale, http_profile, access_log, slow, kv_memory); for a quick look at one row
 #   BENCH_PARAMS: module parameters, name=value[:name=value], e.g. poll_us=0
 # The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
 # fh_load thread per CPU): on a host with cores to spare, give the client more
@@ -38,8 +40,8 @@ bk=${BENCH_KERNEL:-6.1}
 only=${BENCH_ONLY:-all}
 case "$only" in
 all) res=${BENCH_RESULTS:-bench/results$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
-echo | http | proxy) res=${BENCH_RESULTS:-build/bench/results-$only$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
-*) echo "bench: BENCH_ONLY is echo, http or proxy, not $only" >&2; exit 2 ;;
+echo | http | proxy | kv) res=${BENCH_RESULTS:-build/bench/results-$only$([ "$bk" = 6.1 ] || echo "-$bk")} ;;
+*) echo "bench: BENCH_ONLY is echo, http, proxy or kv, not $only" >&2; exit 2 ;;
 esac
 # The proxy table wants a CPU each for the proxy, its upstream and the
 # client; the other tables keep the 2 vCPUs their results were made with.
@@ -57,13 +59,14 @@ guest=stock-$bk
 tests/vm/build-module.sh "$guest"
 # The slow-client test's client and the proxy table's upstream (the
 # Makefile's pattern rule builds them; bench-tools has the upstream too).
-${MAKE:-make} -s build/bench/fh_slow build/bench/fh_upstream_srv
+${MAKE:-make} -s build/bench/fh_slow build/bench/fh_upstream_srv build/bench/fh_kv_load
 tests/vm/mkinitramfs.sh -o build/bench/bench.cpio.gz --dir tests/vm/guest:/fh \
 	--file "build/k/$guest/kmod/firehose.ko:/fh/mod/firehose.ko" --file userspace/fhctl:/fh/bin/fhctl \
 	--file build/bench/fh_load:/fh/bin/fh_load --file build/bench/epoll_echo:/fh/bin/epoll_echo \
 	--file build/bench/uring_echo:/fh/bin/uring_echo --file build/bench/fh_idle:/fh/bin/fh_idle \
 	--file build/bench/fh_slow:/fh/bin/fh_slow --file build/bench/fh_upstream_srv:/fh/bin/fh_upstream_srv \
-	--bin perf --bin nginx --bin wrk
+	--file build/bench/fh_kv_load:/fh/bin/fh_kv_load \
+	--bin perf --bin nginx --bin wrk --bin memcached
 
 echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), $cpus CPUs); progress:"
 # slab_nomerge: firehose's caches must show in /proc/slabinfo under their names.
@@ -73,7 +76,7 @@ echo "bench: booting the VM ($(tests/vm/kernel.sh release "${guest#stock-}"), $c
 # holding 100,000 connections would size it.
 tests/vm/run.sh --kernel "$guest" --initrd build/bench/bench.cpio.gz --run bench.sh \
 	--args "$secs,$reps,${BENCH_SERVER_CPUS:-0},$only,${BENCH_PICK:-all},${BENCH_UPSTREAM_CPUS:-0},${BENCH_PARAMS:-}" --cpus "$cpus" --mem "${VM_MEM:-6144}" --timeout 3000 \
-	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|http |proxy |[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
+	--append "slab_nomerge thash_entries=262144 ${BENCH_APPEND-clocksource=tsc tsc=reliable}" --out "$out" --show-console | grep --line-buffered -E '^(bench|scale|http |proxy |kv |[0-9A-Za-z_]+ (firehose|epoll|uring):)' || true
 report=$out/report
 tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest failed; see $out/console.log" >&2; exit 1; }
 
@@ -97,7 +100,7 @@ when=$(date -u +%Y-%m-%dT%H:%MZ)
 kernel=$(tests/vm/kernel.sh release "${guest#stock-}")
 # The host's CPU: the vCPUs are qemu threads on it.
 host_cpu="$(awk -F': *' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores"
-[ "$only" = proxy ] || : >"$res/bench.txt"
+[ "$only" = proxy ] || [ "$only" = kv ] || : >"$res/bench.txt"
 ! table echo || tr -d '\r' <"$report" | awk -v csv="$res/bench.csv" -v when="$when" -v kernel="$kernel" \
 	-v cpus="$cpus" -v scpus="${BENCH_SERVER_CPUS:-$((cpus / 2))}" -v secs="$secs" -v reps="$reps" "$median_awk"'
 	$1 == "ROW" { key = $2; if (!(key in order)) order[key] = ++n
@@ -410,8 +413,128 @@ if table proxy && tr -d '\r' <"$report" | grep -q '^PINFO '; then
 		}
 	}' >"$res/proxy.txt"
 fi
-[ "$only" = proxy ] || cat "$res/bench.txt"
+# The kv table: its own file (kv.txt, kv.csv), with its own header; none when
+# BENCH_PICK left out all of it (the guest then gives no KINFO).
+ktable=
+if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
+	ktable=1
+	tr -d '\r' <"$report" | awk -v csv="$res/kv.csv" -v when="$when" -v kernel="$kernel" \
+	-v cpus="$cpus" -v secs="$secs" -v reps="$reps" -v host="$host_cpu" "$median_awk"'
+	$1 == "KINFO" { sc = $2; cc = $3; nc = $4; mcv = $5; gsub("_", " ", mcv) }
+	$1 == "KROW" { key = $2; if (!(key in order)) order[key] = ++n
+		k = key SUBSEP $3; runs[k]++; j = runs[k]
+		rate[k, j] = $4; p50[k, j] = $5; p99[k, j] = $6; cpu[k, j] = $7; util[k, j] = $8
+		ccpu[k, j] = $9; cutil[k, j] = $10; errs[k] += $11; miss[k] += $12; if ($13 != 0) fails[k]++ }
+	$1 == "KMEM" && $2 == "fh" { mk = $3 " x " $4 " B"; if (!(mk in morder)) morder[mk] = ++nm
+		fi[mk] = $3; fheld[mk] = $5; fb[mk] = $6; fslab[mk] = $7; fma[mk] = $8 }
+	$1 == "KMEM" && $2 == "mc" { mk = $3 " x " $4 " B"; if (!(mk in morder)) morder[mk] = ++nm
+		mi[mk] = $5; mb[mk] = $6; mmal[mk] = $7; mrss[mk] = $8; mma[mk] = $9 }
+	$1 == "KSTAT" { st[$2, $3] = $4 }
+	$1 == "KKLOG" { sub(/^KKLOG /, ""); klog[++nk] = $0 }
+	$1 == "KPSYM" { ps[$2, ++nps[$2]] = sprintf("%6.2f%%  %-34s", $3, substr($4, 1, 34)) }
+	function pace(su, cu) { return su >= 95 ? (cu >= 95 ? "both" : "srv") : (cu >= 95 ? "cli" : "host") }
+	function median(k) { return median_run(rate, k, runs[k]) }
+	function per(a, b) { return b > 0 ? sprintf("%.1f", a / b) : "-" }
+	END {
+		printf "firehose bench, %s, guest kernel %s, %d vCPUs (qemu TCG), %ss per run, median of %s\n", when, kernel, cpus, secs, reps
+		printf "host: %s; the vCPUs are qemu threads on its cores, so with more vCPUs than cores\n", host
+		printf "they take turns on them, and anything else running on the host competes too.\n"
+		printf "\nkv: firehose'"'"'s kv listener (fhctl listener add kv --mem 256M --cpus %s) against %s\n", sc, mcv
+		printf "(-t %d -m 1024 -c 4096 -U 0, taskset to the same CPUs), both pinned to the server CPUs (%s);\n", (split(sc, sx, "-") == 2 ? sx[2] - sx[1] + 1 : 1), sc
+		printf "client bench/fh_kv_load, %d thread(s) pinned to the client CPUs (%s), the same for both.\n", nc, cc
+		printf "Each run stores its whole key space first (100,000 keys of 32 B, 20,000 of 4 KiB; not timed),\n"
+		printf "then times %ss; every reply is checked (value length and bytes, key order, END/MN).\n", secs
+		printf "rows: getG_S_cC: text get/set, G%% gets, S values, C connections, one request in flight each;\n"
+		printf "mget16: \"get k1 .. k16\"; meta16: \"mg KEY v q\" x16 then \"mn\" (32 connections, all gets).\n"
+		printf "ops: keys got or set (a multiget of 16 is 16). us/op: the server CPUs'"'"' busy time (/proc/stat)\n"
+		printf "over ops in the timed window. eff: memcached us/op over firehose us/op. cli: client CPU per op;\n"
+		printf "fh%%, mc%%: server CPUs busy; cli%%: client CPUs busy (firehose'"'"'s run / memcached'"'"'s): one near\n"
+		printf "100 set the pace; the client'"'"'s includes the loopback receive of the replies it gets.\n"
+		printf "pace (fh/mc): which CPUs were saturated (>= 95%% busy) in the run: srv, cli (the client: its\n"
+		printf "numbers then understate the server), both, or host (neither: the host'"'"'s cores, shared by the\n"
+		printf "vCPUs and anything else running, set the pace; us/op still holds).\n"
+		printf "err: reply errors (fh/mc, all runs, must be 0); miss: gets that found nothing (fh/mc, must be 0).\n"
+		printf "goals: ops/s >= memcached'"'"'s in every row (ratio >= 1); server CPU per GET at most half\n"
+		printf "memcached'"'"'s (eff >= 2) in the get rows (get90, mget, meta); ok, or the ones missed.\n\n"
+		printf "%-17s %9s %9s %6s %6s %8s %8s %9s %9s %8s %8s %7s %7s %4s %4s %7s %-9s %7s %7s %s\n",
+			"row", "fh_ops/s", "mc_ops/s", "ratio", "eff", "fh_us", "mc_us", "fh_p99us", "mc_p99us",
+			"fh_p50", "mc_p50", "fh_cli", "mc_cli", "fh%", "mc%", "cli%", "pace", "err", "miss", "goals"
+		print "row,firehose_ops_per_s,memcached_ops_per_s,ratio,efficiency_ratio,firehose_cpu_us_per_op,memcached_cpu_us_per_op,firehose_p50_us,memcached_p50_us,firehose_p99_us,memcached_p99_us,firehose_client_us_per_op,memcached_client_us_per_op,firehose_cpu_util,memcached_cpu_util,firehose_client_util,memcached_client_util,firehose_errors,memcached_errors,firehose_misses,memcached_misses,goal_rate,goal_efficiency" > csv
+		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
+			F = k SUBSEP "firehose"; M = k SUBSEP "memcached"
+			mf = median(F); mm = median(M)
+			f = rate[F, mf]; g = rate[M, mm]
+			r = g > 0 ? f / g : 0
+			x = cpu[F, mf] > 0 ? cpu[M, mm] / cpu[F, mf] : 0
+			getrow = k ~ /^(get|mget|meta)/
+			gr = r >= 1 ? "yes" : "no"
+			ge = getrow ? (x >= 2 ? "yes" : "no") : "-"
+			m = ""
+			if (gr == "no") m = m ",ops/s"
+			if (ge == "no") m = m ",cpu/get"
+			if (errs[F] + errs[M] + fails[F] + fails[M] > 0) m = m ",errors"
+			m = m == "" ? "ok" : "missed:" substr(m, 2)
+			printf "%-17s %9d %9d %5.2fx %5.2fx %8.2f %8.2f %9.1f %9.1f %8.1f %8.1f %7.2f %7.2f %3d%% %3d%% %3d/%3d %-9s %3d/%3d %3d/%3d %s\n",
+				k, f, g, r, x, cpu[F, mf], cpu[M, mm], p99[F, mf], p99[M, mm], p50[F, mf], p50[M, mm],
+				ccpu[F, mf], ccpu[M, mm], util[F, mf], util[M, mm], cutil[F, mf], cutil[M, mm],
+				pace(util[F, mf], cutil[F, mf]) "/" pace(util[M, mm], cutil[M, mm]),
+				errs[F], errs[M], miss[F], miss[M], m
+			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s\n", k, f, g, r, x,
+				cpu[F, mf], cpu[M, mm], p50[F, mf], p50[M, mm], p99[F, mf], p99[M, mm], ccpu[F, mf], ccpu[M, mm],
+				util[F, mf], util[M, mm], cutil[F, mf], cutil[M, mm], errs[F], errs[M], miss[F], miss[M], gr, ge >> csv
+		}
+		if (nm) {
+			printf "\nkv memory: a fresh firehose kv listener and a fresh memcached each store N items of S bytes\n"
+			printf "(keys of 12-14 bytes, flags 0, no expiry), nothing else; bytes per item:\n"
+			printf "  fh_acct: the listener'"'"'s \"bytes\" / \"items\" (fhctl listener list -j): what firehose counts\n"
+			printf "  against --mem; fh_slab: the growth of its fh_kv_* slab caches (num_objs x objsize) / items;\n"
+			printf "  fh_avail: the drop in MemAvailable over the listener'"'"'s creation and load / items (all it costs:\n"
+			printf "  slabs, value pages, hash table; some noise).\n"
+			printf "  mc_bytes: memcached stats bytes / curr_items (its item accounting); mc_malloc: stats slabs\n"
+			printf "  total_malloced / curr_items (slab pages it took, 1 MiB at a time); mc_rss: its VmRSS growth\n"
+			printf "  over the load / items; mc_avail: the drop in MemAvailable over its start and load / items.\n"
+			printf "  firehose'"'"'s hash table is sized from --mem (256M: 2^20 buckets of 8 B, 8 MiB) and is in fh_avail;\n"
+			printf "  memcached'"'"'s grows with its items (stats hash_bytes) and is in mc_rss and mc_avail.\n"
+			printf "goal: firehose'"'"'s memory per item not above memcached'"'"'s: acct (fh_acct <= mc_bytes) and\n"
+			printf "real (fh_avail <= mc_avail).\n\n"
+			printf "%-14s %8s %8s %8s %8s %9s %9s %8s %8s %9s %s\n", "items", "fh_held", "fh_acct", "fh_slab",
+				"fh_avail", "mc_held", "mc_bytes", "mc_malloc", "mc_rss", "mc_avail", "goals"
+			for (i = 1; i <= nm; i++) for (k in morder) if (morder[k] == i) {
+				a = fheld[k] > 0 ? fb[k] / fheld[k] : 0; b = mi[k] > 0 ? mb[k] / mi[k] : 0
+				c = fheld[k] > 0 ? fma[k] / fheld[k] : 0; d = mi[k] > 0 ? mma[k] / mi[k] : 0
+				printf "%-14s %8d %8s %8s %8s %9d %9s %8s %8s %9s acct %s (%.2fx), real %s (%.2fx)\n", k, fheld[k],
+					per(fb[k], fheld[k]), per(fslab[k], fheld[k]), per(fma[k], fheld[k]), mi[k],
+					per(mb[k], mi[k]), per(mmal[k], mi[k]), per(mrss[k], mi[k]), per(mma[k], mi[k]),
+					(a > 0 && a <= b) ? "ok" : "missed", (b > 0 ? a / b : 0),
+					(c > 0 && c <= d) ? "ok" : "missed", (d > 0 ? c / d : 0)
+			}
+		}
+		printf "\nstats after the kv rows (every run): firehose cmd_get %.0f, cmd_set %.0f, get_hits %.0f,\n",
+			st["fh", "cmd_get"], st["fh", "cmd_set"], st["fh", "get_hits"]
+		printf "  get_misses %.0f, evictions %.0f, fh_out_of_memory %.0f, fh_shard_locks %.0f, fh_shard_contended %.0f (%s);\n",
+			st["fh", "get_misses"], st["fh", "evictions"], st["fh", "fh_out_of_memory"], st["fh", "fh_shard_locks"],
+			st["fh", "fh_shard_contended"], (st["fh", "fh_shard_locks"] > 0 ? sprintf("%.3f%% of locks", 100 * st["fh", "fh_shard_contended"] / st["fh", "fh_shard_locks"]) : "-")
+		printf "  memcached cmd_get %.0f, cmd_set %.0f, get_hits %.0f, get_misses %.0f, evictions %.0f\n",
+			st["mc", "cmd_get"], st["mc", "cmd_set"], st["mc", "get_hits"], st["mc", "get_misses"], st["mc", "evictions"]
+		if (nps["firehose"] + nps["memcached"]) {
+			printf "\nprofile: the server CPUs during get90_32B_c32 (perf cpu-clock, 2 s of the timed window),\n"
+			printf "top symbols, share of all samples (idle included):\n"
+			printf "  %-43s | %s\n", "firehose", "memcached"
+			for (j = 1; j <= 15; j++) {
+				a = ps["firehose", j]; b = ps["memcached", j]
+				if (a == "" && b == "") break
+				printf "  %-43s | %s\n", a, b
+			}
+		}
+		if (nk) {
+			printf "\nkernel log during the kv rows (must be empty; the console log has the rest):\n"
+			for (i = 1; i <= nk; i++) printf "  %s\n", klog[i]
+		}
+	}' >"$res/kv.txt"
+fi
+[ "$only" = proxy ] || [ "$only" = kv ] || cat "$res/bench.txt"
 [ -z "$ptable" ] || cat "$res/proxy.txt"
+[ -z "$ktable" ] || cat "$res/kv.txt"
 
 # Charts: messages/s side by side per row, and server CPU time per message.
 if table echo && command -v gnuplot >/dev/null; then

@@ -3,9 +3,10 @@
 #
 # Guest side of 'make bench': bench.sh SECONDS REPS SERVER_CPUS ONLY [PICK
 # [UPSTREAM_CPUS [PARAMS]]], where SERVER_CPUS 0 means half and ONLY is all,
-# echo, http or proxy. PICK (default all) is an extended regular expression:
+# echo, http, proxy or kv. PICK (default all) is an extended regular expression:
 # only the rows and parts whose names it matches whole run (the row names,
-# and echo_profile, scale, http_profile, access_log, slow). UPSTREAM_CPUS:
+# and echo_profile, scale, http_profile, access_log, slow, kv_memory,
+# kv_profile). UPSTREAM_CPUS:
 # the proxy table's upstream application server's CPUs, taken after the
 # servers' (0: one when that leaves the client at least one, else it shares
 # the client's). PARAMS is name=value[:name=value] module parameters for
@@ -26,6 +27,13 @@
 #   PROW <row> <server> <req_per_s> <p50_us> <p99_us> <server_cpu_us_per_req> <server_cpu_util%> <client_cpu_us_per_req> <polled_us_per_req> <upstream_cpu_us_per_req> <upstream_cpu_util%> <socket_errors> <non_2xx_3xx> <requests> <relayed_bytes> <relay_copied_bytes> <proxied> <upstream_connects> <upstream_reuses> <upstream_failures> <client_cpu_util%>
 #   PSTAT <firehose counter> <its increase over the proxy rows>
 #   PKLOG <a kernel log line that must not be there, after the proxy rows>
+#   KINFO <server cpus> <client cpus> <client threads> <memcached -V, spaces as _>
+#   KROW <row> <firehose|memcached> <ops_per_s> <p50_us> <p99_us> <server_cpu_us_per_op> <server_cpu_util%> <client_cpu_us_per_op> <client_cpu_util%> <errors> <misses> <exit_status>
+#   KMEM fh <items> <value_size> <items_held> <bytes> <fh_kv_slab_delta> <memavail_delta>
+#   KMEM mc <items> <value_size> <curr_items> <bytes> <total_malloced> <rss_delta> <memavail_delta>
+#   KSTAT <fh|mc> <stat> <value after the kv rows>
+#   KPSYM <firehose|memcached> <percent of samples> <symbol>
+#   KKLOG <a kernel log line that must not be there, after the kv rows>
 #   SLOW <server> <clients> <bytes_per_s> <server_cpu_us_per_MB> <server_cpu_util%> <own_bytes_per_client> <tcp_bytes_per_client> <memavail_bytes_per_client> <exit_status> <slowest_client_bytes_per_s>
 . /fh/lib.sh
 secs=${1:-4}
@@ -864,6 +872,169 @@ EOF2
 	while [ -e /run/nginx-proxy.pid ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
+# The kv table: firehose's kv listener (memcached protocol) against
+# memcached itself, on the same server CPUs (memcached -t one thread per
+# server CPU, pinned there with taskset), both driven by the same client,
+# fh_kv_load, a thread per client CPU, pinned to them. Each run first stores
+# the row's whole key space (not timed), then times SECONDS; the tool reads
+# the server and client CPUs' jiffies from /proc/stat at the window's ends.
+KV_FH_PORT=11311
+KV_MC_PORT=11211
+KV_MEM_FH_PORT=11312
+KV_MEM_MC_PORT=11212
+# NAME:MODE:CONNS:VALUE_SIZE:GET_PCT:KEYS_PER_REQUEST. Key spaces: 100,000
+# keys of 32 B, 20,000 of 4 KiB (both fit either store: no evictions).
+KV_ROWS="get90_32B_c32:text:32:32:90:1 get90_32B_c1000:text:1000:32:90:1 set50_32B_c32:text:32:32:50:1 set50_32B_c1000:text:1000:32:50:1 get90_4KiB_c32:text:32:4096:90:1 get90_4KiB_c1000:text:1000:4096:90:1 set50_4KiB_c32:text:32:4096:50:1 set50_4KiB_c1000:text:1000:4096:50:1 mget16_32B_c32:multi:32:32:100:16 mget16_4KiB_c32:multi:32:4096:100:16 meta16_32B_c32:meta:32:32:100:16 meta16_4KiB_c32:meta:32:4096:100:16"
+
+kv_keys() { [ "$1" -ge 1024 ] && echo 20000 || echo 100000; }
+
+# kv_row ROW SERVER PORT MODE CONNS VSIZE GET_PCT NKEYS: one timed run, as
+#   KROW <row> <server> <ops_per_s> <p50_us> <p99_us> <server_us_per_op>
+#        <server_cpu%> <client_us_per_op> <client_cpu%> <errors> <misses> <exit>
+kv_row() {
+	out=$(fh_kv_load -a 127.0.0.1 -p "$3" -m "$4" -c "$5" -v "$6" -k "$(kv_keys "$6")" -g "$7" -n "$8" \
+		-t "$secs" -C "$ccpus" -S "$scpus" 2>/tmp/kv.err)
+	st=$?
+	echo "kv $1 $2: $out (exit $st)"
+	[ -s /tmp/kv.err ] && sed 's/^/bench: kv: fh_kv_load: /' /tmp/kv.err | head -n 8
+	kv_field() { echo "$out" | sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
+	report "KROW $1 $2 $(kv_field ops_per_s) $(kv_field p50_us) $(kv_field p99_us) $(echo "$out" | awk -v st="$st" '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		m = f["ops"]
+		# USER_HZ is 100: a jiffy is 10 ms, 10000 us.
+		printf "%.3f %.0f %.3f %.0f %d %d %d", m ? f["srv_busy_j"] * 10000 / m : 0,
+			f["srv_total_j"] ? 100 * f["srv_busy_j"] / f["srv_total_j"] : 0,
+			m ? f["cli_busy_j"] * 10000 / m : 0,
+			f["cli_total_j"] ? 100 * f["cli_busy_j"] / f["cli_total_j"] : 0,
+			f["errors"], f["misses"], st }')"
+}
+
+# Sum of num_objs x objsize over firehose kv's slab caches (slab_nomerge).
+kv_slab() { awk '$1 ~ /^fh_kv/ { s += $3 * $4 } END { printf "%.0f\n", s }' /proc/slabinfo; }
+memavail() { awk '$1 == "MemAvailable:" { print $2 * 1024 }' /proc/meminfo; }
+
+# MemAvailable once it stopped moving (a store freed in the background, by
+# RCU or a workqueue, must not count against the next): up to 10 s.
+memavail_settled() {
+	i=0
+	last=$(memavail)
+	while [ $i -lt 10 ]; do
+		sleep 1
+		now=$(memavail)
+		d=$((now - last))
+		[ "${d#-}" -lt 1048576 ] && break
+		last=$now
+		i=$((i + 1))
+	done
+	memavail
+}
+
+# kv_mem ITEMS VSIZE: a fresh memcached, then a fresh firehose kv listener
+# (--mem 256M, as the table's: its hash table is sized from --mem) each store
+# ITEMS items of VSIZE bytes (nothing else in them); reported as
+#   KMEM mc <items> <vsize> <curr_items> <bytes> <total_malloced> <rss_delta> <memavail_delta>
+#   KMEM fh <items> <vsize> <stored> <bytes> <slab_delta> <memavail_delta>
+kv_mem() {
+	sync
+	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
+	m0=$(memavail_settled)
+	taskset -c "$scpus" memcached -u nobody -l 127.0.0.1 -p $KV_MEM_MC_PORT -U 0 -t "$half" -m 1024 -c 4096 &
+	mpid=$!
+	sleep 1
+	r0=$(awk '$1 == "VmRSS:" { print $2 * 1024 }' /proc/$mpid/status)
+	fh_kv_load -a 127.0.0.1 -p $KV_MEM_MC_PORT -c 8 -v "$2" -k "$1" -t 0 -C "$ccpus" >/dev/null ||
+		echo "bench: kv: memory: memcached preload failed"
+	r1=$(awk '$1 == "VmRSS:" { print $2 * 1024 }' /proc/$mpid/status)
+	m1=$(memavail_settled)
+	st=$(fh_kv_load -a 127.0.0.1 -p $KV_MEM_MC_PORT -q stats | tr -d '\r')
+	sl=$(fh_kv_load -a 127.0.0.1 -p $KV_MEM_MC_PORT -q 'stats slabs' | tr -d '\r')
+	ci=$(echo "$st" | awk '$2 == "curr_items" { print $3 }')
+	by=$(echo "$st" | awk '$2 == "bytes" { print $3 }')
+	hb=$(echo "$st" | awk '$2 == "hash_bytes" { print $3 }')
+	tm=$(echo "$sl" | awk '$2 == "total_malloced" { print $3 }')
+	echo "bench: kv: memory: memcached $1 x $2 B: curr_items $ci bytes $by total_malloced $tm hash_bytes $hb, RSS +$((r1 - r0)) B, MemAvailable -$((m0 - m1)) B"
+	report "KMEM mc $1 $2 ${ci:-0} ${by:-0} ${tm:-0} $((r1 - r0)) $((m0 - m1))"
+	kill $mpid
+	wait $mpid 2>/dev/null
+
+	m0=$(memavail_settled)
+	s0=$(kv_slab)
+	fhctl listener add kv 127.0.0.1:$KV_MEM_FH_PORT --mem 256M --cpus "$scpus" || return 1
+	fh_kv_load -a 127.0.0.1 -p $KV_MEM_FH_PORT -c 8 -v "$2" -k "$1" -t 0 -C "$ccpus" >/dev/null ||
+		echo "bench: kv: memory: firehose preload failed"
+	s1=$(kv_slab)
+	m1=$(memavail_settled)
+	bi=$(fhctl listener list -j | tr '{' '\n' | grep "127.0.0.1:$KV_MEM_FH_PORT" |
+		sed -n 's/.*"bytes":\([0-9]*\),"items":\([0-9]*\).*/\1 \2/p')
+	echo "bench: kv: memory: firehose $1 x $2 B: bytes items = $bi, fh_kv slabs +$((s1 - s0)) B, MemAvailable -$((m0 - m1)) B"
+	report "KMEM fh $1 $2 $(echo "$bi" | awk '{ print $2 + 0, $1 + 0 }') $((s1 - s0)) $((m0 - m1))"
+	fhctl listener del 127.0.0.1:$KV_MEM_FH_PORT
+}
+
+# kv_profile SERVER PORT: where the server CPUs go during get90_32B_c32
+# (perf cpu-clock, 2 s of the timed window): KPSYM <server> <percent> <symbol>,
+# the 15 symbols with the most samples (idle included, as busy% shows).
+kv_profile() {
+	fh_kv_load -a 127.0.0.1 -p "$2" -m text -c 32 -v 32 -k 100000 -g 90 -t 6 -C "$ccpus" >/dev/null 2>&1 &
+	lpid=$!
+	sleep 3
+	perf record -q -e cpu-clock -C "$scpus" -o /tmp/kvperf.data -- sleep 2 >/dev/null 2>&1
+	wait $lpid
+	perf report -i /tmp/kvperf.data --stdio --no-children --sort sym 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -n 15 |
+		awk -v s="$1" '{ gsub("%", "", $1); print "KPSYM " s " " $1 " " $NF }' >>"$FH_REPORT"
+}
+
+bench_kv() {
+	klog0=$(dmesg | wc -l)
+	# busybox sh: 1000 connections and more want the descriptors.
+	# shellcheck disable=SC3045
+	ulimit -n 65536
+	report "KINFO $scpus $ccpus $nclient $(memcached -V 2>&1 | tr ' ' _)"
+	if want kv_memory; then
+		echo "bench: kv: memory per item (fresh stores)"
+		kv_mem 100000 32
+		kv_mem 20000 4096
+	fi
+	fhctl listener add kv 127.0.0.1:$KV_FH_PORT --mem 256M --cpus "$scpus" || exit 1
+	taskset -c "$scpus" memcached -u nobody -l 127.0.0.1 -p $KV_MC_PORT -U 0 -t "$half" -m 1024 -c 4096 &
+	mc_pid=$!
+	sleep 1
+	echo "bench: kv: firehose on $KV_FH_PORT, $(memcached -V) (-t $half -m 1024 -c 4096) on $KV_MC_PORT, servers on $scpus; fh_kv_load on $ccpus"
+	rep=1
+	while [ $rep -le "$reps" ]; do
+		for r in $KV_ROWS; do
+			IFS=: read -r name mode c vs gp nk <<EOF2
+$r
+EOF2
+			want "$name" || continue
+			kv_row "$name" firehose $KV_FH_PORT "$mode" "$c" "$vs" "$gp" "$nk"
+			kv_row "$name" memcached $KV_MC_PORT "$mode" "$c" "$vs" "$gp" "$nk"
+		done
+		rep=$((rep + 1))
+	done
+	if want kv_profile; then
+		echo "bench: kv: profiling the server CPUs (get90_32B_c32)"
+		kv_profile firehose $KV_FH_PORT
+		kv_profile memcached $KV_MC_PORT
+	fi
+	echo "bench: kv: firehose stats after the rows:"
+	fh_kv_load -a 127.0.0.1 -p $KV_FH_PORT -q stats | tr -d '\r' | tee /tmp/kv.stats |
+		grep -E 'cmd_|get_|curr_items|bytes |evictions|fh_' | sed 's/^/bench: kv: /'
+	awk '$1 == "STAT" && $2 ~ /^(cmd_get|cmd_set|get_hits|get_misses|evictions|fh_out_of_memory|fh_shard_locks|fh_shard_contended|curr_items|bytes)$/ { print "KSTAT fh " $2 " " $3 }' /tmp/kv.stats >>"$FH_REPORT"
+	fh_kv_load -a 127.0.0.1 -p $KV_MC_PORT -q stats | tr -d '\r' |
+		awk '$1 == "STAT" && $2 ~ /^(cmd_get|cmd_set|get_hits|get_misses|evictions|curr_items|bytes)$/ { print "KSTAT mc " $2 " " $3 }' >>"$FH_REPORT"
+	fhctl listener list
+	bad=$(dmesg | tail -n +$((klog0 + 1)) | grep -E "$FH_KLOG_BAD" | head -n 5)
+	if [ -n "$bad" ]; then
+		echo "$bad" | sed 's/^/KKLOG /' >>"$FH_REPORT"
+		dmesg | tail -n +$((klog0 + 1)) | tail -n 60 | sed 's/^/bench: kv: dmesg: /'
+	fi
+	kill $mc_pid
+	wait $mc_pid 2>/dev/null
+	fhctl listener del 127.0.0.1:$KV_FH_PORT
+}
+
 # shellcheck disable=SC2046 # one word per parameter
 insmod "$FH_MOD" $(echo "$params" | tr : ' ') || exit 1
 # The idle crowds hold 25,000 connections per source address: no per-source cap.
@@ -872,6 +1043,7 @@ fhctl set idle-timeout off max-connections 1000000 max-connections-per-source of
 # can outlast its wait (a full run saw a 4 s stall in the next test).
 case "$only" in all | http) bench_http ;; esac
 case "$only" in all | proxy) bench_proxy ;; esac
+case "$only" in all | kv) bench_kv ;; esac
 case "$only" in all | echo) bench_echo ;; esac
 
 fhctl stats
