@@ -42,7 +42,7 @@ SELFTEST_HDRS := tests/selftests/fh_util.h tests/selftests/fh_http.h tests/selft
 
 .PHONY: all module fhctl deps lint check demo bench check-harness debug-kernel \
 	kmods faulty-modules selftests bench-tools clean install uninstall \
-	dkms-install dkms-uninstall dkms-tree http-test fuzz fuzz-build
+	dkms-install dkms-uninstall dkms-tree http-test fuzz fuzz-build print-fuzzers
 
 all: module fhctl
 
@@ -117,6 +117,10 @@ $(BUILD)/fuzz/fuzz_%: tests/http/fuzz/fuzz_%.c $(HTTP_SRCS) $(wildcard kmod/http
 	clang $(FUZZ_CFLAGS) -o $@ $< $(HTTP_SRCS)
 
 fuzz-build: $(FUZZ_BINS)
+
+# The fuzzers' names, for tests/check.sh (one list, here).
+print-fuzzers:
+	@echo $(FUZZERS)
 
 fuzz: $(FUZZ_BINS)
 	tests/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)

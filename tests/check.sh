@@ -76,7 +76,8 @@ fi
 if [ "${FUZZ_CHECK_SECONDS:-45}" = 0 ]; then
 	:
 elif make -s fuzz-build >"$out/fuzz-build.log" 2>&1; then
-	tests/fuzz.sh "${FUZZ_CHECK_SECONDS:-45}" http path range date >"$out/fuzz" 2>&1
+	tests/fuzz.sh "${FUZZ_CHECK_SECONDS:-45}" $(make -s --no-print-directory print-fuzzers) \
+		>"$out/fuzz" 2>&1
 	grep -E '^(PASS|FAIL) ' "$out/fuzz" >>"$out/results"
 	sed 's/^/check: /' "$out/fuzz"
 else
