@@ -20,8 +20,7 @@
 #include "store.h"
 
 struct fh_kv_site {
-	struct fh_kv_store *store;
-	u32 item_max;
+	struct fh_kv_store *store;	/* its item_max is the listener's */
 	struct work_struct free_work;
 };
 
@@ -440,8 +439,7 @@ static int fh_kv_command(struct fh_conn *c, char *line, size_t len)
 	case KV_CMD_FLUSH_ALL:
 		return fh_kv_flush_cmd(c, &l);
 	case KV_CMD_STATS:
-		return fh_kv_stats_cmd(c, fh_kv_store(c), &l,
-				       ((struct fh_kv_site *)c->src->site)->item_max);
+		return fh_kv_stats_cmd(c, fh_kv_store(c), &l);
 	case KV_CMD_VERSION:
 		return fh_kv_say(c, "VERSION 1.6.0-firehose-" FH_VERSION);
 	case KV_CMD_VERBOSITY:
@@ -457,8 +455,7 @@ static int fh_kv_command(struct fh_conn *c, char *line, size_t len)
 	case KV_CMD_MA:
 	case KV_CMD_MN:
 	case KV_CMD_ME:
-		return fh_kv_meta_cmd(c, cmd, &l,
-				      ((struct fh_kv_site *)c->src->site)->item_max);
+		return fh_kv_meta_cmd(c, cmd, &l);
 	default:
 		return fh_kv_say(c, "ERROR");
 	}
@@ -564,7 +561,7 @@ static void fh_kv_on_close(struct fh_conn *c)
 #define FH_KV_STAT(c, name, v)	fh_kv_sayf(c, "STAT " name " %llu\r\n", (u64)(v))
 
 int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
-		    const struct kv_line *l, u32 item_max)
+		    const struct kv_line *l)
 {
 	struct fh_kv_stats t;
 	u64 items = fh_kv_items(s);
@@ -574,7 +571,7 @@ int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
 		return fh_kv_say(c, "ERROR");
 	if (l->n == 2 && kv_tok_is(&l->t[1], "settings")) {
 		ret = FH_KV_STAT(c, "maxbytes", READ_ONCE(s->limit)) ?:
-		      FH_KV_STAT(c, "item_size_max", item_max) ?:
+		      FH_KV_STAT(c, "item_size_max", s->item_max) ?:
 		      fh_kv_say(c, "STAT evictions on") ?:
 		      fh_kv_say(c, "STAT cas_enabled yes") ?:
 		      FH_KV_STAT(c, "hash_shards", FH_KV_SHARDS) ?:
@@ -671,7 +668,6 @@ static void *fh_kv_site_create(struct net *net, struct nlattr **opts,
 	site = kzalloc(sizeof(*site), GFP_KERNEL);
 	if (!site)
 		return ERR_PTR(-ENOMEM);
-	site->item_max = item_max;
 	site->store = fh_kv_store_create(mem, item_max);
 	if (!site->store) {
 		kfree(site);
@@ -715,7 +711,7 @@ static int fh_kv_site_set(void *arg, struct nlattr **opts,
 		return -EINVAL;
 	}
 	mem = nla_get_u64(opts[FH_KV_OPT_MEM]);
-	if (!fh_kv_fits(mem, site->item_max, extack))
+	if (!fh_kv_fits(mem, site->store->item_max, extack))
 		return -EINVAL;
 	fh_kv_store_set_limit(site->store, mem);
 	return 0;
@@ -732,7 +728,7 @@ static int fh_kv_site_fill(void *arg, struct sk_buff *skb,
 		return -EMSGSIZE;
 	if (nla_put_u64_64bit(skb, FH_KV_OPT_MEM, READ_ONCE(site->store->limit),
 			      FH_KV_OPT_PAD) ||
-	    nla_put_u32(skb, FH_KV_OPT_ITEM_MAX, site->item_max) ||
+	    nla_put_u32(skb, FH_KV_OPT_ITEM_MAX, site->store->item_max) ||
 	    nla_put_u64_64bit(skb, FH_KV_OPT_BYTES, fh_kv_bytes(site->store),
 			      FH_KV_OPT_PAD) ||
 	    nla_put_u64_64bit(skb, FH_KV_OPT_ITEMS, fh_kv_items(site->store),

@@ -52,10 +52,9 @@ int fh_kv_send_value(struct fh_conn *c, struct fh_kv_item *it, u32 n);
 
 /* stats [settings|items|slabs]: memcached's names for what they count. */
 int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
-		    const struct kv_line *l, u32 item_max);
+		    const struct kv_line *l);
 /* The meta commands (meta.c): mg, ms, md, ma, mn, me. */
-int fh_kv_meta_cmd(struct fh_conn *c, enum kv_cmd cmd, const struct kv_line *l,
-		   u32 item_max);
+int fh_kv_meta_cmd(struct fh_conn *c, enum kv_cmd cmd, const struct kv_line *l);
 /* ms's data block is whole and stored (or not): its reply. */
 int fh_kv_meta_stored(struct fh_conn *c, struct fh_kv_conn *st,
 		      struct fh_kv_item *it, enum fh_kv_res res);

@@ -57,11 +57,16 @@ static int fh_kv_mkey(struct fh_conn *c, const struct kv_tok *t, bool b,
 	return 0;
 }
 
-/* " k<key>", in base64 and followed by " b" for a binary key. */
-static u32 fh_kv_put_key(char *out, u32 n, const char *key, u8 klen, bool bin)
+/*
+ * " k<key>" (@flag 'k'; me writes " <key>", @flag 0), in base64 and
+ * followed by " b" for a binary key.
+ */
+static u32 fh_kv_put_key(char *out, u32 n, char flag, const char *key, u8 klen,
+			 bool bin)
 {
 	out[n++] = ' ';
-	out[n++] = 'k';
+	if (flag)
+		out[n++] = flag;
 	if (!bin) {
 		memcpy(out + n, key, klen);
 		return n + klen;
@@ -103,7 +108,7 @@ static int fh_kv_meta_miss(struct fh_conn *c, const struct kv_line *l,
 		if (l->t[i].p[0] == 'O')
 			n = fh_kv_put_opaque(cpu->out, n, &l->t[i]);
 		else if (l->t[i].p[0] == 'k')
-			n = fh_kv_put_key(cpu->out, n, k->p, k->len, k->bin);
+			n = fh_kv_put_key(cpu->out, n, 'k', k->p, k->len, k->bin);
 	}
 	cpu->out[n++] = '\r';
 	cpu->out[n++] = '\n';
@@ -193,7 +198,7 @@ static int fh_kv_mg(struct fh_conn *c, const struct kv_line *l)
 			n = fh_kv_put_opaque(cpu->out, n, &l->t[i]);
 			break;
 		case 'k':
-			n = fh_kv_put_key(cpu->out, n, fh_kv_key(it), it->klen,
+			n = fh_kv_put_key(cpu->out, n, 'k', fh_kv_key(it), it->klen,
 					  it->mflags & FH_KV_BINKEY);
 			break;
 		}
@@ -220,7 +225,7 @@ static const struct {
 };
 
 /* ms: the line; its data block comes next (kv.c fills the item). */
-static int fh_kv_ms(struct fh_conn *c, const struct kv_line *l, u32 item_max)
+static int fh_kv_ms(struct fh_conn *c, const struct kv_line *l)
 {
 	struct fh_kv_store *s = fh_kv_store(c);
 	enum fh_kv_mode mode = FH_KV_SET;
@@ -331,7 +336,7 @@ int fh_kv_meta_stored(struct fh_conn *c, struct fh_kv_conn *st,
 			n += st->opaque_len;
 			break;
 		case 'k':
-			n = fh_kv_put_key(cpu->out, n, fh_kv_key(it), it->klen,
+			n = fh_kv_put_key(cpu->out, n, 'k', fh_kv_key(it), it->klen,
 					  it->mflags & FH_KV_BINKEY);
 			break;
 		case 'c':
@@ -479,7 +484,7 @@ static int fh_kv_ma(struct fh_conn *c, const struct kv_line *l)
 			n = fh_kv_put_opaque(cpu->out, n, &l->t[i]);
 			break;
 		case 'k':
-			n = fh_kv_put_key(cpu->out, n, k.p, k.len, k.bin);
+			n = fh_kv_put_key(cpu->out, n, 'k', k.p, k.len, k.bin);
 			break;
 		}
 	}
@@ -510,11 +515,8 @@ static int fh_kv_me(struct fh_conn *c, const struct kv_line *l)
 	if (!it)
 		return fh_kv_say(c, "EN");
 	n = scnprintf(cpu->out, sizeof(cpu->out), "ME");
-	n = fh_kv_put_key(cpu->out, n, fh_kv_key(it), it->klen,
+	n = fh_kv_put_key(cpu->out, n, 0, fh_kv_key(it), it->klen,
 			  it->mflags & FH_KV_BINKEY);
-	/* " kKEY" → " KEY": me names the key without the flag letter. */
-	memmove(cpu->out + 3, cpu->out + 4, n - 4);
-	n--;
 	if (it->exp)
 		n += scnprintf(cpu->out + n, sizeof(cpu->out) - n, " exp=%d",
 			       (int)(it->exp > now ? it->exp - now : 0));
@@ -529,14 +531,13 @@ static int fh_kv_me(struct fh_conn *c, const struct kv_line *l)
 	return fh_kv_emit(c, cpu->out, n);
 }
 
-int fh_kv_meta_cmd(struct fh_conn *c, enum kv_cmd cmd, const struct kv_line *l,
-		   u32 item_max)
+int fh_kv_meta_cmd(struct fh_conn *c, enum kv_cmd cmd, const struct kv_line *l)
 {
 	switch (cmd) {
 	case KV_CMD_MG:
 		return fh_kv_mg(c, l);
 	case KV_CMD_MS:
-		return fh_kv_ms(c, l, item_max);
+		return fh_kv_ms(c, l);
 	case KV_CMD_MD:
 		return fh_kv_md(c, l);
 	case KV_CMD_MA:
