@@ -128,7 +128,7 @@ fuzz: $(FUZZ_BINS)
 BENCH_TOOLS := $(BUILD)/bench/fh_load $(BUILD)/bench/epoll_echo $(BUILD)/bench/uring_echo \
 	$(BUILD)/bench/fh_idle $(BUILD)/bench/fh_upstream_srv $(BUILD)/bench/fh_kv_load
 
-$(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/%: bench/%.c bench/fh_bench.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -o $@ $< -pthread
 

@@ -47,11 +47,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fh_bench.h"
+
 #define MAX_DEPTH	256
 #define MAX_NKEYS	100
 #define PRELOAD_DEPTH	32
-#define HIST_SUB	64
-#define HIST_BUCKETS	(40 * HIST_SUB)
 #define PATTERN_PERIOD	65521
 #define MAX_VSIZE	65536
 #define KEY_MAX		32
@@ -142,72 +142,15 @@ static size_t key_name(char *p, uint32_t k)
 	return (size_t)n + 8;
 }
 
-static int hist_index(uint64_t ns)
-{
-	uint64_t v = ns / 100;
-	int shift = 0, idx;
-
-	if (v < 2 * HIST_SUB)
-		return (int)v;
-	while ((v >> shift) >= 2 * HIST_SUB)
-		shift++;
-	idx = (shift + 1) * HIST_SUB + (int)((v >> shift) - HIST_SUB);
-	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
-}
-
-static double hist_value_us(int idx)
-{
-	int shift, sub;
-
-	if (idx < 2 * HIST_SUB)
-		return idx / 10.0;
-	shift = idx / HIST_SUB - 1;
-	sub = idx % HIST_SUB + HIST_SUB;
-	return ((double)sub * (double)(1ULL << shift)) / 10.0;
-}
-
 static double percentile(uint64_t n, double p)
 {
-	uint64_t want = (uint64_t)(p * n), seen = 0;
-
-	for (int i = 0; i < HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen > want)
-			return hist_value_us(i);
-	}
-	return 0;
+	return hist_percentile(hist, n, p);
 }
 
 static void die(const char *msg)
 {
 	fprintf(stderr, "fh_kv_load: %s: %s\n", msg, strerror(errno));
 	exit(1);
-}
-
-static int parse_cpus(const char *s, cpu_set_t *set)
-{
-	char *end;
-	long a, b;
-
-	CPU_ZERO(set);
-	while (*s) {
-		a = strtol(s, &end, 10);
-		if (end == s || a < 0 || a >= CPU_SETSIZE)
-			return -1;
-		b = a;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtol(s, &end, 10);
-			if (end == s || b < a || b >= CPU_SETSIZE)
-				return -1;
-		}
-		for (; a <= b; a++)
-			CPU_SET(a, set);
-		s = *end == ',' ? end + 1 : end;
-		if (*end && *end != ',')
-			return -1;
-	}
-	return 0;
 }
 
 /* Busy and total jiffies of the CPUs of set, from /proc/stat. */

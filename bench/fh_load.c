@@ -31,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fh_bench.h"
+
 #define MAX_DEPTH	256
-#define HIST_SUB	64	/* sub-buckets per power of two */
-#define HIST_BUCKETS	(40 * HIST_SUB)
 
 struct conn {
 	int fd;
@@ -112,74 +112,15 @@ static const uint8_t *pattern_at(int i, uint64_t o)
 	return pattern + (o + (uint64_t)i * 7919) % PATTERN_PERIOD;
 }
 
-/* Log-linear histogram: exact below 12.8 us, then 64 steps per doubling. */
-static int hist_index(uint64_t ns)
-{
-	uint64_t v = ns / 100;	/* 0.1 us units */
-	int shift = 0, idx;
-
-	if (v < 2 * HIST_SUB)
-		return (int)v;
-	while ((v >> shift) >= 2 * HIST_SUB)
-		shift++;
-	idx = (shift + 1) * HIST_SUB + (int)((v >> shift) - HIST_SUB);
-	return idx < HIST_BUCKETS ? idx : HIST_BUCKETS - 1;
-}
-
-static double hist_value_us(int idx)
-{
-	int shift, sub;
-
-	if (idx < 2 * HIST_SUB)
-		return idx / 10.0;
-	shift = idx / HIST_SUB - 1;
-	sub = idx % HIST_SUB + HIST_SUB;
-	return ((double)sub * (double)(1ULL << shift)) / 10.0;
-}
-
 static double percentile(double p)
 {
-	uint64_t want = (uint64_t)(p * nlat), seen = 0;
-	int i;
-
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen > want)
-			return hist_value_us(i);
-	}
-	return 0;
+	return hist_percentile(hist, nlat, p);
 }
 
 static void die(const char *msg)
 {
 	fprintf(stderr, "fh_load: %s: %s\n", msg, strerror(errno));
 	exit(1);
-}
-
-static int parse_cpus(const char *s, cpu_set_t *set)
-{
-	char *end;
-	long a, b;
-
-	CPU_ZERO(set);
-	while (*s) {
-		a = strtol(s, &end, 10);
-		if (end == s || a < 0 || a >= CPU_SETSIZE)
-			return -1;
-		b = a;
-		if (*end == '-') {
-			s = end + 1;
-			b = strtol(s, &end, 10);
-			if (end == s || b < a || b >= CPU_SETSIZE)
-				return -1;
-		}
-		for (; a <= b; a++)
-			CPU_SET(a, set);
-		s = *end == ',' ? end + 1 : end;
-		if (*end && *end != ',')
-			return -1;
-	}
-	return 0;
 }
 
 static int open_conn(int i)
