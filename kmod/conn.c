@@ -94,7 +94,9 @@ static void fh_conn_touch(struct fh_conn *c)
 /* The list a connection without a deadline belongs to, by its state. */
 static struct list_head *fh_conn_lru_home(const struct fh_conn *c)
 {
-	return fh_chain_empty(&c->out) ? &c->w->quiet : &c->w->sending;
+	if (!fh_chain_empty(&c->out))
+		return &c->w->sending;
+	return c->proto->keeps_idle ? &c->w->kept : &c->w->quiet;
 }
 
 /* Once per turn: the newest at the tail of the list its state belongs to. */
@@ -279,7 +281,7 @@ int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 
 	fh_conn_sock_opts(sk);
 	if (!c->timed)
-		list_add_tail(&c->lru, &w->quiet);
+		list_add_tail(&c->lru, fh_conn_lru_home(c));
 	fh_stat_inc(&w->stats, &w->stats.accepted);
 	fh_stat_inc(&w->stats, &w->stats.active);
 	fh_stat_inc(src, &src->accepted);
@@ -784,6 +786,7 @@ static void fh_conn_close_all(struct fh_worker *w, struct net *net)
 {
 	fh_conn_close_list(&w->quiet, net);
 	fh_conn_close_list(&w->sending, net);
+	fh_conn_close_list(&w->kept, net);
 	fh_conn_close_list(&w->timed, net);
 }
 
@@ -881,6 +884,7 @@ static void fh_conn_worker_init(struct fh_worker *w)
 {
 	INIT_LIST_HEAD(&w->quiet);
 	INIT_LIST_HEAD(&w->sending);
+	INIT_LIST_HEAD(&w->kept);
 	INIT_LIST_HEAD(&w->timed);
 	fh_pool_init(&w->conn_pool, fh_conn_cache, FH_POOL_MAX_CONNS,
 		     &w->stats.conn_pool);

@@ -64,6 +64,13 @@ struct fh_proto {
 	 * into TCP's memory pressure.
 	 */
 	u32 notsent_lowat;
+	/*
+	 * Clients keep idle connections open for as long as they like, so
+	 * the idle timeout does not apply (memcached has none by default,
+	 * and its clients hold pools of connections open for hours). The
+	 * send timeout and the connection limit still do.
+	 */
+	bool keeps_idle;
 	int (*on_accept)(struct fh_conn *c);
 	int (*on_data)(struct fh_conn *c);
 	int (*on_writable)(struct fh_conn *c);

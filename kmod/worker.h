@@ -89,14 +89,16 @@ struct fh_worker {
 	unsigned int cpu;
 	/*
 	 * The connection layer's, set up by its hooks (struct
-	 * fh_worker_hooks). Open connections in two lists, each least
-	 * recently active first: those with nothing left to send (the idle
-	 * timeout applies) and those waiting to send (the send timeout
-	 * applies). Expiry looks only at the heads, so an idle crowd costs
-	 * nothing until it is due.
+	 * fh_worker_hooks). Open connections in lists, each least recently
+	 * active first: those with nothing left to send (the idle timeout
+	 * applies), those waiting to send (the send timeout applies), and
+	 * quiet ones of a protocol whose clients keep idle connections
+	 * (no timeout). Expiry looks only at the heads, so an idle crowd
+	 * costs nothing until it is due.
 	 */
 	struct list_head quiet;
 	struct list_head sending;
+	struct list_head kept;
 	/* Connections with a protocol deadline, soonest first. */
 	struct list_head timed;
 	/* The layer above's lookaside lists: it sets them up, we sweep them. */

@@ -745,6 +745,7 @@ const struct fh_proto fh_proto_kv = {
 	.max_held = KV_GET_LINE_MAX + 64 * 1024,
 	.out_uncharged = true,
 	.client_first = true,
+	.keeps_idle = true,
 	.on_data = fh_kv_on_data,
 	.on_writable = fh_kv_on_writable,
 	.on_close = fh_kv_on_close,

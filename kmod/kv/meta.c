@@ -247,7 +247,7 @@ static int fh_kv_ms(struct fh_conn *c, const struct kv_line *l)
 		return -ENOMEM;
 	/* From here on, a refused line's data block is read and dropped. */
 	st->swallow = (u64)bytes + 2;
-	e = kv_meta_parse(l, 3, "bcCEFkOqsTM", &m);
+	e = kv_meta_parse(l, 3, "bcCEFIkOqsTM", &m);
 	if (e)
 		return fh_kv_meta_err(c, e);
 	if (m.mode) {
@@ -260,7 +260,7 @@ static int fh_kv_ms(struct fh_conn *c, const struct kv_line *l)
 	}
 	/* C compares the cas; with a mode other than set, the mode rules. */
 	if (kv_meta_has(&m, 'C') && mode == FH_KV_SET)
-		mode = FH_KV_CAS;
+		mode = kv_meta_has(&m, 'I') ? FH_KV_CAS_STALE : FH_KV_CAS;
 	ret = fh_kv_mkey(c, &l->t[1], m.b, &k);
 	if (ret)
 		return ret < 0 ? ret : 0;
@@ -526,7 +526,7 @@ static int fh_kv_me(struct fh_conn *c, const struct kv_line *l)
 		       " la=%u cas=%llu fetch=%s cls=%u size=%u\r\n",
 		       now - min(now, READ_ONCE(it->atime)), it->cas,
 		       READ_ONCE(it->fetched) ? "yes" : "no", it->cls + 1,
-		       it->size);
+		       fh_kv_charge(it));
 	fh_kv_put(it);
 	return fh_kv_emit(c, cpu->out, n);
 }

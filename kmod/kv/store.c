@@ -10,15 +10,21 @@
 #include "store.h"
 
 /*
- * Item sizes, each with its own cache, about 1.125 apart as memcached's
- * slab classes are 1.25 apart: what an item occupies is its class's size.
+ * Item sizes, each with its own cache: what an item occupies is its
+ * class's size. Up to 256 bytes (small values, most of a cache's items)
+ * every 8 bytes, so a small item wastes at most 7; above, about 1.125
+ * apart, as memcached's slab classes are 1.25 apart.
  */
 static const u32 fh_kv_sizes[] = {
-	64, 72, 80, 88, 96, 104, 112, 128, 144, 160, 176, 192, 224, 256,
+	80, 88, 96, 104, 112, 120, 128, 136, 144, 152, 160, 168, 176, 184,
+	192, 200, 208, 216, 224, 232, 240, 248, 256,
 	288, 320, 368, 416, 464, 512, 576, 640, 720, 816, 912, 1024,
 	1152, 1296, 1456, 1640, 1848, 2048, 2304, 2592, 2912, 3280, 3688,
 	4096,
 };
+
+/* Memory per item is what the bench weighs against memcached's (store.h). */
+static_assert(sizeof(struct fh_kv_item) <= 72);
 
 #define FH_KV_NCLS	ARRAY_SIZE(fh_kv_sizes)
 #define FH_KV_CLS_BIG	0xff
@@ -74,16 +80,41 @@ bool fh_kv_too_large(const struct fh_kv_store *s, u8 klen, u64 nbytes)
 	return nbytes + klen + 50 > s->item_max;
 }
 
-static bool fh_kv_live(const struct fh_kv_store *s,
-		       const struct fh_kv_item *it, u32 now)
+/*
+ * The store's generation: a delayed flush_all whose time has come becomes
+ * a new one here, before anyone reads it, so every item stored before the
+ * deadline is of an older generation and every one stored since is not.
+ * The pending time is cleared after the bump (release): whoever sees it
+ * cleared sees the new generation.
+ */
+static void fh_kv_bump(struct fh_kv_store *s)
 {
-	u32 flush = READ_ONCE(s->flush_at);
+	lockdep_assert_held(&s->flush_lock);
+	WRITE_ONCE(s->flush_gen, s->flush_gen + 1);
+	/* Pairs with fh_kv_gen()'s acquire: no flush pending, new generation. */
+	smp_store_release(&s->flush_at, 0);
+}
 
+static u32 fh_kv_gen(struct fh_kv_store *s, u32 now)
+{
+	/* Pairs with fh_kv_bump()'s release. */
+	u32 at = smp_load_acquire(&s->flush_at);
+
+	if (unlikely(at && at <= now)) {
+		spin_lock(&s->flush_lock);
+		if (s->flush_at && s->flush_at <= now)
+			fh_kv_bump(s);
+		spin_unlock(&s->flush_lock);
+	}
+	return READ_ONCE(s->flush_gen);
+}
+
+static bool fh_kv_live(struct fh_kv_store *s, const struct fh_kv_item *it,
+		       u32 now)
+{
 	if (it->exp && it->exp <= now)
 		return false;
-	if (it->gen != READ_ONCE(s->flush_gen))
-		return false;
-	return !(flush && flush <= now && it->time <= flush);
+	return it->gen == fh_kv_gen(s, now);
 }
 
 static u32 fh_kv_hash(const struct fh_kv_store *s, const char *key, u8 klen)
@@ -96,9 +127,28 @@ static struct fh_kv_shard *fh_kv_shard_of(struct fh_kv_store *s, u32 hash)
 	return &s->shards[hash & (FH_KV_SHARDS - 1)];
 }
 
-static struct hlist_head *fh_kv_bucket(struct fh_kv_shard *sh, u32 hash)
+static struct fh_kv_item __rcu **fh_kv_bucket(struct fh_kv_shard *sh,
+					      u32 hash)
 {
 	return &sh->buckets[(hash >> 6) & ((1U << sh->bucket_bits) - 1)];
+}
+
+static size_t fh_kv_head_size(u8 klen, u32 nbytes, unsigned int npages)
+{
+	if (npages)
+		return sizeof(struct fh_kv_item) + ALIGN(klen, sizeof(void *)) +
+		       npages * sizeof(struct page *);
+	return sizeof(struct fh_kv_item) + klen + nbytes;
+}
+
+/* What @it occupies, charged against the limit: its class and its pages. */
+u32 fh_kv_charge(const struct fh_kv_item *it)
+{
+	u32 head = it->cls == FH_KV_CLS_BIG ?
+		   fh_kv_head_size(it->klen, it->nbytes, it->npages) :
+		   fh_kv_sizes[it->cls];
+
+	return head + it->npages * PAGE_SIZE;
 }
 
 /* The shard lock, counted: contention says whether more shards would help. */
@@ -115,17 +165,13 @@ static void fh_kv_lock(struct fh_kv_store *s, struct fh_kv_shard *sh)
 struct fh_kv_item *fh_kv_alloc(struct fh_kv_store *s, const char *key,
 			       u8 klen, u32 nbytes)
 {
-	size_t size = sizeof(struct fh_kv_item) + klen;
 	unsigned int npages = 0, cls, i;
 	struct fh_kv_item *it;
+	size_t size;
 
-	if (nbytes > FH_KV_INLINE_MAX) {
+	if (nbytes > FH_KV_INLINE_MAX)
 		npages = DIV_ROUND_UP(nbytes, PAGE_SIZE);
-		size = sizeof(struct fh_kv_item) + ALIGN(klen, sizeof(void *)) +
-		       npages * sizeof(struct page *);
-	} else {
-		size += nbytes;
-	}
+	size = fh_kv_head_size(klen, nbytes, npages);
 	cls = fh_kv_cls(size);
 	if (cls == FH_KV_CLS_BIG)
 		it = kvmalloc(size, GFP_KERNEL);
@@ -139,10 +185,7 @@ struct fh_kv_item *fh_kv_alloc(struct fh_kv_store *s, const char *key,
 	it->cls = cls;
 	it->nbytes = nbytes;
 	it->npages = npages;
-	it->size = (cls == FH_KV_CLS_BIG ? size : fh_kv_sizes[cls]) +
-		   npages * PAGE_SIZE;
 	memcpy(it->data, key, klen);
-	it->hash = fh_kv_hash(s, key, klen);
 	for (i = 0; i < npages; i++) {
 		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
 
@@ -217,25 +260,46 @@ void fh_kv_put(struct fh_kv_item *it)
 {
 	if (!refcount_dec_and_test(&it->ref))
 		return;
-	if (it->time)
+	if (it->mflags & FH_KV_SEEN)
 		call_rcu(&it->rcu, fh_kv_free_rcu);
 	else
 		fh_kv_free(it);
 }
 
-/* Under the shard lock. */
+/*
+ * Under the shard lock or rcu_read_lock(). No hash is kept in the item: a
+ * chain is short (the table has a bucket per 256 bytes of the limit) and
+ * the length and first bytes of a key differ for nearly every other one.
+ */
 static struct fh_kv_item *fh_kv_lookup(struct fh_kv_shard *sh, u32 hash,
 				       const char *key, u8 klen)
 {
 	struct fh_kv_item *it;
 
-	hlist_for_each_entry_rcu(it, fh_kv_bucket(sh, hash), hnode,
-				 lockdep_is_held(&sh->lock)) {
-		if (it->hash == hash && it->klen == klen &&
-		    !memcmp(it->data, key, klen))
+	for (it = rcu_dereference_check(*fh_kv_bucket(sh, hash),
+					lockdep_is_held(&sh->lock));
+	     it; it = rcu_dereference_check(it->hnext,
+					    lockdep_is_held(&sh->lock)))
+		if (it->klen == klen && !memcmp(it->data, key, klen))
 			return it;
-	}
 	return NULL;
+}
+
+/* A chain's pointer, read under its shard's lock. */
+#define fh_kv_locked(p, sh) rcu_dereference_protected(p, lockdep_is_held(&(sh)->lock))
+
+/* Under the shard lock: where the link to @it is, in its chain. */
+static struct fh_kv_item __rcu **fh_kv_link_to(struct fh_kv_store *s,
+					       struct fh_kv_shard *sh,
+					       struct fh_kv_item *it)
+{
+	struct fh_kv_item __rcu **pp;
+	struct fh_kv_item *cur;
+
+	pp = fh_kv_bucket(sh, fh_kv_hash(s, fh_kv_key(it), it->klen));
+	while ((cur = fh_kv_locked(*pp, sh)) != it)
+		pp = &cur->hnext;
+	return pp;
 }
 
 /*
@@ -253,30 +317,37 @@ static void fh_kv_tail(struct fh_kv_shard *sh)
 static void fh_kv_unlink(struct fh_kv_store *s, struct fh_kv_shard *sh,
 			 struct fh_kv_item *it)
 {
-	hlist_del_rcu(&it->hnode);
+	struct fh_kv_item __rcu **pp = fh_kv_link_to(s, sh, it);
+
+	/* Readers on @it still find their way on along its hnext. */
+	rcu_assign_pointer(*pp, fh_kv_locked(it->hnext, sh));
 	list_del(&it->lru);
 	fh_kv_tail(sh);
 	it->linked = false;
 	sh->items--;
-	percpu_counter_add_batch(&s->used, -(s64)it->size, FH_KV_USED_BATCH);
+	percpu_counter_add_batch(&s->used, -(s64)fh_kv_charge(it),
+				 FH_KV_USED_BATCH);
 	fh_kv_put(it);
 }
 
-/* Under the shard lock: @it in, in place of @old if given. */
+/* Under the shard lock: @it (its key's @hash) in, in place of @old if given. */
 static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
-		       struct fh_kv_item *it, struct fh_kv_item *old)
+		       struct fh_kv_item *it, u32 hash, struct fh_kv_item *old)
 {
+	struct fh_kv_item __rcu **head = fh_kv_bucket(sh, hash);
+
 	if (old)
 		fh_kv_unlink(s, sh, old);
 	refcount_inc(&it->ref);
-	hlist_add_head_rcu(&it->hnode, fh_kv_bucket(sh, it->hash));
+	it->mflags |= FH_KV_SEEN;
+	RCU_INIT_POINTER(it->hnext, fh_kv_locked(*head, sh));
+	rcu_assign_pointer(*head, it);
 	it->stamp = it->cas;
 	list_add(&it->lru, &sh->lru);
 	fh_kv_tail(sh);
 	it->linked = true;
-	it->atime = it->time;
 	sh->items++;
-	percpu_counter_add_batch(&s->used, it->size, FH_KV_USED_BATCH);
+	percpu_counter_add_batch(&s->used, fh_kv_charge(it), FH_KV_USED_BATCH);
 	fh_kv_count(s, FH_KV_TOTAL_ITEMS);
 }
 
@@ -329,8 +400,10 @@ struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 /* The first to ask of a stale or new item wins (W): it is to recache it. */
 bool fh_kv_win(struct fh_kv_store *s, struct fh_kv_item *it)
 {
-	struct fh_kv_shard *sh = fh_kv_shard_of(s, it->hash);
+	struct fh_kv_shard *sh;
 	bool won = false;
+
+	sh = fh_kv_shard_of(s, fh_kv_hash(s, fh_kv_key(it), it->klen));
 
 	fh_kv_lock(s, sh);
 	if (it->linked && !(it->mflags & FH_KV_WON)) {
@@ -467,7 +540,8 @@ static bool fh_kv_make_room(struct fh_kv_store *s, u32 size)
 enum fh_kv_res fh_kv_store_item(struct fh_kv_store *s, struct fh_kv_item *it,
 				enum fh_kv_mode mode, u64 cas)
 {
-	struct fh_kv_shard *sh = fh_kv_shard_of(s, it->hash);
+	u32 hash = fh_kv_hash(s, fh_kv_key(it), it->klen);
+	struct fh_kv_shard *sh = fh_kv_shard_of(s, hash);
 	struct fh_kv_item *old, *cur, *joined = NULL;
 	enum fh_kv_res res;
 	u32 now = fh_kv_now(s);
@@ -507,19 +581,19 @@ again:
 		joined = it;
 		refcount_inc(&joined->ref);
 	}
-	if (!fh_kv_make_room(s, joined->size)) {
+	if (!fh_kv_make_room(s, fh_kv_charge(joined))) {
 		res = FH_KV_NOMEM;
 		fh_kv_count(s, FH_KV_OOM);
 		goto out;
 	}
-	joined->time = now;
-	joined->gen = READ_ONCE(s->flush_gen);
+	joined->atime = now;
+	joined->gen = fh_kv_gen(s, now);
 	/* ms E: the client names the new cas. */
 	if (!joined->cas || joined != it)
 		joined->cas = atomic64_inc_return(&s->cas);
 
 	fh_kv_lock(s, sh);
-	cur = fh_kv_lookup(sh, it->hash, fh_kv_key(it), it->klen);
+	cur = fh_kv_lookup(sh, hash, fh_kv_key(it), it->klen);
 	if (cur && !fh_kv_live(s, cur, now)) {
 		fh_kv_unlink(s, sh, cur);
 		cur = NULL;
@@ -550,24 +624,38 @@ again:
 		}
 		break;
 	case FH_KV_CAS:
+	case FH_KV_CAS_STALE:
 	case FH_KV_SWAP:
-		if (!cur)
+		if (!cur) {
 			res = FH_KV_NOT_FOUND;
-		else if (cur->cas != cas)
+		} else if (cur->cas == cas) {
+			break;
+		} else if (mode == FH_KV_CAS_STALE && cas < cur->cas) {
+			/*
+			 * A value computed from an older one: stored, but
+			 * stale, with the item's expiry and its recache token
+			 * as they were, so the client that won keeps it.
+			 */
+			joined->exp = cur->exp;
+			joined->mflags |= FH_KV_STALE | (cur->mflags & FH_KV_WON);
+		} else {
 			res = FH_KV_EXISTS;
+		}
 		break;
 	}
 	if (res == FH_KV_STORED) {
-		fh_kv_link(s, sh, joined, cur);
+		fh_kv_link(s, sh, joined, hash, cur);
 		it->cas = joined->cas;
 	}
 	spin_unlock(&sh->lock);
-	if (mode == FH_KV_CAS && res == FH_KV_STORED)
-		fh_kv_count(s, FH_KV_CAS_HITS);
-	else if (mode == FH_KV_CAS && res == FH_KV_EXISTS)
-		fh_kv_count(s, FH_KV_CAS_BADVAL);
-	else if (mode == FH_KV_CAS)
-		fh_kv_count(s, FH_KV_CAS_MISSES);
+	if (mode == FH_KV_CAS || mode == FH_KV_CAS_STALE) {
+		if (res == FH_KV_STORED)
+			fh_kv_count(s, FH_KV_CAS_HITS);
+		else if (res == FH_KV_EXISTS)
+			fh_kv_count(s, FH_KV_CAS_BADVAL);
+		else
+			fh_kv_count(s, FH_KV_CAS_MISSES);
+	}
 out:
 	if (old)
 		fh_kv_put(old);
@@ -687,13 +775,14 @@ static void fh_kv_reap_shard(struct fh_kv_store *s, struct fh_kv_shard *sh,
 			     bool all, unsigned int nbuckets)
 {
 	unsigned int n = 1U << sh->bucket_bits, i;
-	struct fh_kv_item *it;
-	struct hlist_node *tmp;
+	struct fh_kv_item *it, *next;
 	u32 now = fh_kv_now(s);
 
 	fh_kv_lock(s, sh);
 	for (i = 0; i < min(n, nbuckets); i++) {
-		hlist_for_each_entry_safe(it, tmp, &sh->buckets[sh->reap_pos], hnode) {
+		for (it = fh_kv_locked(sh->buckets[sh->reap_pos], sh); it;
+		     it = next) {
+			next = fh_kv_locked(it->hnext, sh);
 			if (!all && fh_kv_live(s, it, now))
 				continue;
 			if (!all) {
@@ -717,12 +806,12 @@ static void fh_kv_reap_shard(struct fh_kv_store *s, struct fh_kv_shard *sh,
 void fh_kv_flush(struct fh_kv_store *s, s64 delay)
 {
 	fh_kv_count(s, FH_KV_CMD_FLUSH);
-	if (delay > 0) {
+	spin_lock(&s->flush_lock);
+	if (delay > 0)
 		WRITE_ONCE(s->flush_at, fh_kv_exptime(s, delay));
-		return;
-	}
-	WRITE_ONCE(s->flush_at, 0);
-	WRITE_ONCE(s->flush_gen, s->flush_gen + 1);
+	else
+		fh_kv_bump(s);
+	spin_unlock(&s->flush_lock);
 }
 
 /*
@@ -800,6 +889,7 @@ struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max)
 	if (!s->stats || percpu_counter_init(&s->used, 0, GFP_KERNEL))
 		goto err_stats;
 	get_random_bytes(&s->hkey, sizeof(s->hkey));
+	spin_lock_init(&s->flush_lock);
 	s->limit = limit;
 	s->item_max = item_max;
 	want = limit / 256 / FH_KV_SHARDS;

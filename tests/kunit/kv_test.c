@@ -138,7 +138,7 @@ static struct fh_kv_store *fh_kvt_four(struct kunit *test, char **val)
 	KUNIT_ASSERT_NOT_NULL(test, *val);
 	memset(*val, 'v', 1000);
 	it = fh_kvt_item(test, s, "e0", *val, 1000);
-	WRITE_ONCE(s->limit, 4ULL * it->size);
+	WRITE_ONCE(s->limit, 4ULL * fh_kv_charge(it));
 	fh_kv_put(it);
 	return s;
 }
@@ -363,6 +363,24 @@ static void fh_kv_flush_ends_the_generation_stored_before_it(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, fh_kvt_has(s, "f2"));
 }
 
+static void fh_kv_delayed_flush_takes_what_was_stored_before_its_time(struct kunit *test)
+{
+	struct fh_kv_store *s = fh_kvt_store(test, 1 << 20);
+
+	KUNIT_ASSERT_EQ(test, FH_KV_STORED, fh_kvt_set(test, s, "d1", "a"));
+	fh_kv_flush(s, 100);
+	KUNIT_ASSERT_EQ(test, FH_KV_STORED, fh_kvt_set(test, s, "d2", "b"));
+	KUNIT_EXPECT_TRUE(test, fh_kvt_has(s, "d2"));
+	/* Its time comes (as if 100 s had passed): both were stored before. */
+	WRITE_ONCE(s->flush_at, fh_kv_now(s));
+	KUNIT_EXPECT_FALSE(test, fh_kvt_has(s, "d1"));
+	KUNIT_EXPECT_FALSE(test, fh_kvt_has(s, "d2"));
+	KUNIT_EXPECT_EQ(test, 0U, READ_ONCE(s->flush_at));
+	/* Stored since: served; the flush is not taken twice. */
+	KUNIT_ASSERT_EQ(test, FH_KV_STORED, fh_kvt_set(test, s, "d3", "c"));
+	fh_kvt_expect_value(test, s, "d3", "c");
+}
+
 static struct kunit_case fh_kv_store_cases[] = {
 	KUNIT_CASE(fh_kv_eviction_takes_the_least_recently_used_first),
 	KUNIT_CASE(fh_kv_eviction_gives_a_read_item_a_second_chance),
@@ -372,6 +390,7 @@ static struct kunit_case fh_kv_store_cases[] = {
 	KUNIT_CASE(fh_kv_append_and_prepend_join_values),
 	KUNIT_CASE(fh_kv_incr_wraps_at_2_64_and_decr_stops_at_0),
 	KUNIT_CASE(fh_kv_flush_ends_the_generation_stored_before_it),
+	KUNIT_CASE(fh_kv_delayed_flush_takes_what_was_stored_before_its_time),
 	{}
 };
 

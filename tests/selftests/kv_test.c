@@ -1137,6 +1137,31 @@ TEST_F(kv, quit_closes)
 	kv_close(c);
 }
 
+/*
+ * memcached keeps an idle client's connection (its idle_timeout is off by
+ * default), and clients keep pools of them: the engine's idle timeout,
+ * which http's connections obey, does not apply to kv.
+ */
+TEST_F(kv, idle_connection_outlives_the_engines_idle_timeout)
+{
+	long long timeouts;
+	struct kvc *c;
+
+	FIREHOSE_ONLY(&self->t, "firehose's idle timeout");
+	ASSERT_EQ(0, fh_fhctl_ok("set idle-timeout 200ms"));
+	timeouts = fh_stat("timeouts");
+	c = kv_open(&self->t);
+	if (c) {
+		KV_EXPECT(c, "set idle_k 0 0 1\r\na\r\n", "STORED\r\n");
+		usleep(1500 * 1000);
+		KV_EXPECT(c, "get idle_k\r\n", "VALUE idle_k 0 1\r\na\r\nEND\r\n");
+		kv_close(c);
+	}
+	EXPECT_EQ(0, fh_fhctl_ok("set idle-timeout 60s"));
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(timeouts, fh_stat("timeouts"));
+}
+
 TEST_F(kv, quit_is_counted_as_a_closed_connection)
 {
 	long long closed;
@@ -1393,6 +1418,37 @@ TEST_F(kv, ms_with_C_compares_cas)
 	snprintf(req, sizeof(req), "ms msc 1 C%" PRIu64 "\r\nc\r\nmg msc v\r\n", cas);
 	KV_EXPECT(c, req, "HD\r\nVA 1\r\nc\r\n");
 	KV_EXPECT(c, "ms msc_never 1 C1\r\nx\r\n", "NF\r\n");
+	kv_close(c);
+}
+
+/*
+ * ms I with C: a value computed from an older version (its cas below the
+ * item's) is still stored, marked stale, keeping the item's expiry and
+ * whether a recache was handed out; a cas above the item's is EX.
+ */
+TEST_F(kv, ms_I_with_an_older_cas_stores_the_value_stale)
+{
+	char req[200], want[200], line[200];
+	uint64_t cas, new_cas;
+	struct kvc *c;
+
+	KV_OPEN(c, &self->t);
+	KV_EXPECT(c, "ms msi 1\r\na\r\nms msi 1\r\nb\r\n", "HD\r\nHD\r\n");
+	cas = kv_cas_of(c, "msi");
+	ASSERT_LT(1u, cas);
+	snprintf(req, sizeof(req), "ms msi 1 I C%" PRIu64 "\r\nx\r\n", cas + 1000);
+	KV_EXPECT(c, req, "EX\r\n");
+	/* The T is not taken: the item's expiry (none) stays. */
+	snprintf(req, sizeof(req), "ms msi 1 I T100 c C%" PRIu64 "\r\nz\r\n", cas - 1);
+	ASSERT_EQ(0, kv_send(c, req, strlen(req)));
+	ASSERT_LT(0, kv_read_line(c, line, sizeof(line)));
+	ASSERT_EQ(1, sscanf(line, "HD c%" SCNu64 "\r\n", &new_cas)) TH_LOG("%s", line);
+	EXPECT_LT(cas, new_cas);
+	snprintf(want, sizeof(want), "VA 1 c%" PRIu64 " t-1 X W\r\nz\r\n"
+		 "VA 1 c%" PRIu64 " Z X\r\nz\r\n", new_cas, new_cas);
+	KV_EXPECT(c, "mg msi v c t\r\nmg msi v c\r\n", want);
+	/* Without C, I changes nothing: a plain set, fresh again. */
+	KV_EXPECT(c, "ms msi 1 I\r\nq\r\nmg msi v\r\n", "HD\r\nVA 1\r\nq\r\n");
 	kv_close(c);
 }
 
