@@ -616,6 +616,7 @@ int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
 	      FH_KV_STAT(c, "touch_misses", t.v[FH_KV_TOUCH_MISSES]) ?:
 	      FH_KV_STAT(c, "limit_maxbytes", READ_ONCE(s->limit)) ?:
 	      FH_KV_STAT(c, "bytes", fh_kv_bytes(s)) ?:
+	      FH_KV_STAT(c, "hash_bytes", fh_kv_hash_bytes(s)) ?:
 	      FH_KV_STAT(c, "curr_items", items) ?:
 	      FH_KV_STAT(c, "total_items", t.v[FH_KV_TOTAL_ITEMS]) ?:
 	      FH_KV_STAT(c, "expired_unfetched", t.v[FH_KV_EXPIRED_UNFETCHED]) ?:

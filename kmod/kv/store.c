@@ -29,6 +29,9 @@ static_assert(sizeof(struct fh_kv_item) <= 72);
 #define FH_KV_NCLS	ARRAY_SIZE(fh_kv_sizes)
 #define FH_KV_CLS_BIG	0xff
 #define FH_KV_REAP_BUCKETS	512	/* per shard per second */
+/* A shard's table: from 64 buckets, up to 2^20 (2^26 over the shards). */
+#define FH_KV_BITS_MIN		6
+#define FH_KV_BITS_MAX		20
 /* The used-bytes counter's per-CPU slack: exact sums near the limit. */
 #define FH_KV_USED_BATCH	(64 * 1024)
 
@@ -127,10 +130,20 @@ static struct fh_kv_shard *fh_kv_shard_of(struct fh_kv_store *s, u32 hash)
 	return &s->shards[hash & (FH_KV_SHARDS - 1)];
 }
 
+/* The low 6 bits of a hash pick the shard; the next ones the bucket. */
+static struct fh_kv_item __rcu **fh_kv_slot(struct fh_kv_table *t, u32 hash)
+{
+	return &t->b[(hash >> 6) & ((1U << t->bits) - 1)];
+}
+
+/* A chain's pointer, read under its shard's lock. */
+#define fh_kv_locked(p, sh) rcu_dereference_protected(p, lockdep_is_held(&(sh)->lock))
+
+/* Under the shard lock. */
 static struct fh_kv_item __rcu **fh_kv_bucket(struct fh_kv_shard *sh,
 					      u32 hash)
 {
-	return &sh->buckets[(hash >> 6) & ((1U << sh->bucket_bits) - 1)];
+	return fh_kv_slot(fh_kv_locked(sh->tbl, sh), hash);
 }
 
 static size_t fh_kv_head_size(u8 klen, u32 nbytes, unsigned int npages)
@@ -268,15 +281,17 @@ void fh_kv_put(struct fh_kv_item *it)
 
 /*
  * Under the shard lock or rcu_read_lock(). No hash is kept in the item: a
- * chain is short (the table has a bucket per 256 bytes of the limit) and
- * the length and first bytes of a key differ for nearly every other one.
+ * chain is short (a table grows past 1.5 items per bucket) and the length
+ * and first bytes of a key differ for nearly every other one.
  */
 static struct fh_kv_item *fh_kv_lookup(struct fh_kv_shard *sh, u32 hash,
 				       const char *key, u8 klen)
 {
+	struct fh_kv_table *t;
 	struct fh_kv_item *it;
 
-	for (it = rcu_dereference_check(*fh_kv_bucket(sh, hash),
+	t = rcu_dereference_check(sh->tbl, lockdep_is_held(&sh->lock));
+	for (it = rcu_dereference_check(*fh_kv_slot(t, hash),
 					lockdep_is_held(&sh->lock));
 	     it; it = rcu_dereference_check(it->hnext,
 					    lockdep_is_held(&sh->lock)))
@@ -285,8 +300,23 @@ static struct fh_kv_item *fh_kv_lookup(struct fh_kv_shard *sh, u32 hash,
 	return NULL;
 }
 
-/* A chain's pointer, read under its shard's lock. */
-#define fh_kv_locked(p, sh) rcu_dereference_protected(p, lockdep_is_held(&(sh)->lock))
+/*
+ * Without the lock: while a shard's items move to a larger table, a chain
+ * may lead a reader into the new one, past its key; a miss then looks
+ * again once the move is done.
+ */
+static struct fh_kv_item *fh_kv_lookup_rcu(struct fh_kv_shard *sh, u32 hash,
+					   const char *key, u8 klen)
+{
+	struct fh_kv_item *it;
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&sh->resize);
+		it = fh_kv_lookup(sh, hash, key, klen);
+	} while (!it && read_seqcount_retry(&sh->resize, seq));
+	return it;
+}
 
 /* Under the shard lock: where the link to @it is, in its chain. */
 static struct fh_kv_item __rcu **fh_kv_link_to(struct fh_kv_store *s,
@@ -330,6 +360,13 @@ static void fh_kv_unlink(struct fh_kv_store *s, struct fh_kv_shard *sh,
 	fh_kv_put(it);
 }
 
+/* More than 1.5 items per bucket, and room to grow: a larger table. */
+static bool fh_kv_crowded(const struct fh_kv_shard *sh,
+			  const struct fh_kv_table *t)
+{
+	return sh->items > 3UL << (t->bits - 1) && t->bits < FH_KV_BITS_MAX;
+}
+
 /* Under the shard lock: @it (its key's @hash) in, in place of @old if given. */
 static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
 		       struct fh_kv_item *it, u32 hash, struct fh_kv_item *old)
@@ -347,6 +384,8 @@ static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
 	fh_kv_tail(sh);
 	it->linked = true;
 	sh->items++;
+	if (fh_kv_crowded(sh, fh_kv_locked(sh->tbl, sh)))
+		queue_work(system_unbound_wq, &s->grow);
 	percpu_counter_add_batch(&s->used, fh_kv_charge(it), FH_KV_USED_BATCH);
 	fh_kv_count(s, FH_KV_TOTAL_ITEMS);
 }
@@ -359,7 +398,7 @@ struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 	struct fh_kv_item *it;
 
 	rcu_read_lock();
-	it = fh_kv_lookup(sh, hash, key, klen);
+	it = fh_kv_lookup_rcu(sh, hash, key, klen);
 	if (it && !refcount_inc_not_zero(&it->ref))
 		it = NULL;
 	rcu_read_unlock();
@@ -774,13 +813,17 @@ enum fh_kv_res fh_kv_arith(struct fh_kv_store *s, const char *key, u8 klen,
 static void fh_kv_reap_shard(struct fh_kv_store *s, struct fh_kv_shard *sh,
 			     bool all, unsigned int nbuckets)
 {
-	unsigned int n = 1U << sh->bucket_bits, i;
 	struct fh_kv_item *it, *next;
 	u32 now = fh_kv_now(s);
+	struct fh_kv_table *t;
+	unsigned int n, i;
 
 	fh_kv_lock(s, sh);
+	t = fh_kv_locked(sh->tbl, sh);
+	n = 1U << t->bits;
+	sh->reap_pos &= n - 1;
 	for (i = 0; i < min(n, nbuckets); i++) {
-		for (it = fh_kv_locked(sh->buckets[sh->reap_pos], sh); it;
+		for (it = fh_kv_locked(t->b[sh->reap_pos], sh); it;
 		     it = next) {
 			next = fh_kv_locked(it->hnext, sh);
 			if (!all && fh_kv_live(s, it, now))
@@ -834,6 +877,73 @@ static void fh_kv_reap(struct work_struct *work)
 		queue_delayed_work(system_unbound_wq, &s->reaper, HZ);
 }
 
+static struct fh_kv_table *fh_kv_table_alloc(unsigned int bits)
+{
+	struct fh_kv_table *t;
+
+	t = kvzalloc(struct_size(t, b, 1UL << bits), GFP_KERNEL);
+	if (t)
+		t->bits = bits;
+	return t;
+}
+
+/*
+ * A crowded shard's items move to a table with 1 to 2 buckets for each
+ * (as memcached grows its own, past 1.5 items a bucket, in a thread). The
+ * move is under the shard lock, so writers wait for it; readers do not,
+ * and one whose chain led it astray meanwhile looks again (resize). A
+ * table that cannot be had leaves the chains longer: the next link asks
+ * again.
+ */
+static void fh_kv_grow_shard(struct fh_kv_store *s, struct fh_kv_shard *sh)
+{
+	struct fh_kv_item __rcu **slot;
+	struct fh_kv_table *old, *t;
+	struct fh_kv_item *it, *next;
+	unsigned long items;
+	unsigned int bits, i;
+	bool crowded;
+
+	spin_lock(&sh->lock);
+	old = fh_kv_locked(sh->tbl, sh);
+	items = sh->items;
+	crowded = fh_kv_crowded(sh, old);
+	spin_unlock(&sh->lock);
+	if (!crowded)
+		return;
+	bits = clamp_t(unsigned int, fls_long(items), old->bits + 1,
+		       FH_KV_BITS_MAX);
+	t = fh_kv_table_alloc(bits);
+	if (!t)
+		return;
+	spin_lock(&sh->lock);
+	write_seqcount_begin(&sh->resize);
+	for (i = 0; i < 1U << old->bits; i++) {
+		for (it = fh_kv_locked(old->b[i], sh); it; it = next) {
+			next = fh_kv_locked(it->hnext, sh);
+			slot = fh_kv_slot(t, fh_kv_hash(s, fh_kv_key(it), it->klen));
+			/* Both published already: no barrier needed. */
+			RCU_INIT_POINTER(it->hnext, fh_kv_locked(*slot, sh));
+			RCU_INIT_POINTER(*slot, it);
+		}
+	}
+	rcu_assign_pointer(sh->tbl, t);
+	write_seqcount_end(&sh->resize);
+	spin_unlock(&sh->lock);
+	kvfree_rcu(old, rcu);
+}
+
+static void fh_kv_grow(struct work_struct *work)
+{
+	struct fh_kv_store *s = container_of(work, struct fh_kv_store, grow);
+	unsigned int i;
+
+	for (i = 0; i < FH_KV_SHARDS; i++) {
+		fh_kv_grow_shard(s, &s->shards[i]);
+		cond_resched();
+	}
+}
+
 void fh_kv_store_set_limit(struct fh_kv_store *s, u64 limit)
 {
 	WRITE_ONCE(s->limit, limit);
@@ -857,6 +967,19 @@ u64 fh_kv_bytes(struct fh_kv_store *s)
 	return v > 0 ? v : 0;
 }
 
+/* What the shards' hash tables take (memcached's hash_bytes). */
+u64 fh_kv_hash_bytes(struct fh_kv_store *s)
+{
+	u64 n = 0;
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; i < FH_KV_SHARDS; i++)
+		n += sizeof(void *) << rcu_dereference(s->shards[i].tbl)->bits;
+	rcu_read_unlock();
+	return n;
+}
+
 void fh_kv_stats_sum(struct fh_kv_store *s, struct fh_kv_stats *sum)
 {
 	unsigned int cpu, i;
@@ -871,16 +994,11 @@ void fh_kv_stats_sum(struct fh_kv_store *s, struct fh_kv_stats *sum)
 	}
 }
 
-/*
- * One bucket per 256 bytes of the limit, spread over the shards, within
- * [2^4, 2^16] per shard: chains stay short for items of a few hundred
- * bytes, and the table costs at most 1/32 of the limit.
- */
+/* Small tables to start with: they grow with the items (fh_kv_grow). */
 struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max)
 {
-	unsigned int bits, i;
 	struct fh_kv_store *s;
-	u64 want;
+	unsigned int i;
 
 	s = kvzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
@@ -892,26 +1010,24 @@ struct fh_kv_store *fh_kv_store_create(u64 limit, u32 item_max)
 	spin_lock_init(&s->flush_lock);
 	s->limit = limit;
 	s->item_max = item_max;
-	want = limit / 256 / FH_KV_SHARDS;
-	bits = clamp_t(unsigned int, want ? ilog2(want) : 0, 4, 16);
 	for (i = 0; i < FH_KV_SHARDS; i++) {
 		struct fh_kv_shard *sh = &s->shards[i];
 
 		spin_lock_init(&sh->lock);
+		seqcount_spinlock_init(&sh->resize, &sh->lock);
 		INIT_LIST_HEAD(&sh->lru);
 		sh->tail_stamp = U64_MAX;
-		sh->bucket_bits = bits;
-		sh->buckets = kvcalloc(1U << bits, sizeof(*sh->buckets),
-				       GFP_KERNEL);
-		if (!sh->buckets)
+		RCU_INIT_POINTER(sh->tbl, fh_kv_table_alloc(FH_KV_BITS_MIN));
+		if (!rcu_access_pointer(sh->tbl))
 			goto err;
 	}
+	INIT_WORK(&s->grow, fh_kv_grow);
 	INIT_DELAYED_WORK(&s->reaper, fh_kv_reap);
 	queue_delayed_work(system_unbound_wq, &s->reaper, HZ);
 	return s;
 err:
 	for (i = 0; i < FH_KV_SHARDS; i++)
-		kvfree(s->shards[i].buckets);
+		kvfree(rcu_access_pointer(s->shards[i].tbl));
 	percpu_counter_destroy(&s->used);
 err_stats:
 	free_percpu(s->stats);
@@ -926,9 +1042,10 @@ void fh_kv_store_destroy(struct fh_kv_store *s)
 
 	WRITE_ONCE(s->dying, true);
 	cancel_delayed_work_sync(&s->reaper);
+	cancel_work_sync(&s->grow);
 	for (i = 0; i < FH_KV_SHARDS; i++) {
 		fh_kv_reap_shard(s, &s->shards[i], true, U32_MAX);
-		kvfree(s->shards[i].buckets);
+		kvfree(rcu_access_pointer(s->shards[i].tbl));
 	}
 	percpu_counter_destroy(&s->used);
 	free_percpu(s->stats);

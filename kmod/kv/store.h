@@ -6,6 +6,7 @@
 #include <linux/percpu_counter.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/seqlock.h>
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -56,11 +57,19 @@ struct fh_kv_item {
 	char data[];			/* key, then the value or its pages */
 };
 
+/* A shard's hash table; replaced by a larger one as its items grow. */
+struct fh_kv_table {
+	unsigned int bits;
+	struct rcu_head rcu;
+	struct fh_kv_item __rcu *b[];
+};
+
 struct fh_kv_shard {
 	spinlock_t lock;		/* its buckets' chains, LRU and items */
+	/* Odd while its items move to a larger table: a miss looks again. */
+	seqcount_spinlock_t resize;
 	struct list_head lru;		/* most recent first */
-	struct fh_kv_item __rcu **buckets;
-	unsigned int bucket_bits;
+	struct fh_kv_table __rcu *tbl;
 	unsigned long items;		/* under the lock */
 	u64 tail_stamp;			/* its LRU tail's stamp; U64_MAX: empty */
 	unsigned int reap_pos;		/* the reaper's next bucket */
@@ -113,6 +122,7 @@ struct fh_kv_store {
 	atomic64_t cas;
 	struct fh_kv_stats __percpu *stats;
 	struct delayed_work reaper;
+	struct work_struct grow;	/* a shard's table is full: a larger one */
 	bool dying;
 	struct fh_kv_shard shards[FH_KV_SHARDS];
 };
@@ -160,6 +170,7 @@ u32 fh_kv_exptime(const struct fh_kv_store *s, s64 exptime);
 void fh_kv_stats_sum(struct fh_kv_store *s, struct fh_kv_stats *sum);
 u64 fh_kv_items(struct fh_kv_store *s);
 u64 fh_kv_bytes(struct fh_kv_store *s);
+u64 fh_kv_hash_bytes(struct fh_kv_store *s);
 
 static inline const char *fh_kv_key(const struct fh_kv_item *it)
 {

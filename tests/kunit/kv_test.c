@@ -381,6 +381,33 @@ static void fh_kv_delayed_flush_takes_what_was_stored_before_its_time(struct kun
 	fh_kvt_expect_value(test, s, "d3", "c");
 }
 
+static void fh_kv_table_grows_with_its_items_and_finds_every_key(struct kunit *test)
+{
+	struct fh_kv_store *s = fh_kvt_store(test, 64 << 20);
+	unsigned int i, n = 20000, bits_min = 99;
+	char key[16];
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "g%u", i);
+		KUNIT_ASSERT_EQ(test, FH_KV_STORED, fh_kvt_set(test, s, key, "v"));
+	}
+	flush_work(&s->grow);
+	/* About 312 items a shard, from 64 buckets: each table grew. */
+	for (i = 0; i < FH_KV_SHARDS; i++) {
+		struct fh_kv_shard *sh = &s->shards[i];
+		struct fh_kv_table *t = rcu_dereference_protected(sh->tbl, true);
+
+		KUNIT_EXPECT_LE_MSG(test, sh->items, 3UL << (t->bits - 1),
+				    "shard %u: %lu items, %u bits", i, sh->items, t->bits);
+		bits_min = min(bits_min, t->bits);
+	}
+	KUNIT_EXPECT_GT(test, bits_min, 6U);
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "g%u", i);
+		KUNIT_EXPECT_TRUE_MSG(test, fh_kvt_has(s, key), "%s lost", key);
+	}
+}
+
 static struct kunit_case fh_kv_store_cases[] = {
 	KUNIT_CASE(fh_kv_eviction_takes_the_least_recently_used_first),
 	KUNIT_CASE(fh_kv_eviction_gives_a_read_item_a_second_chance),
@@ -391,6 +418,7 @@ static struct kunit_case fh_kv_store_cases[] = {
 	KUNIT_CASE(fh_kv_incr_wraps_at_2_64_and_decr_stops_at_0),
 	KUNIT_CASE(fh_kv_flush_ends_the_generation_stored_before_it),
 	KUNIT_CASE(fh_kv_delayed_flush_takes_what_was_stored_before_its_time),
+	KUNIT_CASE(fh_kv_table_grows_with_its_items_and_finds_every_key),
 	{}
 };
 

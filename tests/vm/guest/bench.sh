@@ -930,10 +930,10 @@ memavail_settled() {
 }
 
 # kv_mem ITEMS VSIZE: a fresh memcached, then a fresh firehose kv listener
-# (--mem 256M, as the table's: its hash table is sized from --mem) each store
-# ITEMS items of VSIZE bytes (nothing else in them); reported as
-#   KMEM mc <items> <vsize> <curr_items> <bytes> <total_malloced> <rss_delta> <memavail_delta>
-#   KMEM fh <items> <vsize> <stored> <bytes> <slab_delta> <memavail_delta>
+# (--mem 256M, as the table's) each store ITEMS items of VSIZE bytes (nothing
+# else in them); reported as
+#   KMEM mc <items> <vsize> <curr_items> <bytes> <total_malloced> <rss_delta> <memavail_delta> <hash_bytes>
+#   KMEM fh <items> <vsize> <stored> <bytes> <slab_delta> <memavail_delta> <hash_bytes>
 kv_mem() {
 	sync
 	echo 1 >/proc/sys/vm/drop_caches 2>/dev/null
@@ -953,7 +953,7 @@ kv_mem() {
 	hb=$(echo "$st" | awk '$2 == "hash_bytes" { print $3 }')
 	tm=$(echo "$sl" | awk '$2 == "total_malloced" { print $3 }')
 	echo "bench: kv: memory: memcached $1 x $2 B: curr_items $ci bytes $by total_malloced $tm hash_bytes $hb, RSS +$((r1 - r0)) B, MemAvailable -$((m0 - m1)) B"
-	report "KMEM mc $1 $2 ${ci:-0} ${by:-0} ${tm:-0} $((r1 - r0)) $((m0 - m1))"
+	report "KMEM mc $1 $2 ${ci:-0} ${by:-0} ${tm:-0} $((r1 - r0)) $((m0 - m1)) ${hb:-0}"
 	kill $mpid
 	wait $mpid 2>/dev/null
 
@@ -966,8 +966,9 @@ kv_mem() {
 	m1=$(memavail_settled)
 	bi=$(fhctl listener list -j | tr '{' '\n' | grep "127.0.0.1:$KV_MEM_FH_PORT" |
 		sed -n 's/.*"bytes":\([0-9]*\),"items":\([0-9]*\).*/\1 \2/p')
-	echo "bench: kv: memory: firehose $1 x $2 B: bytes items = $bi, fh_kv slabs +$((s1 - s0)) B, MemAvailable -$((m0 - m1)) B"
-	report "KMEM fh $1 $2 $(echo "$bi" | awk '{ print $2 + 0, $1 + 0 }') $((s1 - s0)) $((m0 - m1))"
+	fhb=$(fh_kv_load -a 127.0.0.1 -p $KV_MEM_FH_PORT -q stats | tr -d '\r' | awk '$2 == "hash_bytes" { print $3 }')
+	echo "bench: kv: memory: firehose $1 x $2 B: bytes items = $bi, hash_bytes $fhb, fh_kv slabs +$((s1 - s0)) B, MemAvailable -$((m0 - m1)) B"
+	report "KMEM fh $1 $2 $(echo "$bi" | awk '{ print $2 + 0, $1 + 0 }') $((s1 - s0)) $((m0 - m1)) ${fhb:-0}"
 	fhctl listener del 127.0.0.1:$KV_MEM_FH_PORT
 }
 
