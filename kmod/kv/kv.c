@@ -101,19 +101,43 @@ int fh_kv_send_value(struct fh_conn *c, struct fh_kv_item *it, u32 n)
 	return ret ?: fh_kv_say(c, "");
 }
 
-/* One VALUE of a get. */
+/* " <v>" at @p: its length (at most 21). */
+static u32 fh_kv_put_num(char *p, u64 v)
+{
+	char tmp[20];
+	u32 n = 0, i;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	p[0] = ' ';
+	for (i = 0; i < n; i++)
+		p[1 + i] = tmp[n - 1 - i];
+	return n + 1;
+}
+
+/*
+ * One VALUE of a get. Its line is put together by hand: it is written
+ * for every hit, and vsnprintf's format walk was a visible share of a
+ * small GET's CPU.
+ */
 static int fh_kv_value(struct fh_conn *c, struct fh_kv_item *it, bool cas)
 {
 	struct fh_kv_cpu *cpu = fh_kv_cpu(c);
+	char *p = cpu->out;
 	u32 n;
 
-	n = scnprintf(cpu->out, sizeof(cpu->out), "VALUE %.*s %u %u",
-		      it->klen, fh_kv_key(it), it->flags, it->nbytes);
+	BUILD_BUG_ON(sizeof(cpu->out) < 6 + 255 + 3 * 21 + 2);
+	memcpy(p, "VALUE ", 6);
+	memcpy(p + 6, fh_kv_key(it), it->klen);
+	n = 6 + it->klen;
+	n += fh_kv_put_num(p + n, it->flags);
+	n += fh_kv_put_num(p + n, it->nbytes);
 	if (cas)
-		n += scnprintf(cpu->out + n, sizeof(cpu->out) - n, " %llu",
-			       it->cas);
-	cpu->out[n++] = '\r';
-	cpu->out[n++] = '\n';
+		n += fh_kv_put_num(p + n, it->cas);
+	p[n++] = '\r';
+	p[n++] = '\n';
 	return fh_kv_send_value(c, it, n);
 }
 

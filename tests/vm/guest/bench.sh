@@ -386,47 +386,16 @@ http_row() {
 	reqs=${reqs:-0}
 }
 
-# profile_http ROW SERVER PORT CONNS FILE ka|close: where the server CPUs go
-# while wrk loads one server, from perf (cpu-clock at 1 kHz, call graphs)
-# over at most 3 s of the load's steady state. Each busy sample is charged
-# to the first function on its stack, leaf first, that belongs to a class;
-# helpers any caller uses (memcpy, memset, slab and page allocation, locks,
-# RCU, iov_iter copies, ktime, retpoline thunks) and kernel functions in no
-# class pass it on to their caller. Classes:
-#   floor: the TCP/IP stack and the socket layer (tcp_*, ip_*, inet_*, sk_*,
-#     sock_*, skb_*, net device and loopback, softirq receive, the socket
-#     system calls below their entry): what every TCP server pays; on
-#     loopback it includes the client's receive, run in the sender's softirq;
-#   own: the server's own code: firehose's module, nginx's binary;
-#   file: page cache, splice and sendfile, VFS reads, open and stat, tmpfs;
-#   sys: system call entry and exit, epoll, the descriptor table, and
-#     userspace libraries (libc): the price of being a process;
-#   sched: scheduler, wakeups, timers and interrupts, RCU and workqueue
-#     upkeep, the idle loop's own work (not its halt);
-#   other: samples no function of whose stack is in a class.
-# Idle samples (the leaf is the halt of the idle loop) are left out: shares
-# are of busy samples. xmit: the echo profile's floor, samples under
-# tcp_write_xmit or tcp_stream_alloc_skb, for comparison.
-# Reports "HPROF ROW SERVER busy% floor% own% file% sys% sched% other% xmit%
-# polling% busy_samples", then "HPSYM ROW SERVER percent symbol" for the 12
-# leaf symbols with the most busy samples.
-profile_http() {
-	pt=$secs
-	[ "$pt" -le 3 ] || pt=3
-	wrk_run $((pt + 2)) "$3" "$4" "$5" "$6" >/tmp/wrk.prof &
-	wpid=$!
-	sleep 1
-	before=$(sample)
-	perf record -q -g -e cpu-clock -F 1000 -C "$scpus" -o /tmp/perf.data -- sleep "$pt" >/dev/null 2>&1
-	after=$(sample)
-	wait $wpid
-	polling=$(echo "$before $after" | awk -v server="$2" '{ sa = $6 - $2
-		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
-	[ "$2" = firehose ] && perf report -i /tmp/perf.data --stdio --no-children -S memset_erms,clear_page_erms,finish_task_switch.isra.0 -g caller,0.5,callee --percent-limit 1 2>/dev/null | grep -v '^$' | head -150 | sed 's/^/bench: cg: /'
-	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | awk -v row="$1" -v server="$2" -v polling="$polling" \
+# perf_classify ROW SERVER POLLING: perf script (ip,sym,dso) on stdin, each
+# busy sample charged to a class as profile_http says; prints "HPROF ROW
+# SERVER busy% floor% own% file% sys% sched% other% xmit% polling%
+# busy_samples", and leaves the leaf symbols in /tmp/perf.leaf and the
+# unclassified ones in /tmp/perf.other.
+perf_classify() {
+	awk -v row="$1" -v server="$2" -v polling="$3" \
 		-v syms=/tmp/perf.leaf -v others=/tmp/perf.other '
 		function cls(sym, dso) {
-			if (dso ~ /firehose/ || dso ~ /\/nginx$/) return "own"
+			if (dso ~ /firehose/ || dso ~ /\/(nginx|memcached)$/) return "own"
 			if (dso ~ /^\//) return "sys"
 			if (dso !~ /kernel/) return ""
 			if (sym ~ /^(fh_|http_)/) return "own"
@@ -466,7 +435,47 @@ profile_http() {
 				100 * xmit / b, polling * (busy + idle) / b, busy
 			for (s in lf) printf "%.2f %s\n", 100 * lf[s] / b, s > syms
 			for (s in ot) printf "%.2f %s\n", 100 * ot[s] / b, s > others
-		}' >/tmp/perf.split
+		}'
+}
+
+# profile_http ROW SERVER PORT CONNS FILE ka|close: where the server CPUs go
+# while wrk loads one server, from perf (cpu-clock at 1 kHz, call graphs)
+# over at most 3 s of the load's steady state. Each busy sample is charged
+# to the first function on its stack, leaf first, that belongs to a class;
+# helpers any caller uses (memcpy, memset, slab and page allocation, locks,
+# RCU, iov_iter copies, ktime, retpoline thunks) and kernel functions in no
+# class pass it on to their caller. Classes:
+#   floor: the TCP/IP stack and the socket layer (tcp_*, ip_*, inet_*, sk_*,
+#     sock_*, skb_*, net device and loopback, softirq receive, the socket
+#     system calls below their entry): what every TCP server pays; on
+#     loopback it includes the client's receive, run in the sender's softirq;
+#   own: the server's own code: firehose's module, nginx's binary;
+#   file: page cache, splice and sendfile, VFS reads, open and stat, tmpfs;
+#   sys: system call entry and exit, epoll, the descriptor table, and
+#     userspace libraries (libc): the price of being a process;
+#   sched: scheduler, wakeups, timers and interrupts, RCU and workqueue
+#     upkeep, the idle loop's own work (not its halt);
+#   other: samples no function of whose stack is in a class.
+# Idle samples (the leaf is the halt of the idle loop) are left out: shares
+# are of busy samples. xmit: the echo profile's floor, samples under
+# tcp_write_xmit or tcp_stream_alloc_skb, for comparison.
+# Reports "HPROF ROW SERVER busy% floor% own% file% sys% sched% other% xmit%
+# polling% busy_samples", then "HPSYM ROW SERVER percent symbol" for the 12
+# leaf symbols with the most busy samples.
+profile_http() {
+	pt=$secs
+	[ "$pt" -le 3 ] || pt=3
+	wrk_run $((pt + 2)) "$3" "$4" "$5" "$6" >/tmp/wrk.prof &
+	wpid=$!
+	sleep 1
+	before=$(sample)
+	perf record -q -g -e cpu-clock -F 1000 -C "$scpus" -o /tmp/perf.data -- sleep "$pt" >/dev/null 2>&1
+	after=$(sample)
+	wait $wpid
+	polling=$(echo "$before $after" | awk -v server="$2" '{ sa = $6 - $2
+		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
+	[ "$2" = firehose ] && perf report -i /tmp/perf.data --stdio --no-children -S memset_erms,clear_page_erms,finish_task_switch.isra.0 -g caller,0.5,callee --percent-limit 1 2>/dev/null | grep -v '^$' | head -150 | sed 's/^/bench: cg: /'
+	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | perf_classify "$1" "$2" "$polling" >/tmp/perf.split
 	cat /tmp/perf.split >>"$FH_REPORT"
 	sort -rn /tmp/perf.leaf | head -n 12 | awk -v row="$1" -v server="$2" '{ print "HPSYM " row " " server " " $1 " " $2 }' >>"$FH_REPORT"
 	echo "bench: profile $1 $2: $(cat /tmp/perf.split)"
@@ -973,17 +982,29 @@ kv_mem() {
 }
 
 # kv_profile SERVER PORT: where the server CPUs go during get90_32B_c32
-# (perf cpu-clock, 2 s of the timed window): KPSYM <server> <percent> <symbol>,
-# the 15 symbols with the most samples (idle included, as busy% shows).
+# (perf cpu-clock at 1 kHz with call graphs, 2 s of the timed window):
+# KPSYM <server> <percent> <symbol>, the 15 symbols with the most samples
+# (idle included, as busy% shows), and KPROF as profile_http's HPROF (the
+# same classes: floor is the TCP stack every server pays), from which the
+# table says how much any server could gain over the other per GET.
 kv_profile() {
 	fh_kv_load -a 127.0.0.1 -p "$2" -m text -c 32 -v 32 -k 100000 -g 90 -t 6 -C "$ccpus" >/dev/null 2>&1 &
 	lpid=$!
 	sleep 3
-	perf record -q -e cpu-clock -C "$scpus" -o /tmp/kvperf.data -- sleep 2 >/dev/null 2>&1
+	before=$(sample)
+	perf record -q -g -e cpu-clock -F 1000 -C "$scpus" -o /tmp/kvperf.data -- sleep 2 >/dev/null 2>&1
+	after=$(sample)
 	wait $lpid
+	polling=$(echo "$before $after" | awk -v server="$1" '{ sa = $6 - $2
+		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
 	perf report -i /tmp/kvperf.data --stdio --no-children --sort sym 2>/dev/null |
 		grep -E '^ +[0-9.]+%' | head -n 15 |
 		awk -v s="$1" '{ gsub("%", "", $1); print "KPSYM " s " " $1 " " $NF }' >>"$FH_REPORT"
+	perf script -i /tmp/kvperf.data -F ip,sym,dso 2>/dev/null |
+		perf_classify get90_32B_c32 "$1" "$polling" | sed 's/^HPROF /KPROF /' >/tmp/perf.split
+	cat /tmp/perf.split >>"$FH_REPORT"
+	echo "bench: kv profile $1: $(cat /tmp/perf.split)"
+	rm -f /tmp/perf.leaf /tmp/perf.other /tmp/kvperf.data
 }
 
 bench_kv() {
