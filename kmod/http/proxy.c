@@ -394,10 +394,15 @@ static int fh_proxy_run_fn(void *arg, const char *p, size_t len)
 	size_t n;
 	bool data;
 
+	/*
+	 * A run that ended at this piece's start (a chunk's data the last
+	 * bytes of a segment) is not continued by the framing after it: once
+	 * parsed, that framing would be neither counted nor moved as such.
+	 */
+	if (run->n && http_chunk_at_data(run->ck) != run->data)
+		return 1;
 	len = min(len, run->max - run->n);
 	run->res = http_chunk_run(run->ck, p, len, &n, &data);
-	if (run->n && data != run->data)
-		return 1;	/* cannot be: a run ends at a change */
 	run->data = data;
 	run->n += n;
 	if (run->res != HTTP_CHUNK_AGAIN || n < len || run->n >= run->max)
