@@ -41,6 +41,12 @@
  *   ws            101 Switching Protocols (Upgrade: websocket), asked for or
  *		   not, then every byte that comes is echoed until the peer
  *		   closes
+ *   sink/N        the request body (Content-Length or chunked, no trailer
+ *		   fields) is not kept: it is read only after N ms (the
+ *		   sender's bytes back up meanwhile), then as it comes, and
+ *		   compared with the bulk stream (fh_up_bulk()); 200
+ *		   "body-length L\nbody-diff D\n", D the offset of the first
+ *		   byte that differs, -1 if none
  *   close-after   200 "close-after\n" keep-alive; the next request on that
  *		   connection is read and the connection closed unanswered
  *		   (as if the upstream closed it while idle, in a race with
@@ -96,6 +102,14 @@ size_t fh_upstream_last_head(struct fh_upstream *u, char *buf, size_t cap);
 
 /* The body bytes the server sends: the bytes at offsets @off.. of one stream. */
 void fh_up_pattern(void *buf, uint64_t off, size_t len);
+/*
+ * The bulk stream, for bodies too big to make byte by byte: the pattern's
+ * first FH_UP_BULK_PERIOD bytes over and over. The period is prime, so no
+ * slip by a whole number of pages or windows lines up with it. Returns
+ * where its bytes from offset @off lie: FH_UP_BULK_PERIOD of them.
+ */
+#define FH_UP_BULK_PERIOD	65521
+const unsigned char *fh_up_bulk(uint64_t off);
 /* The offset of the first byte of @buf that differs from the pattern at @off, or -1. */
 long fh_up_pattern_diff(const void *buf, uint64_t off, size_t len);
 
