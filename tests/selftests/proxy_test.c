@@ -465,6 +465,94 @@ TEST_F(proxy, websocket_upgrade_becomes_a_two_way_tunnel)
 	free(out);
 }
 
+/* A WebSocket upgrade to @path on a new connection: its fd once the 101 came, or -1. */
+static int ws_open(int port, const char *path)
+{
+	char req[512], head[4096];
+	int fd = fh_connect(ADDR, port);
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n"
+		 "Upgrade: websocket\r\nSec-WebSocket-Key: k\r\n"
+		 "Sec-WebSocket-Version: 13\r\n\r\n", path);
+	if (fd < 0)
+		return -1;
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) ||
+	    read_head_raw(fd, head, sizeof(head), IO_MS) < 0 ||
+	    strncmp(head, "HTTP/1.1 101 ", 13)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Read @fd until the peer's FIN, within @ms: the bytes read (NUL-terminated
+ * in @buf), or -1 (no FIN in time, a reset, or more than @buf holds).
+ */
+static long read_to_eof(int fd, char *buf, size_t cap, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long end = fh_now_ms() + ms;
+	size_t len = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	while (fh_now_ms() < end && len < cap - 1) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n == 0)
+			return len;
+		if (n < 0)
+			return -1;
+		len += n;
+		buf[len] = '\0';
+	}
+	return -1;
+}
+
+/*
+ * A tunnel is two byte streams, each ended by its own sender's FIN, as a
+ * TCP connection is: one side that is done sending may still receive.
+ * The proxy passes each FIN on once the bytes before it have gone, and
+ * keeps the other way open until it ends too.
+ */
+TEST_F(proxy, websocket_tunnel_passes_a_half_close_each_way)
+{
+	char buf[256];
+	long long end;
+	int fd;
+
+	ASSERT_EQ(0, listen_px(self, ROUTED));
+	/* the client's FIN: the upstream reads to its end, then still answers */
+	fd = ws_open(self->port, "/api/ws-half");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(5, write(fd, "hello", 5));
+	ASSERT_EQ(0, shutdown(fd, SHUT_WR));
+	EXPECT_EQ(6, read_to_eof(fd, buf, sizeof(buf), IO_MS)) TH_LOG("read: '%s'", buf);
+	EXPECT_STREQ("got 5\n", buf);
+	close(fd);
+	/* the upstream's FIN: the client reads to its end, then still sends */
+	fd = ws_open(self->port, "/api/ws-shut");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(6, read_to_eof(fd, buf, sizeof(buf), IO_MS)) TH_LOG("read: '%s'", buf);
+	EXPECT_STREQ("first\n", buf);
+	EXPECT_EQ(5, write(fd, "after", 5));
+	EXPECT_EQ(0, shutdown(fd, SHUT_WR));
+	end = fh_now_ms() + IO_MS;
+	while (fh_upstream_after_fin(self->up) < 0 && fh_now_ms() < end)
+		usleep(10 * 1000);
+	EXPECT_EQ(5, fh_upstream_after_fin(self->up));
+	close(fd);
+	/* both ways ended: nothing of the tunnels is left on either side */
+	EXPECT_TRUE(fh_upstream_wait_open_at_most(self->up, 0, 5000))
+		TH_LOG("%ld upstream connections still open", fh_upstream_open(self->up));
+	end = fh_now_ms() + 5000;
+	while (fh_stat("active") > 0 && fh_now_ms() < end)
+		usleep(10 * 1000);
+	EXPECT_EQ(0, fh_stat("active"));
+}
+
 TEST_F(proxy, a_101_nobody_asked_for_is_502)
 {
 	long long bad = fh_stat("upstream_bad");
