@@ -763,15 +763,15 @@ TEST_F(proxy, expect_100_continue_gets_100_from_the_proxy)
 /* ---- a body too big to hold: streamed, with back-pressure ---- */
 
 /*
- * 1 GiB went through in 17 to 24 s on stock-6.1 under emulation (on a
- * shared host); the debug kernels (KASAN, lockdep, kmemleak) are 5 to 10
- * times slower, so there the body is 128 MiB: still 400 times what the
- * proxy may hold of it, so the segment bound below judges it the same
- * way. The chunked variant sends a quarter of that: its framing, not its
- * size, is what it adds.
+ * 1 GiB went through in 9 to 24 s on stock-6.1 under emulation (on a
+ * shared host); on debug-6.1 (KASAN, lockdep, kmemleak) 128 MiB took 51
+ * s, so there the body is 64 MiB: still 200 times what the proxy may hold
+ * of it, so the segment bound below judges it the same way. The chunked
+ * variant sends a quarter of that: its framing, not its size, is what it
+ * adds.
  */
 #define UPLOAD_STOCK	(1ULL << 30)
-#define UPLOAD_DEBUG	(128ULL << 20)
+#define UPLOAD_DEBUG	(64ULL << 20)
 /* The upstream reads nothing for this long after the head: the body backs up. */
 #define UPLOAD_PAUSE_MS	2000
 /*
@@ -780,7 +780,7 @@ TEST_F(proxy, expect_100_continue_gets_100_from_the_proxy)
  * upstream connection's output, in segments of a page fragment each (at
  * most 32 KiB: TCP's page frags are order 3), plus the few a packet read
  * whole adds. 512 segments pin at most 16 MiB; a proxy that held the body
- * would need 1 GiB / 32 KiB = 32768 of them (and 4096 for 128 MiB). 16
+ * would need 1 GiB / 32 KiB = 32768 of them (and 2048 for 64 MiB). 18
  * were seen at most.
  */
 #define UPLOAD_SEGS_MAX	512
@@ -788,7 +788,7 @@ TEST_F(proxy, expect_100_continue_gets_100_from_the_proxy)
  * The machine's memory: what the sockets on the way may hold (tcp_wmem's
  * 4 MiB on the client's and the proxy's upstream socket, tcp_rmem's 6 MiB
  * on the proxy's client socket and the upstream's, 20 MiB in all), and
- * what the page allocator keeps in its per-CPU lists meanwhile; 14 to 28
+ * what the page allocator keeps in its per-CPU lists meanwhile; 14 to 30
  * MiB were seen. A proxy that held the body would take 1 GiB, half the
  * guest. The debug kernels keep freed memory a while (KASAN's quarantine,
  * kmemleak's objects freed by RCU): there only the segments judge.
