@@ -789,12 +789,12 @@ TEST_F(proxy, expect_100_continue_gets_100_from_the_proxy)
  * The machine's memory: what the sockets on the way may hold (tcp_wmem's
  * 4 MiB on the client's and the proxy's upstream socket, tcp_rmem's 6 MiB
  * on the proxy's client socket and the upstream's, 20 MiB in all), and
- * what the page allocator keeps in its per-CPU lists meanwhile; 14 to 30
- * MiB were seen. A proxy that held the body would take 1 GiB, half the
- * guest. The debug kernels keep freed memory a while (KASAN's quarantine,
+ * what the page allocator keeps in its per-CPU lists meanwhile; 14 to 37
+ * MiB were seen, so the bound leaves room for that noise. A proxy that
+ * held the body would take 1 GiB, half the guest. The debug kernels keep freed memory a while (KASAN's quarantine,
  * kmemleak's objects freed by RCU): there only the segments judge.
  */
-#define UPLOAD_DROP_MAX	(64LL * MIB)
+#define UPLOAD_DROP_MAX	(96LL * MIB)
 /*
  * While the upstream reads nothing, the client gets no further than what
  * the sockets and firehose hold (as above; 11 MiB were seen): the proxy
