@@ -496,6 +496,11 @@ static int http_hex(char ch)
 	return -1;
 }
 
+bool http_chunk_at_data(const struct http_chunk *c)
+{
+	return c->state == HTTP_CK_DATA;
+}
+
 enum http_chunk_result http_chunk_run(struct http_chunk *c, const char *in,
 				      size_t len, size_t *n, bool *data)
 {

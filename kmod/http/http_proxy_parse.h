@@ -94,5 +94,7 @@ enum http_chunk_result {
  */
 enum http_chunk_result http_chunk_run(struct http_chunk *c, const char *in,
 				      size_t len, size_t *n, bool *data);
+/* Whether the next byte is chunk data: the kind of the next run. */
+bool http_chunk_at_data(const struct http_chunk *c);
 
 #endif /* _FH_HTTP_PROXY_PARSE_H */

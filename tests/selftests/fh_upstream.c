@@ -55,6 +55,7 @@ struct fh_upstream {
 	int nconns;
 	char *last_head;	/* under lock */
 	size_t last_len;
+	atomic_long after_fin;	/* ws-shut: bytes read after its FIN, -1 till the peer's */
 };
 
 /* One request, as read off a connection. */
@@ -65,6 +66,7 @@ struct up_req {
 	char *head;		/* the head as received, NUL-terminated */
 	size_t head_len;
 	bool chunked, has_cl, close;
+	bool streamed;		/* the body is left on the connection: answer() reads it */
 	uint64_t cl;
 	char *body;
 	size_t body_len, body_cap;
@@ -91,6 +93,21 @@ void fh_up_pattern(void *buf, uint64_t off, size_t len)
 			w = splitmix64(off / 8);
 		p[i] = (unsigned char)(w >> (8 * (off % 8)));
 	}
+}
+
+static unsigned char bulk[2 * FH_UP_BULK_PERIOD];
+static pthread_once_t bulk_once = PTHREAD_ONCE_INIT;
+
+static void bulk_init(void)
+{
+	fh_up_pattern(bulk, 0, FH_UP_BULK_PERIOD);
+	memcpy(bulk + FH_UP_BULK_PERIOD, bulk, FH_UP_BULK_PERIOD);
+}
+
+const unsigned char *fh_up_bulk(uint64_t off)
+{
+	pthread_once(&bulk_once, bulk_init);
+	return bulk + off % FH_UP_BULK_PERIOD;
 }
 
 long fh_up_pattern_diff(const void *buf, uint64_t off, size_t len)
@@ -396,9 +413,12 @@ static bool read_chunked(struct up_conn *c, struct up_req *rq)
 	}
 }
 
+static bool streams_body(const char *target);
+
 /*
  * The next request on @c into @rq: 1, or 0 when the connection is to be
- * closed (EOF, timeout, stop, a malformed request).
+ * closed (EOF, timeout, stop, a malformed request). A sink's body is left
+ * on the connection (rq->streamed), for answer() to read as it comes.
  */
 static int read_request(struct up_conn *c, struct up_req *rq)
 {
@@ -428,6 +448,9 @@ static int read_request(struct up_conn *c, struct up_req *rq)
 	pthread_mutex_unlock(&u->lock);
 	if (!parse_head(rq))
 		return 0;
+	rq->streamed = streams_body(rq->target);
+	if (rq->streamed)
+		return 1;
 	if (rq->chunked)
 		return read_chunked(c, rq) ? 1 : 0;
 	if (rq->has_cl) {
@@ -473,12 +496,41 @@ out:
 	free(b);
 }
 
+/*
+ * Read until the peer's FIN (or FH_UP_IO_MS of quiet, or an error): the
+ * bytes read, or -1 if no FIN came.
+ */
+static long conn_count_to_eof(struct up_conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	long total = (long)c->len;
+	char b[4096];
+	int quiet = 0;
+	ssize_t n;
+
+	c->len = 0;
+	while (!stopping(c->u) && quiet < FH_UP_IO_MS) {
+		if (poll(&pfd, 1, SLICE_MS) <= 0) {
+			quiet += SLICE_MS;
+			continue;
+		}
+		quiet = 0;
+		n = read(c->fd, b, sizeof(b));
+		if (n == 0)
+			return total;
+		if (n < 0)
+			return -1;
+		total += n;
+	}
+	return -1;
+}
+
 /* ---- answers ---- */
 
 enum up_kind {
 	K_ECHO, K_SIZE, K_CHUNKED, K_CLOSE, K_SLOW, K_HANG, K_STATUS, K_HOP,
 	K_HEAD_GARBAGE, K_HUGE_HEAD, K_RESET_BEFORE_HEAD, K_RESET_MID_BODY, K_CLOSE_AFTER,
-	K_WS,
+	K_WS, K_SINK, K_WS_HALF, K_WS_SHUT,
 };
 
 static const char *const kind_names[] = {
@@ -486,7 +538,8 @@ static const char *const kind_names[] = {
 	[K_SLOW] = "slow", [K_HANG] = "hang", [K_STATUS] = "status", [K_HOP] = "hop",
 	[K_HEAD_GARBAGE] = "head-garbage", [K_HUGE_HEAD] = "huge-head",
 	[K_RESET_BEFORE_HEAD] = "reset-before-head", [K_RESET_MID_BODY] = "reset-mid-body",
-	[K_CLOSE_AFTER] = "close-after", [K_WS] = "ws",
+	[K_CLOSE_AFTER] = "close-after", [K_WS] = "ws", [K_SINK] = "sink",
+	[K_WS_HALF] = "ws-half", [K_WS_SHUT] = "ws-shut",
 };
 
 /* The first path segment of @target naming a behaviour, its argument in *arg. */
@@ -525,6 +578,14 @@ static enum up_kind kind_of(const char *target, uint64_t *arg, bool *has_arg)
 		}
 	}
 	return K_ECHO;
+}
+
+static bool streams_body(const char *target)
+{
+	uint64_t arg;
+	bool has_arg;
+
+	return kind_of(target, &arg, &has_arg) == K_SINK;
 }
 
 /*
@@ -616,6 +677,84 @@ static int answer_chunked(struct up_conn *c, const struct up_req *rq, uint64_t t
 }
 
 /*
+ * @n body bytes of a sink, from offset *@off of the bulk stream: read as
+ * they come (what c->buf holds first), compared, dropped. *@diff is set to
+ * the offset of the first byte that differs, if none was found before.
+ * false: the connection ended or stalled first.
+ */
+static bool sink_take(struct up_conn *c, uint64_t n, uint64_t *off, int64_t *diff)
+{
+	while (n) {
+		size_t k, i;
+
+		if (!c->len && conn_fill(c, FH_UP_IO_MS) <= 0)
+			return false;
+		k = c->len < n ? c->len : n;
+		if (k > FH_UP_BULK_PERIOD)
+			k = FH_UP_BULK_PERIOD;
+		if (*diff < 0 && memcmp(c->buf, fh_up_bulk(*off), k))
+			for (i = 0; i < k; i++)
+				if ((unsigned char)c->buf[i] != fh_up_bulk(*off)[i]) {
+					*diff = (int64_t)(*off + i);
+					break;
+				}
+		conn_take(c, k);
+		*off += k;
+		n -= k;
+	}
+	return true;
+}
+
+/*
+ * sink/N: wait N ms before reading the body (the sender's bytes back up
+ * meanwhile), then take it as it comes, chunked or not, comparing it with
+ * the bulk stream and keeping none of it; answer with what arrived.
+ */
+static int answer_sink(struct up_conn *c, const struct up_req *rq, uint64_t wait_ms)
+{
+	uint64_t off = 0, size;
+	int64_t diff = -1;
+	char out[256], *eol;
+	int len;
+
+	if (!up_sleep(c->u, (int)(wait_ms < 60000 ? wait_ms : 60000)))
+		return -1;
+	if (!rq->chunked && rq->has_cl && !sink_take(c, rq->cl, &off, &diff))
+		return -1;
+	while (rq->chunked) {
+		while (!(eol = memmem(c->buf, c->len, "\r\n", 2)))
+			if (c->len > 4096 || conn_fill(c, FH_UP_IO_MS) <= 0)
+				return -1;
+		size = strtoull(c->buf, NULL, 16);
+		conn_take(c, eol + 2 - c->buf);
+		if (!size) {
+			/* no trailer fields: the empty line */
+			while (c->len < 2)
+				if (conn_fill(c, FH_UP_IO_MS) <= 0)
+					return -1;
+			if (memcmp(c->buf, "\r\n", 2))
+				return -1;
+			conn_take(c, 2);
+			break;
+		}
+		if (!sink_take(c, size, &off, &diff))
+			return -1;
+		while (c->len < 2)
+			if (conn_fill(c, FH_UP_IO_MS) <= 0)
+				return -1;
+		if (memcmp(c->buf, "\r\n", 2))
+			return -1;
+		conn_take(c, 2);
+	}
+	len = snprintf(out, sizeof(out), "body-length %llu\nbody-diff %lld\n",
+		       (unsigned long long)off, (long long)diff);
+	return answer_small(c, rq, 200, "", out, len);
+}
+
+static const char ws_101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			     "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n";
+
+/*
  * Answer @rq as its path says. Returns true if the connection goes on to
  * the next request; false when it is to be closed (*reset: by a reset).
  */
@@ -624,6 +763,7 @@ static bool answer(struct up_conn *c, const struct up_req *rq, bool *reset)
 	bool head_only = !strcmp(rq->method, "HEAD"), has_arg;
 	char head[1024], fields[256], *big;
 	uint64_t arg;
+	long n;
 	int st;
 
 	*reset = false;
@@ -705,9 +845,23 @@ static bool answer(struct up_conn *c, const struct up_req *rq, bool *reset)
 		return !answer_small(c, rq, 200, "", "close-after\n", 12) && !rq->close;
 	case K_WS:
 		/* Switched whether asked or not: the proxy must tell. */
-		if (!conn_sends(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-				"Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"))
+		if (!conn_sends(c, ws_101))
 			conn_echo_raw(c);
+		return false;
+	case K_SINK:
+		return !answer_sink(c, rq, arg) && !rq->close;
+	case K_WS_HALF:
+		/* the peer's FIN first, then an answer the other way */
+		if (conn_sends(c, ws_101) || (n = conn_count_to_eof(c)) < 0)
+			return false;
+		snprintf(fields, sizeof(fields), "got %ld\n", n);
+		conn_sends(c, fields);
+		return false;
+	case K_WS_SHUT:
+		/* our FIN first, then what the peer still sends */
+		if (conn_sends(c, ws_101) || conn_sends(c, "first\n") || shutdown(c->fd, SHUT_WR))
+			return false;
+		atomic_store(&c->u->after_fin, conn_count_to_eof(c));
 		return false;
 	}
 	return false;
@@ -728,6 +882,9 @@ static void *conn_main(void *arg)
 			break;
 		}
 		if (c->u->mode == FH_UP_SILENT || c->silent) {
+			/* a sink's body unread is no request to look for */
+			if (rq.streamed)
+				break;
 			req_free(&rq);
 			continue;
 		}
@@ -801,6 +958,7 @@ struct fh_upstream *fh_upstream_start(int port, enum fh_up_mode mode, const char
 	snprintf(u->tag, sizeof(u->tag), "%s", tag ? tag : "up");
 	for (i = 0; i < 3; i++)
 		u->fill[i] = -1;
+	atomic_store(&u->after_fin, -1);
 	pthread_mutex_init(&u->lock, NULL);
 	u->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (u->lfd < 0)
@@ -883,6 +1041,11 @@ long fh_upstream_requests(struct fh_upstream *u)
 long fh_upstream_open(struct fh_upstream *u)
 {
 	return atomic_load(&u->open);
+}
+
+long fh_upstream_after_fin(struct fh_upstream *u)
+{
+	return atomic_load(&u->after_fin);
 }
 
 bool fh_upstream_wait_requests(struct fh_upstream *u, long n, int ms)

@@ -41,6 +41,17 @@
  *   ws            101 Switching Protocols (Upgrade: websocket), asked for or
  *		   not, then every byte that comes is echoed until the peer
  *		   closes
+ *   sink/N        the request body (Content-Length or chunked, no trailer
+ *		   fields) is not kept: it is read only after N ms (the
+ *		   sender's bytes back up meanwhile), then as it comes, and
+ *		   compared with the bulk stream (fh_up_bulk()); 200
+ *		   "body-length L\nbody-diff D\n", D the offset of the first
+ *		   byte that differs, -1 if none
+ *   ws-half       101 as ws, then it reads until the peer's FIN and only
+ *		   then sends "got N\n" (N the bytes read) and closes
+ *   ws-shut       101 as ws, then "first\n" and its own FIN; it reads on
+ *		   until the peer's FIN, the bytes read then kept for
+ *		   fh_upstream_after_fin(), and closes
  *   close-after   200 "close-after\n" keep-alive; the next request on that
  *		   connection is read and the connection closed unanswered
  *		   (as if the upstream closed it while idle, in a race with
@@ -87,6 +98,8 @@ void fh_upstream_stop(struct fh_upstream *u);
 long fh_upstream_accepts(struct fh_upstream *u);
 long fh_upstream_requests(struct fh_upstream *u);
 long fh_upstream_open(struct fh_upstream *u);
+/* ws-shut's bytes read after its FIN, once the peer's came; -1 until then. */
+long fh_upstream_after_fin(struct fh_upstream *u);
 /* Wait until requests >= @n: true, or false after @ms. */
 bool fh_upstream_wait_requests(struct fh_upstream *u, long n, int ms);
 /* Wait until no more than @n connections are open: true, or false after @ms. */
@@ -96,6 +109,14 @@ size_t fh_upstream_last_head(struct fh_upstream *u, char *buf, size_t cap);
 
 /* The body bytes the server sends: the bytes at offsets @off.. of one stream. */
 void fh_up_pattern(void *buf, uint64_t off, size_t len);
+/*
+ * The bulk stream, for bodies too big to make byte by byte: the pattern's
+ * first FH_UP_BULK_PERIOD bytes over and over. The period is prime, so no
+ * slip by a whole number of pages or windows lines up with it. Returns
+ * where its bytes from offset @off lie: FH_UP_BULK_PERIOD of them.
+ */
+#define FH_UP_BULK_PERIOD	65521
+const unsigned char *fh_up_bulk(uint64_t off);
 /* The offset of the first byte of @buf that differs from the pattern at @off, or -1. */
 long fh_up_pattern_diff(const void *buf, uint64_t off, size_t len);
 
