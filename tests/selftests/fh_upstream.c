@@ -55,7 +55,6 @@ struct fh_upstream {
 	int nconns;
 	char *last_head;	/* under lock */
 	size_t last_len;
-	atomic_long after_fin;	/* ws-shut: bytes read after its FIN, -1 till the peer's */
 };
 
 /* One request, as read off a connection. */
@@ -496,41 +495,12 @@ out:
 	free(b);
 }
 
-/*
- * Read until the peer's FIN (or FH_UP_IO_MS of quiet, or an error): the
- * bytes read, or -1 if no FIN came.
- */
-static long conn_count_to_eof(struct up_conn *c)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	long total = (long)c->len;
-	char b[4096];
-	int quiet = 0;
-	ssize_t n;
-
-	c->len = 0;
-	while (!stopping(c->u) && quiet < FH_UP_IO_MS) {
-		if (poll(&pfd, 1, SLICE_MS) <= 0) {
-			quiet += SLICE_MS;
-			continue;
-		}
-		quiet = 0;
-		n = read(c->fd, b, sizeof(b));
-		if (n == 0)
-			return total;
-		if (n < 0)
-			return -1;
-		total += n;
-	}
-	return -1;
-}
-
 /* ---- answers ---- */
 
 enum up_kind {
 	K_ECHO, K_SIZE, K_CHUNKED, K_CLOSE, K_SLOW, K_HANG, K_STATUS, K_HOP,
 	K_HEAD_GARBAGE, K_HUGE_HEAD, K_RESET_BEFORE_HEAD, K_RESET_MID_BODY, K_CLOSE_AFTER,
-	K_WS, K_SINK, K_WS_HALF, K_WS_SHUT,
+	K_WS, K_SINK,
 };
 
 static const char *const kind_names[] = {
@@ -539,7 +509,6 @@ static const char *const kind_names[] = {
 	[K_HEAD_GARBAGE] = "head-garbage", [K_HUGE_HEAD] = "huge-head",
 	[K_RESET_BEFORE_HEAD] = "reset-before-head", [K_RESET_MID_BODY] = "reset-mid-body",
 	[K_CLOSE_AFTER] = "close-after", [K_WS] = "ws", [K_SINK] = "sink",
-	[K_WS_HALF] = "ws-half", [K_WS_SHUT] = "ws-shut",
 };
 
 /* The first path segment of @target naming a behaviour, its argument in *arg. */
@@ -751,9 +720,6 @@ static int answer_sink(struct up_conn *c, const struct up_req *rq, uint64_t wait
 	return answer_small(c, rq, 200, "", out, len);
 }
 
-static const char ws_101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-			     "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n";
-
 /*
  * Answer @rq as its path says. Returns true if the connection goes on to
  * the next request; false when it is to be closed (*reset: by a reset).
@@ -763,7 +729,6 @@ static bool answer(struct up_conn *c, const struct up_req *rq, bool *reset)
 	bool head_only = !strcmp(rq->method, "HEAD"), has_arg;
 	char head[1024], fields[256], *big;
 	uint64_t arg;
-	long n;
 	int st;
 
 	*reset = false;
@@ -845,24 +810,12 @@ static bool answer(struct up_conn *c, const struct up_req *rq, bool *reset)
 		return !answer_small(c, rq, 200, "", "close-after\n", 12) && !rq->close;
 	case K_WS:
 		/* Switched whether asked or not: the proxy must tell. */
-		if (!conn_sends(c, ws_101))
+		if (!conn_sends(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				"Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"))
 			conn_echo_raw(c);
 		return false;
 	case K_SINK:
 		return !answer_sink(c, rq, arg) && !rq->close;
-	case K_WS_HALF:
-		/* the peer's FIN first, then an answer the other way */
-		if (conn_sends(c, ws_101) || (n = conn_count_to_eof(c)) < 0)
-			return false;
-		snprintf(fields, sizeof(fields), "got %ld\n", n);
-		conn_sends(c, fields);
-		return false;
-	case K_WS_SHUT:
-		/* our FIN first, then what the peer still sends */
-		if (conn_sends(c, ws_101) || conn_sends(c, "first\n") || shutdown(c->fd, SHUT_WR))
-			return false;
-		atomic_store(&c->u->after_fin, conn_count_to_eof(c));
-		return false;
 	}
 	return false;
 }
@@ -958,7 +911,6 @@ struct fh_upstream *fh_upstream_start(int port, enum fh_up_mode mode, const char
 	snprintf(u->tag, sizeof(u->tag), "%s", tag ? tag : "up");
 	for (i = 0; i < 3; i++)
 		u->fill[i] = -1;
-	atomic_store(&u->after_fin, -1);
 	pthread_mutex_init(&u->lock, NULL);
 	u->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (u->lfd < 0)
@@ -1041,11 +993,6 @@ long fh_upstream_requests(struct fh_upstream *u)
 long fh_upstream_open(struct fh_upstream *u)
 {
 	return atomic_load(&u->open);
-}
-
-long fh_upstream_after_fin(struct fh_upstream *u)
-{
-	return atomic_load(&u->after_fin);
 }
 
 bool fh_upstream_wait_requests(struct fh_upstream *u, long n, int ms)

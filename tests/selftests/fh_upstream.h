@@ -47,11 +47,6 @@
  *		   compared with the bulk stream (fh_up_bulk()); 200
  *		   "body-length L\nbody-diff D\n", D the offset of the first
  *		   byte that differs, -1 if none
- *   ws-half       101 as ws, then it reads until the peer's FIN and only
- *		   then sends "got N\n" (N the bytes read) and closes
- *   ws-shut       101 as ws, then "first\n" and its own FIN; it reads on
- *		   until the peer's FIN, the bytes read then kept for
- *		   fh_upstream_after_fin(), and closes
  *   close-after   200 "close-after\n" keep-alive; the next request on that
  *		   connection is read and the connection closed unanswered
  *		   (as if the upstream closed it while idle, in a race with
@@ -98,8 +93,6 @@ void fh_upstream_stop(struct fh_upstream *u);
 long fh_upstream_accepts(struct fh_upstream *u);
 long fh_upstream_requests(struct fh_upstream *u);
 long fh_upstream_open(struct fh_upstream *u);
-/* ws-shut's bytes read after its FIN, once the peer's came; -1 until then. */
-long fh_upstream_after_fin(struct fh_upstream *u);
 /* Wait until requests >= @n: true, or false after @ms. */
 bool fh_upstream_wait_requests(struct fh_upstream *u, long n, int ms);
 /* Wait until no more than @n connections are open: true, or false after @ms. */
