@@ -152,18 +152,12 @@ void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms)
 void fh_conn_close_after(struct fh_conn *c)
 {
 	c->close_after = true;
-	c->eof_kept = false;
 	fh_conn_set_deadline(c, 0);
 }
 
 void fh_conn_linger(struct fh_conn *c)
 {
 	c->linger = true;
-}
-
-void fh_conn_shutdown_wr(struct fh_conn *c)
-{
-	c->shut_wr = true;
 }
 
 void fh_conn_wake(struct fh_conn *c)
@@ -665,12 +659,6 @@ static int fh_conn_rounds(struct fh_conn *c, bool *again)
 		    !skb_queue_empty_lockless(&sk->sk_receive_queue))
 			return 0;
 		c->rd_eof = true;
-		if (c->proto->on_eof) {
-			ret = c->proto->on_eof(c);
-			if (ret < 0)
-				return ret;
-			c->eof_kept = ret > 0;
-		}
 	}
 	*again = true;
 	return 0;
@@ -726,7 +714,7 @@ static void fh_conn_process(struct fh_conn *c)
 	 * The peer is done and has everything we owed it (a parked request
 	 * still owes it an answer).
 	 */
-	if (c->rd_eof && fh_chain_empty(&c->out) && !c->parked && !c->eof_kept) {
+	if (c->rd_eof && fh_chain_empty(&c->out) && !c->parked) {
 		fh_conn_close(c, FH_CLOSE_EOF);
 		return;
 	}
@@ -746,11 +734,6 @@ static void fh_conn_process(struct fh_conn *c)
 		c->wr_shut = true;
 		kernel_sock_shutdown(c->sock, SHUT_WR);
 		fh_conn_set_deadline(c, FH_LINGER_MS);
-	}
-	/* A half-close passed on: FIN after the last bytes, reading goes on. */
-	if (c->shut_wr && !c->wr_shut && fh_chain_empty(&c->out)) {
-		c->wr_shut = true;
-		kernel_sock_shutdown(c->sock, SHUT_WR);
 	}
 	fh_conn_requeue_lru(c);
 	if (again)

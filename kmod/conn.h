@@ -68,8 +68,6 @@ struct fh_conn {
 	bool close_after;	/* send what is queued, then close */
 	bool linger;		/* ... and the peer may still be sending */
 	bool wr_shut;		/* ... it is sent: FIN out, input discarded */
-	bool eof_kept;		/* the peer's FIN leaves it open (on_eof) */
-	bool shut_wr;		/* fh_conn_shutdown_wr(): FIN once out is sent */
 	bool woken;		/* fh_conn_wake(): on_wake runs this turn */
 	int err;		/* on_close: the error it closed on (negative), or 0 */
 	bool outbound;		/* made by fh_conn_connect(), not accepted */
@@ -100,11 +98,6 @@ struct fh_conn {
  *
  * fh_conn_linger(): the peer may still be sending (a request body not
  * read, a stream that could not be parsed): the close lingers.
- *
- * fh_conn_shutdown_wr(): the output queued is the last this side sends:
- * once it is sent, FIN (a half-close passed on through a tunnel); input
- * is still read. May be called from another connection's turn, which
- * then wakes @c.
  */
 /*
  * Two connections of one worker that work together (a client and the
@@ -137,7 +130,6 @@ void fh_conn_resume(struct fh_conn *c);
 void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms);
 void fh_conn_close_after(struct fh_conn *c);
 void fh_conn_linger(struct fh_conn *c);
-void fh_conn_shutdown_wr(struct fh_conn *c);
 
 int fh_conn_create(struct fh_worker *w, struct fh_conn_src *src,
 		   struct socket *sock, struct fh_source *source);

@@ -97,15 +97,6 @@ struct fh_proto {
 	 * woke it (fh_conn_wake()): its turn starts here. Negative: close.
 	 */
 	int (*on_wake)(struct fh_conn *c);
-	/*
-	 * Optional: the peer half-closed, its FIN after every byte it sent
-	 * (on_data had them all). Positive: the connection stays open once
-	 * its output is sent, for bytes still to go the other way (a
-	 * tunnel), until fh_conn_close_after(), the peer's close after
-	 * fh_conn_shutdown_wr(), a timeout or a negative return ends it. 0,
-	 * or no on_eof: it closes once its output is sent. Negative: close.
-	 */
-	int (*on_eof)(struct fh_conn *c);
 
 	/*
 	 * The protocol's listener options: a nest of the request (opts_attr,

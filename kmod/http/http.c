@@ -1045,14 +1045,6 @@ static int fh_http_on_wake(struct fh_conn *c)
 	return fh_http_serve(c);
 }
 
-/* The client half-closed: a tunnel's other way may go on. */
-static int fh_http_on_eof(struct fh_conn *c)
-{
-	struct fh_http_conn *st = fh_http_peek(c);
-
-	return st ? fh_proxy_client_eof(c, &st->proxy) : 0;
-}
-
 /* The loader is done with the job: answer, or take up the body again. */
 static int fh_http_on_resume(struct fh_conn *c)
 {
@@ -1173,7 +1165,6 @@ const struct fh_proto fh_proto_http = {
 	.on_timeout = fh_http_on_timeout,
 	.input_paused = fh_http_input_paused,
 	.on_wake = fh_http_on_wake,
-	.on_eof = fh_http_on_eof,
 	.opts_attr = FH_A_LISTENER_HTTP,
 	.opts_policy = fh_http_opts_policy,
 	.opts_maxattr = FH_HTTP_OPT_MAX,

@@ -262,7 +262,6 @@ int fh_proxy_connect_pending(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 void fh_proxy_client_close(struct fh_conn *c, struct fh_http_conn_proxy *slot);
 void fh_proxy_client_writable(struct fh_conn *c, struct fh_http_conn_proxy *slot);
 bool fh_proxy_reading(const struct fh_http_conn_proxy *slot);
-int fh_proxy_client_eof(struct fh_conn *c, struct fh_http_conn_proxy *slot);
 int fh_proxy_init(void);
 void fh_proxy_exit(void);
 

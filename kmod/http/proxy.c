@@ -54,10 +54,6 @@ struct fh_proxy {
 	bool head_req;
 	bool upgrade;			/* asked for a WebSocket */
 	bool tunnel;			/* ... and got its 101: bytes both ways */
-	bool client_eof;		/* the client half-closed the tunnel */
-	bool up_eof;			/* ... the upstream did */
-	bool up_shut;			/* the client's FIN passed on to the upstream */
-	bool client_shut;		/* ... the upstream's to the client */
 	bool client_keep;
 	bool client_10;
 	/* The request body, client to upstream. */
@@ -591,28 +587,6 @@ static long fh_proxy_resp_body(struct fh_proxy *px, struct fh_conn *up,
 }
 
 /*
- * A tunnel's half-close passes on: a side that sent its FIN gets one to
- * the other once every byte it sent before it is on its way there
- * (queued to the other's output, which the FIN follows). The other way
- * goes on until its own FIN, as TCP's half-close lets it.
- */
-static void fh_proxy_tunnel_shut(struct fh_proxy *px)
-{
-	if (!px->tunnel || !px->client || !px->up)
-		return;
-	if (px->client_eof && !px->up_shut && !px->client->in.len) {
-		px->up_shut = true;
-		fh_conn_shutdown_wr(px->up);
-		fh_conn_wake(px->up);
-	}
-	if (px->up_eof && !px->client_shut && !px->up->in.len) {
-		px->client_shut = true;
-		fh_conn_shutdown_wr(px->client);
-		fh_conn_wake(px->client);
-	}
-}
-
-/*
  * The upstream side's step: the response's head, then its body into the
  * client's output, a window at a time. Negative: close the upstream
  * connection (it failed, or the exchange cannot leave it clean).
@@ -631,16 +605,6 @@ static int fh_proxy_relay(struct fh_conn *up)
 		return up->in.len || u->stale ? -ECONNRESET : 0;
 	c = px->client;
 	if (!c) {
-		/*
-		 * A tunnel ended both ways (the client closed once its FIN
-		 * was passed on): the client's last bytes, queued here, and
-		 * that FIN still go; the connection closes on the upstream's
-		 * answer to it, or times out.
-		 */
-		if (px->tunnel && px->up_eof && px->up_shut) {
-			fh_proxy_detach_up(px, u);
-			return 0;
-		}
 		fh_stat_inc(&up->w->stats, &up->w->stats.upstream_aborts);
 		return -ECONNABORTED;
 	}
@@ -678,7 +642,6 @@ static int fh_proxy_relay(struct fh_conn *up)
 		}
 		if (n)
 			fh_conn_wake(c);
-		fh_proxy_tunnel_shut(px);
 	}
 	if (!px->resp_done)
 		return 0;
@@ -753,7 +716,6 @@ int fh_proxy_client_step(struct fh_conn *c, struct fh_http_conn_proxy *slot)
 			if (px->tunnel)	/* traffic either way keeps it open */
 				fh_conn_set_deadline(up, px->ups->read_ms);
 		}
-		fh_proxy_tunnel_shut(px);
 	}
 	if (px->broken) {
 		slot->px = NULL;
@@ -796,22 +758,6 @@ void fh_proxy_client_writable(struct fh_conn *c, struct fh_http_conn_proxy *slot
 		fh_conn_wake(px->up);
 }
 
-/*
- * The client half-closed. In a tunnel the upstream gets the FIN after
- * the client's last bytes, and the client stays open for the upstream's
- * until the upstream's own FIN; otherwise the client is done.
- */
-int fh_proxy_client_eof(struct fh_conn *c, struct fh_http_conn_proxy *slot)
-{
-	struct fh_proxy *px = slot->px;
-
-	if (!px || !px->tunnel)
-		return 0;
-	px->client_eof = true;
-	fh_proxy_tunnel_shut(px);
-	return !px->resp_done;
-}
-
 /* Whether the request still reads the client's input (its body). */
 bool fh_proxy_reading(const struct fh_http_conn_proxy *slot)
 {
@@ -826,22 +772,6 @@ static int fh_upconn_on_data(struct fh_conn *up)
 static int fh_upconn_on_wake(struct fh_conn *up)
 {
 	return fh_proxy_relay(up);
-}
-
-/*
- * The upstream half-closed a tunnel: its last bytes and then the FIN go
- * to the client, and it stays open for the client's bytes until the
- * client's FIN has gone to it. Otherwise its close ends the response.
- */
-static int fh_upconn_on_eof(struct fh_conn *up)
-{
-	struct fh_proxy *px = fh_upconn(up)->px;
-
-	if (!px || !px->tunnel || !px->client)
-		return 0;
-	px->up_eof = true;
-	fh_proxy_tunnel_shut(px);
-	return !px->up_shut;
 }
 
 /*
@@ -942,7 +872,6 @@ static const struct fh_proto fh_proto_upstream = {
 	.notsent_lowat = SZ_128K,
 	.on_data = fh_upconn_on_data,
 	.on_wake = fh_upconn_on_wake,
-	.on_eof = fh_upconn_on_eof,
 	.on_writable = fh_upconn_on_writable,
 	.on_timeout = fh_upconn_on_timeout,
 	.on_close = fh_upconn_on_close,
