@@ -645,6 +645,18 @@ static int answer_chunked(struct up_conn *c, const struct up_req *rq, uint64_t t
 	return ret ? ret : conn_sends(c, "0\r\n\r\n");
 }
 
+/* The CRLF that ends a chunk (or the body); false if anything else. */
+static bool sink_crlf(struct up_conn *c)
+{
+	while (c->len < 2)
+		if (conn_fill(c, FH_UP_IO_MS) <= 0)
+			return false;
+	if (memcmp(c->buf, "\r\n", 2))
+		return false;
+	conn_take(c, 2);
+	return true;
+}
+
 /*
  * @n body bytes of a sink, from offset *@off of the bulk stream: read as
  * they come (what c->buf holds first), compared, dropped. *@diff is set to
@@ -696,24 +708,13 @@ static int answer_sink(struct up_conn *c, const struct up_req *rq, uint64_t wait
 				return -1;
 		size = strtoull(c->buf, NULL, 16);
 		conn_take(c, eol + 2 - c->buf);
-		if (!size) {
-			/* no trailer fields: the empty line */
-			while (c->len < 2)
-				if (conn_fill(c, FH_UP_IO_MS) <= 0)
-					return -1;
-			if (memcmp(c->buf, "\r\n", 2))
-				return -1;
-			conn_take(c, 2);
+		/* the last chunk has no trailer fields: just the empty line */
+		if (size && !sink_take(c, size, &off, &diff))
+			return -1;
+		if (!sink_crlf(c))
+			return -1;
+		if (!size)
 			break;
-		}
-		if (!sink_take(c, size, &off, &diff))
-			return -1;
-		while (c->len < 2)
-			if (conn_fill(c, FH_UP_IO_MS) <= 0)
-				return -1;
-		if (memcmp(c->buf, "\r\n", 2))
-			return -1;
-		conn_take(c, 2);
 	}
 	len = snprintf(out, sizeof(out), "body-length %llu\nbody-diff %lld\n",
 		       (unsigned long long)off, (long long)diff);

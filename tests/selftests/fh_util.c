@@ -314,6 +314,23 @@ bool fh_wait_closed(int fd, int timeout_ms)
 	}
 }
 
+long long fh_mem_available(void)
+{
+	char buf[4096], *p;
+
+	if (!fh_read_file("/proc/meminfo", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "MemAvailable:");
+	return p ? atoll(p + 13) * 1024 : -1;
+}
+
+bool fh_debug_kernel(void)
+{
+	const char *k = getenv("FH_KERNEL");
+
+	return k && !strncmp(k, "debug-", 6);
+}
+
 size_t fh_read_file(const char *path, char *buf, size_t cap)
 {
 	int fd = open(path, O_RDONLY);

@@ -62,6 +62,10 @@ bool fh_wait_closed(int fd, int timeout_ms);
 
 /* Read a whole (small) file into buf, NUL-terminated: bytes read, 0 on error. */
 size_t fh_read_file(const char *path, char *buf, size_t cap);
+/* /proc/meminfo's MemAvailable, in bytes; -1 if unread. */
+long long fh_mem_available(void);
+/* The guest runs a debug kernel (FH_KERNEL=debug-*): sanitizers, far slower. */
+bool fh_debug_kernel(void);
 /* Write val to a sysfs/debugfs/tracefs file (truncating): 0 or -1. */
 int fh_write_file(const char *path, const char *val);
 /* Create (or truncate) @path with @len bytes of @data and @mode: 0 or -1. */

@@ -2129,9 +2129,7 @@ static int lt_join(struct __test_metadata *_metadata, struct lt_load *l, bool st
  */
 static long long lt_limit_ms(long long stock_ms)
 {
-	const char *k = getenv("FH_KERNEL");
-
-	return k && !strncmp(k, "debug-", 6) ? 30 * stock_ms : stock_ms;
+	return fh_debug_kernel() ? 30 * stock_ms : stock_ms;
 }
 
 /* No slab cache of ours was destroyed with objects in it (a store not freed). */

@@ -68,9 +68,7 @@ static int busy_clients(int port, int ready_fd)
 /* Sanitizers under emulation make the debug kernel some 50 times slower. */
 static long long rmmod_limit_ms(void)
 {
-	const char *k = getenv("FH_KERNEL");
-
-	return k && !strncmp(k, "debug-", 6) ? 60000 : 5000;
+	return fh_debug_kernel() ? 60000 : 5000;
 }
 
 FIXTURE(lifecycle) {

@@ -202,15 +202,6 @@ static void reset_close(int fd)
 	close(fd);
 }
 
-static long long mem_available(void)
-{
-	char buf[4096], *p;
-
-	if (!fh_read_file("/proc/meminfo", buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, "MemAvailable:");
-	return p ? atoll(p + 13) * 1024 : -1;
-}
 
 static long long cache_stat(const char *key)
 {
@@ -504,7 +495,7 @@ TEST_F(loader, clients_that_never_read_pin_no_more_than_the_pin_limit)
 	/* Read one by one below, the last ones wait long on a debug kernel. */
 	ASSERT_EQ(0, fh_fhctl_ok("set http-pin-limit 4M send-timeout off"));
 	ASSERT_EQ(0, listen_on(_metadata, self, ROOT, "--cache 8M"));
-	avail0 = mem_available();
+	avail0 = fh_mem_available();
 	for (i = 0; i < N; i++) {
 		char path[32];
 
@@ -516,7 +507,7 @@ TEST_F(loader, clients_that_never_read_pin_no_more_than_the_pin_limit)
 	}
 	pinned = cache_stat("pinned");
 	bytes = cache_stat("bytes");
-	used = avail0 - mem_available();
+	used = avail0 - fh_mem_available();
 	TH_LOG("pinned %lld, cached %lld, MemAvailable down by %lld KiB", pinned, bytes,
 	       used >> 10);
 	EXPECT_LE(0, pinned);

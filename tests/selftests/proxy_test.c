@@ -717,23 +717,6 @@ TEST_F(proxy, expect_100_continue_gets_100_from_the_proxy)
 #define UPLOAD_PAUSED_MAX (32LL * MIB)
 #define UPLOAD_CHUNK	(1 << 20)	/* the chunked variant's chunk size */
 
-static bool debug_kernel(void)
-{
-	const char *k = getenv("FH_KERNEL");
-
-	return k && !strncmp(k, "debug-", 6);
-}
-
-/* /proc/meminfo's MemAvailable, in bytes; -1 if unread. */
-static long long mem_available(void)
-{
-	char buf[4096], *p;
-
-	if (!fh_read_file("/proc/meminfo", buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, "MemAvailable:");
-	return p ? atoll(p + 13) * 1024 : -1;
-}
 
 struct upload {
 	long long ms;		/* from the head to the response */
@@ -762,7 +745,7 @@ static int upload_failed(struct upload *u, const char *what, struct hconn *c,
 
 static void upload_sample(struct upload *u, long long avail0)
 {
-	long long segs = fh_stat("segments"), avail = mem_available();
+	long long segs = fh_stat("segments"), avail = fh_mem_available();
 
 	if (segs > u->segs_peak)
 		u->segs_peak = segs;
@@ -781,7 +764,7 @@ static int upload(struct hconn *c, uint64_t size, bool chunked, struct upload *u
 		  struct resp *r)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
-	long long start = fh_now_ms(), avail0 = mem_available(), next = 0;
+	long long start = fh_now_ms(), avail0 = fh_mem_available(), next = 0;
 	long long stall = start + IO_MS, paused = start + UPLOAD_PAUSE_MS * 4 / 5;
 	size_t chunk_left = 0;
 	uint64_t off = 0;
@@ -863,44 +846,37 @@ static void upload_check(struct __test_metadata *_metadata, const struct upload 
 	EXPECT_GE(UPLOAD_SEGS_MAX, u->segs_peak);
 	EXPECT_LE(0, u->paused_sent);
 	EXPECT_GE(UPLOAD_PAUSED_MAX, u->paused_sent);
-	if (!debug_kernel())
+	if (!fh_debug_kernel())
 		EXPECT_GE(UPLOAD_DROP_MAX, u->drop_peak);
+}
+
+/* An upload of @size bytes through a routed listener, and its checks. */
+static void upload_through(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(proxy) *self, uint64_t size, bool chunked)
+{
+	struct upload u;
+	struct hconn *c;
+	struct resp r;
+
+	ASSERT_EQ(0, listen_px(self, ROUTED));
+	c = hc_open(self->port, IO_MS);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, upload(c, size, chunked, &u, &r))
+		TH_LOG("%s after %llu bytes sent: %s; the answer: %s", u.failed,
+		       (unsigned long long)u.sent, strerror(u.err), HEAD(r));
+	upload_check(_metadata, &u, &r, size);
+	resp_free(&r);
+	hc_close(c);
 }
 
 TEST_F_TIMEOUT(proxy, post_body_of_1_gib_streams_with_bounded_kernel_memory, 240)
 {
-	uint64_t size = debug_kernel() ? UPLOAD_DEBUG : UPLOAD_STOCK;
-	struct upload u;
-	struct hconn *c;
-	struct resp r;
-
-	ASSERT_EQ(0, listen_px(self, ROUTED));
-	c = hc_open(self->port, IO_MS);
-	ASSERT_NE(NULL, c);
-	ASSERT_EQ(0, upload(c, size, false, &u, &r))
-		TH_LOG("%s after %llu bytes sent: %s; the answer: %s", u.failed,
-		       (unsigned long long)u.sent, strerror(u.err), HEAD(r));
-	upload_check(_metadata, &u, &r, size);
-	resp_free(&r);
-	hc_close(c);
+	upload_through(_metadata, self, fh_debug_kernel() ? UPLOAD_DEBUG : UPLOAD_STOCK, false);
 }
 
 TEST_F_TIMEOUT(proxy, chunked_post_body_streams_with_bounded_kernel_memory, 240)
 {
-	uint64_t size = (debug_kernel() ? UPLOAD_DEBUG : UPLOAD_STOCK) / 4;
-	struct upload u;
-	struct hconn *c;
-	struct resp r;
-
-	ASSERT_EQ(0, listen_px(self, ROUTED));
-	c = hc_open(self->port, IO_MS);
-	ASSERT_NE(NULL, c);
-	ASSERT_EQ(0, upload(c, size, true, &u, &r))
-		TH_LOG("%s after %llu bytes sent: %s; the answer: %s", u.failed,
-		       (unsigned long long)u.sent, strerror(u.err), HEAD(r));
-	upload_check(_metadata, &u, &r, size);
-	resp_free(&r);
-	hc_close(c);
+	upload_through(_metadata, self, (fh_debug_kernel() ? UPLOAD_DEBUG : UPLOAD_STOCK) / 4, true);
 }
 
 /* ---- responses ---- */
