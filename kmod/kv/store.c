@@ -318,15 +318,13 @@ static struct fh_kv_item *fh_kv_lookup_rcu(struct fh_kv_shard *sh, u32 hash,
 	return it;
 }
 
-/* Under the shard lock: where the link to @it is, in its chain. */
-static struct fh_kv_item __rcu **fh_kv_link_to(struct fh_kv_store *s,
-					       struct fh_kv_shard *sh,
-					       struct fh_kv_item *it)
+/* Under the shard lock: where the link to @it (its key's @hash) is. */
+static struct fh_kv_item __rcu **fh_kv_link_to(struct fh_kv_shard *sh,
+					       struct fh_kv_item *it, u32 hash)
 {
-	struct fh_kv_item __rcu **pp;
+	struct fh_kv_item __rcu **pp = fh_kv_bucket(sh, hash);
 	struct fh_kv_item *cur;
 
-	pp = fh_kv_bucket(sh, fh_kv_hash(s, fh_kv_key(it), it->klen));
 	while ((cur = fh_kv_locked(*pp, sh)) != it)
 		pp = &cur->hnext;
 	return pp;
@@ -343,11 +341,14 @@ static void fh_kv_tail(struct fh_kv_shard *sh)
 		   list_last_entry(&sh->lru, struct fh_kv_item, lru)->stamp);
 }
 
-/* Under the shard lock: out of the table; the table's reference dropped. */
+/*
+ * Under the shard lock: out of the table; the table's reference dropped.
+ * @hash is its key's, which a caller that looked the key up has at hand.
+ */
 static void fh_kv_unlink(struct fh_kv_store *s, struct fh_kv_shard *sh,
-			 struct fh_kv_item *it)
+			 struct fh_kv_item *it, u32 hash)
 {
-	struct fh_kv_item __rcu **pp = fh_kv_link_to(s, sh, it);
+	struct fh_kv_item __rcu **pp = fh_kv_link_to(sh, it, hash);
 
 	/* Readers on @it still find their way on along its hnext. */
 	rcu_assign_pointer(*pp, fh_kv_locked(it->hnext, sh));
@@ -374,7 +375,7 @@ static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
 	struct fh_kv_item __rcu **head = fh_kv_bucket(sh, hash);
 
 	if (old)
-		fh_kv_unlink(s, sh, old);
+		fh_kv_unlink(s, sh, old, hash);
 	refcount_inc(&it->ref);
 	it->mflags |= FH_KV_SEEN;
 	RCU_INIT_POINTER(it->hnext, fh_kv_locked(*head, sh));
@@ -521,7 +522,7 @@ static enum fh_kv_evict fh_kv_evict_one(struct fh_kv_store *s,
 			fh_kv_count(s, FH_KV_EVICTED_UNFETCHED);
 		fh_kv_count(s, FH_KV_EVICTIONS);
 	}
-	fh_kv_unlink(s, sh, it);
+	fh_kv_unlink(s, sh, it, fh_kv_hash(s, fh_kv_key(it), it->klen));
 	spin_unlock(&sh->lock);
 	return FH_KV_EVICTED;
 }
@@ -634,7 +635,7 @@ again:
 	fh_kv_lock(s, sh);
 	cur = fh_kv_lookup(sh, hash, fh_kv_key(it), it->klen);
 	if (cur && !fh_kv_live(s, cur, now)) {
-		fh_kv_unlink(s, sh, cur);
+		fh_kv_unlink(s, sh, cur, hash);
 		cur = NULL;
 	}
 	res = FH_KV_STORED;
@@ -719,7 +720,7 @@ enum fh_kv_res fh_kv_delete(struct fh_kv_store *s, const char *key, u8 klen,
 			spin_unlock(&sh->lock);
 			return FH_KV_EXISTS;
 		}
-		fh_kv_unlink(s, sh, it);
+		fh_kv_unlink(s, sh, it, hash);
 	}
 	spin_unlock(&sh->lock);
 	if (live)
@@ -833,7 +834,7 @@ static void fh_kv_reap_shard(struct fh_kv_store *s, struct fh_kv_shard *sh,
 					fh_kv_count(s, FH_KV_EXPIRED_UNFETCHED);
 				fh_kv_count(s, FH_KV_RECLAIMED);
 			}
-			fh_kv_unlink(s, sh, it);
+			fh_kv_unlink(s, sh, it, fh_kv_hash(s, fh_kv_key(it), it->klen));
 		}
 		sh->reap_pos = (sh->reap_pos + 1) & (n - 1);
 	}
