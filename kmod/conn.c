@@ -868,7 +868,7 @@ static unsigned long fh_conn_sooner(unsigned long a, unsigned long b)
 	return time_before(a, b) ? a : b;
 }
 
-/* Apply the timeouts; returns when to look again (0: never). */
+/* Apply the timeouts, and the protocols' upkeep; returns when to look again (0: never). */
 static unsigned long fh_conn_expire(struct fh_worker *w)
 {
 	unsigned long idle = msecs_to_jiffies(READ_ONCE(fh_settings.idle_timeout_ms));
@@ -877,7 +877,9 @@ static unsigned long fh_conn_expire(struct fh_worker *w)
 
 	a = fh_conn_expire_list(w, &w->quiet, idle);
 	b = fh_conn_expire_list(w, &w->sending, send);
-	return fh_conn_sooner(fh_conn_sooner(a, b), fh_conn_expire_timed(w));
+	a = fh_conn_sooner(a, b);
+	b = fh_conn_sooner(fh_conn_expire_timed(w), fh_protos_worker_tick());
+	return fh_conn_sooner(a, b);
 }
 
 static void fh_conn_worker_init(struct fh_worker *w)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The protocols firehose knows of, and the shared state some of them keep. */
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <net/netlink.h>
@@ -29,6 +30,24 @@ const struct fh_proto *fh_proto_find(const char *name, bool *known)
 	}
 	*known = false;
 	return NULL;
+}
+
+/* On a worker before it sleeps: the soonest any protocol is due (0: none). */
+unsigned long fh_protos_worker_tick(void)
+{
+	unsigned long next = 0, t;
+	const struct fh_proto *p;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fh_protos); i++) {
+		p = fh_protos[i].proto;
+		if (!p || !p->worker_tick)
+			continue;
+		t = p->worker_tick();
+		if (t && (!next || time_before(t, next)))
+			next = t;
+	}
+	return next;
 }
 
 /*

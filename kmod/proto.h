@@ -142,9 +142,16 @@ struct fh_proto {
 	void (*site_flush)(void *site);
 	/* The listener was deleted; its connections may go on a while. */
 	void (*site_close)(void *site);
+	/*
+	 * Optional: each worker's upkeep of the protocol's per-worker state
+	 * (kv's lookaside lists), in the worker's thread before it sleeps.
+	 * Returns the jiffies when it is next due (0: nothing to do).
+	 */
+	unsigned long (*worker_tick)(void);
 };
 
 const struct fh_proto *fh_proto_find(const char *name, bool *known);
+unsigned long fh_protos_worker_tick(void);
 void fh_protos_opts_policy(struct nla_policy *policy);
 int fh_protos_init(void);
 void fh_protos_quiesce(void);

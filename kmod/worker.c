@@ -10,6 +10,8 @@
 #include <linux/cpu.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/sched/clock.h>
 #include <linux/slab.h>
 
@@ -43,6 +45,8 @@ module_param_named(poll_us, fh_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "microseconds a busy worker polls its ready list before sleeping (0: never)");
 
 static struct fh_worker **fh_workers;
+/* Each CPU's worker thread while it runs: who fh_on_worker() is true for. */
+static DEFINE_PER_CPU(struct task_struct *, fh_worker_task);
 static const struct fh_worker_hooks *fh_hooks __ro_after_init;
 
 struct fh_call {
@@ -55,6 +59,16 @@ struct fh_call {
 struct fh_worker *fh_worker_of(unsigned int cpu)
 {
 	return fh_workers && cpu < nr_cpu_ids ? fh_workers[cpu] : NULL;
+}
+
+/*
+ * A worker is bound to its CPU, so if this is one, the CPU read here is its
+ * own and stays so; any other thread reads some CPU's worker, never itself.
+ * Reads no struct fh_worker: it is safe while workers stop and are freed.
+ */
+bool fh_on_worker(void)
+{
+	return in_task() && raw_cpu_read(fh_worker_task) == current;
 }
 
 static void fh_call_handle(struct fh_worker *w, struct fh_event *ev)
@@ -159,6 +173,7 @@ static int fh_worker_fn(void *arg)
 	struct llist_node *batch;
 	long timeout;
 
+	this_cpu_write(fh_worker_task, current);
 	while (!kthread_should_stop()) {
 		timeout = fh_worker_sleep_for(w);
 		fh_worker_poll(w);
@@ -193,6 +208,7 @@ static int fh_worker_fn(void *arg)
 		fh_worker_dispatch(w, llist_reverse_order(batch));
 	fh_pool_drain(&w->conn_pool);
 	fh_pool_drain(&w->seg_pool);
+	this_cpu_write(fh_worker_task, NULL);
 	return 0;
 }
 

@@ -588,6 +588,7 @@ int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
 		    const struct kv_line *l)
 {
 	struct fh_kv_stats t;
+	u64 la_hits, la_slab;
 	u64 items = fh_kv_items(s);
 	int ret;
 
@@ -614,6 +615,7 @@ int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
 	if (l->n == 2)
 		return fh_kv_say(c, "ERROR");
 	fh_kv_stats_sum(s, &t);
+	fh_kv_la_stats(&la_hits, &la_slab);
 	ret = FH_KV_STAT(c, "pid", 0) ?:
 	      FH_KV_STAT(c, "time", ktime_get_real_seconds()) ?:
 	      fh_kv_say(c, "STAT version 1.6.0-firehose-" FH_VERSION) ?:
@@ -649,7 +651,9 @@ int fh_kv_stats_cmd(struct fh_conn *c, struct fh_kv_store *s,
 	      FH_KV_STAT(c, "reclaimed", t.v[FH_KV_RECLAIMED]) ?:
 	      FH_KV_STAT(c, "fh_out_of_memory", t.v[FH_KV_OOM]) ?:
 	      FH_KV_STAT(c, "fh_shard_locks", t.v[FH_KV_SHARD_LOCKS]) ?:
-	      FH_KV_STAT(c, "fh_shard_contended", t.v[FH_KV_SHARD_CONTENDED]);
+	      FH_KV_STAT(c, "fh_shard_contended", t.v[FH_KV_SHARD_CONTENDED]) ?:
+	      FH_KV_STAT(c, "fh_item_lookaside_hits", la_hits) ?:
+	      FH_KV_STAT(c, "fh_item_slab_allocs", la_slab);
 	return ret ?: fh_kv_say(c, "END");
 }
 
@@ -782,6 +786,7 @@ const struct fh_proto fh_proto_kv = {
 	.site_destroy = fh_kv_site_destroy,
 	.site_set = fh_kv_site_set,
 	.site_fill = fh_kv_site_fill,
+	.worker_tick = fh_kv_worker_tick,
 };
 
 static void fh_kv_cpus_free(void)

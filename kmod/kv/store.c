@@ -8,6 +8,8 @@
 #include <linux/vmalloc.h>
 
 #include "store.h"
+#include "../pool.h"
+#include "../worker.h"
 
 /*
  * Item sizes, each with its own cache: what an item occupies is its
@@ -36,6 +38,37 @@ static_assert(sizeof(struct fh_kv_item) <= 72);
 #define FH_KV_USED_BATCH	(64 * 1024)
 
 static struct kmem_cache *fh_kv_caches[FH_KV_NCLS];
+
+/*
+ * Each worker's lookaside lists of free items, one per size class, as the
+ * engine keeps for connections and segments: a SET on a worker reuses what
+ * its earlier SETs and DELETEs freed there, with no atomic and no slab.
+ * Only the worker's own thread touches them (fh_on_worker()); items freed
+ * anywhere else go back to the slab.
+ *
+ * A linked item may still be read by a lookup when its last reference goes
+ * (RCU), so it waits a grace period first. Rather than call_rcu(), whose
+ * callback runs in softirq where the lists cannot be touched, the worker
+ * keeps the items in two batches: @pend, freed since the last turn, and
+ * @wait, freed before it, whose grace period (@cookie, polled) must end
+ * before they join the lists. Both batches advance on every allocation and
+ * before the worker sleeps; what stays unused goes back to the slab within
+ * two sweep periods (fh_pool_sweep()).
+ */
+#define FH_KV_LA_BYTES		(16 * 1024)	/* per class per worker */
+#define FH_KV_LA_SWEEP		(5 * HZ)
+#define FH_KV_LA_POLL		(HZ / 50 ?: 1)
+
+struct fh_kv_la {
+	struct fh_pool cls[FH_KV_NCLS];
+	struct fh_pool_stats stats;	/* all classes' */
+	struct fh_kv_item *pend;	/* linked through their rcu heads */
+	struct fh_kv_item *wait;
+	unsigned long cookie;		/* @wait's grace period */
+	unsigned long next_sweep;
+};
+
+static struct fh_kv_la __percpu *fh_kv_las;
 
 static unsigned int fh_kv_cls(size_t size)
 {
@@ -175,10 +208,142 @@ static void fh_kv_lock(struct fh_kv_store *s, struct fh_kv_shard *sh)
 	spin_lock(&sh->lock);
 }
 
+/* This worker's lists, or NULL anywhere else. */
+static struct fh_kv_la *fh_kv_la_self(void)
+{
+	return fh_kv_las && fh_on_worker() ? raw_cpu_ptr(fh_kv_las) : NULL;
+}
+
+static void fh_kv_free(struct fh_kv_item *it)
+{
+	struct fh_kv_la *la;
+	unsigned int i;
+
+	for (i = 0; i < it->npages; i++)
+		put_page(fh_kv_pages(it)[i]);
+	if (it->cls == FH_KV_CLS_BIG) {
+		kvfree(it);
+		return;
+	}
+	la = fh_kv_la_self();
+	if (la)
+		fh_pool_free(&la->cls[it->cls], it);
+	else
+		kmem_cache_free(fh_kv_caches[it->cls], it);
+}
+
+static void fh_kv_free_rcu(struct rcu_head *head)
+{
+	fh_kv_free(container_of(head, struct fh_kv_item, rcu));
+}
+
+/* A batch of items chained through their rcu heads: to the lists. */
+static void fh_kv_free_batch(struct fh_kv_item *it)
+{
+	struct fh_kv_item *next;
+
+	for (; it; it = next) {
+		next = (struct fh_kv_item *)it->rcu.next;
+		fh_kv_free(it);
+	}
+}
+
+/* On the worker: @wait joins the lists once its grace period ended. */
+static void fh_kv_la_advance(struct fh_kv_la *la)
+{
+	if (la->wait) {
+		if (!poll_state_synchronize_rcu(la->cookie))
+			return;
+		fh_kv_free_batch(la->wait);
+		la->wait = NULL;
+	}
+	if (la->pend) {
+		/* Every item in @pend was unlinked before this. */
+		la->wait = la->pend;
+		la->pend = NULL;
+		la->cookie = start_poll_synchronize_rcu();
+	}
+}
+
+/*
+ * Lookups may still be reading an unlinked item's key (they fail to take
+ * a reference): it goes after a grace period. One never linked goes now.
+ */
+void fh_kv_put(struct fh_kv_item *it)
+{
+	struct fh_kv_la *la;
+
+	if (!refcount_dec_and_test(&it->ref))
+		return;
+	if (!(it->mflags & FH_KV_SEEN)) {
+		fh_kv_free(it);
+		return;
+	}
+	la = it->cls == FH_KV_CLS_BIG ? NULL : fh_kv_la_self();
+	if (!la) {
+		call_rcu(&it->rcu, fh_kv_free_rcu);
+		return;
+	}
+	it->rcu.next = (struct rcu_head *)la->pend;
+	la->pend = it;
+}
+
+/*
+ * Before the worker sleeps: advance the batches and sweep what sat unused.
+ * Returns when to look again (0: nothing is held).
+ */
+unsigned long fh_kv_worker_tick(void)
+{
+	struct fh_kv_la *la = fh_kv_la_self();
+	unsigned long now = jiffies;
+	bool cached = false;
+	unsigned int i;
+
+	if (!la)
+		return 0;
+	fh_kv_la_advance(la);
+	for (i = 0; i < FH_KV_NCLS && !cached; i++)
+		cached = fh_pool_cached(&la->cls[i]);
+	if (!cached) {
+		la->next_sweep = now + FH_KV_LA_SWEEP;
+	} else if (time_after_eq(now, la->next_sweep)) {
+		for (i = 0; i < FH_KV_NCLS; i++)
+			fh_pool_sweep(&la->cls[i]);
+		la->next_sweep = now + FH_KV_LA_SWEEP;
+	}
+	if (la->wait || la->pend)
+		return now + FH_KV_LA_POLL;
+	return cached ? la->next_sweep : 0;
+}
+
+/* The lists' counters, summed over the workers. */
+void fh_kv_la_stats(u64 *hits, u64 *slab)
+{
+	unsigned int cpu, start;
+	u64 h, sl;
+
+	*hits = 0;
+	*slab = 0;
+	if (!fh_kv_las)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct fh_pool_stats *st = &per_cpu_ptr(fh_kv_las, cpu)->stats;
+
+		do {
+			start = u64_stats_fetch_begin(&st->syncp);
+			h = u64_stats_read(&st->hits);
+			sl = u64_stats_read(&st->slab);
+		} while (u64_stats_fetch_retry(&st->syncp, start));
+		*hits += h;
+		*slab += sl;
+	}
+}
+
 struct fh_kv_item *fh_kv_alloc(struct fh_kv_store *s, const char *key,
 			       u8 klen, u32 nbytes)
 {
 	unsigned int npages = 0, cls, i;
+	struct fh_kv_la *la;
 	struct fh_kv_item *it;
 	size_t size;
 
@@ -186,10 +351,15 @@ struct fh_kv_item *fh_kv_alloc(struct fh_kv_store *s, const char *key,
 		npages = DIV_ROUND_UP(nbytes, PAGE_SIZE);
 	size = fh_kv_head_size(klen, nbytes, npages);
 	cls = fh_kv_cls(size);
-	if (cls == FH_KV_CLS_BIG)
+	la = cls == FH_KV_CLS_BIG ? NULL : fh_kv_la_self();
+	if (la) {
+		fh_kv_la_advance(la);
+		it = fh_pool_alloc(&la->cls[cls], GFP_KERNEL);
+	} else if (cls == FH_KV_CLS_BIG) {
 		it = kvmalloc(size, GFP_KERNEL);
-	else
+	} else {
 		it = kmem_cache_alloc(fh_kv_caches[cls], GFP_KERNEL);
+	}
 	if (!it)
 		return NULL;
 	memset(it, 0, sizeof(*it));
@@ -246,37 +416,6 @@ void fh_kv_read(struct fh_kv_item *it, u32 off, void *dst, u32 len)
 		off += take;
 		len -= take;
 	}
-}
-
-static void fh_kv_free(struct fh_kv_item *it)
-{
-	unsigned int i;
-
-	for (i = 0; i < it->npages; i++)
-		put_page(fh_kv_pages(it)[i]);
-	if (it->cls == FH_KV_CLS_BIG)
-		kvfree(it);
-	else
-		kmem_cache_free(fh_kv_caches[it->cls], it);
-}
-
-static void fh_kv_free_rcu(struct rcu_head *head)
-{
-	fh_kv_free(container_of(head, struct fh_kv_item, rcu));
-}
-
-/*
- * Lookups may still be reading an unlinked item's key (they fail to take
- * a reference): it goes after a grace period. One never linked goes now.
- */
-void fh_kv_put(struct fh_kv_item *it)
-{
-	if (!refcount_dec_and_test(&it->ref))
-		return;
-	if (it->mflags & FH_KV_SEEN)
-		call_rcu(&it->rcu, fh_kv_free_rcu);
-	else
-		fh_kv_free(it);
 }
 
 /*
@@ -1055,27 +1194,56 @@ void fh_kv_store_destroy(struct fh_kv_store *s)
 
 int fh_kv_init(void)
 {
+	unsigned int i, cpu, max;
 	char name[24];
-	unsigned int i;
 
 	for (i = 0; i < FH_KV_NCLS; i++) {
 		snprintf(name, sizeof(name), "fh_kv_%u", fh_kv_sizes[i]);
 		fh_kv_caches[i] = kmem_cache_create(name, fh_kv_sizes[i], 8,
 						    0, NULL);
-		if (!fh_kv_caches[i]) {
-			fh_kv_exit();
-			return -ENOMEM;
+		if (!fh_kv_caches[i])
+			goto err;
+	}
+	fh_kv_las = alloc_percpu(struct fh_kv_la);
+	if (!fh_kv_las)
+		goto err;
+	for_each_possible_cpu(cpu) {
+		struct fh_kv_la *la = per_cpu_ptr(fh_kv_las, cpu);
+
+		for (i = 0; i < FH_KV_NCLS; i++) {
+			max = clamp_t(u32, FH_KV_LA_BYTES / fh_kv_sizes[i], 4, 256);
+			fh_pool_init(&la->cls[i], fh_kv_caches[i], max,
+				     &la->stats);
 		}
 	}
 	return 0;
+err:
+	fh_kv_exit();
+	return -ENOMEM;
 }
 
-/* After every store is gone: items still on their way out first. */
+/*
+ * After every store is gone and the workers stopped: items still on their
+ * way out first, then what the workers' lists held.
+ */
 void fh_kv_exit(void)
 {
-	unsigned int i;
+	unsigned int i, cpu;
 
 	rcu_barrier();
+	if (fh_kv_las) {
+		synchronize_rcu();	/* the batches' grace periods */
+		for_each_possible_cpu(cpu) {
+			struct fh_kv_la *la = per_cpu_ptr(fh_kv_las, cpu);
+
+			fh_kv_free_batch(la->wait);
+			fh_kv_free_batch(la->pend);
+			for (i = 0; i < FH_KV_NCLS; i++)
+				fh_pool_drain(&la->cls[i]);
+		}
+		free_percpu(fh_kv_las);
+		fh_kv_las = NULL;
+	}
 	for (i = 0; i < FH_KV_NCLS; i++) {
 		kmem_cache_destroy(fh_kv_caches[i]);
 		fh_kv_caches[i] = NULL;

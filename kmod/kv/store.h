@@ -222,6 +222,8 @@ struct fh_kv_arith_req {
 enum fh_kv_res fh_kv_arith(struct fh_kv_store *s, const char *key, u8 klen,
 			   struct fh_kv_arith_req *r);
 void fh_kv_flush(struct fh_kv_store *s, s64 delay);
+unsigned long fh_kv_worker_tick(void);
+void fh_kv_la_stats(u64 *hits, u64 *slab);
 int fh_kv_init(void);
 void fh_kv_exit(void);
 

@@ -21,6 +21,19 @@
 #include "../../kmod/kv/kv_parse.c"
 #include "../../kmod/kv/store.c"
 
+/*
+ * This module has no workers: the store asks whether it runs on one, and
+ * a case makes its own thread one to use the lookaside lists. As on a
+ * worker, an interrupt it takes or another thread (RCU callbacks freeing
+ * an earlier case's items) is not.
+ */
+static struct task_struct *fh_kvt_worker;
+
+bool fh_on_worker(void)
+{
+	return in_task() && READ_ONCE(fh_kvt_worker) == current;
+}
+
 /* ---- the store ---- */
 
 #define FH_KVT_ITEM_MAX	(1024 * 1024)
@@ -44,6 +57,7 @@ static int fh_kvt_init(struct kunit *test)
 
 static void fh_kvt_exit(struct kunit *test)
 {
+	WRITE_ONCE(fh_kvt_worker, NULL);
 	if (test->priv)
 		fh_kv_store_destroy(test->priv);
 	test->priv = NULL;
@@ -408,6 +422,41 @@ static void fh_kv_table_grows_with_its_items_and_finds_every_key(struct kunit *t
 	}
 }
 
+/*
+ * On a worker, a replaced item waits for its grace period in the worker's
+ * batches, then the next allocation of its size takes it back from the
+ * worker's list instead of the slab.
+ */
+static void fh_kv_item_freed_on_a_worker_is_reused_after_its_grace_period(struct kunit *test)
+{
+	struct fh_kv_store *s = fh_kvt_store(test, 1 << 20);
+	u64 hits0, slab0, hits, slab;
+	struct fh_kv_item *old, *it;
+
+	/* The lists are this CPU's: stay on it. */
+	migrate_disable();
+	WRITE_ONCE(fh_kvt_worker, current);
+	KUNIT_EXPECT_EQ(test, FH_KV_STORED, fh_kvt_set(test, s, "k", "v1"));
+	old = fh_kv_get(s, "k", 1, FH_KV_PEEK, 0, NULL);
+	KUNIT_EXPECT_NOT_NULL(test, old);
+	if (old)
+		fh_kv_put(old);
+	KUNIT_EXPECT_EQ(test, FH_KV_STORED, fh_kvt_set(test, s, "k", "v2"));
+	fh_kv_la_stats(&hits0, &slab0);
+	fh_kv_worker_tick();		/* freed since: now waits */
+	synchronize_rcu();
+	fh_kv_worker_tick();		/* its grace period ended: listed */
+	it = fh_kv_alloc(s, "k", 1, 2);
+	fh_kv_la_stats(&hits, &slab);
+	KUNIT_EXPECT_PTR_EQ(test, it, old);
+	KUNIT_EXPECT_EQ(test, hits, hits0 + 1);
+	KUNIT_EXPECT_EQ(test, slab, slab0);
+	if (it)
+		fh_kv_put(it);
+	WRITE_ONCE(fh_kvt_worker, NULL);
+	migrate_enable();
+}
+
 static struct kunit_case fh_kv_store_cases[] = {
 	KUNIT_CASE(fh_kv_eviction_takes_the_least_recently_used_first),
 	KUNIT_CASE(fh_kv_eviction_gives_a_read_item_a_second_chance),
@@ -419,6 +468,7 @@ static struct kunit_case fh_kv_store_cases[] = {
 	KUNIT_CASE(fh_kv_flush_ends_the_generation_stored_before_it),
 	KUNIT_CASE(fh_kv_delayed_flush_takes_what_was_stored_before_its_time),
 	KUNIT_CASE(fh_kv_table_grows_with_its_items_and_finds_every_key),
+	KUNIT_CASE(fh_kv_item_freed_on_a_worker_is_reused_after_its_grace_period),
 	{}
 };
 

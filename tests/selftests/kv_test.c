@@ -1229,6 +1229,40 @@ TEST_F(kv, stats_has_curr_items_and_get_hits)
 	kv_close(c);
 }
 
+/*
+ * An item freed on a worker (a SET replacing it) goes, after its grace
+ * period, to that worker's lookaside list for its size, and the next SETs
+ * there take it back without the slab.
+ */
+TEST_F(kv, items_freed_on_a_worker_are_reused_from_its_lookaside_lists)
+{
+	static char a[16384], b[16384];
+	const char *v = "0123456789abcdef0123456789abcdef";
+	long long d_hits, d_slab;
+	char req[200];
+	struct kvc *c;
+	int i;
+
+	FIREHOSE_ONLY(&self->t, "firehose's lookaside counters");
+	KV_OPEN(c, &self->t);
+	snprintf(req, sizeof(req), "set la_%d 0 0 32\r\n%s\r\n", getpid(), v);
+	for (i = 0; i < 100; i++)
+		KV_EXPECT(c, req, "STORED\r\n");
+	/* The 99 replaced items' grace period ends while the worker idles. */
+	usleep(1000 * 1000);
+	ASSERT_TRUE(kv_stats(c, a, sizeof(a)));
+	for (i = 0; i < 50; i++)
+		KV_EXPECT(c, req, "STORED\r\n");
+	ASSERT_TRUE(kv_stats(c, b, sizeof(b)));
+	d_hits = kv_stat_of(b, "fh_item_lookaside_hits") -
+		 kv_stat_of(a, "fh_item_lookaside_hits");
+	d_slab = kv_stat_of(b, "fh_item_slab_allocs") -
+		 kv_stat_of(a, "fh_item_slab_allocs");
+	EXPECT_EQ(50, d_hits + d_slab);
+	EXPECT_LE(45, d_hits) TH_LOG("hits %lld, slab %lld", d_hits, d_slab);
+	kv_close(c);
+}
+
 /* ---- meta commands ---- */
 
 TEST_F(kv, mn_is_MN)
