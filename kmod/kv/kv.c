@@ -74,6 +74,17 @@ int fh_kv_sayf(struct fh_conn *c, const char *fmt, ...)
 	return fh_kv_emit(c, cpu->out, n);
 }
 
+/* An inline value and its "\r\n" after cpu->out[0..@n): the new length. */
+static u32 fh_kv_inline_value(struct fh_kv_cpu *cpu, struct fh_kv_item *it,
+			      u32 n)
+{
+	memcpy(cpu->out + n, fh_kv_inline(it), it->nbytes);
+	n += it->nbytes;
+	cpu->out[n++] = '\r';
+	cpu->out[n++] = '\n';
+	return n;
+}
+
 /*
  * A value after its head line (cpu->out[0..@n)): from the item's pages by
  * reference, or copied beside the head when it is inline; then "\r\n".
@@ -84,13 +95,8 @@ int fh_kv_send_value(struct fh_conn *c, struct fh_kv_item *it, u32 n)
 	u32 off, take;
 	int ret;
 
-	if (!it->npages) {
-		memcpy(cpu->out + n, fh_kv_inline(it), it->nbytes);
-		n += it->nbytes;
-		cpu->out[n++] = '\r';
-		cpu->out[n++] = '\n';
-		return fh_kv_emit(c, cpu->out, n);
-	}
+	if (!it->npages)
+		return fh_kv_emit(c, cpu->out, fh_kv_inline_value(cpu, it, n));
 	ret = fh_kv_emit(c, cpu->out, n);
 	for (off = 0; !ret && off < it->nbytes; off += take) {
 		take = min_t(u32, PAGE_SIZE, it->nbytes - off);
@@ -101,8 +107,8 @@ int fh_kv_send_value(struct fh_conn *c, struct fh_kv_item *it, u32 n)
 	return ret ?: fh_kv_say(c, "");
 }
 
-/* " <v>" at @p: its length (at most 21). */
-static u32 fh_kv_put_num(char *p, u64 v)
+/* @v's digits at @p: how many (at most 20). */
+u32 fh_kv_digits(char *p, u64 v)
 {
 	char tmp[20];
 	u32 n = 0, i;
@@ -111,24 +117,28 @@ static u32 fh_kv_put_num(char *p, u64 v)
 		tmp[n++] = '0' + v % 10;
 		v /= 10;
 	} while (v);
-	p[0] = ' ';
 	for (i = 0; i < n; i++)
-		p[1 + i] = tmp[n - 1 - i];
-	return n + 1;
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* " <v>" at @p: its length (at most 21). */
+static u32 fh_kv_put_num(char *p, u64 v)
+{
+	p[0] = ' ';
+	return 1 + fh_kv_digits(p + 1, v);
 }
 
 /*
- * One VALUE of a get. Its line is put together by hand: it is written
- * for every hit, and vsnprintf's format walk was a visible share of a
- * small GET's CPU.
+ * A VALUE line at @p: its length. Put together by hand: it is written for
+ * every hit, and vsnprintf's format walk was a visible share of a small
+ * GET's CPU.
  */
-static int fh_kv_value(struct fh_conn *c, struct fh_kv_item *it, bool cas)
+static u32 fh_kv_value_line(char *p, const struct fh_kv_item *it, bool cas)
 {
-	struct fh_kv_cpu *cpu = fh_kv_cpu(c);
-	char *p = cpu->out;
 	u32 n;
 
-	BUILD_BUG_ON(sizeof(cpu->out) < 6 + 255 + 3 * 21 + 2);
+	BUILD_BUG_ON(FH_KV_OUT_MAX < 6 + 255 + 3 * 21 + 2 + FH_KV_INLINE_MAX + 2);
 	memcpy(p, "VALUE ", 6);
 	memcpy(p + 6, fh_kv_key(it), it->klen);
 	n = 6 + it->klen;
@@ -138,7 +148,37 @@ static int fh_kv_value(struct fh_conn *c, struct fh_kv_item *it, bool cas)
 		n += fh_kv_put_num(p + n, it->cas);
 	p[n++] = '\r';
 	p[n++] = '\n';
-	return fh_kv_send_value(c, it, n);
+	return n;
+}
+
+/*
+ * One key of a get or gets. An inline value is copied out under RCU with
+ * no reference taken; a value in pages is held until they are queued.
+ * 1: a hit, 0: a miss, negative: an error.
+ */
+static int fh_kv_get_key(struct fh_conn *c, struct fh_kv_store *s,
+			 const struct kv_tok *t, bool cas)
+{
+	struct fh_kv_cpu *cpu = fh_kv_cpu(c);
+	struct fh_kv_item *it;
+	u32 n;
+	int ret;
+
+	rcu_read_lock();
+	it = fh_kv_find_rcu(s, t->p, t->len);
+	if (it && !it->npages) {
+		n = fh_kv_inline_value(cpu, it, fh_kv_value_line(cpu->out, it, cas));
+		rcu_read_unlock();
+		return fh_kv_emit(c, cpu->out, n) ?: 1;
+	}
+	if (it && !fh_kv_hold(it))
+		it = NULL;
+	rcu_read_unlock();
+	if (!it)
+		return 0;
+	ret = fh_kv_send_value(c, it, fh_kv_value_line(cpu->out, it, cas));
+	fh_kv_put(it);
+	return ret ?: 1;
 }
 
 /* get, gets, gat and gats: any number of keys, in order, then END. */
@@ -175,20 +215,24 @@ static int fh_kv_get_cmd(struct fh_conn *c, enum kv_cmd cmd, const char *line,
 	pos = start;
 	while (kv_next(line, len, &pos, &t)) {
 		fh_kv_count(s, FH_KV_CMD_GET);
-		if (touch)
-			fh_kv_count(s, FH_KV_CMD_TOUCH);
-		it = fh_kv_get(s, t.p, t.len, touch ? FH_KV_TOUCH : 0, exp,
-			       NULL);
+		if (!touch) {
+			ret = fh_kv_get_key(c, s, &t, cas);
+			if (ret < 0)
+				return ret;
+			fh_kv_count(s, ret ? FH_KV_GET_HITS : FH_KV_GET_MISSES);
+			continue;
+		}
+		fh_kv_count(s, FH_KV_CMD_TOUCH);
+		it = fh_kv_get(s, t.p, t.len, FH_KV_TOUCH, exp, NULL);
 		if (!it) {
 			fh_kv_count(s, FH_KV_GET_MISSES);
-			if (touch)
-				fh_kv_count(s, FH_KV_TOUCH_MISSES);
+			fh_kv_count(s, FH_KV_TOUCH_MISSES);
 			continue;
 		}
 		fh_kv_count(s, FH_KV_GET_HITS);
-		if (touch)
-			fh_kv_count(s, FH_KV_TOUCH_HITS);
-		ret = fh_kv_value(c, it, cas);
+		fh_kv_count(s, FH_KV_TOUCH_HITS);
+		ret = fh_kv_send_value(c, it, fh_kv_value_line(fh_kv_cpu(c)->out,
+							       it, cas));
 		fh_kv_put(it);
 		if (ret)
 			return ret;

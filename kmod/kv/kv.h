@@ -45,6 +45,7 @@ int fh_kv_emit(struct fh_conn *c, const char *buf, size_t len);
 __printf(2, 3) int fh_kv_sayf(struct fh_conn *c, const char *fmt, ...);
 int fh_kv_reply(struct fh_conn *c, bool noreply, const char *msg, size_t len);
 int fh_kv_send_value(struct fh_conn *c, struct fh_kv_item *it, u32 n);
+u32 fh_kv_digits(char *p, u64 v);
 
 #define fh_kv_say(c, lit)	fh_kv_emit(c, lit "\r\n", sizeof(lit "\r\n") - 1)
 #define fh_kv_ack(c, noreply, lit) \

@@ -530,6 +530,60 @@ static void fh_kv_link(struct fh_kv_store *s, struct fh_kv_shard *sh,
 	fh_kv_count(s, FH_KV_TOTAL_ITEMS);
 }
 
+/* A found item is live; if not, says why in the counters (unless @how peeks). */
+static bool fh_kv_usable(struct fh_kv_store *s, const struct fh_kv_item *it,
+			 u32 now, unsigned int how)
+{
+	if (fh_kv_live(s, it, now))
+		return true;
+	if (!(how & FH_KV_PEEK) && it->exp && it->exp <= now)
+		fh_kv_count(s, FH_KV_GET_EXPIRED);
+	else if (!(how & FH_KV_PEEK))
+		fh_kv_count(s, FH_KV_GET_FLUSHED);
+	return false;
+}
+
+/*
+ * A read only marks the item (once: a line written by every read would
+ * bounce between CPUs); the LRU's tail gives a marked item a second
+ * chance. So a GET takes no lock.
+ */
+static void fh_kv_mark_read(struct fh_kv_item *it, u32 now)
+{
+	if (!READ_ONCE(it->fetched))
+		WRITE_ONCE(it->fetched, true);
+	if (!READ_ONCE(it->active))
+		WRITE_ONCE(it->active, true);
+	if (READ_ONCE(it->atime) != now)
+		WRITE_ONCE(it->atime, now);
+}
+
+/*
+ * Under rcu_read_lock(): @key's live item, marked read, and no reference
+ * taken: it stays valid until rcu_read_unlock() (fh_kv_hold() keeps it
+ * longer). A GET that copies an inline value out within that costs no
+ * atomic on the item, whose line every CPU reading the key shares. An
+ * item a writer unlinks meanwhile is still served: the GET came first.
+ */
+struct fh_kv_item *fh_kv_find_rcu(struct fh_kv_store *s, const char *key,
+				  u8 klen)
+{
+	u32 hash = fh_kv_hash(s, key, klen), now = fh_kv_now(s);
+	struct fh_kv_item *it;
+
+	it = fh_kv_lookup_rcu(fh_kv_shard_of(s, hash), hash, key, klen);
+	if (!it || !fh_kv_usable(s, it, now, 0))
+		return NULL;
+	fh_kv_mark_read(it, now);
+	return it;
+}
+
+/* Under rcu_read_lock(): a reference on what fh_kv_find_rcu() found. */
+bool fh_kv_hold(struct fh_kv_item *it)
+{
+	return refcount_inc_not_zero(&it->ref);
+}
+
 struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 			     unsigned int how, u32 exp, bool *was_fetched)
 {
@@ -544,11 +598,7 @@ struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 	rcu_read_unlock();
 	if (!it)
 		return NULL;
-	if (!fh_kv_live(s, it, now)) {
-		if (!(how & FH_KV_PEEK) && it->exp && it->exp <= now)
-			fh_kv_count(s, FH_KV_GET_EXPIRED);
-		else if (!(how & FH_KV_PEEK))
-			fh_kv_count(s, FH_KV_GET_FLUSHED);
+	if (!fh_kv_usable(s, it, now, how)) {
 		fh_kv_put(it);
 		return NULL;
 	}
@@ -556,17 +606,7 @@ struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 		*was_fetched = READ_ONCE(it->fetched);
 	if (how & FH_KV_PEEK)
 		return it;
-	/*
-	 * A read only marks the item (once: a line written by every read
-	 * would bounce between CPUs); the LRU's tail gives a marked item
-	 * a second chance. So a GET takes no lock.
-	 */
-	if (!READ_ONCE(it->fetched))
-		WRITE_ONCE(it->fetched, true);
-	if (!READ_ONCE(it->active))
-		WRITE_ONCE(it->active, true);
-	if (READ_ONCE(it->atime) != now)
-		WRITE_ONCE(it->atime, now);
+	fh_kv_mark_read(it, now);
 	if (how & FH_KV_TOUCH) {
 		fh_kv_lock(s, sh);
 		if (it->linked)

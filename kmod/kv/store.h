@@ -195,6 +195,9 @@ void fh_kv_put(struct fh_kv_item *it);
 u32 fh_kv_charge(const struct fh_kv_item *it);
 struct fh_kv_item *fh_kv_get(struct fh_kv_store *s, const char *key, u8 klen,
 			     unsigned int how, u32 exp, bool *was_fetched);
+struct fh_kv_item *fh_kv_find_rcu(struct fh_kv_store *s, const char *key,
+				  u8 klen);
+bool fh_kv_hold(struct fh_kv_item *it);
 bool fh_kv_win(struct fh_kv_store *s, struct fh_kv_item *it);
 enum fh_kv_res fh_kv_invalidate(struct fh_kv_store *s, const char *key,
 				u8 klen, u64 cas, bool set_exp, u32 exp);
