@@ -432,7 +432,7 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 	$1 == "KSTAT" { st[$2, $3] = $4 }
 	$1 == "KKLOG" { sub(/^KKLOG /, ""); klog[++nk] = $0 }
 	$1 == "KPSYM" { ps[$2, ++nps[$2]] = sprintf("%6.2f%%  %-34s", $3, substr($4, 1, 34)) }
-	$1 == "KPROF" { kp[$3] = $0; kprow = $2 }
+	$1 == "KPROF" { kp[$2, $3] = $0; if (!(($2, "row") in kp)) { kp[$2, "row"] = 1; kprn[++nkr] = $2 } }
 	function pace(su, cu) { return su >= 95 ? (cu >= 95 ? "both" : "srv") : (cu >= 95 ? "cli" : "host") }
 	function median(k) { return median_run(rate, k, runs[k]) }
 	function per(a, b) { return b > 0 ? sprintf("%.1f", a / b) : "-" }
@@ -532,22 +532,26 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 				printf "  %-43s | %s\n", a, b
 			}
 		}
-		if (("firehose" in kp) && ("memcached" in kp)) {
-			printf "\nwhere the busy server CPU goes in %s, by class (as in the http profile: floor is the TCP/IP\n", kprow
-			printf "stack and socket layer, which on loopback includes the client'"'"'s receive; own is the server'"'"'s\n"
-			printf "code; sys is system calls, epoll and libc; poll is firehose'"'"'s spinning). floor_us: us/op x floor%%;\n"
-			printf "ceiling: the other server'"'"'s us/op over this one'"'"'s floor_us, the most this one could gain per op\n"
-			printf "over the other if all its CPU but the floor went to zero (the eff goal of 2 needs a ceiling above 2).\n"
-			printf "%-10s %6s %6s %6s %6s %6s %6s %6s %8s %8s %8s\n", "server", "busy%", "floor%", "own%", "sys%", "sched%", "other%", "poll%", "us/op", "floor_us", "ceiling"
-			F = kprow SUBSEP "firehose"; M = kprow SUBSEP "memcached"
-			uf = cpu[F, median(F)]; um = cpu[M, median(M)]
-			for (j = 1; j <= 2; j++) {
-				sv = j == 1 ? "firehose" : "memcached"
-				split(kp[sv], q, " ")
-				us = j == 1 ? uf : um; other = j == 1 ? um : uf
-				fl = us * q[5] / 100
-				printf "%-10s %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %8.1f %8.1f %8s\n", sv, q[4], q[5], q[6], q[8], q[9], q[10], q[12],
-					us, fl, (fl > 0 ? sprintf("%.2fx", other / fl) : "-")
+		if (nkr) {
+			printf "\nwhere the busy server CPU goes in the get90 32 B rows, by class (as in the http profile: floor is\n"
+			printf "the TCP/IP stack and socket layer, which on loopback includes the client'"'"'s receive; own is the\n"
+			printf "server'"'"'s code; sys is system calls, epoll and libc; poll is firehose'"'"'s spinning). floor_us: us/op x\n"
+			printf "floor%%; ceiling: the other server'"'"'s us/op over this one'"'"'s floor_us, the most this one could gain per\n"
+			printf "op over the other if all its CPU but the floor went to zero (the eff goal of 2 needs a ceiling above 2).\n"
+			printf "%-16s %-10s %6s %6s %6s %6s %6s %6s %6s %8s %8s %8s\n", "row", "server", "busy%", "floor%", "own%", "sys%", "sched%", "other%", "poll%", "us/op", "floor_us", "ceiling"
+			for (r = 1; r <= nkr; r++) {
+				kprow = kprn[r]
+				if (!((kprow, "firehose") in kp) || !((kprow, "memcached") in kp)) continue
+				F = kprow SUBSEP "firehose"; M = kprow SUBSEP "memcached"
+				uf = cpu[F, median(F)]; um = cpu[M, median(M)]
+				for (j = 1; j <= 2; j++) {
+					sv = j == 1 ? "firehose" : "memcached"
+					split(kp[kprow, sv], q, " ")
+					us = j == 1 ? uf : um; other = j == 1 ? um : uf
+					fl = us * q[5] / 100
+					printf "%-16s %-10s %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %6.1f %8.1f %8.1f %8s\n", kprow, sv, q[4], q[5], q[6], q[8], q[9], q[10], q[12],
+						us, fl, (fl > 0 && other > 0 ? sprintf("%.2fx", other / fl) : "-")
+				}
 			}
 		}
 		if (nk) {

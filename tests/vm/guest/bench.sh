@@ -981,29 +981,32 @@ kv_mem() {
 	fhctl listener del 127.0.0.1:$KV_MEM_FH_PORT
 }
 
-# kv_profile SERVER PORT: where the server CPUs go during get90_32B_c32
-# (perf cpu-clock at 1 kHz with call graphs, 2 s of the timed window):
-# KPSYM <server> <percent> <symbol>, the 15 symbols with the most samples
-# (idle included, as busy% shows), and KPROF as profile_http's HPROF (the
-# same classes: floor is the TCP stack every server pays), from which the
-# table says how much any server could gain over the other per GET.
+# kv_profile ROW CONNS SERVER PORT: where the server CPUs go during a get90
+# 32 B row with CONNS connections (perf cpu-clock at 1 kHz with call
+# graphs, 2 s of the timed window): for 32 connections KPSYM <server>
+# <percent> <symbol>, the 15 symbols with the most samples (idle included,
+# as busy% shows); for each row KPROF as profile_http's HPROF (the same
+# classes: floor is the TCP stack every server pays), from which the table
+# says how much any server could gain over the other per GET.
 kv_profile() {
-	fh_kv_load -a 127.0.0.1 -p "$2" -m text -c 32 -v 32 -k 100000 -g 90 -t 6 -C "$ccpus" >/dev/null 2>&1 &
+	fh_kv_load -a 127.0.0.1 -p "$4" -m text -c "$2" -v 32 -k 100000 -g 90 -t 6 -C "$ccpus" >/dev/null 2>&1 &
 	lpid=$!
 	sleep 3
 	before=$(sample)
 	perf record -q -g -e cpu-clock -F 1000 -C "$scpus" -o /tmp/kvperf.data -- sleep 2 >/dev/null 2>&1
 	after=$(sample)
 	wait $lpid
-	polling=$(echo "$before $after" | awk -v server="$1" '{ sa = $6 - $2
+	polling=$(echo "$before $after" | awk -v server="$3" '{ sa = $6 - $2
 		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
-	perf report -i /tmp/kvperf.data --stdio --no-children --sort sym 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | head -n 15 |
-		awk -v s="$1" '{ gsub("%", "", $1); print "KPSYM " s " " $1 " " $NF }' >>"$FH_REPORT"
+	if [ "$2" = 32 ]; then
+		perf report -i /tmp/kvperf.data --stdio --no-children --sort sym 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -n 15 |
+			awk -v s="$3" '{ gsub("%", "", $1); print "KPSYM " s " " $1 " " $NF }' >>"$FH_REPORT"
+	fi
 	perf script -i /tmp/kvperf.data -F ip,sym,dso 2>/dev/null |
-		perf_classify get90_32B_c32 "$1" "$polling" | sed 's/^HPROF /KPROF /' >/tmp/perf.split
+		perf_classify "$1" "$3" "$polling" | sed 's/^HPROF /KPROF /' >/tmp/perf.split
 	cat /tmp/perf.split >>"$FH_REPORT"
-	echo "bench: kv profile $1: $(cat /tmp/perf.split)"
+	echo "bench: kv profile $1 $3: $(cat /tmp/perf.split)"
 	rm -f /tmp/perf.leaf /tmp/perf.other /tmp/kvperf.data
 }
 
@@ -1036,9 +1039,11 @@ EOF2
 		rep=$((rep + 1))
 	done
 	if want kv_profile; then
-		echo "bench: kv: profiling the server CPUs (get90_32B_c32)"
-		kv_profile firehose $KV_FH_PORT
-		kv_profile memcached $KV_MC_PORT
+		echo "bench: kv: profiling the server CPUs (get90_32B_c32, get90_32B_c1000)"
+		for pc in 32 1000; do
+			kv_profile get90_32B_c$pc $pc firehose $KV_FH_PORT
+			kv_profile get90_32B_c$pc $pc memcached $KV_MC_PORT
+		done
 	fi
 	echo "bench: kv: firehose stats after the rows:"
 	fh_kv_load -a 127.0.0.1 -p $KV_FH_PORT -q stats | tr -d '\r' | tee /tmp/kv.stats |
