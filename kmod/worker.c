@@ -45,7 +45,7 @@ module_param_named(poll_us, fh_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "microseconds a busy worker polls its ready list before sleeping (0: never)");
 
 static struct fh_worker **fh_workers;
-/* Each CPU's worker thread while it runs: who fh_on_worker() is true for. */
+/* Each CPU's worker thread while it runs (fh_worker_cpu()). */
 static DEFINE_PER_CPU(struct task_struct *, fh_worker_task);
 static const struct fh_worker_hooks *fh_hooks __ro_after_init;
 
@@ -62,13 +62,16 @@ struct fh_worker *fh_worker_of(unsigned int cpu)
 }
 
 /*
- * A worker is bound to its CPU, so if this is one, the CPU read here is its
- * own and stays so; any other thread reads some CPU's worker, never itself.
+ * A worker is bound to its CPU. Were it ever moved (its CPU going offline),
+ * the CPU it then runs on names another worker, so it is no longer taken
+ * for one: what a layer keeps per worker CPU is only ever its worker's.
  * Reads no struct fh_worker: it is safe while workers stop and are freed.
  */
-bool fh_on_worker(void)
+int fh_worker_cpu(void)
 {
-	return in_task() && raw_cpu_read(fh_worker_task) == current;
+	int cpu = raw_smp_processor_id();
+
+	return in_task() && per_cpu(fh_worker_task, cpu) == current ? cpu : -1;
 }
 
 static void fh_call_handle(struct fh_worker *w, struct fh_event *ev)

@@ -127,8 +127,8 @@ struct fh_worker_hooks {
 };
 
 struct fh_worker *fh_worker_of(unsigned int cpu);
-/* True in a worker's own thread (not in an interrupt it took). */
-bool fh_on_worker(void);
+/* In a worker's own thread, its CPU; anywhere else (an interrupt it took), -1. */
+int fh_worker_cpu(void);
 
 static inline void fh_worker_queue(struct fh_worker *w, struct fh_event *ev)
 {

@@ -43,7 +43,7 @@ static struct kmem_cache *fh_kv_caches[FH_KV_NCLS];
  * Each worker's lookaside lists of free items, one per size class, as the
  * engine keeps for connections and segments: a SET on a worker reuses what
  * its earlier SETs and DELETEs freed there, with no atomic and no slab.
- * Only the worker's own thread touches them (fh_on_worker()); items freed
+ * Only the worker's own thread touches them (fh_worker_cpu()); items freed
  * anywhere else go back to the slab.
  *
  * A linked item may still be read by a lookup when its last reference goes
@@ -211,7 +211,9 @@ static void fh_kv_lock(struct fh_kv_store *s, struct fh_kv_shard *sh)
 /* This worker's lists, or NULL anywhere else. */
 static struct fh_kv_la *fh_kv_la_self(void)
 {
-	return fh_kv_las && fh_on_worker() ? raw_cpu_ptr(fh_kv_las) : NULL;
+	int cpu = fh_kv_las ? fh_worker_cpu() : -1;
+
+	return cpu < 0 ? NULL : per_cpu_ptr(fh_kv_las, cpu);
 }
 
 static void fh_kv_free(struct fh_kv_item *it)

@@ -29,9 +29,10 @@
  */
 static struct task_struct *fh_kvt_worker;
 
-bool fh_on_worker(void)
+int fh_worker_cpu(void)
 {
-	return in_task() && READ_ONCE(fh_kvt_worker) == current;
+	return in_task() && READ_ONCE(fh_kvt_worker) == current ?
+	       raw_smp_processor_id() : -1;
 }
 
 /* ---- the store ---- */
