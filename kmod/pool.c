@@ -5,6 +5,19 @@
  */
 #include "pool.h"
 
+void fh_pool_stats_read(const struct fh_pool_stats *st, u64 *hits, u64 *slab,
+			u64 *swept)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&st->syncp);
+		*hits = u64_stats_read(&st->hits);
+		*slab = u64_stats_read(&st->slab);
+		*swept = u64_stats_read(&st->swept);
+	} while (u64_stats_fetch_retry(&st->syncp, start));
+}
+
 void fh_pool_init(struct fh_pool *pool, struct kmem_cache *cache,
 		  unsigned int max, struct fh_pool_stats *stats)
 {

@@ -50,6 +50,9 @@ struct fh_pool {
 	struct fh_pool_stats *stats;
 };
 
+/* A snapshot of @st's counters, each whole (any CPU). */
+void fh_pool_stats_read(const struct fh_pool_stats *st, u64 *hits, u64 *slab,
+			u64 *swept);
 void fh_pool_init(struct fh_pool *pool, struct kmem_cache *cache,
 		  unsigned int max, struct fh_pool_stats *stats);
 void *fh_pool_alloc(struct fh_pool *pool, gfp_t gfp);

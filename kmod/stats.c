@@ -24,15 +24,9 @@ static_assert(sizeof_field(struct fh_stats, http_status) / sizeof(u64_stats_t) =
 /* A lookaside list's counters, added to the snapshot's. */
 static void fh_pool_stats_add(const struct fh_pool_stats *p, struct fh_stats_snap *s)
 {
-	unsigned int start;
 	u64 hits, slab, swept;
 
-	do {
-		start = u64_stats_fetch_begin(&p->syncp);
-		hits = u64_stats_read(&p->hits);
-		slab = u64_stats_read(&p->slab);
-		swept = u64_stats_read(&p->swept);
-	} while (u64_stats_fetch_retry(&p->syncp, start));
+	fh_pool_stats_read(p, &hits, &slab, &swept);
 	s->v[FH_STAT_LOOKASIDE_HITS] += hits;
 	s->v[FH_STAT_SLAB_ALLOCS] += slab;
 	s->v[FH_STAT_SWEEP_FREES] += swept;

@@ -321,21 +321,16 @@ unsigned long fh_kv_worker_tick(void)
 /* The lists' counters, summed over the workers. */
 void fh_kv_la_stats(u64 *hits, u64 *slab)
 {
-	unsigned int cpu, start;
-	u64 h, sl;
+	u64 h, sl, swept;
+	unsigned int cpu;
 
 	*hits = 0;
 	*slab = 0;
 	if (!fh_kv_las)
 		return;
 	for_each_possible_cpu(cpu) {
-		struct fh_pool_stats *st = &per_cpu_ptr(fh_kv_las, cpu)->stats;
-
-		do {
-			start = u64_stats_fetch_begin(&st->syncp);
-			h = u64_stats_read(&st->hits);
-			sl = u64_stats_read(&st->slab);
-		} while (u64_stats_fetch_retry(&st->syncp, start));
+		fh_pool_stats_read(&per_cpu_ptr(fh_kv_las, cpu)->stats, &h, &sl,
+				   &swept);
 		*hits += h;
 		*slab += sl;
 	}
