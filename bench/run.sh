@@ -25,7 +25,8 @@
 #   proxy.txt and proxy.csv (kv.txt, kv.csv) there and nothing else)
 #   BENCH_PICK: an extended regular expression; only the rows and parts whose
 #   names it matches whole run (row names as in the tables, and echo_profile,
-#   scale, http_profile, access_log, slow, kv_memory); for a quick look at one row
+#   scale, http_profile, proxy_profile, access_log, slow, kv_memory,
+#   kv_profile); for a quick look at one row
 #   BENCH_PARAMS: module parameters, name=value[:name=value], e.g. poll_us=0
 # The servers get the first BENCH_SERVER_CPUS CPUs, the client the rest (one
 # fh_load thread per CPU): on a host with cores to spare, give the client more
@@ -83,6 +84,50 @@ tr -d '\r' <"$report" | grep -q '^FH-STATUS 0$' || { echo "bench: the guest fail
 # The run with the median rate stands for a row: of runs 1..cnt of row k
 # (rates r[k, 1..cnt]), the one with (cnt - 1) / 2 runs below it, ties
 # going to the earlier run. Both tables' awk programs start with it.
+# The http and proxy profiles' legend and tables (profile_http in the
+# guest's bench.sh): hp[ROW, SERVER] the HPROF line, hs[ROW SUBSEP SERVER,
+# i] its top leaf symbols, mus[ROW, SERVER] the row's median us/req.
+profile_awk='
+	function profile_legend() {
+		printf "graphs, up to 3 s of the load'"'"'s steady state, as wrk drives the row). Each busy sample\n"
+		printf "goes to the first function of its stack, leaf first, that is in a class; shared helpers\n"
+		printf "(memcpy, memset, slab and page allocation, locks, RCU, iov_iter copies, ktime) pass it\n"
+		printf "to their caller. floor: TCP/IP stack and socket layer (tcp_, ip_, inet_, sk_, sock_,\n"
+		printf "skb_, net device, loopback; on loopback this includes the client'"'"'s receive, run in\n"
+		printf "the sender'"'"'s softirq): what every server pays. own: firehose'"'"'s module or nginx'"'"'s\n"
+		printf "binary. file: page cache, splice/sendfile, VFS. sys: syscall entry/exit, epoll, fd\n"
+		printf "table, libc. sched: scheduler, wakeups, timers, irqs, RCU/workqueue upkeep. xmit: the\n"
+		printf "echo profile'"'"'s floor (under tcp_write_xmit or tcp_stream_alloc_skb). poll: firehose\n"
+		printf "spinning for work (polled_us), part of own. Shares of busy samples.\n"
+		printf "us/req: the row'"'"'s median server CPU per request (the table above); floor_us: us/req x\n"
+		printf "floor%%; ceiling: the other server'"'"'s us/req over this one'"'"'s floor_us, the most this\n"
+		printf "server could gain per request over the other if all its non-floor CPU went to zero.\n"
+	}
+	function profile_rows(hp, hs, mus, porder, npo,    i, j, r, sv, ov, a, us, fus, x, y) {
+		for (i = 1; i <= npo; i++) for (r in porder) if (porder[r] == i) {
+			printf "\n%s\n", r
+			printf "%-9s %6s %6s %6s %6s %6s %6s %6s %6s %6s %8s %8s %8s %8s\n", "server", "busy%", "floor%", "own%",
+				"file%", "sys%", "sched%", "other%", "xmit%", "poll%", "samples", "us/req", "floor_us", "ceiling"
+			for (j = 1; j <= 2; j++) {
+				sv = j == 1 ? "firehose" : "nginx"; ov = j == 1 ? "nginx" : "firehose"
+				if (!((r, sv) in hp)) continue
+				split(hp[r, sv], a, " ")
+				us = mus[r, sv]; fus = us * a[5] / 100
+				printf "%-9s %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %6s %8d %8.2f %8.2f %8s\n",
+					sv, a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+					sv == "firehose" ? sprintf("%.1f%%", a[12]) : "-", a[13], us, fus,
+					((fus > 0 && mus[r, ov] > 0) ? sprintf("%.2fx", mus[r, ov] / fus) : "-")
+			}
+			printf "  top leaf symbols, share of busy samples:\n"
+			printf "  %-39s | %s\n", "firehose", "nginx"
+			for (j = 1; j <= 12; j++) {
+				x = hs[r SUBSEP "firehose", j]; y = hs[r SUBSEP "nginx", j]
+				if (x == "" && y == "") break
+				printf "  %-39s | %s\n", x, y
+			}
+		}
+	}'
+
 median_awk='
 	function median_run(r, k, cnt,    i, j, lo) {
 		for (i = 1; i <= cnt; i++) {
@@ -177,7 +222,7 @@ host_cpu="$(awk -F': *' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo), 
 	}' >>"$res/bench.txt"
 ! table http || tr -d '\r' <"$report" | awk -v csv="$res/http.csv" -v when="$when" -v kernel="$kernel" \
 	-v cpus="$cpus" -v scpus="${BENCH_SERVER_CPUS:-$((cpus / 2))}" -v secs="$secs" -v reps="$reps" \
-	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" -v alone="$([ "$only" = http ] && echo 1 || echo 0)" "$median_awk"'
+	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" -v alone="$([ "$only" = http ] && echo 1 || echo 0)" "$median_awk$profile_awk"'
 	$1 == "HROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++
 		rate[k, runs[k]] = $4; p50[k, runs[k]] = $5; p99[k, runs[k]] = $6
@@ -257,41 +302,8 @@ host_cpu="$(awk -F': *' '$1 ~ /^model name/ { print $2; exit }' /proc/cpuinfo), 
 		}
 		if (npo) {
 			printf "\nprofile: the server CPUs during each server'"'"'s run (perf cpu-clock at 1 kHz with call\n"
-			printf "graphs, up to 3 s of the load'"'"'s steady state, as wrk drives the row). Each busy sample\n"
-			printf "goes to the first function of its stack, leaf first, that is in a class; shared helpers\n"
-			printf "(memcpy, memset, slab and page allocation, locks, RCU, iov_iter copies, ktime) pass it\n"
-			printf "to their caller. floor: TCP/IP stack and socket layer (tcp_, ip_, inet_, sk_, sock_,\n"
-			printf "skb_, net device, loopback; on loopback this includes the client'"'"'s receive, run in\n"
-			printf "the sender'"'"'s softirq): what every server pays. own: firehose'"'"'s module or nginx'"'"'s\n"
-			printf "binary. file: page cache, splice/sendfile, VFS. sys: syscall entry/exit, epoll, fd\n"
-			printf "table, libc. sched: scheduler, wakeups, timers, irqs, RCU/workqueue upkeep. xmit: the\n"
-			printf "echo profile'"'"'s floor (under tcp_write_xmit or tcp_stream_alloc_skb). poll: firehose\n"
-			printf "spinning for work (polled_us), part of own. Shares of busy samples.\n"
-			printf "us/req: the row'"'"'s median server CPU per request (the table above); floor_us: us/req x\n"
-			printf "floor%%; ceiling: the other server'"'"'s us/req over this one'"'"'s floor_us, the most this\n"
-			printf "server could gain per request over the other if all its non-floor CPU went to zero.\n"
-			for (i = 1; i <= npo; i++) for (r in porder) if (porder[r] == i) {
-				printf "\n%s\n", r
-				printf "%-9s %6s %6s %6s %6s %6s %6s %6s %6s %6s %8s %8s %8s %8s\n", "server", "busy%", "floor%", "own%",
-					"file%", "sys%", "sched%", "other%", "xmit%", "poll%", "samples", "us/req", "floor_us", "ceiling"
-				for (j = 1; j <= 2; j++) {
-					sv = j == 1 ? "firehose" : "nginx"; ov = j == 1 ? "nginx" : "firehose"
-					if (!((r, sv) in hp)) continue
-					split(hp[r, sv], a, " ")
-					us = mus[r, sv]; fus = us * a[5] / 100
-					printf "%-9s %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %5.1f%% %6s %8d %8.2f %8.2f %8s\n",
-						sv, a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
-						sv == "firehose" ? sprintf("%.1f%%", a[12]) : "-", a[13], us, fus,
-						((fus > 0 && mus[r, ov] > 0) ? sprintf("%.2fx", mus[r, ov] / fus) : "-")
-				}
-				printf "  top leaf symbols, share of busy samples:\n"
-				printf "  %-39s | %s\n", "firehose", "nginx"
-				for (j = 1; j <= 12; j++) {
-					x = hs[r SUBSEP "firehose", j]; y = hs[r SUBSEP "nginx", j]
-					if (x == "" && y == "") break
-					printf "  %-39s | %s\n", x, y
-				}
-			}
+			profile_legend()
+			profile_rows(hp, hs, mus, porder, npo)
 		}
 		if (nslow) {
 			split(slow[1], a, " ")
@@ -317,7 +329,7 @@ if table proxy && tr -d '\r' <"$report" | grep -q '^PINFO '; then
 	ptable=1
 	tr -d '\r' <"$report" | awk -v csv="$res/proxy.csv" -v when="$when" -v kernel="$kernel" \
 	-v cpus="$cpus" -v secs="$secs" -v reps="$reps" -v host="$host_cpu" \
-	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" "$median_awk"'
+	-v nginx="$(nginx -v 2>&1 | sed 's/.*: //')" "$median_awk$profile_awk"'
 	$1 == "PINFO" { sc = $2; uc = $3; cc = $4; shared = $5 }
 	$1 == "PROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++; j = runs[k]
@@ -328,6 +340,8 @@ if table proxy && tr -d '\r' <"$report" | grep -q '^PINFO '; then
 		conns[k] += $19; reuses[k] += $20; ufail[k] += $21; cutil[k, j] = $22 }
 	$1 == "PSTAT" { st[$2] = $3 }
 	$1 == "PKLOG" { sub(/^PKLOG /, ""); klog[++nk] = $0 }
+	$1 == "PPROF" { hp[$2, $3] = $0; if (!($2 in porder)) porder[$2] = ++npo }
+	$1 == "PPSYM" { pk = $2 SUBSEP $3; hs[pk, ++nhs[pk]] = sprintf("%6.2f%%  %-30s", $4, substr($5, 1, 30)) }
 	function median(k) { return median_run(rate, k, runs[k]) }
 	function share(a, b) { return a + b > 0 ? 100 * a / (a + b) : -1 }
 	END {
@@ -374,6 +388,7 @@ if table proxy && tr -d '\r' <"$report" | grep -q '^PINFO '; then
 			f = rate[F, mf]; g = rate[N, mn]
 			r = g > 0 ? f / g : 0
 			x = cpu[F, mf] > 0 ? cpu[N, mn] / cpu[F, mf] : 0
+			mus[k, "firehose"] = cpu[F, mf]; mus[k, "nginx"] = cpu[N, mn]
 			z = share(relayed[F], copied[F])
 			px = reqs[F] > 0 ? 100 * proxied[F] / reqs[F] : 0
 			mixed = k ~ /^mixed/
@@ -407,6 +422,12 @@ if table proxy && tr -d '\r' <"$report" | grep -q '^PINFO '; then
 			st["relayed_bytes"], st["relay_copied_bytes"], z < 0 ? "-" : sprintf("%.2f%%", z)
 		printf "  responses: 2xx %.0f, 3xx %.0f, 4xx %.0f, 5xx %.0f; client connections accepted %.0f\n",
 			st["http_2xx"], st["http_3xx"], st["http_4xx"], st["http_5xx"], st["accepted"]
+		if (npo) {
+			printf "\nprofile: the server CPUs during each proxy'"'"'s run of the row, in front of the same upstream\n"
+			printf "(perf cpu-clock at 1 kHz with call "
+			profile_legend()
+			profile_rows(hp, hs, mus, porder, npo)
+		}
 		if (nk) {
 			printf "\nkernel log during the proxy rows (must be empty; the console log has the rest):\n"
 			for (i = 1; i <= nk; i++) printf "  %s\n", klog[i]

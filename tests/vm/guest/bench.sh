@@ -5,7 +5,7 @@
 # [UPSTREAM_CPUS [PARAMS]]], where SERVER_CPUS 0 means half and ONLY is all,
 # echo, http, proxy or kv. PICK (default all) is an extended regular expression:
 # only the rows and parts whose names it matches whole run (the row names,
-# and echo_profile, scale, http_profile, access_log, slow, kv_memory,
+# and echo_profile, scale, http_profile, access_log, slow, kv_memory, proxy_profile,
 # kv_profile). UPSTREAM_CPUS:
 # the proxy table's upstream application server's CPUs, taken after the
 # servers' (0: one when that leaves the client at least one, else it shares
@@ -463,23 +463,38 @@ perf_classify() {
 # polling% busy_samples", then "HPSYM ROW SERVER percent symbol" for the 12
 # leaf symbols with the most busy samples.
 profile_http() {
+	profile_load "$1" "$2" H wrk_run "$3" "$4" "$5" "$6"
+}
+
+# profile_load ROW SERVER TAG LOAD ARGS...: profile_http's work for any load:
+# LOAD SECONDS ARGS... drives the server; reported as TAG"PROF" and TAG"PSYM".
+profile_load() {
+	prow=$1 pserver=$2 ptag=$3 pload=$4
+	shift 4
 	pt=$secs
 	[ "$pt" -le 3 ] || pt=3
-	wrk_run $((pt + 2)) "$3" "$4" "$5" "$6" >/tmp/wrk.prof &
+	"$pload" $((pt + 2)) "$@" >/tmp/wrk.prof &
 	wpid=$!
 	sleep 1
 	before=$(sample)
 	perf record -q -g -e cpu-clock -F 1000 -C "$scpus" -o /tmp/perf.data -- sleep "$pt" >/dev/null 2>&1
 	after=$(sample)
 	wait $wpid
-	polling=$(echo "$before $after" | awk -v server="$2" '{ sa = $6 - $2
+	polling=$(echo "$before $after" | awk -v server="$pserver" '{ sa = $6 - $2
 		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
-	[ "$2" = firehose ] && perf report -i /tmp/perf.data --stdio --no-children -S memset_erms,clear_page_erms,finish_task_switch.isra.0 -g caller,0.5,callee --percent-limit 1 2>/dev/null | grep -v '^$' | head -150 | sed 's/^/bench: cg: /'
-	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | perf_classify "$1" "$2" "$polling" >/tmp/perf.split
+	# Firehose's stacks, to the log: the paths into each symbol of 1% or more
+	# of the samples (idle included).
+	[ "$pserver" = firehose ] && perf report -i /tmp/perf.data --stdio --no-children --sort sym -g folded,0.3,caller,count --percent-limit 1 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -n 200 | cut -c1-400 | sed 's/^/bench: cg: /'
+	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | perf_classify "$prow" "$pserver" "$polling" |
+		sed "s/^HPROF /${ptag}PROF /" >/tmp/perf.split
 	cat /tmp/perf.split >>"$FH_REPORT"
-	sort -rn /tmp/perf.leaf | head -n 12 | awk -v row="$1" -v server="$2" '{ print "HPSYM " row " " server " " $1 " " $2 }' >>"$FH_REPORT"
-	echo "bench: profile $1 $2: $(cat /tmp/perf.split)"
-	[ -s /tmp/perf.other ] && echo "bench: profile $1 $2: unclassified: $(sort -rn /tmp/perf.other | head -n 6 | tr '\n' ' ')"
+	sort -rn /tmp/perf.leaf | head -n 12 | awk -v row="$prow" -v server="$pserver" -v tag="$ptag" \
+		'{ print tag "PSYM " row " " server " " $1 " " $2 }' >>"$FH_REPORT"
+	echo "bench: profile $prow $pserver: $(cat /tmp/perf.split)"
+	[ "$pserver" = firehose ] && sort -rn /tmp/perf.leaf | awk '$2 ~ /^(fh_|http_)/' | head -n 30 | tr '\n' ' ' |
+		sed 's/^/bench: profile: firehose'"'"'s own leaf symbols: /; s/$/\n/'
+	[ -s /tmp/perf.other ] && echo "bench: profile $prow $pserver: unclassified: $(sort -rn /tmp/perf.other | head -n 6 | tr '\n' ' ')"
 	rm -f /tmp/perf.leaf /tmp/perf.other /tmp/perf.data
 }
 
@@ -801,7 +816,7 @@ proxy_diag() {
 
 bench_proxy() {
 	any=
-	for r in $PROXY_ROWS; do want "${r%%:*}" && any=1; done
+	for r in $PROXY_ROWS proxy_profile; do want "${r%%:*}" && any=1; done
 	[ -n "$any" ] || return 0
 	proxy_cpus
 	http_files
@@ -864,6 +879,13 @@ EOF2
 	done
 	fh_counters >/tmp/pfh.after
 	awk 'FNR == NR { b[$1] = $2; next } { print "PSTAT " $1 " " $2 - b[$1] }' /tmp/pfh.before /tmp/pfh.after >>"$FH_REPORT"
+	# Where each proxy's CPU goes on the row with the least body to move:
+	# the hop's own cost.
+	if want proxy_profile; then
+		echo "bench: proxy: profiling the servers on get_512 (perf, call graphs)"
+		profile_load get_512 firehose P pwrk_run $FHP_PORT ka /api/512
+		profile_load get_512 nginx P pwrk_run $NGP_PORT ka /api/512
+	fi
 	echo "bench: proxy: firehose's upstream after the rows:"
 	fhctl upstream show app
 	bad=$(dmesg | tail -n +$((klog0 + 1)) | grep -E "$FH_KLOG_BAD" | head -n 5)
