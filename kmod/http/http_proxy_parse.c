@@ -12,18 +12,18 @@ static char http_lower(char ch)
 	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
 }
 
+/*
+ * RFC 9110 5.6.2 tchar: DIGIT, ALPHA and !#$%&'*+-.^_`|~, one bit per
+ * ASCII code. A table, not a chain of tests: every byte of every field
+ * name passes through here.
+ */
+static const uint32_t http_tchars[4] = {
+	0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff,
+};
+
 static bool http_tchar(unsigned char ch)
 {
-	if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z'))
-		return true;
-	switch (ch) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return true;
-	}
-	return false;
+	return ch < 128 && (http_tchars[ch >> 5] >> (ch & 31)) & 1;
 }
 
 static bool http_ieq(const char *a, size_t alen, const char *b)
@@ -56,20 +56,23 @@ struct http_line {
 
 /*
  * The next line of in[*pos..len): false at the empty line or on a
- * malformed one (*bad set). Lines end with CRLF or a bare LF.
+ * malformed one (*bad set). Lines end with CRLF or a bare LF. With
+ * @check false the line is only split: a pass over lines an earlier pass
+ * checked skips the byte-by-byte checks.
  */
-static bool http_next_line(const char *in, size_t len, size_t *pos,
-			   struct http_line *l, bool *bad)
+static bool http_line(const char *in, size_t len, size_t *pos,
+		      struct http_line *l, bool check, bool *bad)
 {
 	size_t i = *pos, end, e, c;
+	const char *nl;
 
 	*bad = false;
-	for (end = i; end < len && in[end] != '\n'; end++)
-		;
-	if (end == len) {
+	nl = memchr(in + i, '\n', len - i);
+	if (!nl) {
 		*bad = true;
 		return false;
 	}
+	end = nl - in;
 	e = end;
 	if (e > i && in[e - 1] == '\r')
 		e--;
@@ -77,10 +80,10 @@ static bool http_next_line(const char *in, size_t len, size_t *pos,
 	if (e == i)
 		return false;		/* the empty line */
 	/* Obsolete folding, or a field without a name. */
-	if (in[i] == ' ' || in[i] == '\t')
+	if (check && (in[i] == ' ' || in[i] == '\t'))
 		goto bad;
 	for (c = i; c < e && in[c] != ':'; c++)
-		if (!http_tchar(in[c]))
+		if (check && !http_tchar(in[c]))
 			goto bad;
 	if (c == e || c == i)
 		goto bad;
@@ -91,7 +94,7 @@ static bool http_next_line(const char *in, size_t len, size_t *pos,
 		c++;
 	while (e > c && (in[e - 1] == ' ' || in[e - 1] == '\t'))
 		e--;
-	for (i = c; i < e; i++) {
+	for (i = c; check && i < e; i++) {
 		unsigned char ch = in[i];
 
 		if (ch == '\r' || ch == 0 || (ch < 0x20 && ch != '\t') ||
@@ -104,6 +107,21 @@ static bool http_next_line(const char *in, size_t len, size_t *pos,
 bad:
 	*bad = true;
 	return false;
+}
+
+static bool http_next_line(const char *in, size_t len, size_t *pos,
+			   struct http_line *l, bool *bad)
+{
+	return http_line(in, len, pos, l, true, bad);
+}
+
+/* A line of a head http_next_line() has been through whole. */
+static bool http_checked_line(const char *in, size_t len, size_t *pos,
+			      struct http_line *l)
+{
+	bool bad;
+
+	return http_line(in, len, pos, l, false, &bad);
 }
 
 /* The names a Connection field lists, lowercased, for dropping. */
@@ -198,24 +216,17 @@ struct http_out {
 
 static void http_put(struct http_out *o, const char *s, size_t len)
 {
-	size_t i;
-
 	if (o->over || len > o->cap - o->n) {
 		o->over = true;
 		return;
 	}
-	for (i = 0; i < len; i++)
-		o->p[o->n + i] = s[i];
+	memcpy(o->p + o->n, s, len);
 	o->n += len;
 }
 
 static void http_puts(struct http_out *o, const char *s)
 {
-	size_t len = 0;
-
-	while (s[len])
-		len++;
-	http_put(o, s, len);
+	http_put(o, s, strlen(s));
 }
 
 /* A field as "Name: value" CRLF, whatever line end it came with. */
@@ -277,7 +288,7 @@ long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
 		   in[1] == 'E' && in[2] == 'T' && in[3] == ' ';
 
 	pos = line_end + 1;
-	while (http_next_line(in, len, &pos, &l, &bad)) {
+	while (http_checked_line(in, len, &pos, &l)) {
 		if (*upgrade && http_ieq(l.name, l.nlen, "upgrade")) {
 			http_field(&o, &l);
 			continue;
@@ -296,12 +307,10 @@ long http_proxy_request(const char *in, size_t len, char *out, size_t cap,
 		}
 		http_field(&o, &l);
 	}
-	if (bad)
-		return -1;
 	/* Earlier values first, in one field (as nginx's $proxy_add_...). */
 	http_puts(&o, "X-Forwarded-For: ");
 	pos = line_end + 1;
-	while (had_xff && http_next_line(in, len, &pos, &l, &bad)) {
+	while (had_xff && http_checked_line(in, len, &pos, &l)) {
 		if (!http_ieq(l.name, l.nlen, "x-forwarded-for") || !l.vlen)
 			continue;
 		http_put(&o, l.val, l.vlen);
@@ -451,7 +460,7 @@ long http_resp_parse(const char *in, size_t len, struct http_resp *r,
 	r->conn_keep = cn.keep_alive;
 
 	pos = e + 1;
-	while (http_next_line(in, len, &pos, &l, &bad)) {
+	while (http_checked_line(in, len, &pos, &l)) {
 		if (upgrade && r->status == 101 &&
 		    http_ieq(l.name, l.nlen, "upgrade")) {
 			http_field(&o, &l);

@@ -5,15 +5,18 @@
 /*
  * The HTTP parsers build unchanged in the module and in userspace (unit
  * tests, fuzzing), so their .c files include nothing but this shim: the
- * fixed-width kernel types, size_t, bool and NULL from either world.
+ * fixed-width kernel types, size_t, bool and NULL from either world, and
+ * memcpy, memchr and strlen, which both worlds have.
  */
 #ifdef __KERNEL__
 #include <linux/types.h>
 #include <linux/stddef.h>
+#include <linux/string.h>
 #else
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
+#include <string.h>
 
 /* As the kernel defines them (int-ll64.h), so formats agree in both. */
 typedef unsigned char u8;
