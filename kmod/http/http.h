@@ -238,6 +238,9 @@ static inline struct page *fh_http_uptodate_page(struct address_space *mapping,
 /* A client connection's proxied request (proxy.c), if one is in flight. */
 struct fh_http_conn_proxy {
 	struct fh_proxy *px;
+	/* The client's address for X-Forwarded-For, made at its first request. */
+	u8 peer_len;
+	char peer[47];
 };
 
 /* http.c, for the proxy: the client side's answers. */

@@ -147,16 +147,27 @@ static void fh_proxy_detach_up(struct fh_proxy *px, struct fh_upconn *u)
 	fh_proxy_unref(px);
 }
 
-/* The client's address, for X-Forwarded-For. */
-static void fh_proxy_peer(const struct sock *sk, char *buf, size_t len)
+/*
+ * The client's address, for X-Forwarded-For: made once per connection,
+ * at its first proxied request, since it never changes.
+ */
+static const char *fh_proxy_peer(const struct sock *sk,
+				 struct fh_http_conn_proxy *slot)
 {
+	int n;
+
+	if (slot->peer_len)
+		return slot->peer;
 #if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
-		snprintf(buf, len, "%pI6c", &sk->sk_v6_daddr);
-		return;
-	}
+	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
+		n = scnprintf(slot->peer, sizeof(slot->peer), "%pI6c",
+			      &sk->sk_v6_daddr);
+	else
 #endif
-	snprintf(buf, len, "%pI4", &sk->sk_daddr);
+		n = scnprintf(slot->peer, sizeof(slot->peer), "%pI4",
+			      &sk->sk_daddr);
+	slot->peer_len = n;
+	return slot->peer;
 }
 
 /* @u carries @px from here: the request's head is queued on it. */
@@ -325,7 +336,8 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 {
 	struct fh_proxy_cpu *pc = fh_proxy_cpus[c->w->cpu];
 	struct fh_proxy *px;
-	char xff[48], *room;
+	const char *xff;
+	char *room;
 	size_t cap;
 	long n;
 
@@ -344,7 +356,7 @@ int fh_proxy_start(struct fh_conn *c, struct fh_http_conn_proxy *slot,
 		fh_http_log_start(c, r, &px->rec);
 	}
 
-	fh_proxy_peer(c->sock->sk, xff, sizeof(xff));
+	xff = fh_proxy_peer(c->sock->sk, slot);
 	room = fh_proxy_head_room(pc, px, raw_len + 512, &cap);
 	if (!room)
 		return -ENOMEM;
@@ -478,12 +490,25 @@ static int fh_proxy_begin(struct fh_proxy *px, struct fh_proxy_cpu *pc,
 {
 	int ret;
 
-	/* RFC 9110 6.6.1: a recipient with a clock adds the Date it lacks. */
-	if (!has_date)
-		n += scnprintf(pc->out + n, sizeof(pc->out) - n, "Date: %.*s\r\n",
-			       HTTP_DATE_LEN, fh_http_date_of(px->client));
-	n += scnprintf(pc->out + n, sizeof(pc->out) - n,
-		       "Connection: %s\r\n\r\n", connection);
+	BUILD_BUG_ON(6 + HTTP_DATE_LEN + 2 + 12 + sizeof("keep-alive") + 4 >
+		     sizeof(pc->out) - FH_PROXY_HEAD_MAX);
+	/*
+	 * RFC 9110 6.6.1: a recipient with a clock adds the Date it lacks.
+	 * pc->out keeps 128 bytes past a head for these two fields.
+	 */
+	if (!has_date) {
+		memcpy(pc->out + n, "Date: ", 6);
+		memcpy(pc->out + n + 6, fh_http_date_of(px->client),
+		       HTTP_DATE_LEN);
+		memcpy(pc->out + n + 6 + HTTP_DATE_LEN, "\r\n", 2);
+		n += 6 + HTTP_DATE_LEN + 2;
+	}
+	memcpy(pc->out + n, "Connection: ", 12);
+	n += 12;
+	memcpy(pc->out + n, connection, strlen(connection));
+	n += strlen(connection);
+	memcpy(pc->out + n, "\r\n\r\n", 4);
+	n += 4;
 	ret = fh_http_emit_raw(px->client, pc->out, n);
 	if (ret)
 		return ret;
