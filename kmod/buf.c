@@ -509,12 +509,15 @@ static int fh_send_skb(struct sock *sk, struct sk_buff *skb, u32 off,
 /*
  * Send from the head of the chain until it is empty or the socket is full,
  * consuming what went out. The caller holds the socket lock (lock_sock), so
- * a connection's turn reads and answers under one lock hold. Returns 0 when
- * everything went, -EAGAIN when the socket filled (resume on write space),
- * another negative error otherwise.
+ * a connection's turn reads and answers under one lock hold. With @fin_next
+ * the caller ends the stream right after (shutdown or close, under this
+ * turn): the last run goes with MSG_MORE too, so it waits in TCP's queue
+ * and the FIN rides on its segment, one packet and one wakeup of the peer
+ * instead of two. Returns 0 when everything went, -EAGAIN when the socket
+ * filled (resume on write space), another negative error otherwise.
  */
 int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
-		  struct socket *sock, struct fh_send_stats *st)
+		  struct socket *sock, bool fin_next, struct fh_send_stats *st)
 {
 	struct sock *sk = sock->sk;
 	struct fh_seg *seg;
@@ -523,7 +526,7 @@ int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
 
 	sock_owned_by_me(sk);
 	while ((seg = ch->head)) {
-		more = !!seg->next;
+		more = seg->next || fin_next;
 		if (seg->kind == FH_SEG_PAGE)
 			ret = fh_send_run(sk, seg->page, NULL, seg->off,
 					  seg->len, more, st);

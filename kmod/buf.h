@@ -88,6 +88,6 @@ int fh_chain_walk(const struct fh_chain *ch,
 void fh_chain_purge(struct fh_chain *ch, struct fh_pool *segs);
 long fh_chain_compact(struct fh_chain *ch, struct fh_pool *segs, gfp_t gfp);
 int fh_chain_send(struct fh_chain *ch, struct fh_pool *segs,
-		  struct socket *sock, struct fh_send_stats *st);
+		  struct socket *sock, bool fin_next, struct fh_send_stats *st);
 
 #endif /* _FH_BUF_H */

@@ -133,6 +133,8 @@ static void fh_conn_timed_insert(struct fh_conn *c)
 
 void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms)
 {
+	unsigned long deadline;
+
 	if (c->closed)
 		return;
 	if (!ms) {
@@ -143,9 +145,19 @@ void fh_conn_set_deadline(struct fh_conn *c, unsigned int ms)
 		list_move_tail(&c->lru, fh_conn_lru_home(c));
 		return;
 	}
+	deadline = jiffies + msecs_to_jiffies(ms);
+	/*
+	 * Pushed back while already the last to expire (an upstream read
+	 * timeout restarted by each read): its place in the order holds.
+	 */
+	if (c->timed && list_is_last(&c->lru, &c->w->timed) &&
+	    !time_before(deadline, c->deadline)) {
+		c->deadline = deadline;
+		return;
+	}
 	list_del(&c->lru);
 	c->timed = true;
-	c->deadline = jiffies + msecs_to_jiffies(ms);
+	c->deadline = deadline;
 	fh_conn_timed_insert(c);
 }
 
@@ -589,7 +601,12 @@ static int fh_conn_flush(struct fh_conn *c)
 
 	if (fh_chain_empty(&c->out))
 		return 0;
-	ret = fh_chain_send(&c->out, &w->seg_pool, c->sock, &st);
+	/*
+	 * The last answer: fh_conn_process() closes or shuts down once it is
+	 * all queued (nothing parked can add to it), so its FIN joins it.
+	 */
+	ret = fh_chain_send(&c->out, &w->seg_pool, c->sock,
+			    c->close_after && !c->parked && !c->wr_shut, &st);
 	if (st.zerocopy + st.copied) {
 		fh_stat_add(&w->stats, &w->stats.zerocopy, st.zerocopy);
 		fh_stat_add(&w->stats, &w->stats.copied, st.copied);
