@@ -179,6 +179,35 @@ static void cpu_jiffies(const cpu_set_t *set, unsigned long long *busy, unsigned
 	fclose(f);
 }
 
+/*
+ * TCP segments this namespace has sent (/proc/net/snmp Tcp OutSegs): both
+ * ends, on loopback. Over the window, per op, 2 when every ACK rides on a
+ * request or a response; more when ACKs go alone.
+ */
+static unsigned long long tcp_out_segs(void)
+{
+	char names[1024], vals[1024], *n, *v, *ns, *vs;
+	unsigned long long segs = 0;
+	FILE *f = fopen("/proc/net/snmp", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, "Tcp:", 4) || strncmp(vals, "Tcp:", 4))
+			continue;
+		n = strtok_r(names, " \n", &ns);
+		v = strtok_r(vals, " \n", &vs);
+		while (n && v) {
+			if (!strcmp(n, "OutSegs"))
+				segs = strtoull(v, NULL, 10);
+			n = strtok_r(NULL, " \n", &ns);
+			v = strtok_r(NULL, " \n", &vs);
+		}
+	}
+	fclose(f);
+	return segs;
+}
+
 static int open_conn(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(opt.port) };
@@ -606,6 +635,7 @@ int main(int argc, char **argv)
 {
 	int cpu_list[CPU_SETSIZE], ncpus = 0, i, ch, rc = 0;
 	unsigned long long sb0 = 0, st0 = 0, cb0 = 0, ct0 = 0, sb1 = 0, st1 = 0, cb1 = 0, ct1 = 0;
+	unsigned long long segs0 = 0, segs1 = 0;
 	uint64_t ops = 0, reqs = 0, gets = 0, sets = 0, hits = 0, misses = 0, errors = 0, nlat = 0;
 	struct rusage ru0, ru1;
 	struct loop *loops;
@@ -728,6 +758,7 @@ int main(int argc, char **argv)
 	/* The timed window: CPU counters at its ends, the loops stop at t_end. */
 	cpu_jiffies(&sset, &sb0, &st0);
 	cpu_jiffies(&set, &cb0, &ct0);
+	segs0 = tcp_out_segs();
 	getrusage(RUSAGE_SELF, &ru0);
 	t_start = now_ns();
 	t_end = t_start + (uint64_t)(opt.seconds * 1e9);
@@ -742,6 +773,7 @@ int main(int argc, char **argv)
 	}
 	cpu_jiffies(&sset, &sb1, &st1);
 	cpu_jiffies(&set, &cb1, &ct1);
+	segs1 = tcp_out_segs();
 	getrusage(RUSAGE_SELF, &ru1);
 	for (i = 0; i < opt.threads; i++) {
 		struct loop *l = &loops[i];
@@ -771,13 +803,14 @@ int main(int argc, char **argv)
 		printf("mode=%s conns=%d depth=%d keys=%u vsize=%zu get_pct=%d nkeys=%d threads=%d "
 		       "seconds=%.2f ops=%llu ops_per_s=%.0f reqs=%llu gets=%llu sets=%llu hits=%llu "
 		       "misses=%llu errors=%llu p50_us=%.1f p99_us=%.1f srv_busy_j=%llu srv_total_j=%llu "
-		       "cli_busy_j=%llu cli_total_j=%llu cli_proc_us=%.0f verified=%s\n",
+		       "cli_busy_j=%llu cli_total_j=%llu cli_proc_us=%.0f tcp_segs_per_op=%.2f verified=%s\n",
 		       mode, opt.conns, opt.depth, opt.keys, opt.vsize, opt.get_pct, opt.nkeys, opt.threads,
 		       opt.seconds > 0 ? secs : 0.0, (unsigned long long)ops, opt.seconds > 0 ? ops / secs : 0.0,
 		       (unsigned long long)reqs, (unsigned long long)gets, (unsigned long long)sets,
 		       (unsigned long long)hits, (unsigned long long)misses, (unsigned long long)errors,
 		       percentile(nlat, 0.50), percentile(nlat, 0.99), sb1 - sb0, st1 - st0, cb1 - cb0,
-		       ct1 - ct0, proc_us, rc || errors ? "no" : "yes");
+		       ct1 - ct0, proc_us, ops ? (double)(segs1 - segs0) / ops : 0.0,
+		       rc || errors ? "no" : "yes");
 	}
 	return rc || errors ? 1 : 0;
 }

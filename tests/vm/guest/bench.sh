@@ -485,7 +485,9 @@ profile_load() {
 	# Firehose's stacks, to the log: the paths into each symbol of 1% or more
 	# of the samples (idle included).
 	[ "$pserver" = firehose ] && perf report -i /tmp/perf.data --stdio --no-children --sort sym -g folded,0.3,caller,count --percent-limit 1 2>/dev/null |
-		grep -v '^#' | grep -v '^$' | head -n 200 | cut -c1-400 | sed 's/^/bench: cg: /'
+		grep -v '^#' | grep -v '^$' | head -n 200 |
+		awk '{ n = split($NF, f, ";"); s = f[n]; for (i = n - 1; i >= 1 && i > n - 16; i--) s = f[i] ";" s
+			if ($0 ~ /%/ || n < 2) print; else print $1 " " (n > 16 ? "...;" : "") s }' | sed 's/^/bench: cg: /'
 	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | perf_classify "$prow" "$pserver" "$polling" |
 		sed "s/^HPROF /${ptag}PROF /" >/tmp/perf.split
 	cat /tmp/perf.split >>"$FH_REPORT"
@@ -643,6 +645,7 @@ NGP_PORT=8091
 # of a 4 KiB body to TARGET, which echoes it; mixed: mixed.lua's cycle of
 # five requests, GET /api/512 (proxied) and the static /512.bin, /4k.bin,
 # /512.bin, /4k.bin (80% static, 20% proxied).
+PROXY_PROFILE_ROWS="get_512:ka:/api/512 new_conn_get_512:close:/api/512"
 PROXY_ROWS="get_512:ka:/api/512 get_64k:ka:/api/65536 post_4k_echo:post:/api/echo new_conn_get_512:close:/api/512 mixed_80_20:mixed:/"
 
 # The proxy table's CPUs: the servers' first (scpus, as in the other
@@ -879,12 +882,17 @@ EOF2
 	done
 	fh_counters >/tmp/pfh.after
 	awk 'FNR == NR { b[$1] = $2; next } { print "PSTAT " $1 " " $2 - b[$1] }' /tmp/pfh.before /tmp/pfh.after >>"$FH_REPORT"
-	# Where each proxy's CPU goes on the row with the least body to move:
-	# the hop's own cost.
+	# Where each proxy's CPU goes in the rows with the least body to move:
+	# the hop's own cost, on a kept client connection and on a new one.
 	if want proxy_profile; then
-		echo "bench: proxy: profiling the servers on get_512 (perf, call graphs)"
-		profile_load get_512 firehose P pwrk_run $FHP_PORT ka /api/512
-		profile_load get_512 nginx P pwrk_run $NGP_PORT ka /api/512
+		echo "bench: proxy: profiling the servers (perf, call graphs)"
+		for r in $PROXY_PROFILE_ROWS; do
+			IFS=: read -r name mode target <<EOF2
+$r
+EOF2
+			profile_load "$name" firehose P pwrk_run $FHP_PORT "$mode" "$target"
+			profile_load "$name" nginx P pwrk_run $NGP_PORT "$mode" "$target"
+		done
 	fi
 	echo "bench: proxy: firehose's upstream after the rows:"
 	fhctl upstream show app
