@@ -438,6 +438,25 @@ perf_classify() {
 		}'
 }
 
+# perf_stacks PERF_DATA: firehose's stacks, to the log: the paths into each
+# symbol of 1% or more of the samples (idle included), each stack's last 16
+# frames.
+perf_stacks() {
+	perf report -i "$1" --stdio --no-children --sort sym -g folded,0.3,caller,count --percent-limit 1 2>/dev/null |
+		grep -v '^#' | grep -v '^$' | head -n 200 |
+		awk '{ n = split($NF, f, ";"); s = f[n]; for (i = n - 1; i >= 1 && i > n - 16; i--) s = f[i] ";" s
+			if ($0 ~ /%/ || n < 2) print; else print $1 " " (n > 16 ? "...;" : "") s }' | sed 's/^/bench: cg: /'
+}
+
+# perf_own_leaves: firehose's top leaf symbols and its own ones, from
+# perf_classify's /tmp/perf.leaf, to the log, as shares of busy samples.
+perf_own_leaves() {
+	sort -rn /tmp/perf.leaf | head -n 25 | tr '\n' ' ' |
+		sed 's/^/bench: profile: firehose'"'"'s top leaf symbols: /; s/$/\n/'
+	sort -rn /tmp/perf.leaf | awk '$2 ~ /^(fh_|http_|kv_)/' | head -n 30 | tr '\n' ' ' |
+		sed 's/^/bench: profile: firehose'"'"'s own leaf symbols: /; s/$/\n/'
+}
+
 # profile_http ROW SERVER PORT CONNS FILE ka|close: where the server CPUs go
 # while wrk loads one server, from perf (cpu-clock at 1 kHz, call graphs)
 # over at most 3 s of the load's steady state. Each busy sample is charged
@@ -482,20 +501,14 @@ profile_load() {
 	wait $wpid
 	polling=$(echo "$before $after" | awk -v server="$pserver" '{ sa = $6 - $2
 		printf "%.2f", (server == "firehose" && sa > 0) ? 100 * ($8 - $4) / (sa * 10000) : 0 }')
-	# Firehose's stacks, to the log: the paths into each symbol of 1% or more
-	# of the samples (idle included).
-	[ "$pserver" = firehose ] && perf report -i /tmp/perf.data --stdio --no-children --sort sym -g folded,0.3,caller,count --percent-limit 1 2>/dev/null |
-		grep -v '^#' | grep -v '^$' | head -n 200 |
-		awk '{ n = split($NF, f, ";"); s = f[n]; for (i = n - 1; i >= 1 && i > n - 16; i--) s = f[i] ";" s
-			if ($0 ~ /%/ || n < 2) print; else print $1 " " (n > 16 ? "...;" : "") s }' | sed 's/^/bench: cg: /'
+	[ "$pserver" = firehose ] && perf_stacks /tmp/perf.data
 	perf script -i /tmp/perf.data -F ip,sym,dso 2>/dev/null | perf_classify "$prow" "$pserver" "$polling" |
 		sed "s/^HPROF /${ptag}PROF /" >/tmp/perf.split
 	cat /tmp/perf.split >>"$FH_REPORT"
 	sort -rn /tmp/perf.leaf | head -n 12 | awk -v row="$prow" -v server="$pserver" -v tag="$ptag" \
 		'{ print tag "PSYM " row " " server " " $1 " " $2 }' >>"$FH_REPORT"
 	echo "bench: profile $prow $pserver: $(cat /tmp/perf.split)"
-	[ "$pserver" = firehose ] && sort -rn /tmp/perf.leaf | awk '$2 ~ /^(fh_|http_)/' | head -n 30 | tr '\n' ' ' |
-		sed 's/^/bench: profile: firehose'"'"'s own leaf symbols: /; s/$/\n/'
+	[ "$pserver" = firehose ] && perf_own_leaves
 	[ -s /tmp/perf.other ] && echo "bench: profile $prow $pserver: unclassified: $(sort -rn /tmp/perf.other | head -n 6 | tr '\n' ' ')"
 	rm -f /tmp/perf.leaf /tmp/perf.other /tmp/perf.data
 }
@@ -1033,10 +1046,12 @@ kv_profile() {
 			grep -E '^ +[0-9.]+%' | head -n 15 |
 			awk -v s="$3" '{ gsub("%", "", $1); print "KPSYM " s " " $1 " " $NF }' >>"$FH_REPORT"
 	fi
+	[ "$3" = firehose ] && perf_stacks /tmp/kvperf.data
 	perf script -i /tmp/kvperf.data -F ip,sym,dso 2>/dev/null |
 		perf_classify "$1" "$3" "$polling" | sed 's/^HPROF /KPROF /' >/tmp/perf.split
 	cat /tmp/perf.split >>"$FH_REPORT"
 	echo "bench: kv profile $1 $3: $(cat /tmp/perf.split)"
+	[ "$3" = firehose ] && perf_own_leaves
 	rm -f /tmp/perf.leaf /tmp/perf.other /tmp/kvperf.data
 }
 
