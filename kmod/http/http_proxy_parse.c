@@ -17,7 +17,7 @@ static char http_lower(char ch)
  * ASCII code. A table, not a chain of tests: every byte of every field
  * name passes through here.
  */
-static const uint32_t http_tchars[4] = {
+static const u32 http_tchars[4] = {
 	0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff,
 };
 
