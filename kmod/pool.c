@@ -3,6 +3,8 @@
  * Per-worker lookaside lists over kmem_cache. The hot path is a pointer pop
  * or push on memory only this CPU's worker touches; the slab is the fallback.
  */
+#include <linux/jiffies.h>
+
 #include "pool.h"
 
 void fh_pool_stats_read(const struct fh_pool_stats *st, u64 *hits, u64 *slab,
@@ -86,6 +88,26 @@ static unsigned int fh_pool_free_list(struct fh_pool *pool, void *list)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * Whether the owner's lists are due a sweep, every @period jiffies while
+ * any of them holds objects (@cached); *@next is when. With nothing
+ * cached the period starts again, so the first objects freed get a whole
+ * period before the sweep that makes them stale.
+ */
+bool fh_pool_sweep_due(unsigned long *next, bool cached, unsigned long period)
+{
+	unsigned long now = jiffies;
+
+	if (!cached) {
+		*next = now + period;
+		return false;
+	}
+	if (time_before(now, *next))
+		return false;
+	*next = now + period;
+	return true;
 }
 
 /* Returns how many objects went back to the slab. */

@@ -57,6 +57,7 @@ void fh_pool_init(struct fh_pool *pool, struct kmem_cache *cache,
 		  unsigned int max, struct fh_pool_stats *stats);
 void *fh_pool_alloc(struct fh_pool *pool, gfp_t gfp);
 void fh_pool_free(struct fh_pool *pool, void *obj);
+bool fh_pool_sweep_due(unsigned long *next, bool cached, unsigned long period);
 unsigned int fh_pool_sweep(struct fh_pool *pool);
 void fh_pool_drain(struct fh_pool *pool);
 

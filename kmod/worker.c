@@ -123,19 +123,15 @@ static void fh_worker_dispatch(struct fh_worker *w, struct llist_node *batch)
 static long fh_worker_sleep_for(struct fh_worker *w)
 {
 	unsigned long now = jiffies, deadline = fh_hooks->expire(w);
+	bool cached = fh_pool_cached(&w->conn_pool) ||
+		      fh_pool_cached(&w->seg_pool);
 
-	if (fh_pool_cached(&w->conn_pool) || fh_pool_cached(&w->seg_pool)) {
-		if (time_after_eq(now, w->next_sweep)) {
-			fh_pool_sweep(&w->conn_pool);
-			fh_pool_sweep(&w->seg_pool);
-			w->next_sweep = now + FH_SWEEP_PERIOD;
-		}
-		if (!deadline || time_before(w->next_sweep, deadline))
-			deadline = w->next_sweep;
-	} else {
-		/* Nothing cached: start a full period from the next free. */
-		w->next_sweep = now + FH_SWEEP_PERIOD;
+	if (fh_pool_sweep_due(&w->next_sweep, cached, FH_SWEEP_PERIOD)) {
+		fh_pool_sweep(&w->conn_pool);
+		fh_pool_sweep(&w->seg_pool);
 	}
+	if (cached && (!deadline || time_before(w->next_sweep, deadline)))
+		deadline = w->next_sweep;
 	if (!deadline)
 		return MAX_SCHEDULE_TIMEOUT;
 	return time_after(deadline, now) ? deadline - now : 1;

@@ -306,13 +306,9 @@ unsigned long fh_kv_worker_tick(void)
 	fh_kv_la_advance(la);
 	for (i = 0; i < FH_KV_NCLS && !cached; i++)
 		cached = fh_pool_cached(&la->cls[i]);
-	if (!cached) {
-		la->next_sweep = now + FH_KV_LA_SWEEP;
-	} else if (time_after_eq(now, la->next_sweep)) {
+	if (fh_pool_sweep_due(&la->next_sweep, cached, FH_KV_LA_SWEEP))
 		for (i = 0; i < FH_KV_NCLS; i++)
 			fh_pool_sweep(&la->cls[i]);
-		la->next_sweep = now + FH_KV_LA_SWEEP;
-	}
 	if (la->wait || la->pend)
 		return now + FH_KV_LA_POLL;
 	return cached ? la->next_sweep : 0;
