@@ -445,7 +445,8 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 	$1 == "KROW" { key = $2; if (!(key in order)) order[key] = ++n
 		k = key SUBSEP $3; runs[k]++; j = runs[k]
 		rate[k, j] = $4; p50[k, j] = $5; p99[k, j] = $6; cpu[k, j] = $7; util[k, j] = $8
-		ccpu[k, j] = $9; cutil[k, j] = $10; errs[k] += $11; miss[k] += $12; if ($13 != 0) fails[k]++ }
+		ccpu[k, j] = $9; cutil[k, j] = $10; errs[k] += $11; miss[k] += $12; if ($13 != 0) fails[k]++
+		segs[k, j] = $14 + 0 }
 	$1 == "KMEM" && $2 == "fh" { mk = $3 " x " $4 " B"; if (!(mk in morder)) morder[mk] = ++nm
 		fi[mk] = $3; fheld[mk] = $5; fb[mk] = $6; fslab[mk] = $7; fma[mk] = $8; fhash[mk] = $9 }
 	$1 == "KMEM" && $2 == "mc" { mk = $3 " x " $4 " B"; if (!(mk in morder)) morder[mk] = ++nm
@@ -475,13 +476,16 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 		printf "pace (fh/mc): which CPUs were saturated (>= 95%% busy) in the run: srv, cli (the client: its\n"
 		printf "numbers then understate the server), both, or host (neither: the host'"'"'s cores, shared by the\n"
 		printf "vCPUs and anything else running, set the pace; us/op still holds).\n"
+		printf "segs: TCP segments per op, both ends (fh/mc; /proc/net/snmp OutSegs over the window): 2 in a\n"
+		printf "row of single gets when every ACK rides on a request or a reply; above 2, ACKs went alone (a delayed\n"
+		printf "ACK timer fired: a reply or the next request came later than it), costing both ends CPU.\n"
 		printf "err: reply errors (fh/mc, all runs, must be 0); miss: gets that found nothing (fh/mc, must be 0).\n"
 		printf "goals: ops/s >= memcached'"'"'s in every row (ratio >= 1); server CPU per GET at most half\n"
 		printf "memcached'"'"'s (eff >= 2) in the get rows (get90, mget, meta); ok, or the ones missed.\n\n"
-		printf "%-17s %9s %9s %6s %6s %8s %8s %9s %9s %8s %8s %7s %7s %4s %4s %7s %-9s %7s %7s %s\n",
+		printf "%-17s %9s %9s %6s %6s %8s %8s %9s %9s %8s %8s %7s %7s %4s %4s %7s %-9s %9s %7s %7s %s\n",
 			"row", "fh_ops/s", "mc_ops/s", "ratio", "eff", "fh_us", "mc_us", "fh_p99us", "mc_p99us",
-			"fh_p50", "mc_p50", "fh_cli", "mc_cli", "fh%", "mc%", "cli%", "pace", "err", "miss", "goals"
-		print "row,firehose_ops_per_s,memcached_ops_per_s,ratio,efficiency_ratio,firehose_cpu_us_per_op,memcached_cpu_us_per_op,firehose_p50_us,memcached_p50_us,firehose_p99_us,memcached_p99_us,firehose_client_us_per_op,memcached_client_us_per_op,firehose_cpu_util,memcached_cpu_util,firehose_client_util,memcached_client_util,firehose_errors,memcached_errors,firehose_misses,memcached_misses,goal_rate,goal_efficiency" > csv
+			"fh_p50", "mc_p50", "fh_cli", "mc_cli", "fh%", "mc%", "cli%", "pace", "segs", "err", "miss", "goals"
+		print "row,firehose_ops_per_s,memcached_ops_per_s,ratio,efficiency_ratio,firehose_cpu_us_per_op,memcached_cpu_us_per_op,firehose_p50_us,memcached_p50_us,firehose_p99_us,memcached_p99_us,firehose_client_us_per_op,memcached_client_us_per_op,firehose_cpu_util,memcached_cpu_util,firehose_client_util,memcached_client_util,firehose_errors,memcached_errors,firehose_misses,memcached_misses,goal_rate,goal_efficiency,firehose_tcp_segs_per_op,memcached_tcp_segs_per_op" > csv
 		for (i = 1; i <= n; i++) for (k in order) if (order[k] == i) {
 			F = k SUBSEP "firehose"; M = k SUBSEP "memcached"
 			mf = median(F); mm = median(M)
@@ -496,14 +500,15 @@ if table kv && tr -d '\r' <"$report" | grep -q '^KINFO '; then
 			if (ge == "no") m = m ",cpu/get"
 			if (errs[F] + errs[M] + fails[F] + fails[M] > 0) m = m ",errors"
 			m = m == "" ? "ok" : "missed:" substr(m, 2)
-			printf "%-17s %9d %9d %5.2fx %5.2fx %8.2f %8.2f %9.1f %9.1f %8.1f %8.1f %7.2f %7.2f %3d%% %3d%% %3d/%3d %-9s %3d/%3d %3d/%3d %s\n",
+			printf "%-17s %9d %9d %5.2fx %5.2fx %8.2f %8.2f %9.1f %9.1f %8.1f %8.1f %7.2f %7.2f %3d%% %3d%% %3d/%3d %-9s %4.2f/%4.2f %3d/%3d %3d/%3d %s\n",
 				k, f, g, r, x, cpu[F, mf], cpu[M, mm], p99[F, mf], p99[M, mm], p50[F, mf], p50[M, mm],
 				ccpu[F, mf], ccpu[M, mm], util[F, mf], util[M, mm], cutil[F, mf], cutil[M, mm],
 				pace(util[F, mf], cutil[F, mf]) "/" pace(util[M, mm], cutil[M, mm]),
-				errs[F], errs[M], miss[F], miss[M], m
-			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s\n", k, f, g, r, x,
+				segs[F, mf], segs[M, mm], errs[F], errs[M], miss[F], miss[M], m
+			printf "%s,%d,%d,%.3f,%.3f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%s,%s\n", k, f, g, r, x,
 				cpu[F, mf], cpu[M, mm], p50[F, mf], p50[M, mm], p99[F, mf], p99[M, mm], ccpu[F, mf], ccpu[M, mm],
-				util[F, mf], util[M, mm], cutil[F, mf], cutil[M, mm], errs[F], errs[M], miss[F], miss[M], gr, ge >> csv
+				util[F, mf], util[M, mm], cutil[F, mf], cutil[M, mm], errs[F], errs[M], miss[F], miss[M], gr, ge,
+				segs[F, mf], segs[M, mm] >> csv
 		}
 		if (nm) {
 			printf "\nkv memory: a fresh firehose kv listener and a fresh memcached each store N items of S bytes\n"

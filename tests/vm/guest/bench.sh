@@ -958,7 +958,7 @@ kv_row() {
 			f["srv_total_j"] ? 100 * f["srv_busy_j"] / f["srv_total_j"] : 0,
 			m ? f["cli_busy_j"] * 10000 / m : 0,
 			f["cli_total_j"] ? 100 * f["cli_busy_j"] / f["cli_total_j"] : 0,
-			f["errors"], f["misses"], st }')"
+			f["errors"], f["misses"], st }') $(kv_field tcp_segs_per_op)"
 }
 
 # Sum of num_objs x objsize over firehose kv's slab caches (slab_nomerge).
