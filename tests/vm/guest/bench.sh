@@ -715,13 +715,20 @@ pwrk_run() {
 	esac
 }
 
+# TCP segments this namespace has sent (both ends, on loopback).
+tcp_out_segs() {
+	awk '$1 == "Tcp:" { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c["OutSegs"] }' /proc/net/snmp
+}
+
 # proxy_row ROW SERVER PORT MODE TARGET: one timed run, reported as PROW
 # with, for firehose, its counters' increase over the run.
 proxy_row() {
 	[ "$2" = firehose ] && fh_counters >/tmp/pc.before
 	before=$(psample)
+	segs0=$(tcp_out_segs)
 	out=$(pwrk_run "$secs" "$3" "$4" "$5")
 	st=$?
+	segs1=$(tcp_out_segs)
 	after=$(psample)
 	[ "$2" = firehose ] && fh_counters >/tmp/pc.after
 	reqs=$(echo "$out" | awk '/ requests in / { print $1 }')
@@ -737,7 +744,8 @@ proxy_row() {
 			d["upstream_connects"] + 0, d["upstream_reuses"] + 0,
 			d["upstream_retries"] + d["upstream_refused"] + d["upstream_timeouts"] +
 			d["upstream_bad"] + d["upstream_aborts"] }' /tmp/pc.before /tmp/pc.after)
-	echo "proxy $1 $2: reqs=$reqs req_per_s=${rate:-0} p50_us=$p50 p99_us=$p99 socket_errors=$errs non_2xx=$non2xx$([ "$2" = firehose ] &&
+	echo "proxy $1 $2: reqs=$reqs req_per_s=${rate:-0} p50_us=$p50 p99_us=$p99 socket_errors=$errs non_2xx=$non2xx$(
+		awk -v a="$segs0" -v b="$segs1" -v m="$reqs" 'BEGIN { printf " tcp_segs_per_req=%.2f", m ? (b - a) / m : 0 }')$([ "$2" = firehose ] &&
 		echo "$cnt" | awk '{ printf " relayed=%s copied=%s proxied=%s upstream_connects=%s upstream_reuses=%s upstream_failures=%s", $1, $2, $3, $4, $5, $6 }')"
 	# Errors are the finding, not noise: show wrk's own account of them.
 	[ "$st" = 0 ] && [ "$errs" = 0 ] && [ "$non2xx" = 0 ] && [ -n "$rate" ] || {
