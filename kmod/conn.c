@@ -102,6 +102,8 @@ static struct list_head *fh_conn_lru_home(const struct fh_conn *c)
 /* Once per turn: the newest at the tail of the list its state belongs to. */
 static void fh_conn_requeue_lru(struct fh_conn *c)
 {
+	struct list_head *home;
+
 	if (!c->progressed)
 		return;
 	c->progressed = false;
@@ -109,7 +111,10 @@ static void fh_conn_requeue_lru(struct fh_conn *c)
 	/* A deadline holds its place whatever moves. */
 	if (c->timed)
 		return;
-	list_move_tail(&c->lru, fh_conn_lru_home(c));
+	/* Already there (a deadline just cleared put it there). */
+	home = fh_conn_lru_home(c);
+	if (!list_is_last(&c->lru, home))
+		list_move_tail(&c->lru, home);
 }
 
 /*

@@ -622,7 +622,7 @@ static int fh_proxy_relay(struct fh_conn *up)
 	struct fh_proxy *px = u->px;
 	struct fh_conn *c;
 	struct fh_upstream_cpu *uc = u->uc;
-	bool again;
+	bool again, rearm = false;
 	long n;
 	int ret;
 
@@ -633,10 +633,11 @@ static int fh_proxy_relay(struct fh_conn *up)
 		fh_stat_inc(&up->w->stats, &up->w->stats.upstream_aborts);
 		return -ECONNABORTED;
 	}
+	/* Each read restarts the read timeout, if more is to come. */
 	if (up->in.len) {
 		u->connected = true;
 		px->got_bytes = true;
-		fh_conn_set_deadline(up, px->ups->read_ms);
+		rearm = true;
 	}
 	while (!px->resp_started && !px->resp_done) {
 		ret = fh_proxy_head(px, up, &again);
@@ -647,8 +648,12 @@ static int fh_proxy_relay(struct fh_conn *up)
 			fh_proxy_detach_up(px, u);
 			return -EPROTO;
 		}
-		if (!again && !px->resp_started && !px->resp_done)
-			return 0;	/* the head is not whole yet */
+		if (!again && !px->resp_started && !px->resp_done) {
+			/* The head is not whole yet. */
+			if (rearm)
+				fh_conn_set_deadline(up, px->ups->read_ms);
+			return 0;
+		}
 		if (!again)
 			break;
 		fh_conn_wake(c);
@@ -668,8 +673,11 @@ static int fh_proxy_relay(struct fh_conn *up)
 		if (n)
 			fh_conn_wake(c);
 	}
-	if (!px->resp_done)
+	if (!px->resp_done) {
+		if (rearm)
+			fh_conn_set_deadline(up, px->ups->read_ms);
 		return 0;
+	}
 
 	/* Whole: the connection is kept if nothing is amiss with it. */
 	fh_conn_set_deadline(up, 0);
