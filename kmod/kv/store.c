@@ -66,6 +66,13 @@ struct fh_kv_la {
 	struct fh_kv_item *wait;
 	unsigned long cookie;		/* @wait's grace period */
 	unsigned long next_sweep;
+	/*
+	 * A list may hold items: set by each free into one, cleared by the
+	 * tick that finds them all empty. The tick runs every time the
+	 * worker goes idle, kv listener or not: without items it looks at
+	 * nothing else.
+	 */
+	bool held;
 };
 
 static struct fh_kv_la __percpu *fh_kv_las;
@@ -228,10 +235,12 @@ static void fh_kv_free(struct fh_kv_item *it)
 		return;
 	}
 	la = fh_kv_la_self();
-	if (la)
+	if (la) {
 		fh_pool_free(&la->cls[it->cls], it);
-	else
+		la->held = true;
+	} else {
 		kmem_cache_free(fh_kv_caches[it->cls], it);
+	}
 }
 
 static void fh_kv_free_rcu(struct rcu_head *head)
@@ -304,8 +313,9 @@ unsigned long fh_kv_worker_tick(void)
 	if (!la)
 		return 0;
 	fh_kv_la_advance(la);
-	for (i = 0; i < FH_KV_NCLS && !cached; i++)
+	for (i = 0; i < FH_KV_NCLS && la->held && !cached; i++)
 		cached = fh_pool_cached(&la->cls[i]);
+	la->held = cached;
 	if (fh_pool_sweep_due(&la->next_sweep, cached, FH_KV_LA_SWEEP))
 		for (i = 0; i < FH_KV_NCLS; i++)
 			fh_pool_sweep(&la->cls[i]);
