@@ -239,8 +239,7 @@ static inline struct page *fh_http_uptodate_page(struct address_space *mapping,
 struct fh_http_conn_proxy {
 	struct fh_proxy *px;
 	/* The client's address for X-Forwarded-For, made at its first request. */
-	u8 peer_len;
-	char peer[47];
+	char peer[48];
 };
 
 /* http.c, for the proxy: the client side's answers. */

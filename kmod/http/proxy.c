@@ -154,19 +154,15 @@ static void fh_proxy_detach_up(struct fh_proxy *px, struct fh_upconn *u)
 static const char *fh_proxy_peer(const struct sock *sk,
 				 struct fh_http_conn_proxy *slot)
 {
-	int n;
-
-	if (slot->peer_len)
+	if (slot->peer[0])
 		return slot->peer;
 #if IS_ENABLED(CONFIG_IPV6)
 	if (sk->sk_family == AF_INET6 && !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
-		n = scnprintf(slot->peer, sizeof(slot->peer), "%pI6c",
-			      &sk->sk_v6_daddr);
+		snprintf(slot->peer, sizeof(slot->peer), "%pI6c",
+			 &sk->sk_v6_daddr);
 	else
 #endif
-		n = scnprintf(slot->peer, sizeof(slot->peer), "%pI4",
-			      &sk->sk_daddr);
-	slot->peer_len = n;
+		snprintf(slot->peer, sizeof(slot->peer), "%pI4", &sk->sk_daddr);
 	return slot->peer;
 }
 
@@ -488,6 +484,7 @@ static long fh_proxy_move(struct fh_worker *w, struct fh_chain *dst,
 static int fh_proxy_begin(struct fh_proxy *px, struct fh_proxy_cpu *pc,
 			  long n, bool has_date, const char *connection)
 {
+	size_t clen = strlen(connection);
 	int ret;
 
 	BUILD_BUG_ON(6 + HTTP_DATE_LEN + 2 + 12 + sizeof("keep-alive") + 4 >
@@ -505,8 +502,8 @@ static int fh_proxy_begin(struct fh_proxy *px, struct fh_proxy_cpu *pc,
 	}
 	memcpy(pc->out + n, "Connection: ", 12);
 	n += 12;
-	memcpy(pc->out + n, connection, strlen(connection));
-	n += strlen(connection);
+	memcpy(pc->out + n, connection, clen);
+	n += clen;
 	memcpy(pc->out + n, "\r\n\r\n", 4);
 	n += 4;
 	ret = fh_http_emit_raw(px->client, pc->out, n);
